@@ -1,0 +1,88 @@
+// Backends are plugins: each registers kernels keyed by primitive type, owns
+// an allocator and runs the streams of its device. No primitive knows about
+// devices.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <typeindex>
+#include <vector>
+
+#include <lumen/allocator.h>
+#include <lumen/array.h>
+#include <lumen/primitive.h>
+
+namespace lumen {
+
+// Signature of a kernel: compute `outputs` (already shaped, no data yet) from
+// `inputs` (evaluated, resident on the kernel's device).
+using Kernel = std::function<void(const Primitive&, const std::vector<array>& inputs,
+                                  std::vector<array>& outputs)>;
+
+// Raised at graph-build time when a primitive has no kernel on its stream's
+// backend.
+class no_kernel_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  virtual Device device() const = 0;
+  virtual allocator::Allocator& allocator() = 0;
+
+  // Called before the first kernel of a tape on `s`, and after the last.
+  virtual void begin(const Stream& s) { (void)s; }
+  // Make all work recorded on `s` run and wait for it.
+  virtual void finish(const Stream& s) { (void)s; }
+  // Make recorded work start without waiting.
+  virtual void flush(const Stream& s) { (void)s; }
+  // Whether a kernel on this backend can read `a` where it lives.
+  virtual bool can_read(const array& a) const;
+  // A copy of `a` (evaluated, elsewhere) resident on this backend.
+  virtual array import(const array& a, const Stream& s);
+};
+
+namespace backend {
+
+// Registry of kernels per device type, filled by static registrars in each
+// backend's kernel files.
+void register_kernel(Device::DeviceType type, std::type_index primitive, Kernel kernel);
+const Kernel* find_kernel(Device::DeviceType type, std::type_index primitive);
+
+// A backend factory; the CPU backend always registers one, Vulkan when built.
+using Factory = std::function<std::unique_ptr<Backend>(int index)>;
+void register_backend(Device::DeviceType type, Factory factory,
+                      std::function<int()> device_count);
+int available_count(Device::DeviceType type);
+
+Backend& get(const Device& d);
+bool is_created(const Device& d);
+
+// Whether a GPU that is not a CPU implementation exists (the default device).
+bool preferred_gpu_available();
+void set_preferred_gpu_probe(std::function<bool()> probe);
+
+// Throws no_kernel_error naming the primitive and the device.
+void check_kernel(const Primitive& p);
+
+template <typename P>
+struct KernelRegistrar {
+  KernelRegistrar(Device::DeviceType type, Kernel k) {
+    register_kernel(type, std::type_index(typeid(P)), std::move(k));
+  }
+};
+
+}  // namespace backend
+
+// Register a kernel for primitive class P on a device type, at load time.
+#define LUMEN_CONCAT_INNER(a, b) a##b
+#define LUMEN_CONCAT(a, b) LUMEN_CONCAT_INNER(a, b)
+#define LUMEN_REGISTER_KERNEL(DEVTYPE, P, FN) \
+  static ::lumen::backend::KernelRegistrar<P> LUMEN_CONCAT(lumen_kernel_reg_, __LINE__)(DEVTYPE, FN)
+
+}  // namespace lumen

@@ -1,0 +1,14 @@
+// The umbrella header: everything public.
+#pragma once
+
+#include <lumen/array.h>
+#include <lumen/device.h>
+#include <lumen/dtype.h>
+#include <lumen/graph.h>
+#include <lumen/memory.h>
+#include <lumen/ops.h>
+#include <lumen/scheduler.h>
+#include <lumen/stream.h>
+#include <lumen/trace.h>
+#include <lumen/tracing.h>
+#include <lumen/utils.h>
