@@ -1,0 +1,7 @@
+// indexing ops.
+#pragma once
+
+#include <lumen/array.h>
+#include <lumen/stream.h>
+
+namespace lumen {}  // namespace lumen

@@ -1,0 +1,7 @@
+// scan ops.
+#pragma once
+
+#include <lumen/array.h>
+#include <lumen/stream.h>
+
+namespace lumen {}  // namespace lumen
