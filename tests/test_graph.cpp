@@ -40,7 +40,8 @@ TEST(Graph, PrintAndDot) {
 
 TEST(Graph, IterativeOnAMillionNodes) {
   auto x = array(0.0f);
-  for (int i = 0; i < 1000000; ++i) x = x + array(1.0f);
+  auto one = array(1.0f);
+  for (int i = 0; i < 1000000; ++i) x = x + one;
   EXPECT_EQ(primitive_counts({x})["Add"], 1000000);
 }
 
