@@ -32,6 +32,12 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
                    StreamOrDevice s = {});
 array slice_update(const array& src, const array& update, Shape start, Shape stop,
                    StreamOrDevice s = {});
+// Lets slice_update(src, update, {0, 1}, {2, 3}) pick the overload above
+// rather than the runtime-start one below.
+inline array slice_update(const array& src, const array& update, std::initializer_list<int> start,
+                          Shape stop, StreamOrDevice s = {}) {
+  return slice_update(src, update, Shape(start), std::move(stop), s);
+}
 // With the window's start along `axes` read from the integer array `start`
 // at evaluation (clamped so the window fits).
 array slice_update(const array& src, const array& update, const array& start, std::vector<int> axes,

@@ -42,19 +42,25 @@ void dispatch_item_size(size_t itemsize, F&& f) {
   }
 }
 
+// A negative index counts from the end of an axis of `size`; the result
+// must be below `limit` (size minus the span the index starts, plus one).
 template <typename I>
-int64_t wrap_index(I v, int64_t size, const char* op) {
+int64_t wrap_index(I v, int64_t size, int64_t limit, const char* op) {
+  bool ok;
   int64_t i;
   if constexpr (std::is_unsigned_v<I>) {
-    if (v >= static_cast<uint64_t>(size)) {
-      detail::throw_range("[{}] Index {} is out of bounds for an axis of size {}.", op, v, size);
-    }
+    ok = v < static_cast<uint64_t>(limit);
     i = static_cast<int64_t>(v);
   } else {
     i = v < 0 ? int64_t{v} + size : int64_t{v};
-    if (i < 0 || i >= size) {
+    ok = i >= 0 && i < limit;
+  }
+  if (!ok) {
+    if (limit == size) {
       detail::throw_range("[{}] Index {} is out of bounds for an axis of size {}.", op, v, size);
     }
+    detail::throw_range("[{}] Index {} is out of bounds: a slice of {} from it overruns an axis of size {}.",
+                        op, v, size - limit + 1, size);
   }
   return i;
 }
@@ -71,8 +77,11 @@ void OffsetWalker::fill(int64_t begin, int64_t end, int64_t* out) const {
 
 IndexOffsets::IndexOffsets(const std::vector<array>& indices, const std::vector<Strides>& walk_strides,
                            const Shape& shape, std::vector<int64_t> sizes, std::vector<int64_t> strides,
-                           const char* op)
+                           const char* op, std::vector<int64_t> spans)
     : sizes_(std::move(sizes)), strides_(std::move(strides)), op_(op) {
+  for (size_t k = 0; k < sizes_.size(); ++k) {
+    limits_.push_back(sizes_[k] - (spans.empty() ? 1 : spans[k]) + 1);
+  }
   for (size_t k = 0; k < indices.size(); ++k) {
     data_.push_back(indices[k].data<char>());
     layouts_.push_back(collapse<1>(shape, {&walk_strides[k]}));
@@ -87,13 +96,13 @@ void IndexOffsets::fill(int64_t begin, int64_t end, int64_t* out) const {
     using I = decltype(tag);
     for (size_t k = 0; k < data_.size(); ++k) {
       const I* idx = reinterpret_cast<const I*>(data_[k]);
-      const int64_t size = sizes_[k], stride = strides_[k];
+      const int64_t size = sizes_[k], limit = limits_[k], stride = strides_[k];
       int64_t j = 0;
       for_each_run<1>(layouts_[k], begin, end,
                       [&](const std::array<int64_t, 1>& off, int64_t count,
                           const std::array<int64_t, 1>& st) {
                         for (int64_t c = 0; c < count; ++c) {
-                          out[j++] += wrap_index(idx[off[0] + c * st[0]], size, op_) * stride;
+                          out[j++] += wrap_index(idx[off[0] + c * st[0]], size, limit, op_) * stride;
                         }
                       });
     }
@@ -207,12 +216,13 @@ void gather_kernel(const Primitive& p, const std::vector<array>& inputs, std::ve
   const int64_t n_idx = static_cast<int64_t>(out.size()) / slice_n;
   const size_t isz = src.itemsize();
   Shape idx_shape = idx.empty() ? Shape{} : idx[0].shape();
-  std::vector<int64_t> sizes, strides;
+  std::vector<int64_t> sizes, strides, spans;
   for (auto ax : g.axes()) {
     sizes.push_back(src.shape(ax));
     strides.push_back(src.strides(ax));
+    spans.push_back(g.slice_sizes()[ax]);
   }
-  IndexOffsets io(idx, strides_of(idx), idx_shape, sizes, strides, "gather");
+  IndexOffsets io(idx, strides_of(idx), idx_shape, sizes, strides, "gather", spans);
   const char* sp = src.data<char>();
   char* dp = out.data<char>();
 
@@ -311,12 +321,13 @@ void scatter_kernel(const Primitive& p, const std::vector<array>& inputs, std::v
   if (slice_n == 0) return;
   const int64_t n_idx = static_cast<int64_t>(upd.size()) / slice_n;
   Shape idx_shape(upd.shape().begin(), upd.shape().begin() + idx_ndim);
-  std::vector<int64_t> sizes, strides;
+  std::vector<int64_t> sizes, strides, spans;
   for (auto ax : sc.axes()) {
     sizes.push_back(out.shape(ax));
     strides.push_back(out.strides(ax));
+    spans.push_back(slice_shape[ax]);
   }
-  IndexOffsets io(idx, strides_of(idx), idx_shape, sizes, strides, "scatter");
+  IndexOffsets io(idx, strides_of(idx), idx_shape, sizes, strides, "scatter", spans);
   Strides dwalk(idx_ndim, 0);
   dwalk.insert(dwalk.end(), out.strides().begin(), out.strides().end());
   OffsetWalker dw(upd.shape(), dwalk), uw(upd.shape(), upd.strides());

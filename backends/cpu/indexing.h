@@ -27,19 +27,20 @@ class OffsetWalker {
 // Index arrays (one integer dtype) walked through `walk_strides` over
 // `shape`, read as element offsets into a target:
 //   out[j] = sum_k wrap(index_k at position begin + j, sizes[k]) * strides[k].
-// wrap adds sizes[k] to a negative index; an index outside [0, sizes[k])
-// then throws std::out_of_range naming `op`.
+// wrap adds sizes[k] (the axis size) to a negative index; an index outside
+// [0, sizes[k] - spans[k]] then throws std::out_of_range naming `op` (spans:
+// the extent read or written from the index on, 1 for single elements).
 class IndexOffsets {
  public:
   IndexOffsets(const std::vector<array>& indices, const std::vector<Strides>& walk_strides,
                const Shape& shape, std::vector<int64_t> sizes, std::vector<int64_t> strides,
-               const char* op);
+               const char* op, std::vector<int64_t> spans = {});
   void fill(int64_t begin, int64_t end, int64_t* out) const;
 
  private:
   std::vector<const char*> data_;
   std::vector<StridedLayout<1>> layouts_;
-  std::vector<int64_t> sizes_, strides_;
+  std::vector<int64_t> sizes_, strides_, limits_;
   Dtype dtype_ = int32;
   const char* op_;
 };
