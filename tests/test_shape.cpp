@@ -355,6 +355,26 @@ LUMEN_DEVICE_TEST(ShapeOps, CopyEveryDtypeAndLayout) {
   }
 }
 
+// Transposes large enough for the tiled copy, with an outer axis and tiles
+// cut at the edges, for every element size.
+LUMEN_DEVICE_TEST(ShapeOps, CopyTiledTransposeEveryDtype) {
+  Shape shape{5, 60, 70};
+  for (auto dt : all_dtypes()) {
+    auto x = iota(shape, dt);
+    auto in = iota_values(numel(shape), dt);
+    auto t = contiguous(transpose(x, {0, 2, 1}, s), false, s);
+    expect_close(to_doubles(t),
+                 gather_reference(in, {5, 70, 60},
+                                  [&](const std::vector<int64_t>& o) { return ravel({o[0], o[2], o[1]}, shape); }),
+                 0, 0, dtype_to_string(dt));
+    auto u = contiguous(transpose(x, {2, 1, 0}, s), false, s);
+    expect_close(to_doubles(u),
+                 gather_reference(in, {70, 60, 5},
+                                  [&](const std::vector<int64_t>& o) { return ravel({o[2], o[1], o[0]}, shape); }),
+                 0, 0, dtype_to_string(dt) + " full reversal");
+  }
+}
+
 // A large copy (several parallel chunks, dense runs and strided runs).
 LUMEN_DEVICE_TEST(ShapeOps, CopyBigTransposeMatchesLoops) {
   const int rows = 700, cols = 900;

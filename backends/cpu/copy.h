@@ -20,6 +20,7 @@ class CopyPlan {
   // Copies elements [begin, end) of the block (row-major positions).
   void run(const char* src, char* dst, int64_t begin, int64_t end) const;
   void run(const char* src, char* dst) const { run(src, dst, 0, size_); }
+  const StridedLayout<2>& layout() const { return layout_; }
 
  private:
   StridedLayout<2> layout_;  // strides[0]: destination, strides[1]: source
