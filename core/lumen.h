@@ -4,6 +4,7 @@
 #include <lumen/array.h>
 #include <lumen/device.h>
 #include <lumen/dtype.h>
+#include <lumen/fast.h>
 #include <lumen/graph.h>
 #include <lumen/memory.h>
 #include <lumen/ops.h>
