@@ -86,7 +86,8 @@ inline float erfinv(float a) {
 }  // namespace mlx_detail
 
 // The Unary kernel's entry points: MLX's float32 algorithms for float (and so
-// for float16/bfloat16, which compute in float), the C library for double.
+// for float16/bfloat16, which compute in float), the C library (or math.h's
+// erfinv) for double and complex.
 template <typename C>
 C mlx_exp(C x) {
   if constexpr (std::is_same_v<C, float>) return mlx_detail::exp(x);
