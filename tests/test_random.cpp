@@ -71,9 +71,11 @@ LUMEN_DEVICE_TEST(Random, BitsShapesAndDtypes) {
 
 LUMEN_DEVICE_TEST(Random, SeveralKeysAtOnce) {
   // keys (3, 2), one block per key, equal to each key's own bits; keys read
-  // through strides (a broadcast of one key)
+  // through strides (a transposed (2, 3) array, a broadcast of one key)
   std::vector<uint32_t> kv = {1, 4, 2, 5, 3, 6};
-  array distinct(kv.begin(), {3, 2}, uint32);
+  std::vector<uint32_t> kv_t = {1, 2, 3, 4, 5, 6};  // kv's columns as rows
+  auto distinct = transpose(array(kv_t.begin(), {2, 3}, uint32), s);
+  ASSERT_EQ(distinct.shape(), (Shape{3, 2}));
   auto repeated = broadcast_to(array({9u, 8u}), {3, 2}, s);
   for (int width : {1, 2, 4}) {
     auto all = bytes_of(multi_key_bits(distinct, {3, 7}, width, s));
@@ -128,6 +130,8 @@ LUMEN_DEVICE_TEST(Random, WindowsTileTheStream) {
 LUMEN_DEVICE_TEST(Random, BadKeysAndArguments) {
   EXPECT_THROW(random::bits({3}, 4, array({1, 2}, int32), s), std::invalid_argument);
   EXPECT_THROW(random::bits({3}, 4, array({1u, 2u, 3u}), s), std::invalid_argument);
+  EXPECT_THROW(random::bits({3}, 4, reshape(array({1u, 2u, 3u, 4u}), {2, 2}), s),
+               std::invalid_argument);
   EXPECT_THROW(random::bits({3}, 3, random::key(0), s), std::invalid_argument);
   EXPECT_THROW(random::bits({-1}, 4, random::key(0), s), std::invalid_argument);
   EXPECT_THROW(random::split(array({1.0f, 2.0f}), 2, s), std::invalid_argument);
