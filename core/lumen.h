@@ -11,4 +11,5 @@
 #include <lumen/stream.h>
 #include <lumen/trace.h>
 #include <lumen/tracing.h>
+#include <lumen/transforms.h>
 #include <lumen/utils.h>
