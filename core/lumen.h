@@ -2,6 +2,7 @@
 #pragma once
 
 #include <lumen/array.h>
+#include <lumen/compile.h>
 #include <lumen/device.h>
 #include <lumen/dtype.h>
 #include <lumen/graph.h>

@@ -1,5 +1,6 @@
 // Primitives made by the transforms themselves: custom rules around a
-// function (custom_function, custom_vjp, checkpoint) and ordering (depends).
+// function (custom_function, custom_vjp, checkpoint), ordering (depends) and
+// compile's fused elementwise kernels.
 #pragma once
 
 #include <lumen/primitive.h>
@@ -58,6 +59,49 @@ class Depends : public Primitive {
 
  private:
   int num_forwarded_;
+};
+
+// A chain of elementwise primitives fused by compile into one kernel.
+// Values are numbered inputs first, then one per step. Every value is
+// computed at the output shape (inputs are read broadcast to it, all outputs
+// have it), so Broadcast steps only relabel their input.
+class Compiled : public Primitive {
+ public:
+  struct Step {
+    std::shared_ptr<Primitive> primitive;  // one that can_fuse accepts
+    std::vector<int> args;                 // value numbers
+    Dtype dtype;
+  };
+
+  Compiled(Stream s, std::vector<Dtype> input_dtypes, std::vector<Step> steps,
+           std::vector<int> outputs);
+
+  // Unary, Binary, Select, AsType and Broadcast.
+  static bool can_fuse(const Primitive& p);
+
+  const std::vector<Dtype>& input_dtypes() const { return input_dtypes_; }
+  const std::vector<Step>& steps() const { return steps_; }
+  const std::vector<int>& outputs() const { return outputs_; }  // value numbers
+
+  const char* name() const override { return name_.c_str(); }
+  void print(std::ostream& os) const override;
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  // The rules apply the fused primitives' own rules, one step at a time.
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+
+  // The unfused graph of the steps on `inputs`.
+  std::vector<array> unfused(const std::vector<array>& inputs) const;
+
+ private:
+  std::vector<Dtype> input_dtypes_;
+  std::vector<Step> steps_;
+  std::vector<int> outputs_;
+  std::string name_;
 };
 
 }  // namespace lumen
