@@ -1,5 +1,4 @@
-// CPU kernel of AsType: every pair of dtypes, rounding to nearest even into
-// float16/bfloat16.
+// CPU kernel of AsType: every pair of dtypes (detail::convert_scalar).
 #include "backends/cpu/dispatch.h"
 #include "backends/cpu/elementwise.h"
 #include "lumen/backend.h"
@@ -9,16 +8,22 @@ namespace lumen::cpu {
 
 namespace {
 
+template <typename Out, typename In>
+struct Convert {
+  Out operator()(In x) const { return detail::convert_scalar<Out, In>(x); }
+};
+
 void astype_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
   array& out = outputs[0];
-  alloc_elementwise_output(inputs, out);
-  dispatch_dtype(inputs[0].dtype(), [&](auto tin) {
-    using In = decltype(tin);
-    dispatch_dtype(out.dtype(), [&](auto tout) {
-      using Out = decltype(tout);
-      elementwise_loop<Out, In>(inputs, out, [](In x) { return detail::convert_scalar<Out, In>(x); });
+  RunKernel kernel = dispatch_dtype(inputs[0].dtype(), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    return dispatch_dtype(out.dtype(), [](auto out_tag) -> RunKernel {
+      using Out = decltype(out_tag);
+      return &unary_run<Out, In, Convert<Out, In>>;
     });
   });
+  alloc_elementwise_output(inputs, out);
+  run_elementwise(inputs, out, kernel);
 }
 
 LUMEN_REGISTER_KERNEL(Device::cpu, AsType, astype_kernel);
