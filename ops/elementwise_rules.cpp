@@ -163,6 +163,7 @@ std::array<std::optional<Slope>, 2> binary_slopes(BinaryOp op, const array& a, c
       break;
     }
     case BinaryOp::Equal:
+    case BinaryOp::NaNEqual:
     case BinaryOp::NotEqual:
     case BinaryOp::Less:
     case BinaryOp::LessEqual:

@@ -19,7 +19,7 @@ namespace {
 // Limits on one fused kernel: how far back from the root it reaches and how
 // many arrays it reads.
 constexpr int max_fuse_depth = 16;
-constexpr size_t max_fuse_inputs = 24;
+constexpr size_t max_fuse_inputs = Compiled::max_inputs;
 
 using ValueKey = std::pair<int, int>;  // (node, output)
 

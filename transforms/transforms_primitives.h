@@ -78,6 +78,8 @@ class Compiled : public Primitive {
 
   // Unary, Binary, Select, AsType and Broadcast.
   static bool can_fuse(const Primitive& p);
+  // The most arrays one Compiled reads (kernels may size tables by it).
+  static constexpr int max_inputs = 24;
 
   const std::vector<Dtype>& input_dtypes() const { return input_dtypes_; }
   const std::vector<Step>& steps() const { return steps_; }
