@@ -11,6 +11,7 @@
 #include "lumen/elementwise.h"
 #include "lumen/elementwise_primitives.h"
 #include "lumen/shape.h"
+#include "transforms/detail/vmap_util.h"
 
 namespace lumen {
 
@@ -193,6 +194,15 @@ array sum_terms(const std::vector<array>& terms, const Shape& shape, Dtype dtype
 
 // ---- Unary ----
 
+std::pair<std::vector<array>, std::vector<int>> Unary::vmap(const std::vector<array>& inputs,
+                                                            const std::vector<int>& axes) {
+  const array& x = inputs[0];
+  bool to_real = op_ == UnaryOp::Real || op_ == UnaryOp::Imag;
+  auto out = array(x.shape(), to_real ? float32 : x.dtype(), std::make_shared<Unary>(stream(), op_),
+                   {x});
+  return {{out}, axes};
+}
+
 std::vector<array> Unary::jvp(const std::vector<array>& primals,
                               const std::vector<array>& tangents, const std::vector<int>&) {
   auto s = stream();
@@ -236,6 +246,39 @@ std::vector<array> Unary::vjp(const std::vector<array>& primals,
 }
 
 // ---- Binary ----
+
+std::pair<std::vector<array>, std::vector<int>> Binary::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  auto [ins, axis] = detail::vmap_align(inputs, axes, stream());
+  auto shape = ins[0].shape();
+  Dtype out = is_comparison(op_) ? bool_ : ins[0].dtype();
+  return {{array(std::move(shape), out, std::make_shared<Binary>(stream(), op_), std::move(ins))},
+          {axis}};
+}
+
+// ---- DivMod: piecewise constant quotient, remainder as Remainder ----
+
+std::vector<array> DivMod::vjp(const std::vector<array>& primals, const std::vector<array>&,
+                               const std::vector<int>& argnums, const std::vector<array>&) {
+  std::vector<array> vjps;
+  for (int arg : argnums) vjps.push_back(zeros_like(primals[arg], stream()));
+  return vjps;
+}
+
+std::vector<array> DivMod::jvp(const std::vector<array>& primals, const std::vector<array>&,
+                               const std::vector<int>&) {
+  auto zero = zeros_like(primals[0], stream());
+  return {zero, zero};
+}
+
+std::pair<std::vector<array>, std::vector<int>> DivMod::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  auto [ins, axis] = detail::vmap_align(inputs, axes, stream());
+  auto shape = ins[0].shape();
+  Dtype t = ins[0].dtype();
+  return {array::make_arrays({shape, shape}, {t, t}, std::make_shared<DivMod>(stream()), ins),
+          {axis, axis}};
+}
 
 std::vector<array> Binary::jvp(const std::vector<array>& primals,
                                const std::vector<array>& tangents,
@@ -307,7 +350,20 @@ std::vector<array> Select::vjp(const std::vector<array>& primals,
   return vjps;
 }
 
+std::pair<std::vector<array>, std::vector<int>> Select::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  auto [ins, axis] = detail::vmap_align(inputs, axes, stream());
+  auto shape = ins[0].shape();
+  Dtype t = ins[1].dtype();
+  return {{array(std::move(shape), t, std::make_shared<Select>(stream()), std::move(ins))}, {axis}};
+}
+
 // ---- AsType ----
+
+std::pair<std::vector<array>, std::vector<int>> AsType::vmap(const std::vector<array>& inputs,
+                                                             const std::vector<int>& axes) {
+  return {{astype(inputs[0], dtype_, stream())}, axes};
+}
 
 std::vector<array> AsType::jvp(const std::vector<array>&, const std::vector<array>& tangents,
                                const std::vector<int>&) {

@@ -392,11 +392,13 @@ void opaque_kernel(const Primitive&, const std::vector<array>& in, std::vector<a
   out[0].copy_shared_buffer(in[0]);
 }
 LUMEN_REGISTER_KERNEL(Device::cpu, Opaque, opaque_kernel);
+}  // namespace
 
-array opaque(const array& x) {
+array lumen::test::opaque(const array& x) {
   return array(x.shape(), x.dtype(), std::make_shared<Opaque>(default_stream(Device::cpu)), {x});
 }
 
+namespace {
 std::string message_of(const std::function<void()>& f) {
   try {
     f();

@@ -124,6 +124,9 @@ inline void check_derivatives(const StreamFn& fn, const std::vector<Arg>& args, 
   }
 }
 
+// The input, through a CPU primitive that has no vjp, jvp or vmap rule.
+array opaque(const array& x);
+
 // float64 on the CPU (tight), float32 on the GPU (loose, against the same
 // float64 reference).
 struct Precision {

@@ -89,4 +89,11 @@ std::vector<array> Compiled::jvp(const std::vector<array>& primals,
   return lumen::jvp(fun, primals, all).second;
 }
 
+std::pair<std::vector<array>, std::vector<int>> Compiled::vmap(const std::vector<array>& inputs,
+                                                               const std::vector<int>& axes) {
+  std::vector<int> out_axes(outputs_.size(), 0);
+  auto fun = [this](const std::vector<array>& xs) { return unfused(xs); };
+  return {lumen::vmap(fun, axes, out_axes)(inputs), out_axes};
+}
+
 }  // namespace lumen

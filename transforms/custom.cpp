@@ -30,10 +30,10 @@ CustomJvpFn derived_jvp(const ArraysFn& fun) {
   };
 }
 
-CustomVmapFn derived_vmap(const ArraysFn&, size_t) {
-  return [](const std::vector<array>&, const std::vector<int>&)
-             -> std::pair<std::vector<array>, std::vector<int>> {
-    throw std::invalid_argument("[custom_function] vmap needs an explicit vmap rule for now");
+CustomVmapFn derived_vmap(const ArraysFn& fun, size_t num_outputs) {
+  return [fun, num_outputs](const std::vector<array>& inputs, const std::vector<int>& axes) {
+    std::vector<int> out_axes(num_outputs, 0);
+    return std::make_pair(vmap(fun, axes, out_axes)(inputs), out_axes);
   };
 }
 

@@ -95,6 +95,8 @@ class Compiled : public Primitive {
                          const std::vector<array>& outputs) override;
   std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
                          const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
   // The unfused graph of the steps on `inputs`.
   std::vector<array> unfused(const std::vector<array>& inputs) const;
