@@ -175,4 +175,39 @@ class Contiguous : public UnaryPrimitive {
   bool allow_col_major_;
 };
 
+// Inputs joined along `axis` (all of the output's dtype, equal elsewhere).
+class Concatenate : public UnaryPrimitive {
+ public:
+  Concatenate(Stream s, int axis) : UnaryPrimitive(s), axis_(axis) {}
+  int axis() const { return axis_; }
+  int state() const { return axis_; }
+  const char* name() const override { return "Concatenate"; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  int axis_;
+};
+
+// Constant padding (inputs: a, a scalar of a's dtype): low_pad_size[i] and
+// high_pad_size[i] elements before and after a along axes[i] (non-negative).
+class Pad : public UnaryPrimitive {
+ public:
+  Pad(Stream s, std::vector<int> axes, Shape low_pad_size, Shape high_pad_size)
+      : UnaryPrimitive(s), axes_(std::move(axes)), low_(std::move(low_pad_size)),
+        high_(std::move(high_pad_size)) {}
+  const std::vector<int>& axes() const { return axes_; }
+  const Shape& low_pad_size() const { return low_; }
+  const Shape& high_pad_size() const { return high_; }
+  std::tuple<std::vector<int>, Shape, Shape> state() const { return {axes_, low_, high_}; }
+  const char* name() const override { return "Pad"; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  std::vector<int> axes_;
+  Shape low_;
+  Shape high_;
+};
+
 }  // namespace lumen
