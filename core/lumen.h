@@ -2,6 +2,7 @@
 #pragma once
 
 #include <lumen/array.h>
+#include <lumen/compile.h>
 #include <lumen/device.h>
 #include <lumen/dtype.h>
 #include <lumen/fast.h>
@@ -13,4 +14,5 @@
 #include <lumen/stream.h>
 #include <lumen/trace.h>
 #include <lumen/tracing.h>
+#include <lumen/transforms.h>
 #include <lumen/utils.h>
