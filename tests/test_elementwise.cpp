@@ -1194,6 +1194,62 @@ LUMEN_DEVICE_TEST(Elementwise, SliceOfAViewPastTwoToThe31) {
   EXPECT_EQ(exact_values(y), want);
 }
 
+// E4M3 values by their fields: (1 + m/8) 2^(e-7), subnormals m 2^-9.
+double fp8_value(int bits) {
+  int e = (bits >> 3) & 15, m = bits & 7;
+  double v = e == 0 ? std::ldexp(m, -9) : std::ldexp(1 + m / 8.0, e - 7);
+  return (bits & 0x80) ? -v : v;
+}
+
+LUMEN_DEVICE_TEST(Elementwise, Float8Conversions) {
+  // every code decodes to its field value, in each floating dtype
+  std::vector<double> codes(256);
+  for (int b = 0; b < 256; ++b) codes[b] = b;
+  auto x = make_array(codes, uint8);
+  for (Dtype d : {float16, bfloat16, float32, float64}) {
+    if (d == float64 && on_gpu) continue;
+    auto f = from_fp8(x, d, s);
+    ASSERT_EQ(f.dtype(), d);
+    auto v = exact_values(f);
+    for (int b = 0; b < 256; ++b) {
+      ld want = stored_as(d, fp8_value(b));
+      EXPECT_EQ(v[b], want) << "code " << b << " as " << name(d);
+    }
+  }
+  // encoding: the nearest finite code (ties to the even mantissa), at most
+  // +-448; NaN saturates too (as MLX)
+  std::vector<double> vals = {0.0, -0.0, 1.0, -1.0, 0.3, 447.0, 448.0, 463.9, 464.0, 1e6, -1e6,
+                              0.001953125, 0.0009765625, 0.0029296875, 0.00146484375, 1.0625, 1.1875,
+                              -2.5, 0.015625, 0.0146484375, 3.14159, nan, inf, -inf};
+  for (int i = 0; i < 400; ++i) vals.push_back(std::ldexp(1.0 + (i % 37) / 37.0, i % 19 - 11) * (i % 2 ? -1 : 1));
+  for (Dtype d : {float16, bfloat16, float32, float64}) {
+    if (d == float64 && on_gpu) continue;
+    auto in = make_array(vals, d);
+    auto q = to_fp8(in, s);
+    ASSERT_EQ(q.dtype(), uint8);
+    auto got = exact_values(q);
+    auto src = exact_values(in);
+    for (size_t i = 0; i < src.size(); ++i) {
+      double a = static_cast<double>(static_cast<float>(src[i]));
+      int want;
+      if (std::isnan(a) || std::fabs(a) >= 464) {
+        want = (std::signbit(a) ? 0x80 : 0) | 0x7e;
+      } else {
+        int best = 0;
+        for (int b = 0; b < 0x7f; ++b) {
+          double db = std::fabs(std::fabs(a) - fp8_value(b)), dbest = std::fabs(std::fabs(a) - fp8_value(best));
+          if (db < dbest || (db == dbest && (b & 1) == 0)) best = b;
+        }
+        want = (std::signbit(a) ? 0x80 : 0) | best;
+      }
+      EXPECT_EQ(static_cast<int>(got[i]), want) << "to_fp8 of " << a << " from " << name(d);
+    }
+  }
+  EXPECT_THROW(to_fp8(array({1, 2}), s), std::invalid_argument);
+  EXPECT_THROW(from_fp8(array({1.0f}), float32, s), std::invalid_argument);
+  EXPECT_THROW(from_fp8(x, int32, s), std::invalid_argument);
+}
+
 LUMEN_DEVICE_TEST(Elementwise, BadInputsNameTheOp) {
   auto expect_msg = [](auto&& f, const std::string& needle) {
     try {
