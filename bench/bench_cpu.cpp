@@ -82,6 +82,62 @@ void BM_Exp_Eigen(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kElementwiseSize);
 }
 
+// ---- reductions and softmax: float32 [4096, 4096] ----
+
+constexpr int64_t kMatrixSize = int64_t{kRows} * kCols;
+
+void BM_SumAll_Lumen(benchmark::State& state) {
+  auto a = lumen_array(random_values(kMatrixSize, 6), {kRows, kCols});
+  run_lumen(state, kMatrixSize, [&] { return lumen::sum(a); });
+}
+
+void BM_SumAll_Eigen(benchmark::State& state) {
+  auto av = random_values(kMatrixSize, 6);
+  Eigen::Map<RowMatrix> a(av.data(), kRows, kCols);
+  for (auto _ : state) {
+    float total = a.sum();
+    benchmark::DoNotOptimize(total);
+  }
+  state.SetItemsProcessed(state.iterations() * kMatrixSize);
+}
+
+void BM_SumLastAxis_Lumen(benchmark::State& state) {
+  auto a = lumen_array(random_values(kMatrixSize, 7), {kRows, kCols});
+  run_lumen(state, kMatrixSize, [&] { return lumen::sum(a, -1); });
+}
+
+void BM_SumLastAxis_Eigen(benchmark::State& state) {
+  auto av = random_values(kMatrixSize, 7);
+  Eigen::Map<RowMatrix> a(av.data(), kRows, kCols);
+  Eigen::VectorXf rows(kRows);
+  for (auto _ : state) {
+    rows = a.rowwise().sum();
+    benchmark::DoNotOptimize(rows.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kMatrixSize);
+}
+
+void BM_Softmax_Lumen(benchmark::State& state) {
+  auto a = lumen_array(random_values(kMatrixSize, 8), {kRows, kCols});
+  run_lumen(state, kMatrixSize, [&] { return lumen::softmax(a, -1); });
+}
+
+void BM_Softmax_Eigen(benchmark::State& state) {
+  auto av = random_values(kMatrixSize, 8);
+  Eigen::Map<RowMatrix> a(av.data(), kRows, kCols);
+  RowMatrix out(kRows, kCols);
+  for (auto _ : state) {
+    // the numerically safe form, row by row: exp(x - max) / sum
+    for (int r = 0; r < kRows; ++r) {
+      auto row = a.row(r).array();
+      out.row(r).array() = (row - row.maxCoeff()).exp();
+      out.row(r) /= out.row(r).sum();
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kMatrixSize);
+}
+
 // ---- matmul: float32 n x n x n ----
 
 void BM_Matmul_Lumen(benchmark::State& state) {
@@ -112,6 +168,12 @@ BENCHMARK(BM_Add_Lumen)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Add_Eigen)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Exp_Lumen)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Exp_Eigen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumAll_Lumen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumAll_Eigen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumLastAxis_Lumen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SumLastAxis_Eigen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Softmax_Lumen)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Softmax_Eigen)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Matmul_Lumen)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Matmul_Eigen)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -5,9 +5,11 @@
 #include <lumen/compile.h>
 #include <lumen/device.h>
 #include <lumen/dtype.h>
+#include <lumen/fast.h>
 #include <lumen/graph.h>
 #include <lumen/memory.h>
 #include <lumen/ops.h>
+#include <lumen/random.h>
 #include <lumen/scheduler.h>
 #include <lumen/stream.h>
 #include <lumen/trace.h>
