@@ -2,10 +2,13 @@
 
 #include <climits>
 #include <cmath>
+#include <numbers>
+#include <optional>
 
 #include "core/detail/errors.h"
 #include "lumen/creation_primitives.h"
 #include "lumen/elementwise.h"
+#include "lumen/indexing.h"
 #include "lumen/shape.h"
 
 namespace lumen {
@@ -101,6 +104,77 @@ array zeros_like(const array& a, Dtype dtype, StreamOrDevice s) { return full_li
 array ones(const Shape& shape, Dtype dtype, StreamOrDevice s) { return full(shape, array(1, dtype), s); }
 array ones_like(const array& a, StreamOrDevice s) { return ones_like(a, a.dtype(), s); }
 array ones_like(const array& a, Dtype dtype, StreamOrDevice s) { return full_like(a, 1, dtype, s); }
+
+array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+  if (n < 0 || m < 0) detail::throw_invalid("[eye] N and M must be non-negative, got {} and {}", n, m);
+  array result = zeros({n, m}, dtype, s);
+  if (n == 0 || m == 0 || k >= m || -k >= n) return result;
+  // as MLX: scatter ones onto the diagonal of zeros
+  int length = k >= 0 ? std::min(n, m - k) : std::min(n + k, m);
+  int row0 = std::max(0, -k), col0 = std::max(0, k);
+  std::vector<array> indices = {arange(row0, row0 + length, int32, s),
+                                arange(col0, col0 + length, int32, s)};
+  return scatter(result, indices, ones({length, 1, 1}, dtype, s), {0, 1}, s);
+}
+
+array identity(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
+
+array tri(int n, int m, int k, Dtype type, StreamOrDevice s) {
+  // row i keeps columns j <= i + k
+  auto rows = expand_dims(arange(n, s), 1, s);
+  auto cols = expand_dims(arange(-k, m - k, s), 0, s);
+  return astype(greater_equal(rows, cols, s), type, s);
+}
+
+array tril(array x, int k, StreamOrDevice s) {
+  if (x.ndim() < 2) {
+    detail::throw_invalid("[tril] array must be at least 2-D, got shape {}", detail::shape_str(x.shape()));
+  }
+  auto mask = tri(x.shape(-2), x.shape(-1), k, bool_, s);
+  return where(mask, x, array(0, x.dtype()), s);
+}
+
+array triu(array x, int k, StreamOrDevice s) {
+  if (x.ndim() < 2) {
+    detail::throw_invalid("[triu] array must be at least 2-D, got shape {}", detail::shape_str(x.shape()));
+  }
+  auto mask = tri(x.shape(-2), x.shape(-1), k - 1, bool_, s);
+  return where(mask, array(0, x.dtype()), x, s);
+}
+
+namespace {
+// n * factor for n = 0 .. M-1 in float32, or the trivial windows.
+std::optional<array> trivial_window(int M, StreamOrDevice s) {
+  if (M < 1) return array(std::initializer_list<float>{});
+  if (M == 1) return ones({1}, float32, s);
+  return std::nullopt;
+}
+array scaled_ramp(int M, double factor, StreamOrDevice s) {
+  return multiply(array(static_cast<float>(factor), float32), arange(0, M, float32, s), s);
+}
+}  // namespace
+
+array hanning(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  return square(sin(scaled_ramp(M, std::numbers::pi / (M - 1), s), s), s);
+}
+array hamming(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  auto c = cos(scaled_ramp(M, 2.0 * std::numbers::pi / (M - 1), s), s);
+  return subtract(array(0.54f), multiply(array(0.46f), c, s), s);
+}
+array bartlett(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  auto t = subtract(scaled_ramp(M, 2.0f / static_cast<float>(M - 1), s), array(1.0f), s);
+  return subtract(array(1.0f), abs(t, s), s);
+}
+array blackman(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  // 0.42 - 0.5 cos x + 0.08 cos 2x, written as MLX does with cos^2
+  auto c = cos(scaled_ramp(M, 2.0 * std::numbers::pi / (M - 1), s), s);
+  return add(subtract(array(0.34f), multiply(array(0.5f), c, s), s),
+             multiply(array(0.16f), square(c, s), s), s);
+}
 
 // ---- primitive parameters ----
 

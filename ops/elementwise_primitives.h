@@ -120,6 +120,13 @@ class Unary : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   UnaryOp op_;
@@ -133,6 +140,13 @@ class Binary : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   BinaryOp op_;
@@ -148,6 +162,13 @@ class DivMod : public Primitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 };
 
 // where(condition, x, y): inputs bool, T, T of one shape.
@@ -158,6 +179,13 @@ class Select : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 };
 
 // Conversion between any two dtypes: round to nearest even into float16,
@@ -171,9 +199,32 @@ class AsType : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   Dtype dtype_;
+};
+
+// E4M3 float8 stored as uint8 (MLX's fast::ConvertFP8): to_fp8 rounds a
+// float32 value to nearest even, saturating at +-448 (NaN too, as MLX);
+// from_fp8 decodes without NaN (0x7f is 480, as MLX).
+class ConvertFP8 : public UnaryPrimitive {
+ public:
+  ConvertFP8(Stream s, bool to_fp8) : UnaryPrimitive(s), to_fp8_(to_fp8) {}
+  bool to_fp8() const { return to_fp8_; }
+  const char* name() const override { return to_fp8_ ? "ToFP8" : "FromFP8"; }
+  bool is_elementwise() const override { return true; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  bool to_fp8_;
 };
 
 }  // namespace lumen

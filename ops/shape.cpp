@@ -6,6 +6,8 @@
 #include <set>
 
 #include "core/detail/errors.h"
+#include "lumen/creation.h"
+#include "lumen/indexing.h"
 #include "lumen/shape_primitives.h"
 #include "ops/detail/shape_checks.h"
 
@@ -322,6 +324,75 @@ array view(const array& a, const Dtype& dtype, StreamOrDevice s) {
     }
   }
   return array(std::move(shape), dtype, std::make_shared<View>(to_stream(s), dtype), {a});
+}
+
+array flip(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  int ndim = ndim_of(a);
+  Shape start(ndim, 0), stop = a.shape(), strides(ndim, 1);
+  for (auto axis : axes) {
+    int ax = detail::normalize_axis(axis, ndim, "flip");
+    start[ax] = a.shape(ax) - 1;
+    stop[ax] = -a.shape(ax) - 1;
+    strides[ax] = -1;
+  }
+  return slice(a, std::move(start), std::move(stop), std::move(strides), s);
+}
+
+array flip(const array& a, int axis, StreamOrDevice s) { return flip(a, std::vector<int>{axis}, s); }
+
+array flip(const array& a, StreamOrDevice s) {
+  std::vector<int> axes(a.ndim());
+  std::iota(axes.begin(), axes.end(), 0);
+  return flip(a, axes, s);
+}
+
+array diagonal(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
+  int ndim = ndim_of(a);
+  if (ndim < 2) {
+    detail::throw_invalid("[diagonal] Array must have at least two dimensions, but got {} dimensions.",
+                          ndim);
+  }
+  int ax1 = detail::normalize_axis_range(axis1, ndim, "diagonal");
+  int ax2 = detail::normalize_axis_range(axis2, ndim, "diagonal");
+  if (ax1 == ax2) detail::throw_invalid("[diagonal] axis1 and axis2 cannot be the same axis ({}).", ax1);
+  int64_t off1 = std::max(-int64_t{offset}, int64_t{0});
+  int64_t off2 = std::max(int64_t{offset}, int64_t{0});
+  int64_t size = std::max<int64_t>(0, std::min(a.shape(ax1) - off1, a.shape(ax2) - off2));
+  // A strided view of the row-major input: the other axes in order, then the
+  // diagonal, which steps both axes at once.
+  auto rm = detail::row_major_strides(a.shape());
+  Shape shape;
+  Strides strides;
+  for (int i = 0; i < ndim; ++i) {
+    if (i == ax1 || i == ax2) continue;
+    shape.push_back(a.shape(i));
+    strides.push_back(rm[i]);
+  }
+  shape.push_back(static_cast<int32_t>(size));
+  strides.push_back(rm[ax1] + rm[ax2]);
+  size_t start = size > 0 ? static_cast<size_t>(off1 * rm[ax1] + off2 * rm[ax2]) : 0;
+  return as_strided(a, std::move(shape), std::move(strides), start, s);
+}
+
+array diag(const array& a, int k, StreamOrDevice s) {
+  if (a.ndim() == 2) return diagonal(a, k, 0, 1, s);
+  if (a.ndim() != 1) {
+    detail::throw_invalid("[diag] array must be 1-D or 2-D, got array with {} dimensions.", a.ndim());
+  }
+  int m = a.shape(0);
+  int64_t n = int64_t{m} + std::abs(int64_t{k});
+  if (n > std::numeric_limits<int32_t>::max()) {
+    detail::throw_invalid("[diag] Output size {} does not fit in int32.", n);
+  }
+  auto out = zeros({static_cast<int32_t>(n), static_cast<int32_t>(n)}, a.dtype(), s);
+  if (m == 0) return out;
+  std::vector<int32_t> rows(m), cols(m);
+  for (int i = 0; i < m; ++i) {
+    rows[i] = i + std::max(0, -k);
+    cols[i] = i + std::max(0, k);
+  }
+  return scatter(out, {array(rows.begin(), {m}, int32), array(cols.begin(), {m}, int32)},
+                 reshape(a, {m, 1, 1}, s), {0, 1}, s);
 }
 
 array contiguous(const array& a, bool allow_col_major, StreamOrDevice s) {

@@ -96,4 +96,20 @@ std::vector<Shape> Contiguous::output_shapes(const std::vector<array>& inputs) {
   return {inputs[0].shape()};
 }
 
+bool Concatenate::is_equivalent(const Primitive& other) const { return detail::same_state(*this, other); }
+std::vector<Shape> Concatenate::output_shapes(const std::vector<array>& inputs) {
+  Shape shape = inputs[0].shape();
+  int64_t total = 0;
+  for (auto& in : inputs) total += in.shape(axis_);
+  shape[axis_] = static_cast<int32_t>(total);
+  return {shape};
+}
+
+bool Pad::is_equivalent(const Primitive& other) const { return detail::same_state(*this, other); }
+std::vector<Shape> Pad::output_shapes(const std::vector<array>& inputs) {
+  Shape shape = inputs[0].shape();
+  for (size_t i = 0; i < axes_.size(); ++i) shape[axes_[i]] += low_[i] + high_[i];
+  return {shape};
+}
+
 }  // namespace lumen

@@ -355,6 +355,26 @@ LUMEN_DEVICE_TEST(ShapeOps, CopyEveryDtypeAndLayout) {
   }
 }
 
+// Transposes large enough for the tiled copy, with an outer axis and tiles
+// cut at the edges, for every element size.
+LUMEN_DEVICE_TEST(ShapeOps, CopyTiledTransposeEveryDtype) {
+  Shape shape{5, 60, 70};
+  for (auto dt : all_dtypes()) {
+    auto x = iota(shape, dt);
+    auto in = iota_values(numel(shape), dt);
+    auto t = contiguous(transpose(x, {0, 2, 1}, s), false, s);
+    expect_close(to_doubles(t),
+                 gather_reference(in, {5, 70, 60},
+                                  [&](const std::vector<int64_t>& o) { return ravel({o[0], o[2], o[1]}, shape); }),
+                 0, 0, dtype_to_string(dt));
+    auto u = contiguous(transpose(x, {2, 1, 0}, s), false, s);
+    expect_close(to_doubles(u),
+                 gather_reference(in, {70, 60, 5},
+                                  [&](const std::vector<int64_t>& o) { return ravel({o[2], o[1], o[0]}, shape); }),
+                 0, 0, dtype_to_string(dt) + " full reversal");
+  }
+}
+
 // A large copy (several parallel chunks, dense runs and strided runs).
 LUMEN_DEVICE_TEST(ShapeOps, CopyBigTransposeMatchesLoops) {
   const int rows = 700, cols = 900;
@@ -410,4 +430,240 @@ LUMEN_DEVICE_TEST(ShapeOps, LargeCopyOver2Pow31Elements) {
     for (int64_t j : {int64_t{0}, int64_t{7}, int64_t{n - 2}, int64_t{n - 1}})
       bad += p[i * n + j] != col[j];
   EXPECT_EQ(bad, 0);
+}
+
+// ---- joining, splitting, repeating, padding, reordering ----
+
+LUMEN_DEVICE_TEST(ShapeOps, ConcatenateEveryDtypeAndLayout) {
+  for (auto dt : all_dtypes()) {
+    auto a = iota({2, 3}, dt);                            // a[i][j] = 3i + j
+    auto b = transpose(iota({4, 2}, dt), s);              // b[i][j] = 2j + i, (2, 4)
+    auto c = broadcast_to(iota({2, 1}, dt), {2, 2}, s);   // c[i][j] = i
+    auto out = concatenate({a, b, c}, 1, s);
+    EXPECT_EQ(out.shape(), (Shape{2, 9}));
+    EXPECT_EQ(out.dtype(), dt);
+    std::vector<double> want;
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 3; ++j) want.push_back(iota_value(3 * i + j, dt));
+      for (int j = 0; j < 4; ++j) want.push_back(iota_value(2 * j + i, dt));
+      for (int j = 0; j < 2; ++j) want.push_back(iota_value(i, dt));
+    }
+    expect_close(to_doubles(out), want, 0, 0, dtype_to_string(dt));
+  }
+  // Axis 0, negative axis, the flattened overload and type promotion.
+  auto x = iota({2, 2}, int32), y = iota({1, 2}, float32);
+  auto z = concatenate({x, y}, -2, s);
+  EXPECT_EQ(z.dtype(), float32);
+  expect_close(to_doubles(z), {0, 1, 2, 3, 0, 1});
+  auto f = concatenate({x, iota({3}, int8)}, s);
+  EXPECT_EQ(f.dtype(), int32);
+  expect_close(to_doubles(f), {0, 1, 2, 3, 0, 1, 2});
+  EXPECT_EQ(concatenate({x}, 0, s).id(), x.id());
+  EXPECT_THROW(concatenate({}, 0, s), std::invalid_argument);
+  EXPECT_THROW(concatenate({x, iota({2, 3})}, 0, s), std::invalid_argument);
+  EXPECT_THROW(concatenate({x, iota({2})}, 0, s), std::invalid_argument);
+  EXPECT_THROW(concatenate({x, x}, 2, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, StackAndUnstack) {
+  auto a = iota({2, 3}), b = transpose(iota({3, 2}), s);  // b[i][j] = 2j + i
+  auto st = stack({a, b}, 1, s);
+  EXPECT_EQ(st.shape(), (Shape{2, 2, 3}));
+  std::vector<double> want;
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 2; ++k)
+      for (int j = 0; j < 3; ++j) want.push_back(k == 0 ? 3 * i + j : 2 * j + i);
+  expect_close(to_doubles(st), want);
+  EXPECT_EQ(stack({a, a, a}, s).shape(), (Shape{3, 2, 3}));
+  EXPECT_EQ(stack({a, a}, -1, s).shape(), (Shape{2, 3, 2}));
+  EXPECT_THROW(stack({a, iota({3, 2})}, 0, s), std::invalid_argument);
+  EXPECT_THROW(stack({a, a}, 3, s), std::invalid_argument);
+  EXPECT_THROW(stack({}, 0, s), std::invalid_argument);
+
+  auto parts = unstack(st, 1, s);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[1].shape(), (Shape{2, 3}));
+  expect_close(to_doubles(parts[1]), {0, 2, 4, 1, 3, 5});
+  EXPECT_EQ(unstack(a, s).size(), 2u);
+  EXPECT_TRUE(unstack(iota({0, 2}), s).empty());
+  EXPECT_THROW(unstack(a, 2, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, SplitSectionsAndIndices) {
+  auto x = iota({6, 2});
+  auto eq = split(x, 3, s);
+  ASSERT_EQ(eq.size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(eq[k].shape(), (Shape{2, 2}));
+    expect_close(to_doubles(eq[k]), {4.0 * k, 4.0 * k + 1, 4.0 * k + 2, 4.0 * k + 3});
+    EXPECT_TRUE(is_free_view(x, eq[k]));
+  }
+  auto cols = split(x, 2, 1, s);
+  expect_close(to_doubles(cols[1]), {1, 3, 5, 7, 9, 11});
+  // numpy rules: unsorted, negative and past-the-end indices.
+  auto parts = split(x, Shape{1, -2, 4, 9}, 0, s);
+  ASSERT_EQ(parts.size(), 5u);
+  std::vector<Shape> shapes = {{1, 2}, {3, 2}, {0, 2}, {2, 2}, {0, 2}};
+  for (size_t k = 0; k < parts.size(); ++k) EXPECT_EQ(parts[k].shape(), shapes[k]) << k;
+  expect_close(to_doubles(parts[1]), {2, 3, 4, 5, 6, 7});
+  expect_close(to_doubles(parts[3]), {8, 9, 10, 11});
+  EXPECT_EQ(split(x, Shape{}, s).size(), 1u);
+  EXPECT_THROW(split(x, 4, s), std::invalid_argument);
+  EXPECT_THROW(split(x, 0, s), std::invalid_argument);
+  EXPECT_THROW(split(x, 2, 2, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, Meshgrid) {
+  auto a = iota({3}), b = iota({2});
+  auto xy = meshgrid({a, b}, false, "xy", s);
+  EXPECT_EQ(xy[0].shape(), (Shape{2, 3}));
+  expect_close(to_doubles(xy[0]), {0, 1, 2, 0, 1, 2});
+  expect_close(to_doubles(xy[1]), {0, 0, 0, 1, 1, 1});
+  auto ij = meshgrid({a, b}, false, "ij", s);
+  EXPECT_EQ(ij[0].shape(), (Shape{3, 2}));
+  expect_close(to_doubles(ij[0]), {0, 0, 1, 1, 2, 2});
+  expect_close(to_doubles(ij[1]), {0, 1, 0, 1, 0, 1});
+  auto sp = meshgrid({a, b, iota({4})}, true, "xy", s);
+  EXPECT_EQ(sp[0].shape(), (Shape{1, 3, 1}));
+  EXPECT_EQ(sp[1].shape(), (Shape{2, 1, 1}));
+  EXPECT_EQ(sp[2].shape(), (Shape{1, 1, 4}));
+  EXPECT_THROW(meshgrid({a, b}, false, "yx", s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, RepeatAndTile) {
+  auto x = iota({2, 3});
+  auto r = repeat(x, 2, 1, s);
+  EXPECT_EQ(r.shape(), (Shape{2, 6}));
+  expect_close(to_doubles(r), {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5});
+  expect_close(to_doubles(repeat(x, 2, 0, s)), {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+  expect_close(to_doubles(repeat(transpose(x, s), 2, s)), {0, 0, 3, 3, 1, 1, 4, 4, 2, 2, 5, 5});
+  EXPECT_EQ(repeat(x, 0, 1, s).shape(), (Shape{2, 0}));
+  EXPECT_EQ(repeat(x, 1, 1, s).id(), x.id());
+  EXPECT_THROW(repeat(x, -1, 0, s), std::invalid_argument);
+  EXPECT_THROW(repeat(x, 2, 2, s), std::invalid_argument);
+
+  auto t = tile(x, {2, 1}, s);
+  EXPECT_EQ(t.shape(), (Shape{4, 3}));
+  expect_close(to_doubles(t), {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5});
+  auto t3 = tile(iota({2}), {2, 1, 3}, s);
+  EXPECT_EQ(t3.shape(), (Shape{2, 1, 6}));
+  expect_close(to_doubles(t3), {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1});
+  EXPECT_EQ(tile(x, {2}, s).shape(), (Shape{2, 6}));
+  EXPECT_THROW(tile(x, {-1, 2}, s), std::invalid_argument);
+}
+
+namespace {
+
+// numpy's padding of one axis of size n: the source index of padded index i
+// (i relative to the start of the original data), for edge/reflect/symmetric.
+int64_t pad_source(int64_t i, int64_t n, const std::string& mode) {
+  if (mode == "edge") return std::clamp<int64_t>(i, 0, n - 1);
+  if (n == 1) return 0;
+  int64_t period = mode == "reflect" ? 2 * (n - 1) : 2 * n;
+  int64_t j = ((i % period) + period) % period;
+  if (j >= n) j = mode == "reflect" ? period - j : period - 1 - j;
+  return j;
+}
+
+}  // namespace
+
+LUMEN_DEVICE_TEST(ShapeOps, PadConstantEveryDtype) {
+  for (auto dt : all_dtypes()) {
+    auto x = transpose(iota({3, 2}, dt), s);  // (2, 3): x[i][j] = 2j + i
+    auto out = pad(x, {{1, 2}, {0, 1}}, array(1, dt), "constant", s);
+    EXPECT_EQ(out.shape(), (Shape{5, 4}));
+    std::vector<double> want;
+    for (int i = -1; i < 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        want.push_back(i >= 0 && i < 2 && j < 3 ? iota_value(2 * j + i, dt) : 1.0);
+    expect_close(to_doubles(out), want, 0, 0, dtype_to_string(dt));
+  }
+  auto x = iota({2, 2});
+  EXPECT_EQ(pad(x, 1, array(0), "constant", s).shape(), (Shape{4, 4}));
+  EXPECT_EQ(pad(x, {0, 3}, array(0), "constant", s).shape(), (Shape{5, 5}));
+  auto one_axis = pad(x, {-1}, {2}, {0}, array(7.5f), "constant", s);
+  expect_close(to_doubles(one_axis), {7.5, 7.5, 0, 1, 7.5, 7.5, 2, 3});
+  EXPECT_THROW(pad(x, {{1, 1}}, array(0), "constant", s), std::invalid_argument);
+  EXPECT_THROW(pad(x, {{-1, 1}, {0, 0}}, array(0), "constant", s), std::invalid_argument);
+  EXPECT_THROW(pad(x, {2}, {1}, {1}, array(0), "constant", s), std::invalid_argument);
+  EXPECT_THROW(pad(x, 1, array({1.0f, 2.0f}), "constant", s), std::invalid_argument);
+  EXPECT_THROW(pad(x, 1, array(0), "wrap", s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, PadEdgeReflectSymmetric) {
+  Shape shape{3, 4};
+  auto x = iota(shape);
+  auto in = iota_values(12, float32);
+  for (std::string mode : {"edge", "reflect", "symmetric"}) {
+    for (auto [lo0, hi0, lo1, hi1] : {std::array<int, 4>{1, 2, 0, 3}, std::array<int, 4>{5, 0, 7, 9}}) {
+      auto out = pad(x, {{lo0, hi0}, {lo1, hi1}}, array(0), mode, s);
+      Shape out_shape{3 + lo0 + hi0, 4 + lo1 + hi1};
+      EXPECT_EQ(out.shape(), out_shape) << mode;
+      auto want = gather_reference(in, out_shape, [&](const std::vector<int64_t>& o) {
+        return ravel({pad_source(o[0] - lo0, 3, mode), pad_source(o[1] - lo1, 4, mode)}, shape);
+      });
+      expect_close(to_doubles(out), want, 0, 0, mode + " " + std::to_string(lo0));
+    }
+  }
+  // A size-1 axis reflects onto itself; an empty axis cannot be reflected.
+  expect_close(to_doubles(pad(iota({1}), 2, array(0), "reflect", s)), {0, 0, 0, 0, 0});
+  EXPECT_THROW(pad(iota({0, 2}), 1, array(0), "edge", s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, FlipAndRoll) {
+  auto x = iota({2, 3});
+  auto f = flip(x, 1, s);
+  EXPECT_TRUE(is_free_view(x, f));
+  expect_close(to_doubles(f), {2, 1, 0, 5, 4, 3});
+  expect_close(to_doubles(flip(x, s)), {5, 4, 3, 2, 1, 0});
+  expect_close(to_doubles(flip(x, {0}, s)), {3, 4, 5, 0, 1, 2});
+  EXPECT_THROW(flip(x, 2, s), std::invalid_argument);
+
+  expect_close(to_doubles(roll(x, 1, s)), {5, 0, 1, 2, 3, 4});
+  expect_close(to_doubles(roll(x, -7, s)), {1, 2, 3, 4, 5, 0});
+  expect_close(to_doubles(roll(x, 1, 1, s)), {2, 0, 1, 5, 3, 4});
+  expect_close(to_doubles(roll(x, Shape{1, 2}, std::vector<int>{0, 1}, s)), {4, 5, 3, 1, 2, 0});
+  expect_close(to_doubles(roll(x, Shape{2, 2}, 1, s)), {2, 0, 1, 5, 3, 4});
+  expect_close(to_doubles(roll(x, Shape{1, 1}, s)), {4, 5, 0, 1, 2, 3});
+  expect_close(to_doubles(roll(x, 3, std::vector<int>{0, 1}, s)), {3, 4, 5, 0, 1, 2});
+  EXPECT_THROW(roll(x, Shape{1}, std::vector<int>{0, 1}, s), std::invalid_argument);
+  EXPECT_THROW(roll(x, 1, 2, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(ShapeOps, DiagonalAndDiag) {
+  Shape shape{3, 4, 5};
+  auto x = iota(shape);
+  auto in = iota_values(60, float32);
+  for (auto [off, a1, a2] : {std::array<int, 3>{0, 0, 1}, std::array<int, 3>{1, 0, 2},
+                             std::array<int, 3>{-2, 2, 1}, std::array<int, 3>{2, -1, 0}}) {
+    auto d = diagonal(x, off, a1, a2, s);
+    int ax1 = a1 < 0 ? a1 + 3 : a1, ax2 = a2 < 0 ? a2 + 3 : a2;
+    int other = 3 - ax1 - ax2;
+    int64_t o1 = std::max(-off, 0), o2 = std::max(off, 0);
+    int64_t n = std::max<int64_t>(0, std::min(shape[ax1] - o1, shape[ax2] - o2));
+    Shape want_shape{shape[other], static_cast<int32_t>(n)};
+    EXPECT_EQ(d.shape(), want_shape);
+    auto want = gather_reference(in, want_shape, [&](const std::vector<int64_t>& o) {
+      std::vector<int64_t> i(3);
+      i[other] = o[0];
+      i[ax1] = o[1] + o1;
+      i[ax2] = o[1] + o2;
+      return ravel(i, shape);
+    });
+    expect_close(to_doubles(d), want);
+  }
+  EXPECT_TRUE(is_free_view(x, diagonal(x, 0, 1, 2, s)));
+  EXPECT_EQ(diagonal(x, 10, 0, 1, s).shape(), (Shape{5, 0}));
+  // On a transposed (non-contiguous) input.
+  expect_close(to_doubles(diagonal(transpose(iota({3, 3}), s), 1, 0, 1, s)), {3, 7});
+  EXPECT_THROW(diagonal(iota({3}), 0, 0, 1, s), std::invalid_argument);
+  EXPECT_THROW(diagonal(x, 0, 1, 1, s), std::invalid_argument);
+  EXPECT_THROW(diagonal(x, 0, 0, 3, s), std::out_of_range);
+
+  expect_close(to_doubles(diag(iota({3, 3}), -1, s)), {3, 7});
+  auto m = diag(array({1.0f, 2.0f}), 1, s);
+  EXPECT_EQ(m.shape(), (Shape{3, 3}));
+  expect_close(to_doubles(m), {0, 1, 0, 0, 0, 2, 0, 0, 0});
+  expect_close(to_doubles(diag(array({4, 5}, int16), -1, s)), {0, 0, 0, 4, 0, 0, 0, 5, 0});
+  EXPECT_THROW(diag(x, 0, s), std::invalid_argument);
 }

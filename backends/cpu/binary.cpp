@@ -3,6 +3,7 @@
 #include "backends/cpu/binary.h"
 
 #include "backends/cpu/elementwise.h"
+#include "backends/cpu/run_kernels.h"
 #include "lumen/backend.h"
 
 namespace lumen::cpu {
@@ -90,10 +91,7 @@ void select_run(const Run& r) {
 void select_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
   array& out = outputs[0];
   alloc_elementwise_output(inputs, out);
-  RunKernel kernel = dispatch_dtype(out.dtype(), [](auto tag) -> RunKernel {
-    return &select_run<decltype(tag)>;
-  });
-  run_elementwise(inputs, out, kernel);
+  run_elementwise(inputs, out, select_run_kernel(out.dtype()));
 }
 
 LUMEN_REGISTER_KERNEL(Device::cpu, Binary, binary_kernel);
@@ -101,4 +99,11 @@ LUMEN_REGISTER_KERNEL(Device::cpu, DivMod, divmod_kernel);
 LUMEN_REGISTER_KERNEL(Device::cpu, Select, select_kernel);
 
 }  // namespace
+
+RunKernel binary_run_kernel(BinaryOp op, Dtype t) { return binary_kernel_for(op, t); }
+
+RunKernel select_run_kernel(Dtype t) {
+  return dispatch_dtype(t, [](auto tag) -> RunKernel { return &select_run<decltype(tag)>; });
+}
+
 }  // namespace lumen::cpu

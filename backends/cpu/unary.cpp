@@ -2,6 +2,7 @@
 #include "backends/cpu/unary.h"
 
 #include "backends/cpu/elementwise.h"
+#include "backends/cpu/run_kernels.h"
 #include "lumen/backend.h"
 
 namespace lumen::cpu {
@@ -65,4 +66,7 @@ void unary_kernel(const Primitive& p, const std::vector<array>& inputs, std::vec
 LUMEN_REGISTER_KERNEL(Device::cpu, Unary, unary_kernel);
 
 }  // namespace
+
+RunKernel unary_run_kernel(UnaryOp op, Dtype t) { return unary_kernel_for(op, t); }
+
 }  // namespace lumen::cpu

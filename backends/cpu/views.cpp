@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "backends/cpu/copy.h"
+#include "backends/cpu/indexing.h"
 #include "core/detail/errors.h"
 #include "lumen/backend.h"
 #include "lumen/indexing_primitives.h"
@@ -170,23 +171,6 @@ void slice_kernel(const Primitive& p, const std::vector<array>& inputs, std::vec
   make_view(in, out, strides, offset * static_cast<int64_t>(in.itemsize()));
 }
 
-// Element k of a 0-d or 1-d integer array, as int64.
-int64_t index_at(const array& a, int64_t k) {
-  const char* p = a.data<char>() + (a.ndim() == 0 ? 0 : k * a.strides(0) * a.itemsize());
-  auto read = [p](auto t) { return static_cast<int64_t>(*reinterpret_cast<const decltype(t)*>(p)); };
-  switch (a.dtype()) {
-    case uint8: return read(uint8_t{});
-    case uint16: return read(uint16_t{});
-    case uint32: return read(uint32_t{});
-    case uint64: return read(uint64_t{});
-    case int8: return read(int8_t{});
-    case int16: return read(int16_t{});
-    case int32: return read(int32_t{});
-    case int64: return read(int64_t{});
-    default: detail::throw_invalid("[index] indices must be integers, got {}", dtype_to_string(a.dtype()));
-  }
-}
-
 void dynamic_slice_kernel(const Primitive& p, const std::vector<array>& inputs,
                           std::vector<array>& outputs) {
   const auto& ds = static_cast<const DynamicSlice&>(p);
@@ -196,7 +180,7 @@ void dynamic_slice_kernel(const Primitive& p, const std::vector<array>& inputs,
   for (size_t k = 0; k < ds.axes().size(); ++k) {
     int ax = ds.axes()[k];
     int64_t room = int64_t{in.shape(ax)} - ds.slice_size()[ax];
-    offset += std::clamp<int64_t>(index_at(inputs[1], static_cast<int64_t>(k)), 0, room) * in.strides(ax);
+    offset += std::clamp<int64_t>(read_index(inputs[1], static_cast<int64_t>(k)), 0, room) * in.strides(ax);
   }
   if (out.size() == 0) offset = 0;
   make_view(in, out, in.strides(), offset * static_cast<int64_t>(in.itemsize()));
