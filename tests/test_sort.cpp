@@ -162,6 +162,38 @@ LUMEN_DEVICE_TEST(Sort, StridedAndBroadcastInputs) {
   }
 }
 
+LUMEN_DEVICE_TEST(Sort, LongLinesEveryDtype) {
+  // Lines of 1000: the radix path for types up to 32 bits.
+  Shape shape{2, 1000};
+  for (Dtype d : all_dtypes()) {
+    if (on_gpu && cpu_only(d)) continue;
+    auto v = sample_values(numel(shape), d, 61);
+    if (is_float_type(d)) {
+      for (int i = 0; i < 2000; i += 37) v[i] = NAN;
+      for (int i = 5; i < 2000; i += 41) v[i] = -INFINITY;
+    }
+    auto x = make_array(v, shape, d);
+    auto ref = ref_sort(v, shape, 1);
+    std::string label = dtype_to_string(d);
+    expect_close(to_doubles(sort(x, 1, s)), ref.sorted, 0, 0, "sort " + label);
+    expect_close(to_doubles(argsort(x, -1, s)), ref.order, 0, 0, "argsort " + label);
+    check_partitioned(v, to_doubles(partition(x, 600, 1, s)), shape, 1, 600, "partition " + label);
+    check_partitioned(v, take_lines(v, to_doubles(argpartition(x, 17, 1, s)), shape, 1), shape, 1, 17,
+                      "argpartition " + label);
+  }
+  // signed zeros tie and keep their order on the long path too
+  std::vector<float> z(1000);
+  for (int i = 0; i < 1000; ++i) z[i] = i % 3 == 0 ? -0.0f : (i % 3 == 1 ? 0.0f : -1.0f);
+  auto sz = to_vector<float>(sort(array(z.begin(), {1000}, float32), s));
+  std::vector<bool> want_signs;
+  for (float f : z) {
+    if (f == 0.0f) want_signs.push_back(std::signbit(f));
+  }
+  for (size_t i = 0; i < want_signs.size(); ++i) {
+    EXPECT_EQ(std::signbit(sz[333 + i]), want_signs[i]) << "zero " << i;
+  }
+}
+
 LUMEN_DEVICE_TEST(Sort, NaNLastAndStable) {
   for (Dtype d : {float32, float16, bfloat16, float64}) {
     if (on_gpu && cpu_only(d)) continue;
