@@ -7,6 +7,7 @@
 #include <lumen/compile.h>
 #include <lumen/random.h>
 #include <lumen/random_primitives.h>
+#include <lumen/transforms_primitives.h>
 #include <lumen/transforms.h>
 
 #include "../ops/detail/random_chunks.h"
@@ -28,7 +29,10 @@ void expect_plain(const std::vector<array>& outs, const std::string& what) {
   EXPECT_EQ(c.count("RandomUniform"), 0u) << what;
   EXPECT_EQ(c.count("RandomNormal"), 0u) << what;
   EXPECT_EQ(c.count("SliceUpdate"), 0u) << what;
-  EXPECT_GE(c["RandomBits"], 1) << what;
+  // the plain chain's bits: a RandomBits node, or one fused into a Compiled
+  int bits = 0;
+  for (auto& [name, n] : c) bits += name.find("RandomBits") != std::string::npos ? n : 0;
+  EXPECT_GE(bits, 1) << what;
 }
 
 class ChunkPolicyScope {
@@ -128,4 +132,48 @@ LUMEN_DEVICE_TEST(TransformsRandom, NoChunkingUnderTransforms) {
       ones({64, 8}, float32, s), ones({64, 8}, float32, s));
   expect_plain({tangent}, "jvp");
   EXPECT_EQ(bytes_of(astype(tangent, bfloat16, s)), bytes_of(chunked));
+}
+
+namespace {
+
+// The plain chain compiled into one kernel that draws its bits itself:
+// nothing but the output is allocated, as with the fused primitives.
+void expect_compiled_random_peak(int n, const Device& dev, const Stream& s) {
+  if (!has_kernel(dev, typeid(Compiled))) GTEST_SKIP() << "no fused kernels on this device";
+  auto key = random::key(21);
+  const Shape shape{n, n};
+  const size_t out_bytes = size_t(n) * n * 2;
+  for (bool normal : {false, true}) {
+    std::function<std::vector<array>(const std::vector<array>&)> f =
+        [&](const std::vector<array>& in) {
+          return std::vector<array>{normal ? random::normal(shape, bfloat16, 0.0f, 1.0f, in[0], s)
+                                           : random::uniform(0.0f, 1.0f, shape, bfloat16, in[0], s)};
+        };
+    auto cf = compile(f);
+    auto probe = cf({key});
+    auto c = primitive_counts(probe);
+    EXPECT_EQ(c.size(), 1u) << "one Compiled node, bits included";
+    EXPECT_EQ(c.count("RandomBits"), 0u);
+    probe.clear();
+    synchronize(s);
+    size_t base = get_active_memory();
+    reset_peak_memory();
+    auto out = cf({key});
+    eval(out);
+    size_t peak = get_peak_memory() - base;
+    EXPECT_LE(peak, out_bytes + (size_t(1) << 20)) << (normal ? "normal" : "uniform");
+    EXPECT_EQ(bytes_of(out[0]), bytes_of(f({key})[0])) << (normal ? "normal" : "uniform");
+  }
+}
+
+}  // namespace
+
+LUMEN_DEVICE_TEST(TransformsRandom, CompiledChainsReachTheFusedPeak) {
+  expect_compiled_random_peak(1024, dev, s);
+}
+
+// The size (label `large`: Release builds only).
+LUMEN_DEVICE_SUITE(TransformsRandomLarge);
+LUMEN_DEVICE_TEST(TransformsRandomLarge, CompiledChainsReachTheFusedPeakAt4096Squared) {
+  expect_compiled_random_peak(4096, dev, s);
 }
