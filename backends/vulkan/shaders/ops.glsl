@@ -1,0 +1,450 @@
+// The elementwise ops on element bits, mirroring the CPU kernels in
+// backends/cpu/{unary,binary}.cpp case by case.
+#ifndef LUMEN_OPS_GLSL
+#define LUMEN_OPS_GLSL
+
+#include "math.glsl"
+
+// ---- integers ----
+
+int64_t int_unary(uint op, int64_t x, bool is_unsigned) {
+  switch (op) {
+    case OP_ABS: return (!is_unsigned && x < 0) ? -x : x;
+    case OP_NEGATIVE: return -x;
+    case OP_SIGN:
+      if (is_unsigned) return x != 0 ? 1l : 0l;
+      return x > 0 ? 1l : (x < 0 ? -1l : 0l);
+    case OP_SQUARE: return x * x;
+    case OP_LOGICAL_NOT: return x == 0 ? 1l : 0l;
+    case OP_BITWISE_INVERT: return ~x;
+  }
+  return x;  // floor, ceil, round, copy
+}
+
+int64_t bool_unary(uint op, int64_t x) {
+  if (op == OP_LOGICAL_NOT || op == OP_BITWISE_INVERT) return x != 0 ? 0l : 1l;
+  return x;
+}
+
+int64_t bool_binary(uint op, bool a, bool b) {
+  switch (op) {
+    case OP_ADD:
+    case OP_LOGICAL_OR:
+    case OP_BITWISE_OR:
+    case OP_MAXIMUM: return int64_t(a || b);
+    case OP_MULTIPLY:
+    case OP_LOGICAL_AND:
+    case OP_BITWISE_AND:
+    case OP_MINIMUM: return int64_t(a && b);
+    case OP_SUBTRACT:
+    case OP_BITWISE_XOR: return int64_t(a != b);
+    case OP_LEFT_SHIFT:
+    case OP_RIGHT_SHIFT: return int64_t(b ? false : a);
+    case OP_POWER: return int64_t(a || !b);
+  }
+  return int64_t(a);
+}
+
+// Signed integers of `bits` bits, sign-extended; wrapping arithmetic is
+// truncated to the width when stored, which gives the narrow type's result.
+int64_t signed_binary(uint op, int64_t a, int64_t b, uint bits) {
+  switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUBTRACT: return a - b;
+    case OP_MULTIPLY: return a * b;
+    case OP_DIVIDE: return b == 0 ? 0l : a / b;
+    case OP_REMAINDER: {
+      if (b == 0) return 0l;
+      int64_t r = a - (a / b) * b;
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;
+      return r;
+    }
+    case OP_POWER: {
+      if (b < 0) return a == 1 ? 1l : (a == -1 ? ((b & 1l) != 0 ? -1l : 1l) : 0l);
+      int64_t r = 1, base = a;
+      for (int64_t e = b; e > 0; e >>= 1) {
+        if ((e & 1l) != 0) r *= base;
+        base *= base;
+      }
+      return r;
+    }
+    case OP_MAXIMUM: return a > b ? a : b;
+    case OP_MINIMUM: return a < b ? a : b;
+    case OP_LOGICAL_AND: return int64_t(a != 0 && b != 0);
+    case OP_LOGICAL_OR: return int64_t(a != 0 || b != 0);
+    case OP_BITWISE_AND: return a & b;
+    case OP_BITWISE_OR: return a | b;
+    case OP_BITWISE_XOR: return a ^ b;
+    case OP_LEFT_SHIFT: return (b < 0 || b >= int64_t(bits)) ? 0l : a << int(b);
+    case OP_RIGHT_SHIFT: return (b < 0 || b >= int64_t(bits)) ? (a < 0 ? -1l : 0l) : a >> int(b);
+  }
+  return a;
+}
+
+uint64_t unsigned_binary(uint op, uint64_t a, uint64_t b, uint bits) {
+  switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUBTRACT: return a - b;
+    case OP_MULTIPLY: return a * b;
+    case OP_DIVIDE: return b == 0ul ? 0ul : a / b;
+    case OP_REMAINDER: return b == 0ul ? 0ul : a - (a / b) * b;
+    case OP_POWER: {
+      uint64_t r = 1ul, base = a;
+      for (uint64_t e = b; e > 0ul; e >>= 1) {
+        if ((e & 1ul) != 0ul) r *= base;
+        base *= base;
+      }
+      return r;
+    }
+    case OP_MAXIMUM: return a > b ? a : b;
+    case OP_MINIMUM: return a < b ? a : b;
+    case OP_LOGICAL_AND: return uint64_t(a != 0ul && b != 0ul);
+    case OP_LOGICAL_OR: return uint64_t(a != 0ul || b != 0ul);
+    case OP_BITWISE_AND: return a & b;
+    case OP_BITWISE_OR: return a | b;
+    case OP_BITWISE_XOR: return a ^ b;
+    case OP_LEFT_SHIFT: return b >= uint64_t(bits) ? 0ul : a << uint(b);
+    case OP_RIGHT_SHIFT: return b >= uint64_t(bits) ? 0ul : a >> uint(b);
+  }
+  return a;
+}
+
+bool is_compare_op(uint op) { return op >= OP_EQUAL && op <= OP_GREATER_EQUAL; }
+
+// Comparison of already-ordered keys: -1, 0, 1 or 2 (unordered: NaN).
+bool compare_result(uint op, int order) {
+  if (order == 2) return op == OP_NOT_EQUAL;
+  switch (op) {
+    case OP_EQUAL: return order == 0;
+    case OP_NOT_EQUAL: return order != 0;
+    case OP_LESS: return order < 0;
+    case OP_LESS_EQUAL: return order <= 0;
+    case OP_GREATER: return order > 0;
+  }
+  return order >= 0;
+}
+
+int order_float(float a, float b) {
+  if (isnan(a) || isnan(b)) return 2;
+  return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+// ---- float (float16, bfloat16 and float32 compute in float) ----
+
+float float_unary(uint op, float x) {
+  switch (op) {
+    case OP_ABS: return abs(x);
+    case OP_CEIL: return ceil(x);
+    case OP_FLOOR: return floor(x);
+    case OP_ROUND: return roundEven(x);
+    case OP_NEGATIVE: return -x;
+    case OP_SIGN: return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+    case OP_SQRT: return fsqrt(x);
+    case OP_RSQRT: return fdiv(1.0, fsqrt(x));
+    case OP_SQUARE: {
+      precise float y = x * x;
+      return y;
+    }
+    case OP_LOGICAL_NOT: return x == 0.0 ? 1.0 : 0.0;
+    case OP_COPY:
+    case OP_REAL:
+    case OP_IMAG:
+    case OP_CONJUGATE: return x;
+  }
+  return float_transcendental(op, x);
+}
+
+float float_binary(uint op, float a, float b) {
+  switch (op) {
+    case OP_ADD: {
+      precise float r = a + b;
+      return r;
+    }
+    case OP_SUBTRACT: {
+      precise float r = a - b;
+      return r;
+    }
+    case OP_MULTIPLY: {
+      precise float r = a * b;
+      return r;
+    }
+    case OP_DIVIDE: return fdiv(a, b);
+    case OP_REMAINDER: {
+      float r = fmod_exact(a, b);
+      if (r != 0.0 && ((r < 0.0) != (b < 0.0))) {
+        precise float s = r + b;
+        r = s;
+      }
+      return r;
+    }
+    case OP_POWER: return fpow(a, b);
+    case OP_MAXIMUM: return isnan(a) ? a : (a > b ? a : b);
+    case OP_MINIMUM: return isnan(a) ? a : (a < b ? a : b);
+    case OP_ARCTAN2: return fatan2(a, b);
+    case OP_LOGADDEXP: {
+      if (isnan(a) || isnan(b)) return a + b;
+      float m = max(a, b);
+      if (isinf(m) && m < 0.0) return m;
+      return m + flog1p(fexp(min(a, b) - m));
+    }
+    case OP_LOGICAL_AND: return (a != 0.0 && b != 0.0) ? 1.0 : 0.0;
+    case OP_LOGICAL_OR: return (a != 0.0 || b != 0.0) ? 1.0 : 0.0;
+  }
+  return a;
+}
+
+// ---- double ----
+
+#if LUMEN_F64
+int order_double(double a, double b) {
+  if (isnan(a) || isnan(b)) return 2;
+  return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+double double_unary(uint op, double x) {
+  switch (op) {
+    case OP_ABS: return abs(x);
+    case OP_CEIL: return ceil(x);
+    case OP_FLOOR: return floor(x);
+    case OP_ROUND: return roundEven(x);
+    case OP_NEGATIVE: return -x;
+    case OP_SIGN: return x > 0.0lf ? 1.0lf : (x < 0.0lf ? -1.0lf : 0.0lf);
+    case OP_SQRT: return dsqrt(x);
+    case OP_RSQRT: return ddiv(1.0lf, dsqrt(x));
+    case OP_SQUARE: {
+      precise double y = x * x;
+      return y;
+    }
+    case OP_LOGICAL_NOT: return x == 0.0lf ? 1.0lf : 0.0lf;
+    case OP_COPY:
+    case OP_REAL:
+    case OP_IMAG:
+    case OP_CONJUGATE: return x;
+  }
+  return double_transcendental(op, x);
+}
+
+double double_binary(uint op, double a, double b) {
+  switch (op) {
+    case OP_ADD: {
+      precise double r = a + b;
+      return r;
+    }
+    case OP_SUBTRACT: {
+      precise double r = a - b;
+      return r;
+    }
+    case OP_MULTIPLY: {
+      precise double r = a * b;
+      return r;
+    }
+    case OP_DIVIDE: return ddiv(a, b);
+    case OP_REMAINDER: {
+      double r = fmod_exact_d(a, b);
+      if (r != 0.0lf && ((r < 0.0lf) != (b < 0.0lf))) {
+        precise double s = r + b;
+        r = s;
+      }
+      return r;
+    }
+    case OP_POWER: return pow_d(a, b);
+    case OP_MAXIMUM: return isnan(a) ? a : (a > b ? a : b);
+    case OP_MINIMUM: return isnan(a) ? a : (a < b ? a : b);
+    case OP_ARCTAN2: return atan2_d(a, b);
+    case OP_LOGADDEXP: {
+      if (isnan(a) || isnan(b)) return a + b;
+      double m = max(a, b);
+      if (isinf(m) && m < 0.0lf) return m;
+      return m + log1p_d(exp_d(min(a, b) - m));
+    }
+    case OP_LOGICAL_AND: return (a != 0.0lf && b != 0.0lf) ? 1.0lf : 0.0lf;
+    case OP_LOGICAL_OR: return (a != 0.0lf || b != 0.0lf) ? 1.0lf : 0.0lf;
+  }
+  return a;
+}
+#endif
+
+// ---- complex64 ----
+
+vec2 cmul(vec2 a, vec2 b) {
+  precise float ac = a.x * b.x, bd = a.y * b.y, ad = a.x * b.y, bc = a.y * b.x;
+  precise vec2 r = vec2(ac - bd, ad + bc);
+  return r;
+}
+
+// Smith's algorithm.
+vec2 cdiv(vec2 a, vec2 b) {
+  if (abs(b.x) >= abs(b.y)) {
+    float r = fdiv(b.y, b.x);
+    float den = b.x + b.y * r;
+    return vec2(fdiv(a.x + a.y * r, den), fdiv(a.y - a.x * r, den));
+  }
+  float r = fdiv(b.x, b.y);
+  float den = b.x * r + b.y;
+  return vec2(fdiv(a.x * r + a.y, den), fdiv(a.y * r - a.x, den));
+}
+
+float cabs(vec2 z) {
+  float a = abs(z.x), b = abs(z.y);
+  if (isinf(a) || isinf(b)) return F_INF;
+  float m = max(a, b), n = min(a, b);
+  if (m == 0.0) return 0.0;
+  float t = fdiv(n, m);
+  return m * fsqrt(1.0 + t * t);
+}
+
+vec2 cexp(vec2 z) {
+  float e = fexp(z.x);
+  if (z.y == 0.0) return vec2(e, z.y);
+  return vec2(e * fcos(z.y), e * fsin(z.y));
+}
+
+vec2 clog(vec2 z) { return vec2(flog(cabs(z)), fatan2(z.y, z.x)); }
+
+vec2 csqrt(vec2 z) {
+  if (z.x == 0.0 && z.y == 0.0) return vec2(0.0, z.y);
+  float t = fsqrt(0.5 * (abs(z.x) + cabs(z)));
+  if (z.x >= 0.0) return vec2(t, fdiv(z.y, 2.0 * t));
+  return vec2(fdiv(abs(z.y), 2.0 * t), sign_bit(z.y) ? -t : t);
+}
+
+float fsinh(float x) {
+#if LUMEN_F64
+  return float(sinh_d(double(x)));
+#else
+  return sinh(x);
+#endif
+}
+
+float fcosh(float x) {
+#if LUMEN_F64
+  return float(cosh_d(double(x)));
+#else
+  return cosh(x);
+#endif
+}
+
+vec2 csin(vec2 z) { return vec2(fsin(z.x) * fcosh(z.y), fcos(z.x) * fsinh(z.y)); }
+vec2 ccos(vec2 z) { return vec2(fcos(z.x) * fcosh(z.y), -fsin(z.x) * fsinh(z.y)); }
+vec2 csinh(vec2 z) { return vec2(fsinh(z.x) * fcos(z.y), fcosh(z.x) * fsin(z.y)); }
+vec2 ccosh(vec2 z) { return vec2(fcosh(z.x) * fcos(z.y), fsinh(z.x) * fsin(z.y)); }
+
+vec2 complex_unary(uint op, vec2 z) {
+  switch (op) {
+    case OP_ABS: return vec2(cabs(z), 0.0);
+    case OP_NEGATIVE: return -z;
+    case OP_SQUARE: return cmul(z, z);
+    case OP_SQRT: return csqrt(z);
+    case OP_RSQRT: return cdiv(vec2(1.0, 0.0), csqrt(z));
+    case OP_EXP: return cexp(z);
+    case OP_LOG: return clog(z);
+    case OP_SIN: return csin(z);
+    case OP_COS: return ccos(z);
+    case OP_TAN: return cdiv(csin(z), ccos(z));
+    case OP_SINH: return csinh(z);
+    case OP_COSH: return ccosh(z);
+    case OP_TANH: return cdiv(csinh(z), ccosh(z));
+    case OP_CONJUGATE: return vec2(z.x, -z.y);
+    case OP_SIGN: {
+      if (z.x == 0.0 && z.y == 0.0) return vec2(0.0);
+      float m = cabs(z);
+      return vec2(fdiv(z.x, m), fdiv(z.y, m));
+    }
+    case OP_LOGICAL_NOT: return vec2((z.x == 0.0 && z.y == 0.0) ? 1.0 : 0.0, 0.0);
+  }
+  return z;
+}
+
+// Lexicographic (real, then imaginary) order, as the CPU backend.
+int order_complex(vec2 a, vec2 b) {
+  if (a.x == b.x && a.y == b.y) return 0;
+  int re = order_float(a.x, b.x);
+  if (re == 2) return 2;
+  if (re != 0) return re;
+  return order_float(a.y, b.y);
+}
+
+vec2 complex_binary(uint op, vec2 a, vec2 b) {
+  switch (op) {
+    case OP_ADD: {
+      precise vec2 r = a + b;
+      return r;
+    }
+    case OP_SUBTRACT: {
+      precise vec2 r = a - b;
+      return r;
+    }
+    case OP_MULTIPLY: return cmul(a, b);
+    case OP_DIVIDE: return cdiv(a, b);
+    case OP_POWER:
+      if (a.x == 0.0 && a.y == 0.0) return vec2(0.0);
+      return cexp(cmul(b, clog(a)));
+    case OP_MAXIMUM: {
+      int o = order_complex(a, b);
+      return (o == 0 || o == 1) ? a : b;
+    }
+    case OP_MINIMUM: {
+      int o = order_complex(a, b);
+      return (o == 0 || o == -1) ? a : b;
+    }
+    case OP_LOGICAL_AND: return vec2((a != vec2(0.0) && b != vec2(0.0)) ? 1.0 : 0.0, 0.0);
+    case OP_LOGICAL_OR: return vec2((a != vec2(0.0) || b != vec2(0.0)) ? 1.0 : 0.0, 0.0);
+  }
+  return a;
+}
+
+// ---- on element bits, by dtype ----
+
+uint64_t unary_bits(uint op, uint dt, uint64_t x) {
+  uint cls = dtype_class(dt);
+  if (dt == DT_BOOL) return int_to_bits(dt, bool_unary(op, int64_t(x)));
+  if (cls == CLASS_INT) return int_to_bits(dt, int_unary(op, bits_to_int(dt, x), dtype_is_unsigned(dt)));
+  if (cls == CLASS_FLOAT) return float_to_bits(dt, float_unary(op, bits_to_float(dt, x)));
+#if LUMEN_F64
+  if (cls == CLASS_DOUBLE) return doubleBitsToUint64(double_unary(op, uint64BitsToDouble(x)));
+#endif
+  return complex_to_bits(complex_unary(op, bits_to_complex(x)));
+}
+
+// Binary op on two elements of dtype `dt`; comparisons give 0 or 1.
+uint64_t binary_bits(uint op, uint dt, uint64_t a, uint64_t b) {
+  uint cls = dtype_class(dt);
+  if (is_compare_op(op)) {
+    int order;
+    if (cls == CLASS_INT) {
+      if (dtype_is_unsigned(dt)) order = a < b ? -1 : (a > b ? 1 : 0);
+      else {
+        int64_t sa = bits_to_int(dt, a), sb = bits_to_int(dt, b);
+        order = sa < sb ? -1 : (sa > sb ? 1 : 0);
+      }
+    } else if (cls == CLASS_FLOAT) {
+      order = order_float(bits_to_float(dt, a), bits_to_float(dt, b));
+#if LUMEN_F64
+    } else if (cls == CLASS_DOUBLE) {
+      order = order_double(uint64BitsToDouble(a), uint64BitsToDouble(b));
+#endif
+    } else {
+      vec2 za = bits_to_complex(a), zb = bits_to_complex(b);
+      if (op == OP_EQUAL || op == OP_NOT_EQUAL) order = (za == zb) ? 0 : 1;
+      else order = order_complex(za, zb);
+    }
+    return compare_result(op, order) ? 1ul : 0ul;
+  }
+  if (dt == DT_BOOL) return uint64_t(bool_binary(op, a != 0ul, b != 0ul));
+  if (cls == CLASS_INT) {
+    uint bits = dtype_bits(dt);
+    if (dtype_is_unsigned(dt)) return int_to_bits(dt, int64_t(unsigned_binary(op, a, b, bits)));
+    return int_to_bits(dt, signed_binary(op, bits_to_int(dt, a), bits_to_int(dt, b), bits));
+  }
+  if (cls == CLASS_FLOAT) {
+    return float_to_bits(dt, float_binary(op, bits_to_float(dt, a), bits_to_float(dt, b)));
+  }
+#if LUMEN_F64
+  if (cls == CLASS_DOUBLE) {
+    return doubleBitsToUint64(double_binary(op, uint64BitsToDouble(a), uint64BitsToDouble(b)));
+  }
+#endif
+  return complex_to_bits(complex_binary(op, bits_to_complex(a), bits_to_complex(b)));
+}
+
+#endif
