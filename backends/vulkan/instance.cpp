@@ -146,6 +146,7 @@ Capabilities probe(VkPhysicalDevice pd) {
   c.storage16 = f11.storageBuffer16BitAccess;
   c.buffer_device_address = f12.bufferDeviceAddress;
   c.timeline_semaphore = f12.timelineSemaphore;
+  c.vulkan_memory_model = f12.vulkanMemoryModel;
   c.subgroup_size_control = v13 && f13.subgroupSizeControl && f13.computeFullSubgroups;
 
   // Memory.

@@ -41,6 +41,7 @@ struct Capabilities {
   bool buffer_device_address = false;
   bool timeline_semaphore = false;
   bool denorm_preserve32 = false;
+  bool vulkan_memory_model = false;  // cooperative-matrix shaders need it
 
   // Extensions later kernels pick variants by.
   bool bfloat16_extension = false;        // VK_KHR_shader_bfloat16

@@ -73,7 +73,8 @@ namespace lumen::vulkan {
 // Extension functions: null when the extension is not enabled.
 #define LUMEN_VK_OPTIONAL_FUNCTIONS(X) \
   X(vkCreateDebugUtilsMessengerEXT)    \
-  X(vkDestroyDebugUtilsMessengerEXT)
+  X(vkDestroyDebugUtilsMessengerEXT)   \
+  X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
 
 #define LUMEN_VK_DECLARE(name) extern PFN_##name name;
 LUMEN_VK_GLOBAL_FUNCTIONS(LUMEN_VK_DECLARE)
