@@ -28,7 +28,7 @@ struct FragmentShape {
 constexpr uint32_t kTile = 128;
 // k extent of one partial exponent range (SLICE_* in shaders/matmul.glsl).
 constexpr uint32_t kSliceAlongK = 2048;
-constexpr uint32_t kSliceAcrossLines = 64;
+constexpr uint32_t kSliceAcrossLines = 16;
 // Below this many multiply-adds the portable kernel is as quick.
 constexpr double kMinWork = 1 << 21;
 

@@ -52,7 +52,7 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RangeTable {
 // k extent of one partial range per kernel layout (kernels/matmul_coopmat.cpp
 // sizes the partials buffer with the same numbers).
 #define SLICE_ALONG_K 2048
-#define SLICE_ACROSS_LINES 64
+#define SLICE_ACROSS_LINES 16
 
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Int32Table { int v[]; };
 

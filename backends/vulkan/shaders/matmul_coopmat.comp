@@ -17,6 +17,7 @@
 #extension GL_NV_cooperative_matrix : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 
 #include "matmul.glsl"
 
@@ -42,13 +43,14 @@ const uint WARPS_N = 4;
 const uint WM = 64, WN = 32;  // a subgroup's part of the tile
 const uint FM = WM / CM_M, FN = WN / CM_N;
 
-// Shared tiles in 16-byte units (8 float16), rows padded by 8 elements.
+// Shared tiles in 16-byte units (UNIT = 8 float16), rows padded by 8 elements.
+const uint UNIT = 8;
 const uint A_ROWS = A_ALONG_K ? BM : BK;
 const uint A_COLS = A_ALONG_K ? BK : BM;
-const uint A_PITCH = (A_COLS + 8) / 8;
+const uint A_PITCH = (A_COLS + 8) / UNIT;
 const uint B_ROWS = B_ALONG_N ? BK : BN;
 const uint B_COLS = B_ALONG_N ? BN : BK;
-const uint B_PITCH = (B_COLS + 8) / 8;
+const uint B_PITCH = (B_COLS + 8) / UNIT;
 const uint A_CHUNKS = A_ROWS * A_COLS / 8 / WG;
 const uint B_CHUNKS = B_ROWS * B_COLS / 8 / WG;
 
@@ -68,11 +70,12 @@ uvec4 load_chunk(uint64_t base, uint r, uint c, int64_t rs, int64_t cs, uint r_e
   if (r >= r_ext) return uvec4(0);
   int64_t row = int64_t(r) * rs;
   if (vec && c + 8 <= c_ext) return Ptr4x32(base + uint64_t((row + int64_t(c)) * 2)).v;
-  uint h[8];
-  for (uint q = 0; q < 8; ++q) {
-    h[q] = c + q < c_ext ? uint(Ptr16(base + uint64_t((row + int64_t(c + q) * cs) * 2)).v) : 0u;
+  uvec4 w = uvec4(0);
+  [[unroll]] for (uint q = 0; q < 8; ++q) {
+    uint h = c + q < c_ext ? uint(Ptr16(base + uint64_t((row + int64_t(c + q) * cs) * 2)).v) : 0u;
+    w[q / 2] |= h << (16 * (q % 2));
   }
-  return uvec4(h[0] | (h[1] << 16), h[2] | (h[3] << 16), h[4] | (h[5] << 16), h[6] | (h[7] << 16));
+  return w;
 }
 
 // Two bfloat16 (low, high half of `w`) times their powers of two, as float16.
@@ -81,26 +84,28 @@ uint scale_pair(uint w, float lo, float hi) {
 }
 
 // A chunk of lines `line0..line0+7` (one line when `same_line`) as float16.
+float line_scale(bool is_a, uint line) { return pow2(is_a ? a_scale[line] : b_scale[line]); }
+
 uvec4 scale_chunk(uvec4 w, bool is_a, bool same_line, uint line0) {
-  float s[8];
-  for (uint q = 0; q < 8; ++q) {
-    uint line = same_line ? line0 : line0 + q;
-    s[q] = pow2(is_a ? a_scale[line] : b_scale[line]);
+  uvec4 r;
+  [[unroll]] for (uint q = 0; q < 4; ++q) {
+    float lo = line_scale(is_a, same_line ? line0 : line0 + 2 * q);
+    float hi = same_line ? lo : line_scale(is_a, line0 + 2 * q + 1);
+    r[q] = scale_pair(w[q], lo, hi);
   }
-  return uvec4(scale_pair(w.x, s[0], s[1]), scale_pair(w.y, s[2], s[3]), scale_pair(w.z, s[4], s[5]),
-               scale_pair(w.w, s[6], s[7]));
+  return r;
 }
 
 // Loads this invocation's chunks of the A and B slices at depth k0.
 void load_slices(uint tid, uint m0, uint n0, uint k0, uint64_t a_base, uint64_t b_base, MatrixStrides ms,
                  out uvec4 ra[A_CHUNKS], out uvec4 rb[B_CHUNKS]) {
-  for (uint l = 0; l < A_CHUNKS; ++l) {
+  [[unroll]] for (uint l = 0; l < A_CHUNKS; ++l) {
     uint e = tid + l * WG;
     uint row = e / (A_COLS / 8), c = e % (A_COLS / 8) * 8;
     ra[l] = A_ALONG_K ? load_chunk(a_base, m0 + row, k0 + c, ms.a_rs, ms.a_cs, pc.M, pc.K, VEC_A)
                       : load_chunk(a_base, k0 + row, m0 + c, ms.a_cs, ms.a_rs, pc.K, pc.M, VEC_A);
   }
-  for (uint l = 0; l < B_CHUNKS; ++l) {
+  [[unroll]] for (uint l = 0; l < B_CHUNKS; ++l) {
     uint e = tid + l * WG;
     uint row = e / (B_COLS / 8), c = e % (B_COLS / 8) * 8;
     rb[l] = B_ALONG_N ? load_chunk(b_base, k0 + row, n0 + c, ms.b_rs, ms.b_cs, pc.K, pc.N, VEC_B)
@@ -109,14 +114,14 @@ void load_slices(uint tid, uint m0, uint n0, uint k0, uint64_t a_base, uint64_t 
 }
 
 void store_slices(uint tid, uvec4 ra[A_CHUNKS], uvec4 rb[B_CHUNKS]) {
-  for (uint l = 0; l < A_CHUNKS; ++l) {
+  [[unroll]] for (uint l = 0; l < A_CHUNKS; ++l) {
     uint e = tid + l * WG;
     uint row = e / (A_COLS / 8), c8 = e % (A_COLS / 8);
     uvec4 w = ra[l];
     if (SCALED) w = scale_chunk(w, true, A_ALONG_K, A_ALONG_K ? row : c8 * 8);
     As[row * A_PITCH + c8] = w;
   }
-  for (uint l = 0; l < B_CHUNKS; ++l) {
+  [[unroll]] for (uint l = 0; l < B_CHUNKS; ++l) {
     uint e = tid + l * WG;
     uint row = e / (B_COLS / 8), c8 = e % (B_COLS / 8);
     uvec4 w = rb[l];
@@ -164,8 +169,8 @@ void main() {
     uint64_t a_base = pc.a + uint64_t(oa * 2), b_base = pc.b + uint64_t(ob * 2);
 
     fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][FN];
-    for (uint i = 0; i < FM; ++i) {
-      for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
     }
 
     uvec4 ra[A_CHUNKS], rb[B_CHUNKS];
@@ -175,33 +180,33 @@ void main() {
       store_slices(tid, ra, rb);
       barrier();
       if (k0 + BK < pc.K) load_slices(tid, m0, n0, k0 + BK, a_base, b_base, ms, ra, rb);
-      for (uint kk = 0; kk < BK; kk += CM_K) {
+      [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
         fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
-        for (uint i = 0; i < FM; ++i) {
+        [[unroll]] for (uint i = 0; i < FM; ++i) {
           uint m = wm * WM + i * CM_M;
           if (A_ALONG_K) {
-            coopMatLoadNV(fa[i], As, m * A_PITCH + kk / 8, A_PITCH, false);
+            coopMatLoadNV(fa[i], As, m * A_PITCH + kk / UNIT, A_PITCH, false);
           } else {
-            coopMatLoadNV(fa[i], As, kk * A_PITCH + m / 8, A_PITCH, true);
+            coopMatLoadNV(fa[i], As, kk * A_PITCH + m / UNIT, A_PITCH, true);
           }
         }
-        for (uint j = 0; j < FN; ++j) {
+        [[unroll]] for (uint j = 0; j < FN; ++j) {
           uint n = wn * WN + j * CM_N;
           fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
           if (B_ALONG_N) {
-            coopMatLoadNV(fb, Bs, kk * B_PITCH + n / 8, B_PITCH, false);
+            coopMatLoadNV(fb, Bs, kk * B_PITCH + n / UNIT, B_PITCH, false);
           } else {
-            coopMatLoadNV(fb, Bs, n * B_PITCH + kk / 8, B_PITCH, true);
+            coopMatLoadNV(fb, Bs, n * B_PITCH + kk / UNIT, B_PITCH, true);
           }
-          for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
+          [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
         }
       }
     }
 
     // Out through this subgroup's scratch: scale back, alpha, beta * c, round.
     uint scratch = warp * CM_M * CM_N;
-    for (uint i = 0; i < FM; ++i) {
-      for (uint j = 0; j < FN; ++j) {
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) {
         coopMatStoreNV(acc[i][j], Cs, scratch, CM_N, false);
         subgroupMemoryBarrierShared();
         subgroupBarrier();

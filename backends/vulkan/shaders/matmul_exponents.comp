@@ -6,6 +6,7 @@
 // follows 8 of them down a slice of k.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 
 #include "matmul.glsl"
 
@@ -104,8 +105,10 @@ void main() {
       hi[q] = RANGE_EMPTY_MAX;
       lo[q] = RANGE_EMPTY_MIN;
     }
-    uint k_end = min(pc.K, (slice + 1) * SLICE_ACROSS_LINES);
-    for (uint k = slice * SLICE_ACROSS_LINES; k < k_end; ++k) {
+    // Unrolled: the slice's loads are all in flight at once.
+    [[unroll]] for (uint kk = 0; kk < SLICE_ACROSS_LINES; ++kk) {
+      uint k = slice * SLICE_ACROSS_LINES + kk;
+      if (k >= pc.K) break;
       uint h[8] = load8(base, int64_t(k) * k_stride + int64_t(l0) * line_stride, line_stride,
                         min(8u, per_matrix - l0), VEC);
       for (uint q = 0; q < 8; ++q) include_element(h[q], hi[q], lo[q]);

@@ -6,6 +6,7 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
 
 #include "matmul.glsl"
 
@@ -27,7 +28,7 @@ void load_chunk(uint64_t addr, out float v[8]) {
     return;
   }
   uint words[4] = uint[4](w.x, w.y, w.z, w.w);
-  for (uint q = 0; q < 4; ++q) {
+  [[unroll]] for (uint q = 0; q < 4; ++q) {
     if (DT == DT_F16) {
       vec2 h = unpackHalf2x16(words[q]);
       v[2 * q] = h.x;
@@ -56,17 +57,25 @@ void main() {
     uint k_vec = 0;
     if (VEC_A) {
       k_vec = pc.K / per_chunk * per_chunk;
-      for (uint k = lane * per_chunk; k < k_vec; k += width * per_chunk) {
-        float av[8], vv[8];
-        load_chunk(arow + uint64_t(k) * size, av);
-        if (VEC_V) {
-          load_chunk(vbase + uint64_t(k) * size, vv);
-        } else {
-          for (uint q = 0; q < per_chunk; ++q) {
-            vv[q] = load_float(DT, vbase + uint64_t(int64_t(k + q) * ms.b_rs * int64_t(size)));
+      // Two chunks per step: twice the loads in flight.
+      uint step = width * per_chunk;
+      for (uint k0 = lane * per_chunk; k0 < k_vec; k0 += 2 * step) {
+        [[unroll]] for (uint u = 0; u < 2; ++u) {
+          uint k = k0 + u * step;
+          if (k >= k_vec) break;
+          float av[8], vv[8];
+          load_chunk(arow + uint64_t(k) * size, av);
+          if (VEC_V) {
+            load_chunk(vbase + uint64_t(k) * size, vv);
+          } else {
+            [[unroll]] for (uint q = 0; q < 8; ++q) {
+              if (q < per_chunk) vv[q] = load_float(DT, vbase + uint64_t(int64_t(k + q) * ms.b_rs * int64_t(size)));
+            }
+          }
+          [[unroll]] for (uint q = 0; q < 8; ++q) {
+            if (q < per_chunk) acc = fma(av[q], vv[q], acc);
           }
         }
-        for (uint q = 0; q < per_chunk; ++q) acc = fma(av[q], vv[q], acc);
       }
     }
     for (uint k = k_vec + lane; k < pc.K; k += width) {
