@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/vulkan/debug.h"
 #include "backends/vulkan/instance.h"
 #include "core/detail/errors.h"
 #include "core/detail/log.h"
@@ -110,6 +111,12 @@ void VulkanBackend::copy_now(VkBuffer src, uint64_t src_offset, VkBuffer dst, ui
 }
 
 VulkanBackend& backend_of(const Device& d) { return static_cast<VulkanBackend&>(backend::get(d)); }
+
+StreamStats stream_stats(const Stream& s) {
+  if (s.device.type != Device::gpu || !backend::is_created(s.device)) return {};
+  CommandStream& cs = backend_of(s.device).stream(s);
+  return {cs.command_count(), cs.barrier_count(), cs.submission_count()};
+}
 
 namespace {
 

@@ -35,6 +35,9 @@ VkShaderModule Pipelines::module(const std::string& shader) {
   for (auto& s : embedded_shaders()) {
     if (shader != s.name) continue;
     bool f64 = ctx_.caps().float64;
+    if (!f64 && !s.f32) {
+      throw std::logic_error(fmt::format("[vulkan] shader {} needs shaderFloat64", shader));
+    }
     VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     info.codeSize = (f64 ? s.f64_words : s.f32_words) * 4;
     info.pCode = f64 ? s.f64 : s.f32;
