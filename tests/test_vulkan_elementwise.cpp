@@ -6,6 +6,8 @@
 // stated in docs/backends.md.
 #include "test_util.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <iomanip>
 #include <random>
@@ -20,7 +22,11 @@ using namespace lumen::test;
 
 namespace {
 
-bool has_gpu() { return device_count(Device::gpu) > 0; }
+// A GPU the tests may use (LUMEN_TEST_DEVICES=cpu keeps them to the CPU).
+bool has_gpu() {
+  auto d = test_devices();
+  return std::find(d.begin(), d.end(), Device(Device::gpu)) != d.end();
+}
 
 // Streams its arguments into a string (messages).
 template <typename... Args>
@@ -287,7 +293,8 @@ Tolerance unary_tolerance(UnaryOp op, Dtype dt) {
   if (!is_transcendental(op)) return t;
   // float32: the CPU's float libm is itself within an ulp or so.
   if (!float64_math()) return builtin_tolerance();
-  if (dt == float64) t.ulps = op == UnaryOp::ErfInv ? 64 : 8;
+  // erfinv near +-1 magnifies erf's last-bit differences (its slope is large).
+  if (dt == float64) t.ulps = op == UnaryOp::ErfInv ? 256 : 8;
   else if (dt == float32) t.ulps = 2;
   else t.ulps = 1;
   return t;

@@ -50,7 +50,7 @@ VkShaderModule Pipelines::module(const std::string& shader) {
 }
 
 VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
-  std::string key = fmt::format("{}/{}", shader, fmt::join(constants, ","));
+  auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
   std::lock_guard<std::mutex> lk(mu_);
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
@@ -73,7 +73,7 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   VkPipeline p;
   check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
         "vkCreateComputePipelines");
-  detail::logger()->debug("vulkan: pipeline {}", key);
+  detail::logger()->debug("vulkan: pipeline {} ({})", shader, fmt::join(constants, ", "));
   pipelines_.emplace(std::move(key), p);
   return p;
 }

@@ -23,23 +23,32 @@
 
 bool sign_bit(float x) { return (floatBitsToUint(x) >> 31) != 0u; }
 
+// |x| with the sign bit of `negative`. Signed zeros are made from bits, not
+// written as -0.0: a compiler may merge the constants 0.0 and -0.0.
+float with_sign(float x, bool negative) {
+  return uintBitsToFloat((floatBitsToUint(x) & 0x7fffffffu) | (negative ? 0x80000000u : 0u));
+}
+
 // x / y where y is zero or infinite, or x is not finite: IEEE's answers
 // (devices need not give them).
 float fdiv_special(float x, float y) {
   if (isnan(x) || isnan(y)) return F_NAN;
   bool neg = sign_bit(x) != sign_bit(y);
   if (y == 0.0) return x == 0.0 ? F_NAN : (neg ? -F_INF : F_INF);
-  if (isinf(y)) return isinf(x) ? F_NAN : (neg ? -0.0 : 0.0);
-  return neg ? -F_INF : F_INF;
+  if (isinf(y)) return isinf(x) ? F_NAN : with_sign(0.0, neg);
+  return with_sign(F_INF, neg);
 }
 
 // x / y, correctly rounded with shaderFloat64.
 float fdiv(float x, float y) {
   if (y == 0.0 || isinf(y) || isinf(x) || isnan(x) || isnan(y)) return fdiv_special(x, y);
+  // The sign is the sign bits' exclusive or, whatever the device's division
+  // does with zero and tiny quotients.
+  bool neg = sign_bit(x) != sign_bit(y);
 #if LUMEN_F64
-  return float(double(x) / double(y));
+  return with_sign(float(double(x) / double(y)), neg);
 #else
-  return x / y;
+  return with_sign(x / y, neg);
 #endif
 }
 
@@ -106,13 +115,18 @@ float fmod_exact(float x, float y) {
 #if LUMEN_F64
 bool sign_bit_d(double x) { return (doubleBitsToUint64(x) >> 63) != 0ul; }
 
+double with_sign_d(double x, bool negative) {
+  return uint64BitsToDouble((doubleBitsToUint64(x) & 0x7ffffffffffffffful) |
+                            (negative ? 0x8000000000000000ul : 0ul));
+}
+
 double ddiv(double x, double y) {
   if (isnan(x) || isnan(y)) return D_NAN;
   bool neg = sign_bit_d(x) != sign_bit_d(y);
   if (y == 0.0lf) return x == 0.0lf ? D_NAN : (neg ? -D_INF : D_INF);
-  if (isinf(y)) return isinf(x) ? D_NAN : (neg ? -0.0lf : 0.0lf);
-  if (isinf(x)) return neg ? -D_INF : D_INF;
-  return x / y;
+  if (isinf(y)) return isinf(x) ? D_NAN : with_sign_d(0.0lf, neg);
+  if (isinf(x)) return with_sign_d(D_INF, neg);
+  return with_sign_d(x / y, neg);
 }
 
 double dsqrt(double x) {
@@ -201,7 +215,7 @@ float fsinh(float x) { return sinh(x); }
 float fcosh(float x) { return cosh(x); }
 float fatan2(float y, float x) {
   if (x == 0.0 && y == 0.0) {
-    return sign_bit(y) ? (sign_bit(x) ? -3.14159265 : -0.0) : (sign_bit(x) ? 3.14159265 : 0.0);
+    return with_sign(sign_bit(x) ? 3.14159265 : 0.0, sign_bit(y));
   }
   return atan(y, x);
 }

@@ -58,9 +58,9 @@ double exp_d(double x) {
   return scale2(p, int(k));
 }
 
-// log(m) for m in [sqrt(1/2), sqrt(2)), as log(1 + f) = 2 atanh(f / (2 + f)).
-double log_mantissa(double m) {
-  precise double f = m - 1.0lf;
+// log(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)), as 2 atanh(f / (2 + f)),
+// from f itself (no 1 + f - 1 that a compiler could fold).
+double log1p_core(double f) {
   precise double s = f / (2.0lf + f);
   precise double z = s * s;
   // R = 2 (z/3 + z^2/5 + ... + z^11/23)
@@ -79,6 +79,8 @@ double log_mantissa(double m) {
   precise double hfsq = 0.5lf * f * f;
   return f - (hfsq - s * (hfsq + R));
 }
+
+double log_mantissa(double m) { return log1p_core(m - 1.0lf); }
 
 // Splits a positive finite x into 2^e * m with m in [sqrt(1/2), sqrt(2)).
 double split_log(double x, out int e) {
@@ -121,25 +123,36 @@ double log10_d(double x) {
 
 double log1p_d(double x) {
   if (isnan(x) || x < -1.0lf) return D_NAN;
+  if (x == -1.0lf) return -D_INF;
   if (isinf(x)) return x;
-  precise double u = 1.0lf + x;
-  if (u == 1.0lf) return x;
-  if (u == 0.0lf) return -D_INF;
-  // log(u) * x / (u - 1) cancels the rounding of 1 + x (Goldberg).
-  return log_d(u) * (x / (u - 1.0lf));
+  // Near 0 straight from x; elsewhere 1 + x rounds by less than log's ulp.
+  if (x >= -0.2928932188134524lf && x <= 0.4142135623730950lf) return log1p_core(x);
+  return log_d(1.0lf + x);
 }
 
 double expm1_d(double x) {
   if (isnan(x)) return x;
   if (x > 709.782712893384lf) return D_INF;
   if (x < -40.0lf) return -1.0lf;
-  precise double u = exp_d(x);
-  if (u == 1.0lf) return x;
-  precise double um1 = u - 1.0lf;
-  if (um1 == -1.0lf) return -1.0lf;
-  if (abs(x) > 0.5lf) return um1;
-  // (u - 1) * x / log(u) cancels the rounding of u (Kahan).
-  return um1 * (x / log_d(u));
+  if (abs(x) >= 0.5lf) return exp_d(x) - 1.0lf;
+  // Taylor series to x^17 / 17! (truncation below 1e-19 relative).
+  precise double p = 2.8114572543455206e-15lf;
+  p = fma(p, x, 4.779477332387385e-14lf);
+  p = fma(p, x, 7.647163731819816e-13lf);
+  p = fma(p, x, 1.1470745597729725e-11lf);
+  p = fma(p, x, 1.6059043836821613e-10lf);
+  p = fma(p, x, 2.08767569878681e-09lf);
+  p = fma(p, x, 2.505210838544172e-08lf);
+  p = fma(p, x, 2.755731922398589e-07lf);
+  p = fma(p, x, 2.7557319223985893e-06lf);
+  p = fma(p, x, 2.48015873015873e-05lf);
+  p = fma(p, x, 1.984126984126984e-04lf);
+  p = fma(p, x, 1.388888888888889e-03lf);
+  p = fma(p, x, 8.333333333333333e-03lf);
+  p = fma(p, x, 4.1666666666666664e-02lf);
+  p = fma(p, x, 1.6666666666666666e-01lf);
+  p = fma(p, x, 0.5lf);
+  return fma(x * x, p, x);
 }
 
 // Reduces x to r in [-pi/4, pi/4] with x = r + q * pi/2 (q modulo 4).

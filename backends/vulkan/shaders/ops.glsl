@@ -350,7 +350,7 @@ vec2 complex_binary(uint op, vec2 a, vec2 b) {
 
 #ifdef MATH_OP
 vec2 cexp(vec2 z) {
-  if (isinf(z.x) && z.x < 0.0 && (isinf(z.y) || isnan(z.y))) return vec2(0.0, sign_bit(z.y) ? -0.0 : 0.0);
+  if (isinf(z.x) && z.x < 0.0 && (isinf(z.y) || isnan(z.y))) return vec2(0.0, with_sign(0.0, sign_bit(z.y)));
   float e = fexp(z.x);
   if (z.y == 0.0) return vec2(e, z.y);
   return vec2(e * fcos(z.y), e * fsin(z.y));
