@@ -34,3 +34,8 @@ foreach(op power arctan2 logaddexp)
   lumen_shader(binary_double_${op} binary.comp CLASS=CLASS_DOUBLE MATH_OP=OP_${_op})
 endforeach()
 lumen_shader(binary_complex_power binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP_POWER)
+
+# Matrix products (kernels/matmul*.cpp) and the fast ops (kernels/fast.cpp).
+foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
+  lumen_shader(${module} ${module}.comp)
+endforeach()
