@@ -18,7 +18,10 @@
 #include "lumen/elementwise.h"
 #include "lumen/indexing.h"
 #include "lumen/random_primitives.h"
+#include "lumen/reduction.h"
+#include "lumen/scan.h"
 #include "lumen/shape.h"
+#include "lumen/sort.h"
 #include "lumen/tracing.h"
 #include "ops/detail/random_chunks.h"
 
@@ -457,6 +460,91 @@ array laplace(const Shape& shape, Dtype dtype, const float loc, const float scal
   return generate(src, dtype, [&](const BitSource& part) {
     return laplace_chain(part, dtype, loc, scale);
   });
+}
+
+namespace {
+
+int categorical_axis(int axis, int ndim) {
+  int ax = axis < 0 ? axis + ndim : axis;
+  if (ax < 0 || ax >= ndim) {
+    lumen::detail::throw_invalid("[categorical] Invalid axis {} for logits with {} dimensions.",
+                                 axis, ndim);
+  }
+  return ax;
+}
+
+// MLX's sampler for one distribution and a shape of samples: inverse CDF, in
+// O(n + m) memory there. searchsorted(cdf, u, "right") is the number of cdf
+// values <= u (the cdf does not decrease); lumen has no searchsorted yet, so
+// that count is taken directly (O(n * m) memory, the same numbers).
+array categorical_inverse_cdf(const array& logits, const Shape& shape,
+                              const std::optional<array>& key, StreamOrDevice s) {
+  auto dtype = promote_types(logits.dtype(), float32);
+  auto x = astype(logits, dtype, s);
+  auto m = max(x, s);
+  // exp(x - m) is NaN for an infinite max: uniform over the maximal entries
+  auto w = where(isinf(m, s), astype(equal(x, m, s), dtype, s), exp(subtract(x, m, s), s), s);
+  auto cdf = cumsum(w, 0, /* reverse = */ false, /* inclusive = */ false, s);
+  auto u = multiply(uniform(shape, float32, key, s), sum(w, s), s);
+  auto at_or_below = less_equal(cdf, expand_dims(u, -1, s), s);
+  auto count = astype(sum(at_or_below, -1, false, s), uint32, s);
+  return subtract(count, array(1u, uint32), s);
+}
+
+array categorical_impl(const array& logits, int axis, const Shape& shape,
+                       const std::optional<array>& key, StreamOrDevice s) {
+  auto n = logits.shape(axis);
+  if (n > 0 && logits.size() == static_cast<size_t>(n) && !shape.empty()) {
+    return categorical_inverse_cdf(reshape(logits, {n}, s), shape, key, s);
+  }
+  // Gumbel-max: argmax(logits + g)
+  auto gumbel_shape = shape;
+  auto offset = static_cast<int>(axis + shape.size() - logits.ndim() + 1);
+  gumbel_shape.insert(gumbel_shape.begin() + offset, logits.shape(axis));
+  auto g = gumbel(gumbel_shape, float32, key, s);
+  return argmax(add(g, logits, s), offset, false, s);
+}
+
+}  // namespace
+
+array categorical(const array& logits, int axis, const Shape& shape,
+                  const std::optional<array>& key, StreamOrDevice s) {
+  axis = categorical_axis(axis, static_cast<int>(logits.ndim()));
+  // shape must broadcast with the logits reduced along axis
+  auto reduced = logits.shape();
+  reduced.erase(reduced.begin() + axis);
+  if (broadcast_shapes(shape, reduced, "categorical") != shape) {
+    lumen::detail::throw_invalid(
+        "[categorical] Requested shape {} is not broadcast compatible with reduced logits shape {}.",
+        lumen::detail::shape_str(shape), lumen::detail::shape_str(reduced));
+  }
+  return categorical_impl(logits, axis, shape, key, s);
+}
+
+array categorical(const array& logits_, int axis, int num_samples,
+                  const std::optional<array>& key, StreamOrDevice s) {
+  axis = categorical_axis(axis, static_cast<int>(logits_.ndim()));
+  auto logits = expand_dims(logits_, -1, s);
+  auto shape = logits.shape();
+  shape.erase(shape.begin() + axis);
+  shape.back() = num_samples;
+  return categorical_impl(logits, axis, shape, key, s);
+}
+
+array categorical(const array& logits, int axis, const std::optional<array>& key,
+                  StreamOrDevice s) {
+  axis = categorical_axis(axis, static_cast<int>(logits.ndim()));
+  auto shape = logits.shape();
+  shape.erase(shape.begin() + axis);
+  return categorical_impl(logits, axis, shape, key, s);
+}
+
+array permutation(const array& x, int axis, const std::optional<array>& key, StreamOrDevice s) {
+  return take(x, permutation(x.shape(axis), key, s), axis, s);
+}
+
+array permutation(int x, const std::optional<array>& key, StreamOrDevice s) {
+  return argsort(bits({x}, key, s), s);
 }
 
 // ---- primitive parameters ----

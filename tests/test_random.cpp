@@ -1,7 +1,10 @@
 // random: threefry bits (MLX's key format and layout), keys and splitting, and
 // every distribution against MLX's known answers (exact bytes on CPU).
 #include <functional>
+#include <algorithm>
+#include <limits>
 #include <map>
+#include <thread>
 
 #include "random_test_helpers.h"
 
@@ -215,6 +218,11 @@ std::vector<RefCase> ref_cases(int k) {
   cases.push_back({"randint" + ks, [](auto& key, auto& s) {
                      return random::randint(array(0), array(10), {29}, int32, key, s);
                    }});
+  cases.push_back({"categorical" + ks, [](auto& key, auto& s) {
+                     auto logits = sin(reshape(arange(600, float32, s), {3, 200}, s), s);
+                     return random::categorical(logits, -1, key, s);
+                   }});
+  cases.push_back({"permutation" + ks, [](auto& key, auto& s) { return random::permutation(20, key, s); }});
   return cases;
 }
 
@@ -239,4 +247,59 @@ LUMEN_DEVICE_TEST(Random, KnownAnswersOfMLXPlainChain) {
   // inside tracing only the plain composition is built: same bytes
   detail::TracingGuard tracing;
   check_known_answers(s, on_gpu);
+}
+
+LUMEN_DEVICE_TEST(Random, CategoricalBothSamplers) {
+  auto key = random::key(61);
+  // one distribution and a shape of samples: MLX's inverse-CDF sampler
+  std::vector<double> p = {0.1, 0.2, 0.7};
+  auto logits = log(array({0.1f, 0.2f, 0.7f}), s);
+  const int n = 200000;
+  auto one_d = random::categorical(logits, 0, Shape{n}, key, s);
+  EXPECT_EQ(one_d.dtype(), uint32);
+  auto counts_of = [&](const array& a, int k) {
+    std::vector<int> c(k, 0);
+    for (double v : to_doubles(a)) c.at(static_cast<int>(v))++;
+    return c;
+  };
+  auto c = counts_of(one_d, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
+  // rows of logits: Gumbel-max along the axis
+  auto rows = broadcast_to(reshape(logits, {1, 3}, s), {n, 3}, s);
+  auto g = random::categorical(rows, -1, key, s);
+  EXPECT_EQ(g.shape(), (Shape{n}));
+  c = counts_of(g, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
+  // num_samples per row, axis 0 of a (3, 2) table
+  auto t = random::categorical(transpose(broadcast_to(reshape(logits, {1, 3}, s), {2, 3}, s), s), 0, 5, key, s);
+  EXPECT_EQ(t.shape(), (Shape{2, 5}));
+  // infinite logits: only the maximal entries, uniformly
+  float inf = std::numeric_limits<float>::infinity();
+  auto ninf = random::categorical(array({-inf, 0.0f, 0.0f}), 0, Shape{1000}, key, s);
+  c = counts_of(ninf, 3);
+  EXPECT_EQ(c[0], 0);
+  auto pinf = random::categorical(array({inf, 0.0f, inf}), 0, Shape{1000}, key, s);
+  c = counts_of(pinf, 3);
+  EXPECT_EQ(c[1], 0);
+  EXPECT_GT(c[0], 400);
+  EXPECT_GT(c[2], 400);
+  EXPECT_THROW(random::categorical(logits, 1, key, s), std::invalid_argument);
+  EXPECT_THROW(random::categorical(rows, -1, Shape{7}, key, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(Random, PermutationOfAnAxis) {
+  auto key = random::key(62);
+  auto perm = to_vector<uint32_t>(random::permutation(50, key, s));
+  std::vector<uint32_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (uint32_t i = 0; i < 50; ++i) EXPECT_EQ(sorted[i], i);
+  // rows of a (50, 3) array moved whole, by the same permutation
+  auto x = reshape(arange(150, float32, s), {50, 3}, s);
+  auto px = to_doubles(random::permutation(x, 0, key, s));
+  for (int r = 0; r < 50; ++r) {
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(px[3 * r + k], 3.0 * perm[r] + k);
+  }
+  // along axis 1
+  auto py = random::permutation(x, 1, key, s);
+  EXPECT_EQ(py.shape(), (Shape{50, 3}));
 }
