@@ -303,3 +303,29 @@ LUMEN_DEVICE_TEST(Random, PermutationOfAnAxis) {
   auto py = random::permutation(x, 1, key, s);
   EXPECT_EQ(py.shape(), (Shape{50, 3}));
 }
+
+LUMEN_DEVICE_TEST(Random, VmapOverKeys) {
+  // one block per key, equal to each key's own request (bits, and the plain
+  // uniform chain that vmap traces)
+  auto keys = random::split(random::key(63), 5, s);
+  auto bits_of = vmap([&](const array& k) { return random::bits({3, 2}, 2, k, s); });
+  auto uniform_of = vmap([&](const array& k) { return random::uniform({7}, bfloat16, k, s); });
+  auto keys_t = transpose(keys, s);  // batch along the last axis: the rule moves it
+  auto by_col = vmap([&](const array& k) { return random::bits({4}, 4, k, s); }, 1, 0);
+  auto b = bits_of(keys);
+  auto u = uniform_of(keys);
+  auto c = by_col(keys_t);
+  EXPECT_EQ(b.shape(), (Shape{5, 3, 2}));
+  EXPECT_EQ(u.shape(), (Shape{5, 7}));
+  EXPECT_EQ(c.shape(), (Shape{5, 4}));
+  auto bb = bytes_of(b), ub = bytes_of(u), cb = bytes_of(c);
+  for (int i = 0; i < 5; ++i) {
+    auto k = reshape(slice(keys, {i, 0}, {i + 1, 2}, s), {2}, s);
+    auto one_b = bytes_of(random::bits({3, 2}, 2, k, s));
+    auto one_u = bytes_of(random::uniform({7}, bfloat16, k, s));
+    auto one_c = bytes_of(random::bits({4}, 4, k, s));
+    EXPECT_EQ(std::vector<uint8_t>(bb.begin() + 12 * i, bb.begin() + 12 * (i + 1)), one_b);
+    EXPECT_EQ(std::vector<uint8_t>(ub.begin() + 14 * i, ub.begin() + 14 * (i + 1)), one_u);
+    EXPECT_EQ(std::vector<uint8_t>(cb.begin() + 16 * i, cb.begin() + 16 * (i + 1)), one_c);
+  }
+}
