@@ -175,3 +175,38 @@ LUMEN_DEVICE_TEST(RandomFused, TracingGateGraphs) {
   }
   EXPECT_EQ(primitive_counts({random::uniform({4}, float32, key, s)})["RandomUniform"], 1);
 }
+
+LUMEN_DEVICE_TEST(RandomFused, TransformsSeeThePlainChain) {
+  // jvp, vmap (test_random.cpp) and compile trace the function: the fused
+  // primitives (which have no rules) stay out, and the values are those of
+  // the untransformed call
+  auto key = random::key(9);
+  const int n = 1000;
+  auto f = [&](const std::vector<array>& p) {
+    return std::vector<array>{random::normal({n}, float32, p[0], p[1], key, s)};
+  };
+  auto loc = array(0.5f), scale = array(2.0f);
+  auto samples = random::normal({n}, float32, loc, scale, key, s);
+  EXPECT_EQ(primitive_counts({samples})["RandomNormal"], 1);
+  // d/dloc = 1 everywhere; d/dscale = (x - loc) / scale
+  auto [values, dloc] = jvp(f, {loc, scale}, {array(1.0f), array(0.0f)});
+  auto dscale = jvp(f, {loc, scale}, {array(0.0f), array(1.0f)}).second;
+  EXPECT_EQ(bytes_of(values[0]), bytes_of(samples));
+  EXPECT_EQ(to_doubles(dloc[0]), std::vector<double>(n, 1.0));
+  expect_close(to_doubles(dscale[0]), to_doubles(divide(subtract(samples, loc, s), scale, s)), 1e-5,
+               1e-6, "d/dscale");
+
+  // jvp of uniform in its upper bound: x = low + (high - low) u, dx/dhigh = u
+  auto g = [&](const array& high) { return random::uniform(array(0.0f), high, {n}, float32, key, s); };
+  auto [out, tangent] = jvp(std::function<array(const array&)>(g), array(1.0f), array(1.0f));
+  EXPECT_EQ(bytes_of(out), bytes_of(random::uniform({n}, float32, key, s)));
+  EXPECT_EQ(bytes_of(tangent), bytes_of(out));
+
+  // compile: same bits as the eager call
+  auto compiled = compile([](const std::vector<array>& k) {
+    return std::vector<array>{random::normal({257}, bfloat16, k[0]), random::gumbel({33}, float16, k[0])};
+  });
+  auto c = compiled({key});
+  EXPECT_EQ(bytes_of(c[0]), bytes_of(random::normal({257}, bfloat16, key)));
+  EXPECT_EQ(bytes_of(c[1]), bytes_of(random::gumbel({33}, float16, key)));
+}
