@@ -226,13 +226,42 @@ std::vector<RefCase> ref_cases(int k) {
   return cases;
 }
 
+// Families that pass through a transcendental function (DESIGN, "Settled
+// details"): on the GPU within 1 ulp of MLX's CPU bytes; everything else and
+// every family on the CPU: exact.
+bool transcendental(const std::string& file) {
+  for (const char* f : {"normal", "truncnorm", "gumbel", "laplace"}) {
+    if (file.rfind(f, 0) == 0) return true;
+  }
+  return false;
+}
+
+// Largest distance in ulps between two arrays of float32/float16/bfloat16 bytes.
+int64_t max_ulp_distance(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width) {
+  auto ordered = [width](const uint8_t* p) -> int64_t {
+    uint32_t u = 0;
+    std::memcpy(&u, p, width);
+    uint32_t sign = width == 4 ? 0x80000000u : 0x8000u;
+    int64_t mag = u & (sign - 1);
+    return (u & sign) ? -mag : mag;
+  };
+  int64_t worst = 0;
+  for (size_t i = 0; i + width <= a.size(); i += width) {
+    worst = std::max(worst, std::abs(ordered(a.data() + i) - ordered(b.data() + i)));
+  }
+  return worst;
+}
+
 void check_known_answers(const Stream& s, bool on_gpu) {
   for (int k : {11, 12}) {
     for (auto& c : ref_cases(k)) {
       auto want = read_ref(c.file);
-      auto got = bytes_of(c.make(random::key(k), s));
+      auto out = c.make(random::key(k), s);
+      auto got = bytes_of(out);
       ASSERT_EQ(got.size(), want.size()) << c.file;
-      if (!on_gpu) {
+      if (on_gpu && transcendental(c.file)) {
+        EXPECT_LE(max_ulp_distance(got, want, static_cast<int>(out.itemsize())), 1) << c.file;
+      } else {
         EXPECT_EQ(got, want) << c.file;
       }
     }
