@@ -106,7 +106,8 @@ LUMEN_DEVICE_TEST(Random, WindowsPastTwoToThe31) {
     for (int64_t offset : {(int64_t(1) << 31) + 7, (int64_t(1) << 32) - 5, stream - 11}) {
       auto key = random::key(99);
       auto got = bytes_of(multi_key_bits(key, {11}, width, s, RandomBits::Window{stream, offset}));
-      auto want = ref_stream_bytes(0, 99, uint64_t(stream) * width, uint64_t(offset) * width, 11 * width);
+      auto want =
+          ref_stream_bytes(0, 99, uint64_t(stream) * width, uint64_t(offset) * width, 11 * width);
       EXPECT_EQ(got, want) << "width " << width << " offset " << offset;
     }
   }
@@ -189,25 +190,34 @@ struct RefCase {
 std::vector<RefCase> ref_cases(int k) {
   std::vector<RefCase> cases;
   auto ks = "_k" + std::to_string(k);
-  cases.push_back({"bits_w4" + ks, [](auto& key, auto& s) { return random::bits({5, 3}, 4, key, s); }});
-  cases.push_back({"bits_w2" + ks, [](auto& key, auto& s) { return random::bits({9}, 2, key, s); }});
-  cases.push_back({"bits_w1" + ks, [](auto& key, auto& s) { return random::bits({11}, 1, key, s); }});
+  cases.push_back({"bits_w4" + ks, [](auto& key, auto& s) {
+                     return random::bits({5, 3}, 4, key, s);
+                   }});
+  cases.push_back(
+      {"bits_w2" + ks, [](auto& key, auto& s) { return random::bits({9}, 2, key, s); }});
+  cases.push_back(
+      {"bits_w1" + ks, [](auto& key, auto& s) { return random::bits({11}, 1, key, s); }});
   cases.push_back({"split3" + ks, [](auto& key, auto& s) { return random::split(key, 3, s); }});
   for (auto [dt, name] : {std::pair{float32, "f32"}, {float16, "f16"}, {bfloat16, "bf16"}}) {
     auto sfx = std::string("_") + name + ks;
     Dtype d = dt;
-    cases.push_back({"uniform" + sfx, [d](auto& key, auto& s) { return random::uniform({33, 3}, d, key, s); }});
+    cases.push_back({"uniform" + sfx, [d](auto& key, auto& s) {
+                       return random::uniform({33, 3}, d, key, s);
+                     }});
     cases.push_back({"uniform_lohi" + sfx, [d](auto& key, auto& s) {
                        return random::uniform(array(-2.0f), array(7.0f), {17}, d, key, s);
                      }});
-    cases.push_back({"normal" + sfx, [d](auto& key, auto& s) { return random::normal({33, 3}, d, key, s); }});
+    cases.push_back({"normal" + sfx, [d](auto& key, auto& s) {
+                       return random::normal({33, 3}, d, key, s);
+                     }});
     cases.push_back({"normal_ls" + sfx, [d](auto& key, auto& s) {
                        return random::normal({17}, d, 2.0f, 0.5f, key, s);
                      }});
     cases.push_back({"truncnorm" + sfx, [d](auto& key, auto& s) {
                        return random::truncated_normal(array(-1.0f), array(1.5f), {17}, d, key, s);
                      }});
-    cases.push_back({"gumbel" + sfx, [d](auto& key, auto& s) { return random::gumbel({17}, d, key, s); }});
+    cases.push_back(
+        {"gumbel" + sfx, [d](auto& key, auto& s) { return random::gumbel({17}, d, key, s); }});
     cases.push_back({"laplace" + sfx, [d](auto& key, auto& s) {
                        return random::laplace({17}, d, 0.0f, 1.0f, key, s);
                      }});
@@ -222,7 +232,8 @@ std::vector<RefCase> ref_cases(int k) {
                      auto logits = sin(reshape(arange(600, float32, s), {3, 200}, s), s);
                      return random::categorical(logits, -1, key, s);
                    }});
-  cases.push_back({"permutation" + ks, [](auto& key, auto& s) { return random::permutation(20, key, s); }});
+  cases.push_back(
+      {"permutation" + ks, [](auto& key, auto& s) { return random::permutation(20, key, s); }});
   return cases;
 }
 
@@ -292,15 +303,18 @@ LUMEN_DEVICE_TEST(Random, CategoricalBothSamplers) {
     return c;
   };
   auto c = counts_of(one_d, 3);
-  for (int i = 0; i < 3; ++i) EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
   // rows of logits: Gumbel-max along the axis
   auto rows = broadcast_to(reshape(logits, {1, 3}, s), {n, 3}, s);
   auto g = random::categorical(rows, -1, key, s);
   EXPECT_EQ(g.shape(), (Shape{n}));
   c = counts_of(g, 3);
-  for (int i = 0; i < 3; ++i) EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_LT(std::abs(c[i] - n * p[i]), 5 * std::sqrt(n * p[i] * (1 - p[i])));
   // num_samples per row, axis 0 of a (3, 2) table
-  auto t = random::categorical(transpose(broadcast_to(reshape(logits, {1, 3}, s), {2, 3}, s), s), 0, 5, key, s);
+  auto t = random::categorical(transpose(broadcast_to(reshape(logits, {1, 3}, s), {2, 3}, s), s), 0,
+                               5, key, s);
   EXPECT_EQ(t.shape(), (Shape{2, 5}));
   // infinite logits: only the maximal entries, uniformly
   float inf = std::numeric_limits<float>::infinity();
