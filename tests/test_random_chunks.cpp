@@ -116,6 +116,53 @@ LUMEN_DEVICE_TEST(RandomChunks, FusedAndTracedRequestsAreNotChunked) {
   EXPECT_EQ(primitive_counts({l})["RandomBits"], 1);
 }
 
+LUMEN_DEVICE_TEST(RandomChunks, PeaksOfThePieces) {
+  // 2048 x 1024 bfloat16 (4 MiB) in K = 16 pieces of 512 KiB of float32: the
+  // output, plus one piece's float32 stage and its bfloat16 cast (3x / K);
+  // laplace holds two float32 arrays per piece (4x / K). Unchunked: 3x+.
+  PolicyScope scope({int64_t(1) << 20, int64_t(1) << 19});
+  const Shape shape = {2048, 1024};
+  const size_t x = size_t(2048) * 1024 * 2;
+  const int k = random::detail::chunk_count(shape, bfloat16);
+  ASSERT_EQ(k, 16);
+  auto key = random::key(79);
+  auto lo = reshape(arange(2048, float32, s), {2048, 1}, s) * array(1e-3f);
+  eval(key, lo);
+  struct Case {
+    const char* name;
+    std::function<array()> make;
+    size_t per_piece;  // float32-equivalent transient, in multiples of x / K
+  };
+  std::vector<Case> cases = {
+      {"uniform", [&] { return random::uniform(lo, array(2.0f), shape, bfloat16, key, s); }, 3},
+      {"normal", [&] { return random::normal(shape, bfloat16, lo, std::nullopt, key, s); }, 3},
+      {"truncated_normal",
+       [&] { return random::truncated_normal(lo, array(3.0f), shape, bfloat16, key, s); }, 3},
+      {"laplace", [&] { return random::laplace(shape, bfloat16, key, s); }, 4},
+  };
+  for (auto& c : cases) {
+    for (bool chunked : {true, false}) {
+      synchronize(s);
+      size_t base = get_active_memory();
+      reset_peak_memory();
+      array out;
+      if (chunked) {
+        out = c.make();
+      } else {
+        detail::TracingGuard tracing;
+        out = c.make();
+      }
+      eval(out);
+      size_t peak = get_peak_memory() - base;
+      if (chunked) {
+        EXPECT_LE(peak, x + c.per_piece * x / k + (size_t(1) << 20)) << c.name << " " << peak;
+      } else {
+        EXPECT_GE(peak, 3 * x) << c.name << " unchunked " << peak;
+      }
+    }
+  }
+}
+
 // ---- label `large`: the real threshold ----
 
 LUMEN_DEVICE_SUITE(RandomChunksLarge);
