@@ -34,6 +34,9 @@ class RandomBits : public UnaryPrimitive {
   const char* name() const override { return "RandomBits"; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  // Batched keys give one block per key (MLX's rule).
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   Shape shape_;
