@@ -200,6 +200,22 @@ std::vector<Case> sort_and_linalg_cases() {
   };
 }
 
+std::vector<Case> fast_cases() {
+  using V = const std::vector<array>&;
+  using S = const Stream&;
+  return {
+      {"rms_norm", one([](V x, S s) { return fast::rms_norm(x[0], x[1], 1e-5f, s); }),
+       {arg({3, 4}, 120), arg({4}, 121)}},
+      {"layer_norm", one([](V x, S s) { return fast::layer_norm(x[0], x[1], x[2], 1e-5f, s); }),
+       {arg({3, 4}, 122), arg({4}, 123), arg({4}, 124)}},
+      {"rope", one([](V x, S s) { return fast::rope(x[0], 4, false, 10000.0f, 1.0f, 2, std::nullopt, s); }),
+       {arg({1, 3, 4}, 125)}},
+      {"rope traditional, partial",
+       one([](V x, S s) { return fast::rope(x[0], 2, true, 100.0f, 0.5f, 1, std::nullopt, s); }),
+       {arg({2, 2, 4}, 126)}},
+  };
+}
+
 void check_cases(const std::vector<Case>& cases, const Stream& s, bool on_gpu) {
   auto p = precision_for(on_gpu);
   for (auto& c : cases) check_derivatives(c.f, c.args, s, p.dtype, p.rtol, p.atol, c.name);
@@ -246,6 +262,9 @@ LUMEN_DEVICE_TEST(TransformsOps, IndexingRules) { check_cases(indexing_cases(), 
 LUMEN_DEVICE_TEST(TransformsOps, ReductionRules) { check_cases(reduction_cases(), s, on_gpu); }
 LUMEN_DEVICE_TEST(TransformsOps, ScanRules) { check_cases(scan_cases(), s, on_gpu); }
 LUMEN_DEVICE_TEST(TransformsOps, SortAndLinalgRules) { check_cases(sort_and_linalg_cases(), s, on_gpu); }
+
+LUMEN_DEVICE_TEST(TransformsOps, FastRules) { check_cases(fast_cases(), s, on_gpu); }
+LUMEN_DEVICE_TEST(TransformsOps, FastVmap) { check_cases_vmap(fast_cases(), s); }
 
 LUMEN_DEVICE_TEST(TransformsOps, ShapeVmap) { check_cases_vmap(shape_cases(), s); }
 LUMEN_DEVICE_TEST(TransformsOps, IndexingVmap) { check_cases_vmap(indexing_cases(), s); }
