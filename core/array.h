@@ -259,26 +259,6 @@ array::array(const std::vector<T>& data, Shape shape, Dtype dtype)
   init(data.begin());
 }
 
-namespace detail {
-template <typename To, typename From>
-To convert_scalar(const From& v) {
-  if constexpr (std::is_same_v<To, complex64_t>) {
-    if constexpr (std::is_same_v<From, complex64_t>) return v;
-    else return complex64_t(static_cast<float>(v), 0.0f);
-  } else if constexpr (std::is_same_v<From, complex64_t>) {
-    return static_cast<To>(v.real());
-  } else if constexpr (std::is_same_v<To, bool>) {
-    return static_cast<float>(v) != 0.0f || static_cast<double>(v) != 0.0;
-  } else if constexpr (is_half_v<To>) {
-    return To(static_cast<float>(v));
-  } else if constexpr (is_half_v<From>) {
-    return static_cast<To>(static_cast<float>(v));
-  } else {
-    return static_cast<To>(v);
-  }
-}
-}  // namespace detail
-
 template <typename It>
 void array::init(It src) {
   set_data(detail::malloc_default(nbytes()));

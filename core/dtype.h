@@ -1,10 +1,13 @@
 // Element types and MLX's (JAX's) promotion rules.
 #pragma once
 
+#include <cmath>
 #include <complex>
 #include <cstdint>
+#include <limits>
 #include <ostream>
 #include <string>
+#include <type_traits>
 
 #include <lumen/half_types.h>
 
@@ -83,5 +86,47 @@ struct TypeToDtype {
 
 template <typename T>
 inline constexpr bool is_half_v = std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>;
+
+namespace detail {
+
+// Float to integer: truncate toward zero, saturate at the type's limits and
+// map NaN to 0 (the AArch64 conversion MLX gets on Apple silicon; the C++
+// cast is undefined there).
+template <typename I, typename F>
+I float_to_int(F x) {
+  if (std::isnan(x)) return I(0);
+  constexpr int bits = std::numeric_limits<I>::digits;  // 31 for int32, 32 for uint32
+  constexpr F upper = F(uint64_t(1) << (bits - 1)) * F(2);  // 2^bits, exact in F
+  constexpr F lower = std::is_signed_v<I> ? -upper : F(0);
+  if (x <= lower) return std::numeric_limits<I>::min();
+  if (x >= upper) return std::numeric_limits<I>::max();
+  return static_cast<I>(x);
+}
+
+// The value conversion of astype and of array constructors: C++ semantics
+// except that float to int is float_to_int, halves go through float32 with
+// round to nearest even, complex to real keeps the real part (as MLX).
+template <typename To, typename From>
+To convert_scalar(const From& v) {
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (std::is_same_v<From, complex64_t>) {
+    return convert_scalar<To>(v.real());
+  } else if constexpr (is_half_v<From>) {
+    return convert_scalar<To>(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, complex64_t>) {
+    return complex64_t(convert_scalar<float>(v), 0.0f);
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return v != From(0);
+  } else if constexpr (is_half_v<To>) {
+    return To(static_cast<float>(v));
+  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    return float_to_int<To>(v);
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+}  // namespace detail
 
 }  // namespace lumen

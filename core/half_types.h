@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <ostream>
+#include <type_traits>
 
 namespace lumen {
 
@@ -21,24 +23,26 @@ inline float bits_float(uint32_t u) {
   return f;
 }
 
-// IEEE binary16 from binary32, round to nearest even, NaN stays NaN.
+// IEEE binary16 from binary32, round to nearest even. A NaN stays a quiet
+// NaN with its sign and the top bits of its payload (as F16C hardware does).
 inline uint16_t float_to_half_bits(float f) {
   uint32_t x = float_bits(f);
   uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t abs = x & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {  // inf or nan
-    return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
+  if (abs > 0x7f800000u) {
+    return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
   }
-  if (abs >= 0x477ff000u) {  // rounds to >= 65520: overflow to inf
+  if (abs >= 0x477ff000u) {  // >= 65520 rounds to infinity (65504 is the largest half)
     return static_cast<uint16_t>(sign | 0x7c00u);
   }
-  if (abs < 0x38800000u) {  // result is subnormal or zero: let the FPU round
-    // adding 0.5 aligns the half subnormal ulp (2^-24) with float's last bit
+  if (abs < 0x38800000u) {  // below 2^-14 the result is subnormal or zero
+    // Adding 0.5 puts the half subnormal ulp (2^-24) at float's last mantissa
+    // bit, so the FPU's own round-to-nearest-even does the rounding.
     float a = bits_float(abs) + 0.5f;
     return static_cast<uint16_t>(sign | (float_bits(a) - 0x3f000000u));
   }
   uint32_t mant_odd = (abs >> 13) & 1u;
-  abs += 0xc8000fffu + mant_odd;  // rebias exponent (-112 << 23) and round
+  abs += 0xc8000fffu + mant_odd;  // rebias the exponent by -112 and round half to even
   return static_cast<uint16_t>(sign | (abs >> 13));
 }
 
@@ -55,6 +59,8 @@ inline float half_bits_to_float(uint16_t h) {
   return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
+// bfloat16 is the top half of a float32: round the low half away to nearest
+// even. A NaN stays a quiet NaN with its sign.
 inline uint16_t float_to_bfloat_bits(float f) {
   uint32_t x = float_bits(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
@@ -68,12 +74,14 @@ inline float bfloat_bits_to_float(uint16_t b) {
 
 }  // namespace detail
 
+// Both types convert implicitly from any arithmetic type (through float, as
+// MLX's do) and to float, so mixed expressions compute in float32.
 struct float16_t {
   uint16_t bits = 0;
   float16_t() = default;
   float16_t(float f) : bits(detail::float_to_half_bits(f)) {}  // NOLINT: implicit like MLX
-  float16_t(double d) : float16_t(static_cast<float>(d)) {}
-  float16_t(int v) : float16_t(static_cast<float>(v)) {}
+  template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T>>>
+  float16_t(T v) : float16_t(static_cast<float>(v)) {}  // NOLINT
   operator float() const { return detail::half_bits_to_float(bits); }
   static float16_t from_bits(uint16_t b) {
     float16_t h;
@@ -86,8 +94,8 @@ struct bfloat16_t {
   uint16_t bits = 0;
   bfloat16_t() = default;
   bfloat16_t(float f) : bits(detail::float_to_bfloat_bits(f)) {}  // NOLINT
-  bfloat16_t(double d) : bfloat16_t(static_cast<float>(d)) {}
-  bfloat16_t(int v) : bfloat16_t(static_cast<float>(v)) {}
+  template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T>>>
+  bfloat16_t(T v) : bfloat16_t(static_cast<float>(v)) {}  // NOLINT
   operator float() const { return detail::bfloat_bits_to_float(bits); }
   static bfloat16_t from_bits(uint16_t b) {
     bfloat16_t h;
@@ -100,3 +108,59 @@ inline std::ostream& operator<<(std::ostream& os, float16_t v) { return os << st
 inline std::ostream& operator<<(std::ostream& os, bfloat16_t v) { return os << static_cast<float>(v); }
 
 }  // namespace lumen
+
+// numeric_limits as for the built-in floating types (MLX's nan_to_num and
+// finfo use max() and lowest()).
+namespace std {
+
+template <>
+class numeric_limits<lumen::float16_t> {
+  using H = lumen::float16_t;
+
+ public:
+  static constexpr bool is_specialized = true;
+  static constexpr bool is_signed = true;
+  static constexpr bool is_integer = false;
+  static constexpr bool is_exact = false;
+  static constexpr bool has_infinity = true;
+  static constexpr bool has_quiet_NaN = true;
+  static constexpr bool is_iec559 = true;
+  static constexpr float_round_style round_style = round_to_nearest;
+  static constexpr int digits = 11;
+  static constexpr int max_exponent = 16;
+  static constexpr int min_exponent = -13;
+  static H min() noexcept { return H::from_bits(0x0400); }
+  static H max() noexcept { return H::from_bits(0x7bff); }
+  static H lowest() noexcept { return H::from_bits(0xfbff); }
+  static H epsilon() noexcept { return H::from_bits(0x1400); }
+  static H denorm_min() noexcept { return H::from_bits(0x0001); }
+  static H infinity() noexcept { return H::from_bits(0x7c00); }
+  static H quiet_NaN() noexcept { return H::from_bits(0x7e00); }
+};
+
+template <>
+class numeric_limits<lumen::bfloat16_t> {
+  using B = lumen::bfloat16_t;
+
+ public:
+  static constexpr bool is_specialized = true;
+  static constexpr bool is_signed = true;
+  static constexpr bool is_integer = false;
+  static constexpr bool is_exact = false;
+  static constexpr bool has_infinity = true;
+  static constexpr bool has_quiet_NaN = true;
+  static constexpr bool is_iec559 = false;
+  static constexpr float_round_style round_style = round_to_nearest;
+  static constexpr int digits = 8;
+  static constexpr int max_exponent = 128;
+  static constexpr int min_exponent = -125;
+  static B min() noexcept { return B::from_bits(0x0080); }
+  static B max() noexcept { return B::from_bits(0x7f7f); }
+  static B lowest() noexcept { return B::from_bits(0xff7f); }
+  static B epsilon() noexcept { return B::from_bits(0x3c00); }
+  static B denorm_min() noexcept { return B::from_bits(0x0001); }
+  static B infinity() noexcept { return B::from_bits(0x7f80); }
+  static B quiet_NaN() noexcept { return B::from_bits(0x7fc0); }
+};
+
+}  // namespace std

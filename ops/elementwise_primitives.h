@@ -1,32 +1,116 @@
 // Elementwise primitives. One class per arity with the op as a parameter:
 // kernels, vjp/jvp rules and compile's code generator switch on the op, and
-// the op list below is the single place that names them all.
+// the op lists below are the single place that names them all.
 #pragma once
+
+#include <cstdint>
 
 #include <lumen/primitive.h>
 
 namespace lumen {
 
-// X(Name): Name is the op and the primitive's printable name (MLX's names).
-#define LUMEN_UNARY_OPS(X)                                                                    \
-  X(Abs) X(Ceil) X(Floor) X(Round) X(Negative) X(Sign) X(Sqrt) X(Rsqrt) X(Square)              \
-  X(Exp) X(Expm1) X(Log) X(Log2) X(Log10) X(Log1p) X(Sin) X(Cos) X(Tan) X(ArcSin) X(ArcCos)   \
-  X(ArcTan) X(Sinh) X(Cosh) X(Tanh) X(ArcSinh) X(ArcCosh) X(ArcTanh) X(Sigmoid) X(Erf)        \
-  X(ErfInv) X(LogicalNot) X(BitwiseInvert) X(Real) X(Imag) X(Conjugate) X(Copy) X(StopGradient)
+// The dtypes an elementwise kernel accepts. Ops convert their inputs before
+// building the primitive, so a kernel only sees these (the op throws
+// std::invalid_argument for anything else).
+enum class DtypeSet : uint8_t {
+  any,           // all 14
+  real,          // all but complex64
+  numeric,       // all but bool
+  inexact,       // floating and complex64
+  floating,      // float16, bfloat16, float32, float64
+  integer,       // signed and unsigned integers
+  integer_bool,  // integers and bool
+  boolean,       // bool only
+  complex,       // complex64 only
+};
 
-#define LUMEN_BINARY_OPS(X)                                                                  \
-  X(Add) X(Subtract) X(Multiply) X(Divide) X(Remainder) X(Power) X(Maximum) X(Minimum)         \
-  X(Equal) X(NotEqual) X(Less) X(LessEqual) X(Greater) X(GreaterEqual) X(LogicalAnd)          \
-  X(LogicalOr) X(BitwiseAnd) X(BitwiseOr) X(BitwiseXor) X(LeftShift) X(RightShift) X(ArcTan2) \
-  X(LogAddExp)
+constexpr bool dtype_in(Dtype d, DtypeSet set) {
+  using V = Dtype::Val;
+  V v = d.val();
+  bool is_bool = v == V::bool_;
+  bool is_complex = v == V::complex64;
+  bool is_float = v == V::float16 || v == V::bfloat16 || v == V::float32 || v == V::float64;
+  bool is_int = !is_bool && !is_complex && !is_float;
+  switch (set) {
+    case DtypeSet::any: return true;
+    case DtypeSet::real: return !is_complex;
+    case DtypeSet::numeric: return !is_bool;
+    case DtypeSet::inexact: return is_float || is_complex;
+    case DtypeSet::floating: return is_float;
+    case DtypeSet::integer: return is_int;
+    case DtypeSet::integer_bool: return is_int || is_bool;
+    case DtypeSet::boolean: return is_bool;
+    case DtypeSet::complex: return is_complex;
+  }
+  return false;
+}
 
-#define LUMEN_ENUM_ENTRY(name) name,
+// X(Name, DtypeSet): Name is the op and the primitive's printable name
+// (MLX's names); the set is what the kernel accepts. Outputs have the input
+// dtype except Real and Imag (complex64 -> float32). Abs of an unsigned or
+// bool, and Floor/Ceil/Round/Sign of an integer or bool, return the input.
+#define LUMEN_UNARY_OPS(X)                                                                   \
+  X(Abs, any) X(Ceil, real) X(Floor, real) X(Round, any) X(Negative, numeric) X(Sign, any)   \
+  X(Sqrt, inexact) X(Rsqrt, inexact) X(Square, any) X(Exp, inexact) X(Expm1, floating)       \
+  X(Log, inexact) X(Log2, inexact) X(Log10, inexact) X(Log1p, inexact) X(Sin, inexact)       \
+  X(Cos, inexact) X(Tan, inexact) X(ArcSin, inexact) X(ArcCos, inexact) X(ArcTan, inexact)   \
+  X(Sinh, inexact) X(Cosh, inexact) X(Tanh, inexact) X(ArcSinh, inexact) X(ArcCosh, inexact) \
+  X(ArcTanh, inexact) X(Sigmoid, floating) X(Erf, floating) X(ErfInv, floating)              \
+  X(LogicalNot, boolean) X(BitwiseInvert, integer) X(Real, complex) X(Imag, complex)         \
+  X(Conjugate, complex) X(Copy, any) X(StopGradient, any)
+
+// Both inputs have the output's shape (ops broadcast first) and one dtype.
+// Comparisons (Equal .. GreaterEqual, NaNEqual) output bool, the rest the
+// input dtype. Integer semantics follow MLX: Divide truncates toward zero
+// (floor_divide of integers uses it), Remainder takes the divisor's sign,
+// Power with a negative integer exponent is 0; this backend also defines
+// what C++ leaves undefined: x / 0 and x % 0 are 0 for integers, shifts by a
+// negative or too large amount give 0 (or -1 for a negative value shifted
+// right), signed overflow wraps.
+#define LUMEN_BINARY_OPS(X)                                                                    \
+  X(Add, any) X(Subtract, any) X(Multiply, any) X(Divide, any) X(Remainder, real)              \
+  X(Power, any) X(Maximum, any) X(Minimum, any) X(Equal, any) X(NaNEqual, inexact)             \
+  X(NotEqual, any) X(Less, any) X(LessEqual, any) X(Greater, any) X(GreaterEqual, any)         \
+  X(LogicalAnd, boolean) X(LogicalOr, boolean) X(BitwiseAnd, integer_bool)                     \
+  X(BitwiseOr, integer_bool) X(BitwiseXor, integer_bool) X(LeftShift, integer)                 \
+  X(RightShift, integer) X(ArcTan2, floating) X(LogAddExp, inexact)
+
+#define LUMEN_ENUM_ENTRY(name, set) name,
 enum class UnaryOp { LUMEN_UNARY_OPS(LUMEN_ENUM_ENTRY) };
 enum class BinaryOp { LUMEN_BINARY_OPS(LUMEN_ENUM_ENTRY) };
 #undef LUMEN_ENUM_ENTRY
 
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);
+
+#define LUMEN_SET_CASE(name, set) \
+  case Op::name:                  \
+    return DtypeSet::set;
+constexpr DtypeSet accepted_dtypes(UnaryOp op) {
+  using Op = UnaryOp;
+  switch (op) { LUMEN_UNARY_OPS(LUMEN_SET_CASE) }
+  return DtypeSet::any;
+}
+constexpr DtypeSet accepted_dtypes(BinaryOp op) {
+  using Op = BinaryOp;
+  switch (op) { LUMEN_BINARY_OPS(LUMEN_SET_CASE) }
+  return DtypeSet::any;
+}
+#undef LUMEN_SET_CASE
+
+// Whether the op's output is bool whatever its input dtype.
+constexpr bool is_comparison(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Equal:
+    case BinaryOp::NaNEqual:
+    case BinaryOp::NotEqual:
+    case BinaryOp::Less:
+    case BinaryOp::LessEqual:
+    case BinaryOp::Greater:
+    case BinaryOp::GreaterEqual: return true;
+    default: return false;
+  }
+}
 
 class Unary : public UnaryPrimitive {
  public:
@@ -36,13 +120,18 @@ class Unary : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   UnaryOp op_;
 };
 
-// Inputs have the output's shape (ops broadcast first) and the same dtype.
-// Integer Divide truncates, as MLX's.
 class Binary : public UnaryPrimitive {
  public:
   Binary(Stream s, BinaryOp op) : UnaryPrimitive(s), op_(op) {}
@@ -51,12 +140,38 @@ class Binary : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   BinaryOp op_;
 };
 
-// where(condition, x, y)
+// divmod: two outputs, the floored quotient and the remainder (integers:
+// quotient rounded toward -inf, unlike Divide; floats: floor(a / b) and the
+// remainder with the divisor's sign).
+class DivMod : public Primitive {
+ public:
+  using Primitive::Primitive;
+  const char* name() const override { return "DivMod"; }
+  bool is_elementwise() const override { return true; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
+};
+
+// where(condition, x, y): inputs bool, T, T of one shape.
 class Select : public UnaryPrimitive {
  public:
   using UnaryPrimitive::UnaryPrimitive;
@@ -64,9 +179,18 @@ class Select : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 };
 
-// Conversion between dtypes (round to nearest even into float16/bfloat16).
+// Conversion between any two dtypes: round to nearest even into float16,
+// bfloat16 and float32; float to integer truncates toward zero, saturates,
+// and maps NaN to 0; to bool is != 0; complex to real keeps the real part.
 class AsType : public UnaryPrimitive {
  public:
   AsType(Stream s, Dtype dtype) : UnaryPrimitive(s), dtype_(dtype) {}
@@ -75,6 +199,13 @@ class AsType : public UnaryPrimitive {
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   Dtype dtype_;

@@ -1,52 +1,89 @@
 // Shared machinery of the elementwise kernels: output allocation (donating a
-// dying input's buffer when possible) and the parallel strided loop.
+// dying input's buffer when possible), a parallel driver that splits the
+// output into runs along its innermost (collapsed) dimension, and the typed
+// run loops that the op kernels instantiate.
+//
+// The driver is compiled once; each (op, dtype) pair only instantiates a run
+// loop, whose dense and scalar-broadcast forms are plain indexed loops the
+// compiler vectorizes.
 #pragma once
 
-#include <algorithm>
-#include <tuple>
-#include <utility>
+#include <array>
+#include <cstdint>
 #include <vector>
 
-#include "backends/cpu/strided.h"
-#include "lumen/allocator.h"
-#include "lumen/threadpool.h"
+#include "lumen/array.h"
 
 namespace lumen::cpu {
 
-// Give `out` a buffer: reuse an input that nobody else holds, is dense in
-// row-major order and has the same element size; else allocate.
-void alloc_elementwise_output(const std::vector<array>& inputs, array& out);
+// Give each output a buffer: reuse an input that nobody else holds, is
+// dense in row-major order and has the output's element size (each input at
+// most once); else allocate. Pass the kernel's own `inputs` vector: a copy
+// of an input holds a second reference and stops the reuse.
+void alloc_elementwise_outputs(const std::vector<array>& inputs, const std::vector<array*>& outputs);
+inline void alloc_elementwise_output(const std::vector<array>& inputs, array& out) {
+  alloc_elementwise_outputs(inputs, {&out});
+}
 
-// out[i] = f(in0[i], in1[i], ...) over the whole shape. Inputs may be any
-// strided views (broadcasts included); `out` must be row-contiguous.
-template <typename Out, typename... In, typename F>
-void elementwise_loop(const std::vector<array>& inputs, array& out, F f) {
-  constexpr size_t N = sizeof...(In) + 1;
-  std::array<const Strides*, N> strides;
-  Strides out_strides = out.strides();
-  strides[0] = &out_strides;
-  for (size_t k = 1; k < N; ++k) strides[k] = &inputs[k - 1].strides();
-  auto layout = collapse<N>(out.shape(), strides);
-  Out* dst = out.data<Out>();
-  std::array<const char*, N - 1> src;
-  for (size_t k = 0; k + 1 < N; ++k) src[k] = inputs[k].template data<char>();
-  int64_t n = static_cast<int64_t>(out.size());
-  detail::parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
-    for_each_run<N>(layout, b, e, [&](const std::array<int64_t, N>& off, int64_t count,
-                                      const std::array<int64_t, N>& st) {
-      Out* o = dst + off[0];
-      auto call = [&]<size_t... K>(std::index_sequence<K...>) {
-        auto p = std::make_tuple(reinterpret_cast<const In*>(src[K]) + off[K + 1]...);
-        bool dense = st[0] == 1 && ((st[K + 1] == 1) && ...);
-        if (dense) {
-          for (int64_t i = 0; i < count; ++i) o[i] = f(std::get<K>(p)[i]...);
-        } else {
-          for (int64_t i = 0; i < count; ++i) o[i * st[0]] = f(std::get<K>(p)[i * st[K + 1]]...);
-        }
-      };
-      call(std::index_sequence_for<In...>{});
-    });
-  });
+// One run: `count` consecutive output elements (outputs are row-contiguous),
+// read from inputs that advance by `stride[k]` elements per output element
+// (0 for a broadcast value, 1 when dense).
+struct Run {
+  static constexpr int max_outputs = 2;
+  static constexpr int max_inputs = 3;
+  std::array<char*, max_outputs> out{};
+  std::array<const char*, max_inputs> in{};
+  std::array<int64_t, max_inputs> stride{};
+  int64_t count = 0;
+};
+using RunKernel = void (*)(const Run&);
+
+// Runs `kernel` over the whole shape of `outputs` (which have data, one shape
+// and row-contiguous layout) reading `inputs` (any strided views of that
+// shape), in parallel.
+void run_elementwise(const std::vector<array>& inputs, const std::vector<array*>& outputs,
+                     RunKernel kernel);
+inline void run_elementwise(const std::vector<array>& inputs, array& out, RunKernel kernel) {
+  run_elementwise(inputs, std::vector<array*>{&out}, kernel);
+}
+
+// out[i] = F{}(a[i])
+template <typename Out, typename In, typename F>
+void unary_run(const Run& r) {
+  Out* o = reinterpret_cast<Out*>(r.out[0]);
+  const In* a = reinterpret_cast<const In*>(r.in[0]);
+  const int64_t n = r.count, sa = r.stride[0];
+  F f;
+  if (sa == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+  } else if (sa == 0) {
+    const Out v = f(a[0]);
+    for (int64_t i = 0; i < n; ++i) o[i] = v;
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i * sa]);
+  }
+}
+
+// out[i] = F{}(a[i], b[i]), with loops of their own for a scalar on either
+// side (so `x * 2` vectorizes like `x * y`).
+template <typename Out, typename In, typename F>
+void binary_run(const Run& r) {
+  Out* o = reinterpret_cast<Out*>(r.out[0]);
+  const In* a = reinterpret_cast<const In*>(r.in[0]);
+  const In* b = reinterpret_cast<const In*>(r.in[1]);
+  const int64_t n = r.count, sa = r.stride[0], sb = r.stride[1];
+  F f;
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const In y = b[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], y);
+  } else if (sa == 0 && sb == 1) {
+    const In x = a[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i * sa], b[i * sb]);
+  }
 }
 
 }  // namespace lumen::cpu

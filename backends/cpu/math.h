@@ -1,24 +1,30 @@
-// Scalar math the C library lacks, shared by CPU kernels.
+// Scalar math the C++ library lacks, shared by the CPU kernels.
 #pragma once
 
 #include <cmath>
+#include <complex>
+#include <numbers>
+#include <type_traits>
 
 namespace lumen::cpu {
 
+// 1 / (1 + e^-x) in MLX's form: with y = 1 / (1 + e^|x|), y for x < 0 and
+// 1 - y otherwise; e^|x| may overflow to inf, which gives the right limits.
 template <typename T>
 T sigmoid(T x) {
-  // 1 / (1 + e^-x), evaluated so it never overflows
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
+  T y = T(1) / (T(1) + std::exp(std::abs(x)));
+  return x < T(0) ? y : T(1) - y;
 }
 
-// Inverse error function: Giles' single-precision approximation, refined by
-// two Newton steps in the argument's precision.
-template <typename T>
-T erfinv(T a) {
-  if (a <= T(-1)) return a == T(-1) ? -INFINITY : NAN;
-  if (a >= T(1)) return a == T(1) ? INFINITY : NAN;
+// Inverse error function on (-1, 1); +-inf at +-1, NaN outside.
+// Giles' single-precision approximation ("Approximating the erfinv
+// function", 2010), refined by two Newton steps in double precision.
+// The random engineer replaces the float version with MLX's exact algorithm
+// (random::normal must give MLX's bytes on CPU); keep it self-contained.
+inline double erfinv(double a) {
+  if (std::isnan(a)) return a;
+  if (a <= -1.0) return a == -1.0 ? -INFINITY : NAN;
+  if (a >= 1.0) return a == 1.0 ? INFINITY : NAN;
   double x = a;
   double w = -std::log((1.0 - x) * (1.0 + x));
   double p;
@@ -46,11 +52,62 @@ T erfinv(T a) {
     p = 2.83297682 + p * w;
   }
   double y = p * x;
+  constexpr double two_over_sqrt_pi = 2.0 * std::numbers::inv_sqrtpi;
   for (int i = 0; i < 2; ++i) {
     double err = std::erf(y) - x;
-    y -= err / (1.1283791670955126 * std::exp(-y * y));
+    y -= err / (two_over_sqrt_pi * std::exp(-y * y));
   }
-  return static_cast<T>(y);
+  return y;
+}
+inline float erfinv(float a) { return static_cast<float>(erfinv(static_cast<double>(a))); }
+
+// log(1 + z) accurate near z = 0 (MLX's formulation).
+inline std::complex<float> log1p(std::complex<float> z) {
+  float x = z.real(), y = z.imag();
+  float theta = std::atan2(y, x + 1.0f);
+  if (std::abs(z) < 0.5f) {
+    float r = x * (2.0f + x) + y * y;
+    if (r == 0.0f) return {x, theta};  // underflow
+    return {0.5f * std::log1p(r), theta};
+  }
+  return {std::log(std::hypot(x + 1.0f, y)), theta};
+}
+
+inline std::complex<float> log2(std::complex<float> z) {
+  auto l = std::log(z);
+  constexpr float ln2 = std::numbers::ln2_v<float>;
+  return {l.real() / ln2, l.imag() / ln2};
+}
+
+}  // namespace lumen::cpu
+
+namespace lumen::cpu {
+
+// Integer arithmetic that wraps instead of overflowing (signed overflow is
+// undefined in C++; types narrower than int would promote to signed int).
+template <typename T>
+using wide_unsigned_t =
+    std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
+template <typename T>
+T wrapping_add(T a, T b) {
+  using U = wide_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+}
+template <typename T>
+T wrapping_sub(T a, T b) {
+  using U = wide_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+}
+template <typename T>
+T wrapping_mul(T a, T b) {
+  using U = wide_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+template <typename T>
+T wrapping_neg(T a) {
+  using U = wide_unsigned_t<T>;
+  return static_cast<T>(U(0) - static_cast<U>(a));
 }
 
 }  // namespace lumen::cpu

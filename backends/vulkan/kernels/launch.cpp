@@ -81,6 +81,7 @@ uint32_t op_id(BinaryOp op) {
     case BinaryOp::Maximum: return OP_MAXIMUM;
     case BinaryOp::Minimum: return OP_MINIMUM;
     case BinaryOp::Equal: return OP_EQUAL;
+    case BinaryOp::NaNEqual: return OP_EQUAL;  // NaN == NaN: until the vulkan branch has main's op
     case BinaryOp::NotEqual: return OP_NOT_EQUAL;
     case BinaryOp::Less: return OP_LESS;
     case BinaryOp::LessEqual: return OP_LESS_EQUAL;

@@ -1,0 +1,28 @@
+// Layout arithmetic of views: the flags and extent of a shape/strides pair,
+// and the strides a reshape can use without moving data. Backend-neutral
+// (only descriptors), so other backends' view kernels can share it.
+#pragma once
+
+#include <optional>
+
+#include "lumen/array.h"
+
+namespace lumen::cpu {
+
+struct ViewLayout {
+  array::Flags flags;
+  size_t data_size;  // elements between the lowest and highest addressed one, inclusive
+};
+
+// Contiguity flags and extent of elements addressed through `strides`.
+ViewLayout describe_view(const Shape& shape, const Strides& strides);
+
+// Strides that address `in`'s elements in row-major order with `out_shape`,
+// or nullopt when the input's layout allows no such view (a copy is needed).
+std::optional<Strides> reshape_strides(const array& in, const Shape& out_shape);
+
+// `out` as a view of `in`'s buffer with these strides and byte offset (added
+// to in's own), flags and extent derived from the strides.
+void make_view(const array& in, array& out, const Strides& strides, int64_t offset_bytes = 0);
+
+}  // namespace lumen::cpu

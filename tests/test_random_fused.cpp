@@ -1,0 +1,177 @@
+// random: the fused RandomUniform/RandomNormal against the plain chains they
+// replace (bit-identical on many shapes, dtypes and parameters), and the
+// tracing gate (fused outside transforms, only plain primitives inside).
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "random_test_helpers.h"
+
+using namespace lumen;
+using namespace lumen::test;
+
+LUMEN_DEVICE_SUITE(RandomFused);
+
+namespace {
+
+const std::vector<Shape>& shapes() {
+  static const std::vector<Shape> v = {{},      {1},       {2},        {3},     {5},
+                                       {7, 3},  {4, 0},    {1023},     {1024},  {1025},
+                                       {33, 65, 3}, {2, 1, 9, 1}, {100003}};
+  return v;
+}
+
+const std::vector<Dtype>& float_dtypes() {
+  static const std::vector<Dtype> v = {float32, float16, bfloat16};
+  return v;
+}
+
+// The same request built outside tracing (fused where allowed) and inside
+// (the plain chain): the graphs use the expected primitives and the bytes agree.
+void expect_fused_equals_plain(const std::function<array()>& make, const char* fused_name,
+                               const std::string& what) {
+  array fused = make();
+  array plain;
+  {
+    detail::TracingGuard tracing;
+    plain = make();
+  }
+  auto fc = primitive_counts({fused});
+  auto pc = primitive_counts({plain});
+  EXPECT_EQ(fc.count(fused_name), 1u) << what;
+  EXPECT_EQ(fc.count("RandomBits"), 0u) << what;
+  EXPECT_EQ(pc.count(fused_name), 0u) << what;
+  EXPECT_EQ(pc.count("RandomBits"), 1u) << what;
+  EXPECT_EQ(fused.shape(), plain.shape()) << what;
+  EXPECT_EQ(fused.dtype(), plain.dtype()) << what;
+  ASSERT_EQ(bytes_of(fused), bytes_of(plain)) << what;
+}
+
+std::string describe(const Shape& shape, Dtype dt) {
+  std::ostringstream os;
+  os << dt << " (";
+  for (auto d : shape) os << d << ",";
+  os << ")";
+  return os.str();
+}
+
+}  // namespace
+
+LUMEN_DEVICE_TEST(RandomFused, UniformEqualsPlainChain) {
+  // bounds: defaults, an ordinary range, high < low, integer and float64
+  // bounds (cast to dtype first), shapes that broadcast to the request
+  std::vector<std::pair<array, array>> bounds = {
+      {array(-2.0f), array(7.0f)},
+      {array(3.5f), array(-1.25f)},
+      {array(1), array(5)},
+      {array(-0.1), array(1e-3)},
+      {array({0.25f}), array({4.0f}, {1, 1})},
+  };
+  int key_no = 0;
+  for (Dtype dt : float_dtypes()) {
+    for (auto& shape : shapes()) {
+      auto key = random::key(key_no++);
+      auto what = "uniform " + describe(shape, dt);
+      expect_fused_equals_plain([&] { return random::uniform(shape, dt, key, s); },
+                                "RandomUniform", what);
+      for (auto& [lo, hi] : bounds) {
+        if (hi.ndim() > shape.size()) continue;
+        expect_fused_equals_plain([&] { return random::uniform(lo, hi, shape, dt, key, s); },
+                                  "RandomUniform", what + " with bounds");
+      }
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(RandomFused, NormalEqualsPlainChain) {
+  struct Params {
+    std::optional<array> loc, scale;
+  };
+  std::vector<Params> params = {
+      {std::nullopt, std::nullopt},
+      {array(2.0f), array(0.5f)},
+      {array(-3), array(10)},
+      {array(0.75f), std::nullopt},
+      {std::nullopt, array({3.0f})},
+      {array({-1.5f}, {1, 1}), array(1e-3f)},
+  };
+  int key_no = 100;
+  for (Dtype dt : float_dtypes()) {
+    for (auto& shape : shapes()) {
+      auto key = random::key(key_no++);
+      for (auto& p : params) {
+        if ((p.loc && p.loc->ndim() > shape.size()) || (p.scale && p.scale->ndim() > shape.size())) {
+          continue;
+        }
+        expect_fused_equals_plain([&] { return random::normal(shape, dt, p.loc, p.scale, key, s); },
+                                  "RandomNormal", "normal " + describe(shape, dt));
+      }
+      // MLX's float overload (no loc/scale node when they are 0 and 1)
+      expect_fused_equals_plain([&] { return random::normal(shape, dt, 0.0f, 2.5f, key, s); },
+                                "RandomNormal", "normal(0, 2.5) " + describe(shape, dt));
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(RandomFused, DistributionsBuiltOnUniformUseIt) {
+  // gumbel and truncated_normal with scalar bounds draw their uniform fused
+  auto key = random::key(3);
+  for (Dtype dt : float_dtypes()) {
+    expect_fused_equals_plain([&] { return random::gumbel({257, 3}, dt, key, s); }, "RandomUniform",
+                              "gumbel");
+    expect_fused_equals_plain(
+        [&] { return random::truncated_normal(array(-0.5f), array(2.0f), {257, 3}, dt, key, s); },
+        "RandomUniform", "truncated_normal");
+  }
+  expect_fused_equals_plain([&] { return random::randint(-7, 40, {1001}, int32, key, s); },
+                            "RandomUniform", "randint");
+}
+
+LUMEN_DEVICE_TEST(RandomFused, ArrayParametersTakeThePlainChain) {
+  // bounds with one value per element: no fused primitive, the plain chain
+  auto key = random::key(4);
+  auto lo = array({0.0f, 1.0f, 2.0f});
+  auto u = random::uniform(lo, array(5.0f), {2, 3}, float16, key, s);
+  auto c = primitive_counts({u});
+  EXPECT_EQ(c.count("RandomUniform"), 0u);
+  EXPECT_EQ(c["RandomBits"], 1);
+  auto n = random::normal({2, 3}, float32, lo, std::nullopt, key, s);
+  EXPECT_EQ(primitive_counts({n}).count("RandomNormal"), 0u);
+  // broadcasting loc of a larger shape grows the output, as in MLX
+  auto g = random::normal({3}, float32, array({1.0f, 2.0f}, {2, 1}), std::nullopt, key, s);
+  EXPECT_EQ(g.shape(), (Shape{2, 3}));
+}
+
+LUMEN_DEVICE_TEST(RandomFused, TracingGateGraphs) {
+  // Outside tracing: the fused primitive alone (plus the tiny scalar ops that
+  // cast the parameters). Inside: RandomBits and elementwise primitives only.
+  auto key = random::key(8);
+  auto outside = random::normal({64, 64}, bfloat16, 1.0f, 2.0f, key, s);
+  auto oc = primitive_counts({outside});
+  EXPECT_EQ(oc["RandomNormal"], 1);
+  EXPECT_EQ(oc.count("RandomBits"), 0u);
+  EXPECT_EQ(oc.count("ErfInv"), 0u);
+  array inside;
+  {
+    detail::TracingGuard tracing;
+    EXPECT_TRUE(detail::in_tracing());
+    inside = random::normal({64, 64}, bfloat16, 1.0f, 2.0f, key, s);
+  }
+  EXPECT_FALSE(detail::in_tracing());
+  auto ic = primitive_counts({inside});
+  const std::set<std::string> plain = {"RandomBits", "AsType", "Divide", "Minimum", "Multiply",
+                                       "Add",        "Subtract", "ErfInv",  "Broadcast"};
+  for (auto& [name, count] : ic) EXPECT_TRUE(plain.count(name)) << name << " inside tracing";
+  EXPECT_EQ(ic["RandomBits"], 1);
+  EXPECT_EQ(ic["ErfInv"], 1);
+  EXPECT_EQ(bytes_of(outside), bytes_of(inside));
+  // nested guards keep the gate closed until the outermost ends
+  {
+    detail::TracingGuard a;
+    {
+      detail::TracingGuard b;
+    }
+    EXPECT_EQ(primitive_counts({random::uniform({4}, float32, key, s)}).count("RandomUniform"), 0u);
+  }
+  EXPECT_EQ(primitive_counts({random::uniform({4}, float32, key, s)})["RandomUniform"], 1);
+}

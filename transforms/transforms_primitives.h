@@ -1,0 +1,111 @@
+// Primitives made by the transforms themselves: custom rules around a
+// function (custom_function, custom_vjp, checkpoint), ordering (depends) and
+// compile's fused elementwise kernels.
+#pragma once
+
+#include <lumen/primitive.h>
+#include <lumen/transforms.h>
+
+namespace lumen {
+
+// Outputs are the function's outputs, which are also its last `num_outputs`
+// inputs (the first inputs are the function's arguments); its rules are the
+// user's.
+class CustomTransforms : public Primitive {
+ public:
+  CustomTransforms(Stream s, int num_outputs, CustomVjpFn vjp, CustomJvpFn jvp, CustomVmapFn vmap)
+      : Primitive(s),
+        num_outputs_(num_outputs),
+        vjp_fun_(std::move(vjp)),
+        jvp_fun_(std::move(jvp)),
+        vmap_fun_(std::move(vmap)) {}
+  const char* name() const override { return "CustomTransforms"; }
+  int num_outputs() const { return num_outputs_; }
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  int num_outputs_;
+  CustomVjpFn vjp_fun_;
+  CustomJvpFn jvp_fun_;
+  CustomVmapFn vmap_fun_;
+};
+
+// Outputs are views of the first inputs, available only once the remaining
+// inputs (the dependencies) are computed.
+class Depends : public Primitive {
+ public:
+  Depends(Stream s, int num_forwarded) : Primitive(s), num_forwarded_(num_forwarded) {}
+  const char* name() const override { return "Depends"; }
+  int num_forwarded() const { return num_forwarded_; }
+  bool is_equivalent(const Primitive& other) const override {
+    auto* o = dynamic_cast<const Depends*>(&other);
+    return o && o->num_forwarded_ == num_forwarded_;
+  }
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  int num_forwarded_;
+};
+
+// A chain of elementwise primitives fused by compile into one kernel.
+// Values are numbered inputs first, then one per step. Every value is
+// computed at the output shape (inputs are read broadcast to it, all outputs
+// have it), so Broadcast steps only relabel their input.
+class Compiled : public Primitive {
+ public:
+  struct Step {
+    std::shared_ptr<Primitive> primitive;  // one that can_fuse accepts
+    std::vector<int> args;                 // value numbers
+    Dtype dtype;
+  };
+
+  Compiled(Stream s, std::vector<Dtype> input_dtypes, std::vector<Step> steps,
+           std::vector<int> outputs);
+
+  // Unary, Binary, Select, AsType and Broadcast.
+  static bool can_fuse(const Primitive& p);
+  // The most arrays one Compiled reads (kernels may size tables by it).
+  static constexpr int max_inputs = 24;
+
+  const std::vector<Dtype>& input_dtypes() const { return input_dtypes_; }
+  const std::vector<Step>& steps() const { return steps_; }
+  const std::vector<int>& outputs() const { return outputs_; }  // value numbers
+
+  const char* name() const override { return name_.c_str(); }
+  void print(std::ostream& os) const override;
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  // The rules apply the fused primitives' own rules, one step at a time.
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
+
+  // The unfused graph of the steps on `inputs`.
+  std::vector<array> unfused(const std::vector<array>& inputs) const;
+
+ private:
+  std::vector<Dtype> input_dtypes_;
+  std::vector<Step> steps_;
+  std::vector<int> outputs_;
+  std::string name_;
+};
+
+}  // namespace lumen
