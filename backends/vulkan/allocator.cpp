@@ -50,8 +50,9 @@ uint64_t VulkanAllocator::bucket(uint64_t size) {
   return (size + page - 1) / page * page;
 }
 
+// Buffer::host, which the host reads through, only for cached mappings.
 allocator::Buffer VulkanAllocator::wrap(BufferRecord* rec) {
-  return allocator::Buffer(rec->mapped, rec, rec->size, this);
+  return allocator::Buffer(ctx_.tensor_memory_cached() ? rec->mapped : nullptr, rec, rec->size, this);
 }
 
 allocator::Buffer VulkanAllocator::malloc(size_t size) { return allocate(size, -1); }
@@ -268,7 +269,7 @@ void VulkanAllocator::clear_cache() {
 
 void* VulkanAllocator::host_ptr(allocator::Buffer& buffer) {
   BufferRecord& rec = record(buffer);
-  if (rec.mapped) return rec.mapped;
+  if (rec.mapped && ctx_.tensor_memory_cached()) return rec.mapped;
   std::lock_guard<std::mutex> lk(mu_);
   if (!rec.mirror.buffer) {
     check(create_raw_buffer(ctx_, rec.size, ctx_.staging_memory_type(), true, rec.mirror),

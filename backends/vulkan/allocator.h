@@ -26,7 +26,7 @@ struct BufferRecord {
   uint64_t offset = 0;               // of this allocation within `buffer`
   uint64_t size = 0;                 // bytes (the bucket size)
   VkDeviceAddress address = 0;       // device address of the first byte
-  void* mapped = nullptr;            // host address when mapped
+  void* mapped = nullptr;            // host address when mapped (writes; reads if cached)
   Block* block = nullptr;            // owning block of a suballocation
   int order = 0;                     // buddy order within the block
   RawBuffer dedicated;               // a dedicated allocation

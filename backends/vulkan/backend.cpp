@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/vulkan/debug.h"
 #include "backends/vulkan/instance.h"
 #include "core/detail/errors.h"
 #include "core/detail/log.h"
@@ -11,31 +12,45 @@
 
 namespace lumen::vulkan {
 
-VulkanBackend::VulkanBackend(int index)
-    : device_(Device::gpu, index),
-      context_(index),
-      pipelines_(context_),
-      transfer_(context_, -1),
-      allocator_(device_, context_, *this) {}
+struct VulkanBackend::Parts {
+  Parts(int index, Device device, StreamTimelines& timelines)
+      : context(index), pipelines(context), transfer(context, -1), allocator(device, context, timelines) {}
+  Context context;
+  Pipelines pipelines;
+  std::mutex streams_mu;
+  std::map<int, std::unique_ptr<CommandStream>> streams;  // by lumen stream index
+  std::vector<CommandStream*> slots;                        // by slot
+  std::mutex transfer_mu;
+  CommandStream transfer;  // host read-back of unmapped memory
+  VulkanAllocator allocator;
+};
 
-VulkanBackend::~VulkanBackend() {
-  // Everything recorded runs to completion before memory goes back.
-  for (auto& [i, s] : streams_) {
-    try {
-      s->finish();
-    } catch (...) {
-    }
-  }
-  vkDeviceWaitIdle(context_.device());
+namespace {
+// Keeps the parts reachable (leak checkers) for the life of the process.
+std::vector<void*>& kept_alive() {
+  static auto* v = new std::vector<void*>;
+  return *v;
+}
+}  // namespace
+
+VulkanBackend::VulkanBackend(int index)
+    : device_(Device::gpu, index), parts_(*new Parts(index, device_, *this)) {
+  kept_alive().push_back(&parts_);
 }
 
+Context& VulkanBackend::context() { return parts_.context; }
+Pipelines& VulkanBackend::pipelines() { return parts_.pipelines; }
+VulkanAllocator& VulkanBackend::memory() { return parts_.allocator; }
+allocator::Allocator& VulkanBackend::allocator() { return parts_.allocator; }
+
 CommandStream& VulkanBackend::stream(const Stream& s) {
-  std::lock_guard<std::mutex> lk(streams_mu_);
-  auto it = streams_.find(s.index);
-  if (it != streams_.end()) return *it->second;
-  auto cs = std::make_unique<CommandStream>(context_, static_cast<int>(slots_.size()));
-  slots_.push_back(cs.get());
-  return *streams_.emplace(s.index, std::move(cs)).first->second;
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
+  auto it = p.streams.find(s.index);
+  if (it != p.streams.end()) return *it->second;
+  auto cs = std::make_unique<CommandStream>(p.context, static_cast<int>(p.slots.size()));
+  p.slots.push_back(cs.get());
+  return *p.streams.emplace(s.index, std::move(cs)).first->second;
 }
 
 void VulkanBackend::begin(const Stream& s) { stream(s); }
@@ -43,27 +58,30 @@ void VulkanBackend::finish(const Stream& s) { stream(s).finish(); }
 void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
 
 bool VulkanBackend::can_read(const array& a) const {
-  return a.has_data() && a.buffer().owner == &allocator_;
+  return a.has_data() && a.buffer().owner == &parts_.allocator;
 }
 
 array VulkanBackend::import(const array& a, const Stream& s) {
   size_t bytes = a.data_size() * a.itemsize();
   const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset();
   CommandStream& cs = stream(s);
+  auto& memory = parts_.allocator;
   allocator::Buffer buf;
-  if (context_.tensor_memory_mapped()) {
+  if (parts_.context.tensor_memory_mapped()) {
     // Only memory the GPU no longer uses: the host writes it now.
-    buf = allocator_.malloc(bytes);
-    if (bytes) std::memcpy(buf.host, src, bytes);
+    buf = memory.malloc(bytes);
+    BufferRecord& rec = VulkanAllocator::record(buf);
+    if (bytes) std::memcpy(rec.mapped, src, bytes);
+    ++rec.generation;
   } else {
-    buf = allocator_.malloc_for_stream(bytes, cs.slot());
+    buf = memory.malloc_for_stream(bytes, cs.slot());
     BufferRecord& rec = VulkanAllocator::record(buf);
     if (bytes) {
-      RawBuffer staging = allocator_.create_staging(bytes);
+      RawBuffer staging = memory.create_staging(bytes);
       std::memcpy(staging.mapped, src, bytes);
       cs.copy(staging.buffer, 0, rec.buffer, rec.offset, bytes,
               Range{staging.address, staging.address + bytes}, rec.range());
-      allocator_.release_staging(staging, recorded_values());
+      memory.release_staging(staging, recorded_values());
     }
     ++rec.generation;
   }
@@ -73,29 +91,32 @@ array VulkanBackend::import(const array& a, const Stream& s) {
 }
 
 std::vector<uint64_t> VulkanBackend::recorded_values() {
-  std::lock_guard<std::mutex> lk(streams_mu_);
-  std::vector<uint64_t> v(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) v[i] = slots_[i]->recorded_value();
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
+  std::vector<uint64_t> v(p.slots.size());
+  for (size_t i = 0; i < p.slots.size(); ++i) v[i] = p.slots[i]->recorded_value();
   return v;
 }
 
 bool VulkanBackend::reached(const std::vector<uint64_t>& values, int except_slot) {
-  std::lock_guard<std::mutex> lk(streams_mu_);
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
   for (size_t i = 0; i < values.size(); ++i) {
     if (static_cast<int>(i) == except_slot || values[i] == 0) continue;
-    if (slots_[i]->completed_value() < values[i]) return false;
+    if (p.slots[i]->completed_value() < values[i]) return false;
   }
   return true;
 }
 
 bool VulkanBackend::wait_submitted(const std::vector<uint64_t>& values) {
+  auto& p = parts_;
   std::vector<std::pair<CommandStream*, uint64_t>> waits;
   {
-    std::lock_guard<std::mutex> lk(streams_mu_);
+    std::lock_guard<std::mutex> lk(p.streams_mu);
     for (size_t i = 0; i < values.size(); ++i) {
       if (values[i] == 0) continue;
-      if (values[i] > slots_[i]->submitted_value()) return false;
-      waits.emplace_back(slots_[i], values[i]);
+      if (values[i] > p.slots[i]->submitted_value()) return false;
+      waits.emplace_back(p.slots[i], values[i]);
     }
   }
   for (auto& [cs, v] : waits) cs->wait(v);
@@ -104,12 +125,18 @@ bool VulkanBackend::wait_submitted(const std::vector<uint64_t>& values) {
 
 void VulkanBackend::copy_now(VkBuffer src, uint64_t src_offset, VkBuffer dst, uint64_t dst_offset,
                              uint64_t bytes) {
-  std::lock_guard<std::mutex> lk(transfer_mu_);
-  transfer_.copy(src, src_offset, dst, dst_offset, bytes, Range{}, Range{});
-  transfer_.finish();
+  std::lock_guard<std::mutex> lk(parts_.transfer_mu);
+  parts_.transfer.copy(src, src_offset, dst, dst_offset, bytes, Range{}, Range{});
+  parts_.transfer.finish();
 }
 
 VulkanBackend& backend_of(const Device& d) { return static_cast<VulkanBackend&>(backend::get(d)); }
+
+StreamStats stream_stats(const Stream& s) {
+  if (s.device.type != Device::gpu || !backend::is_created(s.device)) return {};
+  CommandStream& cs = backend_of(s.device).stream(s);
+  return {cs.command_count(), cs.barrier_count(), cs.submission_count()};
+}
 
 namespace {
 

@@ -17,20 +17,23 @@ namespace lumen::vulkan {
 class VulkanBackend : public Backend, public StreamTimelines {
  public:
   explicit VulkanBackend(int index);
-  ~VulkanBackend() override;
+  // Leaves the device and its memory to the process's end: at exit the
+  // driver may already be torn down (NVIDIA's is), and arrays may outlive
+  // static destruction.
+  ~VulkanBackend() override = default;
 
   const char* name() const override { return "vulkan"; }
   Device device() const override { return device_; }
-  allocator::Allocator& allocator() override { return allocator_; }
+  allocator::Allocator& allocator() override;
   void begin(const Stream& s) override;
   void finish(const Stream& s) override;
   void flush(const Stream& s) override;
   bool can_read(const array& a) const override;
   array import(const array& a, const Stream& s) override;
 
-  Context& context() { return context_; }
-  Pipelines& pipelines() { return pipelines_; }
-  VulkanAllocator& memory() { return allocator_; }
+  Context& context();
+  Pipelines& pipelines();
+  VulkanAllocator& memory();
   // The command stream of a lumen stream on this device (made on first use).
   CommandStream& stream(const Stream& s);
 
@@ -42,15 +45,9 @@ class VulkanBackend : public Backend, public StreamTimelines {
                 uint64_t bytes) override;
 
  private:
+  struct Parts;  // everything holding Vulkan objects, never destroyed
   Device device_;
-  Context context_;
-  Pipelines pipelines_;
-  std::mutex streams_mu_;
-  std::map<int, std::unique_ptr<CommandStream>> streams_;  // by lumen stream index
-  std::vector<CommandStream*> slots_;                        // by slot
-  std::mutex transfer_mu_;
-  CommandStream transfer_;  // host read-back of unmapped memory
-  VulkanAllocator allocator_;
+  Parts& parts_;
 };
 
 // The backend of a GPU device (created on first use).

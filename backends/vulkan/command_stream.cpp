@@ -101,6 +101,7 @@ void CommandStream::depend(std::span<const Range> reads, std::span<const Range> 
 }
 
 void CommandStream::after_command() {
+  ++commands_;
   if (++commands_in_batch_ >= kMaxDispatchesPerBatch) flush();
 }
 
@@ -169,6 +170,7 @@ void CommandStream::flush() {
   submit.signalSemaphoreCount = 1;
   submit.pSignalSemaphores = &timeline_;
   ctx_.submit(submit);
+  ++submissions_;
   submitted_.store(current_.value);
   recording_.store(0);
   in_flight_.push_back(std::move(current_));

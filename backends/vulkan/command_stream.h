@@ -54,9 +54,10 @@ class CommandStream {
   // Blocks until `value` (<= submitted_value()) is reached.
   void wait(uint64_t value);
 
-  // Number of barriers recorded so far (tests check that independent
-  // dispatches share one).
+  // Counters (tests check that independent dispatches need no barrier).
+  uint64_t command_count() const { return commands_; }
   uint64_t barrier_count() const { return barriers_; }
+  uint64_t submission_count() const { return submissions_; }
 
   static constexpr int kMaxDispatchesPerBatch = 512;
   static constexpr size_t kMaxInFlight = 8;
@@ -94,7 +95,9 @@ class CommandStream {
   // Memory touched since the last barrier.
   std::vector<Range> reads_since_barrier_;
   std::vector<Range> writes_since_barrier_;
+  uint64_t commands_ = 0;
   uint64_t barriers_ = 0;
+  uint64_t submissions_ = 0;
 };
 
 }  // namespace lumen::vulkan

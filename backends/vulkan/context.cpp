@@ -66,7 +66,8 @@ Context::Context(int index) : caps_(usable_devices().at(static_cast<size_t>(inde
   vkGetDeviceQueue(device_, caps_.compute_family, 0, &queue_);
   choose_memory_types();
   detail::logger()->debug("vulkan: device {} created; tensors in memory type {} ({}), staging in {}",
-                          caps_.name, tensor_type_, tensor_mapped_ ? "mapped" : "staged",
+                          caps_.name, tensor_type_,
+                          tensor_cached_ ? "mapped" : (tensor_mapped_ ? "mapped for writes" : "staged"),
                           staging_type_);
 }
 
@@ -137,6 +138,7 @@ void Context::choose_memory_types() {
     tensor_mapped_ = allow_map;
   }
   staging_type_ = staging;
+  tensor_cached_ = tensor_mapped_ && has(tensor_type_, VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
   tensor_heap_size_ = heap_size(tensor_type_);
   uint32_t heap = mem.memoryTypes[tensor_type_].heapIndex;
   if (heap < caps_.heap_budgets.size() && caps_.memory_budget_extension) {

@@ -27,6 +27,9 @@ class Context {
   // LUMEN_VULKAN_HOST_MAP=0 asks for the staging path.
   uint32_t tensor_memory_type() const { return tensor_type_; }
   bool tensor_memory_mapped() const { return tensor_mapped_; }
+  // Whether reading that mapping is fast (cached): a resizable-BAR window is
+  // write-combined, so host reads go through a staging copy instead.
+  bool tensor_memory_cached() const { return tensor_cached_; }
   uint64_t tensor_heap_size() const { return tensor_heap_size_; }
   // Host-visible coherent memory for staging copies and kernel parameters.
   uint32_t staging_memory_type() const { return staging_type_; }
@@ -42,6 +45,7 @@ class Context {
   std::mutex queue_mutex_;
   uint32_t tensor_type_ = 0;
   bool tensor_mapped_ = false;
+  bool tensor_cached_ = false;
   uint64_t tensor_heap_size_ = 0;
   uint32_t staging_type_ = 0;
 };

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+
+#include <lumen/stream.h>
 
 namespace lumen::vulkan {
 
@@ -13,5 +16,13 @@ namespace lumen::vulkan {
 bool validation_enabled();
 size_t validation_message_count();
 std::string last_validation_message();
+
+// Counters of the command stream behind a GPU stream (zeros before it ran).
+struct StreamStats {
+  uint64_t dispatches = 0;   // compute dispatches and copies recorded
+  uint64_t barriers = 0;     // dependency barriers between them
+  uint64_t submissions = 0;  // command buffers submitted
+};
+StreamStats stream_stats(const Stream& s);
 
 }  // namespace lumen::vulkan

@@ -35,6 +35,9 @@ VkShaderModule Pipelines::module(const std::string& shader) {
   for (auto& s : embedded_shaders()) {
     if (shader != s.name) continue;
     bool f64 = ctx_.caps().float64;
+    if (!f64 && !s.f32) {
+      throw std::logic_error(fmt::format("[vulkan] shader {} needs shaderFloat64", shader));
+    }
     VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     info.codeSize = (f64 ? s.f64_words : s.f32_words) * 4;
     info.pCode = f64 ? s.f64 : s.f32;
@@ -47,7 +50,7 @@ VkShaderModule Pipelines::module(const std::string& shader) {
 }
 
 VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
-  std::string key = fmt::format("{}/{}", shader, fmt::join(constants, ","));
+  auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
   std::lock_guard<std::mutex> lk(mu_);
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
@@ -70,7 +73,7 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   VkPipeline p;
   check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
         "vkCreateComputePipelines");
-  detail::logger()->debug("vulkan: pipeline {}", key);
+  detail::logger()->debug("vulkan: pipeline {} ({})", shader, fmt::join(constants, ", "));
   pipelines_.emplace(std::move(key), p);
   return p;
 }

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/vulkan/context.h"
 
@@ -36,7 +38,7 @@ class Pipelines {
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   std::mutex mu_;
   std::map<std::string, VkShaderModule> modules_;
-  std::map<std::string, VkPipeline> pipelines_;
+  std::map<std::pair<std::string, std::vector<uint32_t>>, VkPipeline> pipelines_;
 };
 
 }  // namespace lumen::vulkan

@@ -3,6 +3,8 @@
 // host side picks each input's mode (contiguous, scalar, strided), collapses
 // the strided ones' dimensions and decides whether vector loads apply.
 #include <array>
+#include <cctype>
+#include <string>
 
 #include "backends/cpu/strided.h"
 #include "backends/vulkan/kernels/copy.h"
@@ -43,7 +45,7 @@ bool is_scalar(const array& a) {
 }
 
 // Records out = op(inputs...) with `kernel` constants at ids 8, 9, 10.
-void run_elementwise(KernelContext& k, const char* shader, const std::vector<array>& inputs, array& out,
+void run_elementwise(KernelContext& k, const std::string& shader, const std::vector<array>& inputs, array& out,
                      std::array<uint32_t, 3> kernel) {
   constexpr uint32_t vector_width = 4;
   ElementwisePush push{};
@@ -94,10 +96,61 @@ void run_elementwise(KernelContext& k, const char* shader, const std::vector<arr
     push.ndim = static_cast<uint32_t>(nd);
   }
   uint64_t threads = (out.size() + vector_width - 1) / vector_width;
-  const array* in0 = inputs.size() > 0 ? &inputs[0] : &out;
-  const array* in1 = inputs.size() > 1 ? &inputs[1] : in0;
-  const array* in2 = inputs.size() > 2 ? &inputs[2] : in0;
-  k.dispatch(shader, std::move(constants), &push, sizeof(push), threads, {in0, in1, in2}, {&out});
+  std::vector<const array*> reads;
+  for (auto& in : inputs) reads.push_back(&in);
+  k.dispatch(shader, std::move(constants), &push, sizeof(push), threads, reads, {&out});
+}
+
+const char* class_name(Dtype d) {
+  if (d == float16 || d == float32 || d == bfloat16) return "float";
+  if (d == float64) return "double";
+  if (d == complex64) return "complex";
+  return "int";
+}
+
+std::string lower(const char* name) {
+  std::string s(name);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The module of a unary op on a dtype: transcendental ops have their own
+// (shaders/modules.cmake), the rest share their class's.
+std::string unary_module(UnaryOp op, Dtype d) {
+  std::string cls = class_name(d);
+  bool math = false;
+  switch (op) {
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Tanh: math = cls != "int"; break;
+    case UnaryOp::Expm1:
+    case UnaryOp::Log2:
+    case UnaryOp::Log10:
+    case UnaryOp::Log1p:
+    case UnaryOp::ArcSin:
+    case UnaryOp::ArcCos:
+    case UnaryOp::ArcTan:
+    case UnaryOp::ArcSinh:
+    case UnaryOp::ArcCosh:
+    case UnaryOp::ArcTanh:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Erf:
+    case UnaryOp::ErfInv: math = cls == "float" || cls == "double"; break;
+    default: break;
+  }
+  return "unary_" + cls + (math ? "_" + lower(op_name(op)) : "");
+}
+
+std::string binary_module(BinaryOp op, Dtype d) {
+  std::string cls = class_name(d);
+  bool math = (op == BinaryOp::Power && cls != "int") ||
+              ((op == BinaryOp::ArcTan2 || op == BinaryOp::LogAddExp) && (cls == "float" || cls == "double"));
+  return "binary_" + cls + (math ? "_" + lower(op_name(op)) : "");
 }
 
 void unary_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
@@ -110,7 +163,8 @@ void unary_kernel(const Primitive& p, const std::vector<array>& inputs, std::vec
     return;
   }
   k.allocate_elementwise(inputs, out);
-  run_elementwise(k, "unary", inputs, out, {op_id(op), dtype_id(inputs[0].dtype()), dtype_id(out.dtype())});
+  run_elementwise(k, unary_module(op, inputs[0].dtype()), inputs, out,
+                  {op_id(op), dtype_id(inputs[0].dtype()), dtype_id(out.dtype())});
 }
 
 void binary_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
@@ -118,7 +172,8 @@ void binary_kernel(const Primitive& p, const std::vector<array>& inputs, std::ve
   auto op = static_cast<const Binary&>(p).op();
   array& out = outputs[0];
   k.allocate_elementwise(inputs, out);
-  run_elementwise(k, "binary", inputs, out, {op_id(op), dtype_id(inputs[0].dtype()), dtype_id(out.dtype())});
+  run_elementwise(k, binary_module(op, inputs[0].dtype()), inputs, out,
+                  {op_id(op), dtype_id(inputs[0].dtype()), dtype_id(out.dtype())});
 }
 
 void select_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {

@@ -135,10 +135,10 @@ void KernelContext::allocate_elementwise(const std::vector<array>& inputs, array
   allocate(out);
 }
 
-void KernelContext::dispatch(const char* shader, Constants constants, const void* push,
+void KernelContext::dispatch(const std::string& shader, Constants constants, const void* push,
                              uint32_t push_bytes, uint64_t invocations,
-                             std::initializer_list<const array*> reads,
-                             std::initializer_list<const array*> writes) {
+                             const std::vector<const array*>& reads,
+                             const std::vector<const array*>& writes) {
   if (invocations == 0) return;
   if (constants.empty()) constants.resize(1);
   constants[0] = kWorkgroupSize;

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "backends/vulkan/backend.h"
@@ -48,9 +48,9 @@ class KernelContext {
   // shader covers what the workgroup-count limit leaves). constants[0] is set
   // to the workgroup size. `writes` get their generation bumped (host copies
   // of unmapped memory are refreshed).
-  void dispatch(const char* shader, Constants constants, const void* push, uint32_t push_bytes,
-                uint64_t invocations, std::initializer_list<const array*> reads,
-                std::initializer_list<const array*> writes);
+  void dispatch(const std::string& shader, Constants constants, const void* push, uint32_t push_bytes,
+                uint64_t invocations, const std::vector<const array*>& reads,
+                const std::vector<const array*>& writes);
 
  private:
   VulkanBackend& backend_;

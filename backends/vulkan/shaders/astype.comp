@@ -6,7 +6,7 @@
 #extension GL_GOOGLE_include_directive : require
 
 #include "elementwise.glsl"
-#include "math.glsl"
+#include "dtype.glsl"
 
 layout(constant_id = 9) const uint DT_IN0 = DT_F32;
 layout(constant_id = 10) const uint DT_OUT = DT_F32;

@@ -1,11 +1,15 @@
 // Float and double arithmetic with the CPU backend's results. Add, subtract
 // and multiply are correctly rounded in Vulkan; division and square root are
-// not guaranteed to be, so they are computed to be (through double where the
-// device has it). Transcendental functions come from math_double.glsl on
-// devices with shaderFloat64 and from GLSL's built-ins elsewhere.
+// not guaranteed to be, so float ones go through double where the device
+// has it (the double result rounded to float is the correctly rounded float
+// result: 53 >= 2 * 24 + 2 bits). Transcendental functions come from
+// math_double.glsl with shaderFloat64 and from GLSL's built-ins without.
 //
-// Shaders are compiled twice: LUMEN_F64=1 (the device has shaderFloat64) and
-// LUMEN_F64=0.
+// Every module is compiled twice: LUMEN_F64=1 (the device has shaderFloat64)
+// and LUMEN_F64=0. A module for one transcendental op defines MATH_OP (an
+// OP_* number); float_math/double_math/complex_math then compute that op and
+// reference no other function, which keeps modules small (lavapipe's
+// pipeline compile time grows with module size, not live code).
 #ifndef LUMEN_MATH_GLSL
 #define LUMEN_MATH_GLSL
 
@@ -19,41 +23,43 @@
 
 bool sign_bit(float x) { return (floatBitsToUint(x) >> 31) != 0u; }
 
-// x / y where y is zero or infinite, or x is not finite: IEEE's answers.
+// |x| with the sign bit of `negative`. Signed zeros are made from bits, not
+// written as -0.0: a compiler may merge the constants 0.0 and -0.0.
+float with_sign(float x, bool negative) {
+  return uintBitsToFloat((floatBitsToUint(x) & 0x7fffffffu) | (negative ? 0x80000000u : 0u));
+}
+
+// x / y where y is zero or infinite, or x is not finite: IEEE's answers
+// (devices need not give them).
 float fdiv_special(float x, float y) {
   if (isnan(x) || isnan(y)) return F_NAN;
   bool neg = sign_bit(x) != sign_bit(y);
   if (y == 0.0) return x == 0.0 ? F_NAN : (neg ? -F_INF : F_INF);
-  if (isinf(y)) return isinf(x) ? F_NAN : (neg ? -0.0 : 0.0);
-  return neg ? -F_INF : F_INF;  // x infinite, y finite nonzero
+  if (isinf(y)) return isinf(x) ? F_NAN : with_sign(0.0, neg);
+  return with_sign(F_INF, neg);
 }
 
-// Correctly rounded x / y.
+// x / y, correctly rounded with shaderFloat64.
 float fdiv(float x, float y) {
   if (y == 0.0 || isinf(y) || isinf(x) || isnan(x) || isnan(y)) return fdiv_special(x, y);
+  // The sign is the sign bits' exclusive or, whatever the device's division
+  // does with zero and tiny quotients.
+  bool neg = sign_bit(x) != sign_bit(y);
 #if LUMEN_F64
-  // The quotient in double is within an ulp of double; rounding it to float
-  // gives the correctly rounded float quotient (53 >= 2 * 24 + 2 bits).
-  return float(double(x) / double(y));
+  return with_sign(float(double(x) / double(y)), neg);
 #else
-  precise float q = x / y;
-  precise float r = fma(-q, y, x);
-  precise float c = q + r / y;
-  return c;
+  return with_sign(x / y, neg);
 #endif
 }
 
-// Correctly rounded square root.
+// sqrt(x), correctly rounded with shaderFloat64.
 float fsqrt(float x) {
   if (x < 0.0 || isnan(x)) return F_NAN;
   if (x == 0.0 || isinf(x)) return x;
 #if LUMEN_F64
   return float(sqrt(double(x)));
 #else
-  precise float s = sqrt(x);
-  precise float r = fma(-s, s, x);
-  precise float c = s + r * (0.5 / s);
-  return c;
+  return sqrt(x);
 #endif
 }
 
@@ -109,28 +115,24 @@ float fmod_exact(float x, float y) {
 #if LUMEN_F64
 bool sign_bit_d(double x) { return (doubleBitsToUint64(x) >> 63) != 0ul; }
 
+double with_sign_d(double x, bool negative) {
+  return uint64BitsToDouble((doubleBitsToUint64(x) & 0x7ffffffffffffffful) |
+                            (negative ? 0x8000000000000000ul : 0ul));
+}
+
 double ddiv(double x, double y) {
-  if (y == 0.0lf || isinf(y) || isinf(x) || isnan(x) || isnan(y)) {
-    if (isnan(x) || isnan(y)) return D_NAN;
-    bool neg = sign_bit_d(x) != sign_bit_d(y);
-    if (y == 0.0lf) return x == 0.0lf ? D_NAN : (neg ? -D_INF : D_INF);
-    if (isinf(y)) return isinf(x) ? D_NAN : (neg ? -0.0lf : 0.0lf);
-    return neg ? -D_INF : D_INF;
-  }
-  // One Newton correction on the hardware quotient.
-  precise double q = x / y;
-  precise double r = fma(-q, y, x);
-  precise double c = q + r / y;
-  return c;
+  if (isnan(x) || isnan(y)) return D_NAN;
+  bool neg = sign_bit_d(x) != sign_bit_d(y);
+  if (y == 0.0lf) return x == 0.0lf ? D_NAN : (neg ? -D_INF : D_INF);
+  if (isinf(y)) return isinf(x) ? D_NAN : with_sign_d(0.0lf, neg);
+  if (isinf(x)) return with_sign_d(D_INF, neg);
+  return with_sign_d(x / y, neg);
 }
 
 double dsqrt(double x) {
   if (x < 0.0lf || isnan(x)) return D_NAN;
   if (x == 0.0lf || isinf(x)) return x;
-  precise double s = sqrt(x);
-  precise double r = fma(-s, s, x);
-  precise double c = s + r * (0.5lf / s);
-  return c;
+  return sqrt(x);
 }
 
 double fmod_exact_d(double x, double y) {
@@ -182,17 +184,17 @@ double fmod_exact_d(double x, double y) {
 }
 #endif
 
-// ---- transcendental functions of float ----
+// ---- elementary functions of float ----
 
 #if LUMEN_F64
 float fexp(float x) { return float(exp_d(double(x))); }
 float flog(float x) { return float(log_d(double(x))); }
 float flog1p(float x) { return float(log1p_d(double(x))); }
-float fexpm1(float x) { return float(expm1_d(double(x))); }
 float fsin(float x) { return float(sin_d(double(x))); }
 float fcos(float x) { return float(cos_d(double(x))); }
+float fsinh(float x) { return float(sinh_d(double(x))); }
+float fcosh(float x) { return float(cosh_d(double(x))); }
 float fatan2(float y, float x) { return float(atan2_d(double(y), double(x))); }
-float fpow(float x, float y) { return float(pow_d(double(x), double(y))); }
 #else
 float fexp(float x) { return exp(x); }
 float flog(float x) {
@@ -201,25 +203,79 @@ float flog(float x) {
   return log(x);
 }
 float flog1p(float x) {
-  float u = 1.0 + x;
-  if (u == 1.0) return x;
-  if (isinf(x)) return x;
-  return flog(u) * (x / (u - 1.0));
+  if (x < -1.0 || isnan(x)) return F_NAN;
+  precise float u = 1.0 + x;
+  if (u == 1.0 || isinf(x)) return x;
+  precise float um1 = u - 1.0;
+  return flog(u) * (x / um1);
 }
+float fsin(float x) { return sin(x); }
+float fcos(float x) { return cos(x); }
+float fsinh(float x) { return sinh(x); }
+float fcosh(float x) { return cosh(x); }
+float fatan2(float y, float x) {
+  if (x == 0.0 && y == 0.0) {
+    return with_sign(sign_bit(x) ? 3.14159265 : 0.0, sign_bit(y));
+  }
+  return atan(y, x);
+}
+#endif
+
+#ifdef MATH_OP
+
+#if !LUMEN_F64
 float fexpm1(float x) {
   if (x > 88.8) return F_INF;
   float u = exp(x);
   if (u == 1.0) return x;
-  float um1 = u - 1.0;
+  precise float um1 = u - 1.0;
   if (um1 == -1.0) return -1.0;
   if (abs(x) > 0.5) return um1;
   return um1 * (x / log(u));
 }
-float fsin(float x) { return sin(x); }
-float fcos(float x) { return cos(x); }
-float fatan2(float y, float x) {
-  if (x == 0.0 && y == 0.0) return sign_bit(y) ? (sign_bit(x) ? -3.14159265 : -0.0) : (sign_bit(x) ? 3.14159265 : 0.0);
-  return atan(y, x);
+float ferf(float x) {
+  float a = abs(x);
+  float r = 1.0;
+  if (a < 4.0) {
+    float x2 = a * a, term = a, sum = a;
+    for (int n = 1; n < 100; ++n) {
+      term *= 2.0 * x2 / float(2 * n + 1);
+      sum += term;
+      if (term <= 1e-8 * sum) break;
+    }
+    r = min(1.0, 1.1283791671 * exp(-x2) * sum);
+  }
+  return x < 0.0 ? -r : r;
+}
+float ferfinv(float x) {
+  if (x <= -1.0) return x == -1.0 ? -F_INF : F_NAN;
+  if (x >= 1.0) return x == 1.0 ? F_INF : F_NAN;
+  float w = -log((1.0 - x) * (1.0 + x));
+  float p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  return p * x;
 }
 float fpow(float x, float y) {
   if (y == 0.0 || x == 1.0) return 1.0;
@@ -234,16 +290,6 @@ float fpow(float x, float y) {
   float r = exp2(y * log2(abs(x)));
   return (x < 0.0 && y_odd) ? -r : r;
 }
-float ferf_series(float a) {
-  if (a >= 4.0) return 1.0;
-  float x2 = a * a, term = a, sum = a;
-  for (int n = 1; n < 100; ++n) {
-    term *= 2.0 * x2 / float(2 * n + 1);
-    sum += term;
-    if (term <= 1e-8 * sum) break;
-  }
-  return min(1.0, 1.1283791671 * exp(-x2) * sum);
-}
 #endif
 
 float fsigmoid(float x) {
@@ -252,119 +298,191 @@ float fsigmoid(float x) {
   return e / (1.0 + e);
 }
 
-// Transcendental unary ops of float (op is one of the OP_* with no exact
-// float formula).
-float float_transcendental(uint op, float x) {
+// The unary op MATH_OP on float (float16 and bfloat16 compute in float).
+float float_math(float x) {
 #if LUMEN_F64
   double d = double(x);
-  switch (op) {
-    case OP_EXP: return float(exp_d(d));
-    case OP_EXPM1: return float(expm1_d(d));
-    case OP_LOG: return float(log_d(d));
-    case OP_LOG2: return float(log2_d(d));
-    case OP_LOG10: return float(log10_d(d));
-    case OP_LOG1P: return float(log1p_d(d));
-    case OP_SIN: return float(sin_d(d));
-    case OP_COS: return float(cos_d(d));
-    case OP_TAN: return float(tan_d(d));
-    case OP_ARCSIN: return float(asin_d(d));
-    case OP_ARCCOS: return float(acos_d(d));
-    case OP_ARCTAN: return float(atan_d(d));
-    case OP_SINH: return float(sinh_d(d));
-    case OP_COSH: return float(cosh_d(d));
-    case OP_TANH: return float(tanh_d(d));
-    case OP_ARCSINH: return float(asinh_d(d));
-    case OP_ARCCOSH: return float(acosh_d(d));
-    case OP_ARCTANH: return float(atanh_d(d));
-    case OP_SIGMOID: return float(sigmoid_d(d));
-    case OP_ERF: return float(erf_d(d));
-    case OP_ERFINV: return float(erfinv_d(d));
-  }
-  return x;
+#if MATH_OP == OP_EXP
+  return float(exp_d(d));
+#elif MATH_OP == OP_EXPM1
+  return float(expm1_d(d));
+#elif MATH_OP == OP_LOG
+  return float(log_d(d));
+#elif MATH_OP == OP_LOG2
+  return float(log2_d(d));
+#elif MATH_OP == OP_LOG10
+  return float(log10_d(d));
+#elif MATH_OP == OP_LOG1P
+  return float(log1p_d(d));
+#elif MATH_OP == OP_SIN
+  return float(sin_d(d));
+#elif MATH_OP == OP_COS
+  return float(cos_d(d));
+#elif MATH_OP == OP_TAN
+  return float(tan_d(d));
+#elif MATH_OP == OP_ARCSIN
+  return float(asin_d(d));
+#elif MATH_OP == OP_ARCCOS
+  return float(acos_d(d));
+#elif MATH_OP == OP_ARCTAN
+  return float(atan_d(d));
+#elif MATH_OP == OP_SINH
+  return float(sinh_d(d));
+#elif MATH_OP == OP_COSH
+  return float(cosh_d(d));
+#elif MATH_OP == OP_TANH
+  return float(tanh_d(d));
+#elif MATH_OP == OP_ARCSINH
+  return float(asinh_d(d));
+#elif MATH_OP == OP_ARCCOSH
+  return float(acosh_d(d));
+#elif MATH_OP == OP_ARCTANH
+  return float(atanh_d(d));
+#elif MATH_OP == OP_SIGMOID
+  return float(sigmoid_d(d));
+#elif MATH_OP == OP_ERF
+  return float(erf_d(d));
+#elif MATH_OP == OP_ERFINV
+  return float(erfinv_d(d));
 #else
-  switch (op) {
-    case OP_EXP: return exp(x);
-    case OP_EXPM1: return fexpm1(x);
-    case OP_LOG: return flog(x);
-    case OP_LOG2: return x < 0.0 ? F_NAN : (x == 0.0 ? -F_INF : log2(x));
-    case OP_LOG10: return flog(x) * 0.4342944819;
-    case OP_LOG1P: return flog1p(x);
-    case OP_SIN: return sin(x);
-    case OP_COS: return cos(x);
-    case OP_TAN: return tan(x);
-    case OP_ARCSIN: return asin(x);
-    case OP_ARCCOS: return acos(x);
-    case OP_ARCTAN: return atan(x);
-    case OP_SINH: return sinh(x);
-    case OP_COSH: return cosh(x);
-    case OP_TANH: return abs(x) > 10.0 ? sign(x) : tanh(x);
-    case OP_ARCSINH: return asinh(x);
-    case OP_ARCCOSH: return acosh(x);
-    case OP_ARCTANH: return atanh(x);
-    case OP_SIGMOID: return fsigmoid(x);
-    case OP_ERF: return x < 0.0 ? -ferf_series(-x) : ferf_series(x);
-    case OP_ERFINV: {
-      if (x <= -1.0) return x == -1.0 ? -F_INF : F_NAN;
-      if (x >= 1.0) return x == 1.0 ? F_INF : F_NAN;
-      float w = -log((1.0 - x) * (1.0 + x));
-      float p;
-      if (w < 5.0) {
-        w -= 2.5;
-        p = 2.81022636e-08;
-        p = 3.43273939e-07 + p * w;
-        p = -3.5233877e-06 + p * w;
-        p = -4.39150654e-06 + p * w;
-        p = 0.00021858087 + p * w;
-        p = -0.00125372503 + p * w;
-        p = -0.00417768164 + p * w;
-        p = 0.246640727 + p * w;
-        p = 1.50140941 + p * w;
-      } else {
-        w = sqrt(w) - 3.0;
-        p = -0.000200214257;
-        p = 0.000100950558 + p * w;
-        p = 0.00134934322 + p * w;
-        p = -0.00367342844 + p * w;
-        p = 0.00573950773 + p * w;
-        p = -0.0076224613 + p * w;
-        p = 0.00943887047 + p * w;
-        p = 1.00167406 + p * w;
-        p = 2.83297682 + p * w;
-      }
-      return p * x;
-    }
-  }
   return x;
+#endif
+#else  // built-in float functions, which need not handle NaN
+  if (isnan(x)) return x;
+#if MATH_OP == OP_EXP
+  return exp(x);
+#elif MATH_OP == OP_EXPM1
+  return fexpm1(x);
+#elif MATH_OP == OP_LOG
+  return flog(x);
+#elif MATH_OP == OP_LOG2
+  return x < 0.0 ? F_NAN : (x == 0.0 ? -F_INF : log2(x));
+#elif MATH_OP == OP_LOG10
+  return flog(x) * 0.4342944819;
+#elif MATH_OP == OP_LOG1P
+  return flog1p(x);
+#elif MATH_OP == OP_SIN
+  return sin(x);
+#elif MATH_OP == OP_COS
+  return cos(x);
+#elif MATH_OP == OP_TAN
+  return tan(x);
+#elif MATH_OP == OP_ARCSIN
+  return asin(x);
+#elif MATH_OP == OP_ARCCOS
+  return acos(x);
+#elif MATH_OP == OP_ARCTAN
+  return atan(x);
+#elif MATH_OP == OP_SINH
+  return sinh(x);
+#elif MATH_OP == OP_COSH
+  return cosh(x);
+#elif MATH_OP == OP_TANH
+  return abs(x) > 10.0 ? sign(x) : tanh(x);
+#elif MATH_OP == OP_ARCSINH
+  return asinh(x);
+#elif MATH_OP == OP_ARCCOSH
+  return acosh(x);
+#elif MATH_OP == OP_ARCTANH
+  return atanh(x);
+#elif MATH_OP == OP_SIGMOID
+  return fsigmoid(x);
+#elif MATH_OP == OP_ERF
+  return ferf(x);
+#elif MATH_OP == OP_ERFINV
+  return ferfinv(x);
+#else
+  return x;
+#endif
+#endif
+}
+
+// The binary op MATH_OP (power, arctan2, logaddexp) on float.
+float float_math2(float a, float b) {
+#if MATH_OP == OP_POWER
+#if LUMEN_F64
+  return float(pow_d(double(a), double(b)));
+#else
+  return fpow(a, b);
+#endif
+#elif MATH_OP == OP_ARCTAN2
+  if (isnan(a) || isnan(b)) return F_NAN;
+  return fatan2(a, b);
+#elif MATH_OP == OP_LOGADDEXP
+  if (isnan(a) || isnan(b)) return a + b;
+  float m = max(a, b);
+  if (isinf(m) && m < 0.0) return m;
+  return m + flog1p(fexp(min(a, b) - m));
+#else
+  return a;
 #endif
 }
 
 #if LUMEN_F64
-double double_transcendental(uint op, double x) {
-  switch (op) {
-    case OP_EXP: return exp_d(x);
-    case OP_EXPM1: return expm1_d(x);
-    case OP_LOG: return log_d(x);
-    case OP_LOG2: return log2_d(x);
-    case OP_LOG10: return log10_d(x);
-    case OP_LOG1P: return log1p_d(x);
-    case OP_SIN: return sin_d(x);
-    case OP_COS: return cos_d(x);
-    case OP_TAN: return tan_d(x);
-    case OP_ARCSIN: return asin_d(x);
-    case OP_ARCCOS: return acos_d(x);
-    case OP_ARCTAN: return atan_d(x);
-    case OP_SINH: return sinh_d(x);
-    case OP_COSH: return cosh_d(x);
-    case OP_TANH: return tanh_d(x);
-    case OP_ARCSINH: return asinh_d(x);
-    case OP_ARCCOSH: return acosh_d(x);
-    case OP_ARCTANH: return atanh_d(x);
-    case OP_SIGMOID: return sigmoid_d(x);
-    case OP_ERF: return erf_d(x);
-    case OP_ERFINV: return erfinv_d(x);
-  }
+double double_math(double x) {
+#if MATH_OP == OP_EXP
+  return exp_d(x);
+#elif MATH_OP == OP_EXPM1
+  return expm1_d(x);
+#elif MATH_OP == OP_LOG
+  return log_d(x);
+#elif MATH_OP == OP_LOG2
+  return log2_d(x);
+#elif MATH_OP == OP_LOG10
+  return log10_d(x);
+#elif MATH_OP == OP_LOG1P
+  return log1p_d(x);
+#elif MATH_OP == OP_SIN
+  return sin_d(x);
+#elif MATH_OP == OP_COS
+  return cos_d(x);
+#elif MATH_OP == OP_TAN
+  return tan_d(x);
+#elif MATH_OP == OP_ARCSIN
+  return asin_d(x);
+#elif MATH_OP == OP_ARCCOS
+  return acos_d(x);
+#elif MATH_OP == OP_ARCTAN
+  return atan_d(x);
+#elif MATH_OP == OP_SINH
+  return sinh_d(x);
+#elif MATH_OP == OP_COSH
+  return cosh_d(x);
+#elif MATH_OP == OP_TANH
+  return tanh_d(x);
+#elif MATH_OP == OP_ARCSINH
+  return asinh_d(x);
+#elif MATH_OP == OP_ARCCOSH
+  return acosh_d(x);
+#elif MATH_OP == OP_ARCTANH
+  return atanh_d(x);
+#elif MATH_OP == OP_SIGMOID
+  return sigmoid_d(x);
+#elif MATH_OP == OP_ERF
+  return erf_d(x);
+#elif MATH_OP == OP_ERFINV
+  return erfinv_d(x);
+#else
   return x;
+#endif
+}
+
+double double_math2(double a, double b) {
+#if MATH_OP == OP_POWER
+  return pow_d(a, b);
+#elif MATH_OP == OP_ARCTAN2
+  return atan2_d(a, b);
+#elif MATH_OP == OP_LOGADDEXP
+  if (isnan(a) || isnan(b)) return a + b;
+  double m = max(a, b);
+  if (isinf(m) && m < 0.0lf) return m;
+  return m + log1p_d(exp_d(min(a, b) - m));
+#else
+  return a;
+#endif
 }
 #endif
+
+#endif  // MATH_OP
 
 #endif

@@ -1,7 +1,9 @@
-// Double-precision elementary functions (GLSL has none for double). Each is
-// written for a few ulp of accuracy; float16/bfloat16/float32 transcendental
+// Double-precision elementary functions (GLSL has none for double), each
+// written for a few ulp of accuracy. float16/bfloat16/float32 transcendental
 // ops compute through them too on devices with shaderFloat64, which keeps the
-// GPU's float results within about one ulp of the CPU's libm.
+// GPU's float results within about one ulp of the CPU's libm. Locals are
+// `precise`: compensated steps (reductions, 1 + x - 1) must not be
+// reassociated or contracted by the driver's compiler.
 #ifndef LUMEN_MATH_DOUBLE_GLSL
 #define LUMEN_MATH_DOUBLE_GLSL
 
@@ -35,10 +37,10 @@ double exp_d(double x) {
   if (isnan(x)) return x;
   if (x > 709.782712893384lf) return D_INF;
   if (x < -745.1332191019412lf) return 0.0lf;
-  double k = roundEven(x * INV_LN2);
-  double r = (x - k * LN2_HI) - k * LN2_LO;  // |r| <= ln2 / 2
+  precise double k = roundEven(x * INV_LN2);
+  precise double r = (x - k * LN2_HI) - k * LN2_LO;  // |r| <= ln2 / 2
   // Taylor series of exp(r) to r^14 (truncation below 1e-17).
-  double p = 1.1470745597729725e-11lf;
+  precise double p = 1.1470745597729725e-11lf;
   p = fma(p, r, 1.6059043836821613e-10lf);
   p = fma(p, r, 2.08767569878681e-09lf);
   p = fma(p, r, 2.505210838544172e-08lf);
@@ -56,13 +58,13 @@ double exp_d(double x) {
   return scale2(p, int(k));
 }
 
-// log(m) for m in [sqrt(1/2), sqrt(2)), as log(1 + f) = 2 atanh(f / (2 + f)).
-double log_mantissa(double m) {
-  double f = m - 1.0lf;
-  double s = f / (2.0lf + f);
-  double z = s * s;
+// log(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)), as 2 atanh(f / (2 + f)),
+// from f itself (no 1 + f - 1 that a compiler could fold).
+double log1p_core(double f) {
+  precise double s = f / (2.0lf + f);
+  precise double z = s * s;
   // R = 2 (z/3 + z^2/5 + ... + z^11/23)
-  double p = 2.0lf / 23.0lf;
+  precise double p = 2.0lf / 23.0lf;
   p = fma(p, z, 2.0lf / 21.0lf);
   p = fma(p, z, 2.0lf / 19.0lf);
   p = fma(p, z, 2.0lf / 17.0lf);
@@ -73,14 +75,16 @@ double log_mantissa(double m) {
   p = fma(p, z, 2.0lf / 7.0lf);
   p = fma(p, z, 2.0lf / 5.0lf);
   p = fma(p, z, 2.0lf / 3.0lf);
-  double R = z * p;
-  double hfsq = 0.5lf * f * f;
+  precise double R = z * p;
+  precise double hfsq = 0.5lf * f * f;
   return f - (hfsq - s * (hfsq + R));
 }
 
+double log_mantissa(double m) { return log1p_core(m - 1.0lf); }
+
 // Splits a positive finite x into 2^e * m with m in [sqrt(1/2), sqrt(2)).
 double split_log(double x, out int e) {
-  double m = frexp(x, e);
+  precise double m = frexp(x, e);
   if (m < 0.70710678118654752lf) {
     m *= 2.0lf;
     e -= 1;
@@ -93,8 +97,8 @@ double log_d(double x) {
   if (x == 0.0lf) return -D_INF;
   if (isinf(x)) return x;
   int e;
-  double m = split_log(x, e);
-  double k = double(e);
+  precise double m = split_log(x, e);
+  precise double k = double(e);
   return k * LN2_HI + (log_mantissa(m) + k * LN2_LO);
 }
 
@@ -103,7 +107,7 @@ double log2_d(double x) {
   if (x == 0.0lf) return -D_INF;
   if (isinf(x)) return x;
   int e;
-  double m = split_log(x, e);
+  precise double m = split_log(x, e);
   return double(e) + log_mantissa(m) * INV_LN2;
 }
 
@@ -112,46 +116,57 @@ double log10_d(double x) {
   if (x == 0.0lf) return -D_INF;
   if (isinf(x)) return x;
   int e;
-  double m = split_log(x, e);
-  double k = double(e);
+  precise double m = split_log(x, e);
+  precise double k = double(e);
   return k * LOG10_2_HI + (log_mantissa(m) * INV_LN10 + k * LOG10_2_LO);
 }
 
 double log1p_d(double x) {
   if (isnan(x) || x < -1.0lf) return D_NAN;
+  if (x == -1.0lf) return -D_INF;
   if (isinf(x)) return x;
-  double u = 1.0lf + x;
-  if (u == 1.0lf) return x;
-  if (u == 0.0lf) return -D_INF;
-  // log(u) * x / (u - 1) cancels the rounding of 1 + x (Goldberg).
-  return log_d(u) * (x / (u - 1.0lf));
+  // Near 0 straight from x; elsewhere 1 + x rounds by less than log's ulp.
+  if (x >= -0.2928932188134524lf && x <= 0.4142135623730950lf) return log1p_core(x);
+  return log_d(1.0lf + x);
 }
 
 double expm1_d(double x) {
   if (isnan(x)) return x;
   if (x > 709.782712893384lf) return D_INF;
   if (x < -40.0lf) return -1.0lf;
-  double u = exp_d(x);
-  if (u == 1.0lf) return x;
-  double um1 = u - 1.0lf;
-  if (um1 == -1.0lf) return -1.0lf;
-  if (abs(x) > 0.5lf) return um1;
-  // (u - 1) * x / log(u) cancels the rounding of u (Kahan).
-  return um1 * (x / log_d(u));
+  if (abs(x) >= 0.5lf) return exp_d(x) - 1.0lf;
+  // Taylor series to x^17 / 17! (truncation below 1e-19 relative).
+  precise double p = 2.8114572543455206e-15lf;
+  p = fma(p, x, 4.779477332387385e-14lf);
+  p = fma(p, x, 7.647163731819816e-13lf);
+  p = fma(p, x, 1.1470745597729725e-11lf);
+  p = fma(p, x, 1.6059043836821613e-10lf);
+  p = fma(p, x, 2.08767569878681e-09lf);
+  p = fma(p, x, 2.505210838544172e-08lf);
+  p = fma(p, x, 2.755731922398589e-07lf);
+  p = fma(p, x, 2.7557319223985893e-06lf);
+  p = fma(p, x, 2.48015873015873e-05lf);
+  p = fma(p, x, 1.984126984126984e-04lf);
+  p = fma(p, x, 1.388888888888889e-03lf);
+  p = fma(p, x, 8.333333333333333e-03lf);
+  p = fma(p, x, 4.1666666666666664e-02lf);
+  p = fma(p, x, 1.6666666666666666e-01lf);
+  p = fma(p, x, 0.5lf);
+  return fma(x * x, p, x);
 }
 
 // Reduces x to r in [-pi/4, pi/4] with x = r + q * pi/2 (q modulo 4).
 // Exact enough for |x| < 2^20; beyond that the error grows with |x|.
 double reduce_pio2(double x, out int q) {
-  double k = roundEven(x * 6.36619772367581382433e-01lf);
-  double r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
+  precise double k = roundEven(x * 6.36619772367581382433e-01lf);
+  precise double r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_3;
   q = int(k - 4.0lf * floor(k * 0.25lf));
   return r;
 }
 
 double sin_kernel(double r) {
-  double z = r * r;
-  double p = -8.22063524662432971696e-18lf;  // -1/19!
+  precise double z = r * r;
+  precise double p = -8.22063524662432971696e-18lf;  // -1/19!
   p = fma(p, z, 2.81145725434552076319e-15lf);
   p = fma(p, z, -7.64716373181981647590e-13lf);
   p = fma(p, z, 1.60590438368216145994e-10lf);
@@ -164,8 +179,8 @@ double sin_kernel(double r) {
 }
 
 double cos_kernel(double r) {
-  double z = r * r;
-  double p = 4.11031762331216485848e-19lf;  // 1/20!
+  precise double z = r * r;
+  precise double p = 4.11031762331216485848e-19lf;  // 1/20!
   p = fma(p, z, -1.56192069685862264622e-16lf);
   p = fma(p, z, 4.77947733238738525744e-14lf);
   p = fma(p, z, -1.14707455977297247139e-11lf);
@@ -174,8 +189,8 @@ double cos_kernel(double r) {
   p = fma(p, z, 2.48015873015873015873e-05lf);
   p = fma(p, z, -1.38888888888888888889e-03lf);
   p = fma(p, z, 4.16666666666666666667e-02lf);
-  double hz = 0.5lf * z;
-  double w = 1.0lf - hz;
+  precise double hz = 0.5lf * z;
+  precise double w = 1.0lf - hz;
   // 1 - z/2 loses the bits of z/2 that w dropped; add them back.
   return w + (((1.0lf - w) - hz) + z * z * p);
 }
@@ -183,36 +198,36 @@ double cos_kernel(double r) {
 double sin_d(double x) {
   if (isinf(x) || isnan(x)) return D_NAN;
   int q;
-  double r = reduce_pio2(x, q);
-  double v = (q & 1) == 0 ? sin_kernel(r) : cos_kernel(r);
+  precise double r = reduce_pio2(x, q);
+  precise double v = (q & 1) == 0 ? sin_kernel(r) : cos_kernel(r);
   return q >= 2 ? -v : v;
 }
 
 double cos_d(double x) {
   if (isinf(x) || isnan(x)) return D_NAN;
   int q;
-  double r = reduce_pio2(x, q);
-  double v = (q & 1) == 0 ? cos_kernel(r) : sin_kernel(r);
+  precise double r = reduce_pio2(x, q);
+  precise double v = (q & 1) == 0 ? cos_kernel(r) : sin_kernel(r);
   return (q == 1 || q == 2) ? -v : v;
 }
 
 double tan_d(double x) {
   if (isinf(x) || isnan(x)) return D_NAN;
   int q;
-  double r = reduce_pio2(x, q);
-  double s = sin_kernel(r), c = cos_kernel(r);
+  precise double r = reduce_pio2(x, q);
+  precise double s = sin_kernel(r), c = cos_kernel(r);
   return (q & 1) == 0 ? s / c : -c / s;
 }
 
 // atan for 0 <= t <= 1.
 double atan_unit(double t) {
-  double base = 0.0lf;
+  precise double base = 0.0lf;
   if (t > 2.67949192431122696e-01lf) {  // tan(pi/12): shift by pi/6
     t = (t * SQRT3_D - 1.0lf) / (t + SQRT3_D);
     base = PIO6_D;
   }
-  double z = t * t;
-  double p = -1.0lf / 29.0lf;
+  precise double z = t * t;
+  precise double p = -1.0lf / 29.0lf;
   p = fma(p, z, 1.0lf / 27.0lf);
   p = fma(p, z, -1.0lf / 25.0lf);
   p = fma(p, z, 1.0lf / 23.0lf);
@@ -231,8 +246,8 @@ double atan_unit(double t) {
 
 double atan_d(double x) {
   if (isnan(x)) return x;
-  double a = abs(x);
-  double r = a > 1.0lf ? PIO2_D - atan_unit(1.0lf / a) : atan_unit(a);
+  precise double a = abs(x);
+  precise double r = a > 1.0lf ? PIO2_D - atan_unit(1.0lf / a) : atan_unit(a);
   return x < 0.0lf ? -r : r;
 }
 
@@ -240,7 +255,7 @@ double atan2_d(double y, double x) {
   if (isnan(x) || isnan(y)) return x + y;
   bool neg_y = (doubleBitsToUint64(y) >> 63) != 0ul;
   bool neg_x = (doubleBitsToUint64(x) >> 63) != 0ul;
-  double r;
+  precise double r;
   if (y == 0.0lf) {
     r = neg_x ? PI_D : 0.0lf;
   } else if (x == 0.0lf) {
@@ -251,8 +266,8 @@ double atan2_d(double y, double x) {
   } else if (isinf(y)) {
     r = PIO2_D;
   } else {
-    double ay = abs(y), ax = abs(x);
-    double t = ay > ax ? PIO2_D - atan_unit(ax / ay) : atan_unit(ay / ax);
+    precise double ay = abs(y), ax = abs(x);
+    precise double t = ay > ax ? PIO2_D - atan_unit(ax / ay) : atan_unit(ay / ax);
     r = neg_x ? PI_D - t : t;
   }
   return neg_y ? -r : r;
@@ -269,34 +284,34 @@ double acos_d(double x) {
 }
 
 double sinh_d(double x) {
-  double a = abs(x);
-  double r;
+  precise double a = abs(x);
+  precise double r;
   if (a > 709.0lf) {
-    double h = exp_d(0.5lf * a);
+    precise double h = exp_d(0.5lf * a);
     r = 0.5lf * h * h;
   } else {
-    double e = expm1_d(a);
+    precise double e = expm1_d(a);
     r = 0.5lf * (e + e / (e + 1.0lf));
   }
   return x < 0.0lf ? -r : r;
 }
 
 double cosh_d(double x) {
-  double a = abs(x);
+  precise double a = abs(x);
   if (a > 709.0lf) {
-    double h = exp_d(0.5lf * a);
+    precise double h = exp_d(0.5lf * a);
     return 0.5lf * h * h;
   }
-  double e = exp_d(a);
+  precise double e = exp_d(a);
   return 0.5lf * (e + 1.0lf / e);
 }
 
 double tanh_d(double x) {
   if (isnan(x)) return x;
-  double a = abs(x);
-  double r = 1.0lf;
+  precise double a = abs(x);
+  precise double r = 1.0lf;
   if (a <= 22.0lf) {
-    double e = expm1_d(2.0lf * a);
+    precise double e = expm1_d(2.0lf * a);
     r = e / (e + 2.0lf);
   }
   return x < 0.0lf ? -r : r;
@@ -304,8 +319,8 @@ double tanh_d(double x) {
 
 double asinh_d(double x) {
   if (isnan(x) || isinf(x)) return x;
-  double a = abs(x);
-  double r;
+  precise double a = abs(x);
+  precise double r;
   if (a > 2.68435456e8lf) r = log_d(a) + LN2_HI + LN2_LO;
   else r = log1p_d(a + a * a / (1.0lf + sqrt(1.0lf + a * a)));
   return x < 0.0lf ? -r : r;
@@ -314,14 +329,14 @@ double asinh_d(double x) {
 double acosh_d(double x) {
   if (isnan(x) || x < 1.0lf) return D_NAN;
   if (x > 2.68435456e8lf) return log_d(x) + LN2_HI + LN2_LO;
-  double t = x - 1.0lf;
+  precise double t = x - 1.0lf;
   return log1p_d(t + sqrt(2.0lf * t + t * t));
 }
 
 double atanh_d(double x) {
   if (isnan(x) || abs(x) > 1.0lf) return D_NAN;
-  double a = abs(x);
-  double r = 0.5lf * log1p_d(2.0lf * a / (1.0lf - a));
+  precise double a = abs(x);
+  precise double r = 0.5lf * log1p_d(2.0lf * a / (1.0lf - a));
   return x < 0.0lf ? -r : r;
 }
 
@@ -330,13 +345,13 @@ double atanh_d(double x) {
 // erfc's continued fraction beyond.
 double erf_d(double x) {
   if (isnan(x)) return x;
-  double a = abs(x);
-  double r;
+  precise double a = abs(x);
+  precise double r;
   if (a >= 6.0lf) {
     r = 1.0lf;
   } else if (a < 3.0lf) {
-    double x2 = a * a;
-    double term = a, sum = a;
+    precise double x2 = a * a;
+    precise double term = a, sum = a;
     for (int n = 1; n < 200; ++n) {
       term *= 2.0lf * x2 / double(2 * n + 1);
       sum += term;
@@ -345,7 +360,7 @@ double erf_d(double x) {
     r = 1.12837916709551257390lf * exp_d(-x2) * sum;  // 2 / sqrt(pi)
   } else {
     // erfc(a) = exp(-a^2) / sqrt(pi) * 1 / (a + (1/2) / (a + 1 / (a + (3/2) / (a + ...))))
-    double f = a;
+    precise double f = a;
     for (int n = 60; n >= 1; --n) f = a + (0.5lf * double(n)) / f;
     r = 1.0lf - 0.56418958354775628695lf * exp_d(-a * a) / f;
   }
@@ -358,8 +373,8 @@ double erfinv_d(double x) {
   if (x <= -1.0lf) return x == -1.0lf ? -D_INF : D_NAN;
   if (x >= 1.0lf) return x == 1.0lf ? D_INF : D_NAN;
   if (isnan(x)) return x;
-  double w = -log_d((1.0lf - x) * (1.0lf + x));
-  double p;
+  precise double w = -log_d((1.0lf - x) * (1.0lf + x));
+  precise double p;
   if (w < 5.0lf) {
     w -= 2.5lf;
     p = 2.81022636e-08lf;
@@ -383,9 +398,9 @@ double erfinv_d(double x) {
     p = 1.00167406lf + p * w;
     p = 2.83297682lf + p * w;
   }
-  double y = p * x;
+  precise double y = p * x;
   for (int i = 0; i < 2; ++i) {
-    double err = erf_d(y) - x;
+    precise double err = erf_d(y) - x;
     y -= err / (1.1283791670955126lf * exp_d(-y * y));
   }
   return y;
@@ -393,7 +408,7 @@ double erfinv_d(double x) {
 
 double sigmoid_d(double x) {
   if (x >= 0.0lf) return 1.0lf / (1.0lf + exp_d(-x));
-  double e = exp_d(x);
+  precise double e = exp_d(x);
   return e / (1.0lf + e);
 }
 
@@ -408,21 +423,21 @@ double pow_d(double x, double y) {
   bool y_int = floor(y) == y;
   bool y_odd = is_odd_integer_d(y);
   if (x == 0.0lf) {
-    double z = y < 0.0lf ? D_INF : 0.0lf;
+    precise double z = y < 0.0lf ? D_INF : 0.0lf;
     bool neg_zero = (doubleBitsToUint64(x) >> 63) != 0ul;
     return (neg_zero && y_odd) ? -z : z;
   }
   if (isinf(y)) {
-    double ax = abs(x);
+    precise double ax = abs(x);
     if (ax == 1.0lf) return 1.0lf;
     return (ax > 1.0lf) == (y > 0.0lf) ? D_INF : 0.0lf;
   }
   if (isinf(x)) {
-    double z = y < 0.0lf ? 0.0lf : D_INF;
+    precise double z = y < 0.0lf ? 0.0lf : D_INF;
     return (x < 0.0lf && y_odd) ? -z : z;
   }
   if (x < 0.0lf && !y_int) return D_NAN;
-  double r = exp_d(y * log_d(abs(x)));
+  precise double r = exp_d(y * log_d(abs(x)));
   return (x < 0.0lf && y_odd) ? -r : r;
 }
 

@@ -131,6 +131,16 @@ int order_float(float a, float b) {
 
 // ---- float (float16, bfloat16 and float32 compute in float) ----
 
+// 1, -1 or +0 (zeros and NaN), in integer arithmetic: compilers turn the
+// float comparisons into their sign(), which gives -0 and NaN.
+float sign_of(float x) {
+  uint b = floatBitsToUint(x);
+  uint mag = b & 0x7fffffffu;
+  if (mag == 0u || mag > 0x7f800000u) return 0.0;
+  return uintBitsToFloat((b & 0x80000000u) | 0x3f800000u);
+}
+
+// The exact unary ops (the transcendental ones are modules of their own).
 float float_unary(uint op, float x) {
   switch (op) {
     case OP_ABS: return abs(x);
@@ -138,7 +148,7 @@ float float_unary(uint op, float x) {
     case OP_FLOOR: return floor(x);
     case OP_ROUND: return roundEven(x);
     case OP_NEGATIVE: return -x;
-    case OP_SIGN: return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+    case OP_SIGN: return sign_of(x);
     case OP_SQRT: return fsqrt(x);
     case OP_RSQRT: return fdiv(1.0, fsqrt(x));
     case OP_SQUARE: {
@@ -146,12 +156,8 @@ float float_unary(uint op, float x) {
       return y;
     }
     case OP_LOGICAL_NOT: return x == 0.0 ? 1.0 : 0.0;
-    case OP_COPY:
-    case OP_REAL:
-    case OP_IMAG:
-    case OP_CONJUGATE: return x;
   }
-  return float_transcendental(op, x);
+  return x;  // copy
 }
 
 float float_binary(uint op, float a, float b) {
@@ -177,16 +183,9 @@ float float_binary(uint op, float a, float b) {
       }
       return r;
     }
-    case OP_POWER: return fpow(a, b);
+    // NaN propagates, as the CPU's.
     case OP_MAXIMUM: return isnan(a) ? a : (a > b ? a : b);
     case OP_MINIMUM: return isnan(a) ? a : (a < b ? a : b);
-    case OP_ARCTAN2: return fatan2(a, b);
-    case OP_LOGADDEXP: {
-      if (isnan(a) || isnan(b)) return a + b;
-      float m = max(a, b);
-      if (isinf(m) && m < 0.0) return m;
-      return m + flog1p(fexp(min(a, b) - m));
-    }
     case OP_LOGICAL_AND: return (a != 0.0 && b != 0.0) ? 1.0 : 0.0;
     case OP_LOGICAL_OR: return (a != 0.0 || b != 0.0) ? 1.0 : 0.0;
   }
@@ -201,6 +200,13 @@ int order_double(double a, double b) {
   return a < b ? -1 : (a > b ? 1 : 0);
 }
 
+double sign_of_d(double x) {
+  uint64_t b = doubleBitsToUint64(x);
+  uint64_t mag = b & 0x7ffffffffffffffful;
+  if (mag == 0ul || mag > 0x7ff0000000000000ul) return 0.0lf;
+  return uint64BitsToDouble((b & 0x8000000000000000ul) | 0x3ff0000000000000ul);
+}
+
 double double_unary(uint op, double x) {
   switch (op) {
     case OP_ABS: return abs(x);
@@ -208,7 +214,7 @@ double double_unary(uint op, double x) {
     case OP_FLOOR: return floor(x);
     case OP_ROUND: return roundEven(x);
     case OP_NEGATIVE: return -x;
-    case OP_SIGN: return x > 0.0lf ? 1.0lf : (x < 0.0lf ? -1.0lf : 0.0lf);
+    case OP_SIGN: return sign_of_d(x);
     case OP_SQRT: return dsqrt(x);
     case OP_RSQRT: return ddiv(1.0lf, dsqrt(x));
     case OP_SQUARE: {
@@ -216,12 +222,8 @@ double double_unary(uint op, double x) {
       return y;
     }
     case OP_LOGICAL_NOT: return x == 0.0lf ? 1.0lf : 0.0lf;
-    case OP_COPY:
-    case OP_REAL:
-    case OP_IMAG:
-    case OP_CONJUGATE: return x;
   }
-  return double_transcendental(op, x);
+  return x;
 }
 
 double double_binary(uint op, double a, double b) {
@@ -247,16 +249,8 @@ double double_binary(uint op, double a, double b) {
       }
       return r;
     }
-    case OP_POWER: return pow_d(a, b);
     case OP_MAXIMUM: return isnan(a) ? a : (a > b ? a : b);
     case OP_MINIMUM: return isnan(a) ? a : (a < b ? a : b);
-    case OP_ARCTAN2: return atan2_d(a, b);
-    case OP_LOGADDEXP: {
-      if (isnan(a) || isnan(b)) return a + b;
-      double m = max(a, b);
-      if (isinf(m) && m < 0.0lf) return m;
-      return m + log1p_d(exp_d(min(a, b) - m));
-    }
     case OP_LOGICAL_AND: return (a != 0.0lf && b != 0.0lf) ? 1.0lf : 0.0lf;
     case OP_LOGICAL_OR: return (a != 0.0lf || b != 0.0lf) ? 1.0lf : 0.0lf;
   }
@@ -284,22 +278,16 @@ vec2 cdiv(vec2 a, vec2 b) {
   return vec2(fdiv(a.x * r + a.y, den), fdiv(a.y * r - a.x, den));
 }
 
+// hypot(re, im), as C's: infinite beats NaN.
 float cabs(vec2 z) {
   float a = abs(z.x), b = abs(z.y);
   if (isinf(a) || isinf(b)) return F_INF;
-  float m = max(a, b), n = min(a, b);
+  if (isnan(a) || isnan(b)) return F_NAN;
+  float m = a > b ? a : b, n = a > b ? b : a;
   if (m == 0.0) return 0.0;
   float t = fdiv(n, m);
   return m * fsqrt(1.0 + t * t);
 }
-
-vec2 cexp(vec2 z) {
-  float e = fexp(z.x);
-  if (z.y == 0.0) return vec2(e, z.y);
-  return vec2(e * fcos(z.y), e * fsin(z.y));
-}
-
-vec2 clog(vec2 z) { return vec2(flog(cabs(z)), fatan2(z.y, z.x)); }
 
 vec2 csqrt(vec2 z) {
   if (z.x == 0.0 && z.y == 0.0) return vec2(0.0, z.y);
@@ -308,27 +296,7 @@ vec2 csqrt(vec2 z) {
   return vec2(fdiv(abs(z.y), 2.0 * t), sign_bit(z.y) ? -t : t);
 }
 
-float fsinh(float x) {
-#if LUMEN_F64
-  return float(sinh_d(double(x)));
-#else
-  return sinh(x);
-#endif
-}
-
-float fcosh(float x) {
-#if LUMEN_F64
-  return float(cosh_d(double(x)));
-#else
-  return cosh(x);
-#endif
-}
-
-vec2 csin(vec2 z) { return vec2(fsin(z.x) * fcosh(z.y), fcos(z.x) * fsinh(z.y)); }
-vec2 ccos(vec2 z) { return vec2(fcos(z.x) * fcosh(z.y), -fsin(z.x) * fsinh(z.y)); }
-vec2 csinh(vec2 z) { return vec2(fsinh(z.x) * fcos(z.y), fcosh(z.x) * fsin(z.y)); }
-vec2 ccosh(vec2 z) { return vec2(fcosh(z.x) * fcos(z.y), fsinh(z.x) * fsin(z.y)); }
-
+// The exact unary ops and the ones the CPU leaves as they are.
 vec2 complex_unary(uint op, vec2 z) {
   switch (op) {
     case OP_ABS: return vec2(cabs(z), 0.0);
@@ -336,14 +304,6 @@ vec2 complex_unary(uint op, vec2 z) {
     case OP_SQUARE: return cmul(z, z);
     case OP_SQRT: return csqrt(z);
     case OP_RSQRT: return cdiv(vec2(1.0, 0.0), csqrt(z));
-    case OP_EXP: return cexp(z);
-    case OP_LOG: return clog(z);
-    case OP_SIN: return csin(z);
-    case OP_COS: return ccos(z);
-    case OP_TAN: return cdiv(csin(z), ccos(z));
-    case OP_SINH: return csinh(z);
-    case OP_COSH: return ccosh(z);
-    case OP_TANH: return cdiv(csinh(z), ccosh(z));
     case OP_CONJUGATE: return vec2(z.x, -z.y);
     case OP_SIGN: {
       if (z.x == 0.0 && z.y == 0.0) return vec2(0.0);
@@ -355,13 +315,11 @@ vec2 complex_unary(uint op, vec2 z) {
   return z;
 }
 
-// Lexicographic (real, then imaginary) order, as the CPU backend.
+// The CPU compares complex numbers as std::pair<float, float>: C++20's
+// lexicographic three-way order, unordered (2) as soon as a NaN decides.
 int order_complex(vec2 a, vec2 b) {
-  if (a.x == b.x && a.y == b.y) return 0;
   int re = order_float(a.x, b.x);
-  if (re == 2) return 2;
-  if (re != 0) return re;
-  return order_float(a.y, b.y);
+  return re != 0 ? re : order_float(a.y, b.y);
 }
 
 vec2 complex_binary(uint op, vec2 a, vec2 b) {
@@ -376,9 +334,6 @@ vec2 complex_binary(uint op, vec2 a, vec2 b) {
     }
     case OP_MULTIPLY: return cmul(a, b);
     case OP_DIVIDE: return cdiv(a, b);
-    case OP_POWER:
-      if (a.x == 0.0 && a.y == 0.0) return vec2(0.0);
-      return cexp(cmul(b, clog(a)));
     case OP_MAXIMUM: {
       int o = order_complex(a, b);
       return (o == 0 || o == 1) ? a : b;
@@ -393,58 +348,58 @@ vec2 complex_binary(uint op, vec2 a, vec2 b) {
   return a;
 }
 
-// ---- on element bits, by dtype ----
-
-uint64_t unary_bits(uint op, uint dt, uint64_t x) {
-  uint cls = dtype_class(dt);
-  if (dt == DT_BOOL) return int_to_bits(dt, bool_unary(op, int64_t(x)));
-  if (cls == CLASS_INT) return int_to_bits(dt, int_unary(op, bits_to_int(dt, x), dtype_is_unsigned(dt)));
-  if (cls == CLASS_FLOAT) return float_to_bits(dt, float_unary(op, bits_to_float(dt, x)));
-#if LUMEN_F64
-  if (cls == CLASS_DOUBLE) return doubleBitsToUint64(double_unary(op, uint64BitsToDouble(x)));
-#endif
-  return complex_to_bits(complex_unary(op, bits_to_complex(x)));
+#ifdef MATH_OP
+vec2 cexp(vec2 z) {
+  if (isinf(z.x) && z.x < 0.0 && (isinf(z.y) || isnan(z.y))) return vec2(0.0, with_sign(0.0, sign_bit(z.y)));
+  float e = fexp(z.x);
+  if (z.y == 0.0) return vec2(e, z.y);
+  return vec2(e * fcos(z.y), e * fsin(z.y));
 }
 
-// Binary op on two elements of dtype `dt`; comparisons give 0 or 1.
-uint64_t binary_bits(uint op, uint dt, uint64_t a, uint64_t b) {
-  uint cls = dtype_class(dt);
-  if (is_compare_op(op)) {
-    int order;
-    if (cls == CLASS_INT) {
-      if (dtype_is_unsigned(dt)) order = a < b ? -1 : (a > b ? 1 : 0);
-      else {
-        int64_t sa = bits_to_int(dt, a), sb = bits_to_int(dt, b);
-        order = sa < sb ? -1 : (sa > sb ? 1 : 0);
-      }
-    } else if (cls == CLASS_FLOAT) {
-      order = order_float(bits_to_float(dt, a), bits_to_float(dt, b));
-#if LUMEN_F64
-    } else if (cls == CLASS_DOUBLE) {
-      order = order_double(uint64BitsToDouble(a), uint64BitsToDouble(b));
-#endif
-    } else {
-      vec2 za = bits_to_complex(a), zb = bits_to_complex(b);
-      if (op == OP_EQUAL || op == OP_NOT_EQUAL) order = (za == zb) ? 0 : 1;
-      else order = order_complex(za, zb);
-    }
-    return compare_result(op, order) ? 1ul : 0ul;
+vec2 clog(vec2 z) { return vec2(flog(cabs(z)), fatan2(z.y, z.x)); }
+
+// tanh(x + iy) = (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); +-1 for large |x|.
+vec2 ctanh(vec2 z) {
+  if (abs(z.x) > 15.0) {
+    float s = fsin(z.y), c = fcos(z.y);
+    return vec2(sign_bit(z.x) ? -1.0 : 1.0, 4.0 * s * c * fexp(-2.0 * abs(z.x)));
   }
-  if (dt == DT_BOOL) return uint64_t(bool_binary(op, a != 0ul, b != 0ul));
-  if (cls == CLASS_INT) {
-    uint bits = dtype_bits(dt);
-    if (dtype_is_unsigned(dt)) return int_to_bits(dt, int64_t(unsigned_binary(op, a, b, bits)));
-    return int_to_bits(dt, signed_binary(op, bits_to_int(dt, a), bits_to_int(dt, b), bits));
-  }
-  if (cls == CLASS_FLOAT) {
-    return float_to_bits(dt, float_binary(op, bits_to_float(dt, a), bits_to_float(dt, b)));
-  }
-#if LUMEN_F64
-  if (cls == CLASS_DOUBLE) {
-    return doubleBitsToUint64(double_binary(op, uint64BitsToDouble(a), uint64BitsToDouble(b)));
-  }
-#endif
-  return complex_to_bits(complex_binary(op, bits_to_complex(a), bits_to_complex(b)));
+  float den = fcosh(2.0 * z.x) + fcos(2.0 * z.y);
+  return vec2(fdiv(fsinh(2.0 * z.x), den), fdiv(fsin(2.0 * z.y), den));
 }
+
+// The unary op MATH_OP on complex64 (ops the CPU leaves alone return z).
+vec2 complex_math(vec2 z) {
+#if MATH_OP == OP_EXP
+  return cexp(z);
+#elif MATH_OP == OP_LOG
+  return clog(z);
+#elif MATH_OP == OP_SIN
+  return vec2(fsin(z.x) * fcosh(z.y), fcos(z.x) * fsinh(z.y));
+#elif MATH_OP == OP_COS
+  return vec2(fcos(z.x) * fcosh(z.y), -fsin(z.x) * fsinh(z.y));
+#elif MATH_OP == OP_TAN
+  vec2 t = ctanh(vec2(-z.y, z.x));  // tan z = -i tanh(iz)
+  return vec2(t.y, -t.x);
+#elif MATH_OP == OP_SINH
+  return vec2(fsinh(z.x) * fcos(z.y), fcosh(z.x) * fsin(z.y));
+#elif MATH_OP == OP_COSH
+  return vec2(fcosh(z.x) * fcos(z.y), fsinh(z.x) * fsin(z.y));
+#elif MATH_OP == OP_TANH
+  return ctanh(z);
+#else
+  return z;
+#endif
+}
+
+vec2 complex_math2(vec2 a, vec2 b) {
+#if MATH_OP == OP_POWER
+  if (a.x == 0.0 && a.y == 0.0) return vec2(0.0);
+  return cexp(cmul(b, clog(a)));
+#else
+  return a;
+#endif
+}
+#endif
 
 #endif
