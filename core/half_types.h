@@ -23,40 +23,43 @@ inline float bits_float(uint32_t u) {
   return f;
 }
 
+// c ? a : b without a branch. The conversions compute every case and pick
+// one, so loops over them vectorize (with a ?: GCC keeps the float
+// arithmetic of one case behind a branch, as it may raise FP exceptions).
+inline uint32_t pick_bits(bool c, uint32_t a, uint32_t b) {
+  uint32_t m = 0u - static_cast<uint32_t>(c);
+  return (a & m) | (b & ~m);
+}
+
 // IEEE binary16 from binary32, round to nearest even. A NaN stays a quiet
 // NaN with its sign and the top bits of its payload (as F16C hardware does).
 inline uint16_t float_to_half_bits(float f) {
   uint32_t x = float_bits(f);
   uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) {
-    return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
-  }
-  if (abs >= 0x477ff000u) {  // >= 65520 rounds to infinity (65504 is the largest half)
-    return static_cast<uint16_t>(sign | 0x7c00u);
-  }
-  if (abs < 0x38800000u) {  // below 2^-14 the result is subnormal or zero
-    // Adding 0.5 puts the half subnormal ulp (2^-24) at float's last mantissa
-    // bit, so the FPU's own round-to-nearest-even does the rounding.
-    float a = bits_float(abs) + 0.5f;
-    return static_cast<uint16_t>(sign | (float_bits(a) - 0x3f000000u));
-  }
-  uint32_t mant_odd = (abs >> 13) & 1u;
-  abs += 0xc8000fffu + mant_odd;  // rebias the exponent by -112 and round half to even
-  return static_cast<uint16_t>(sign | (abs >> 13));
+  // normal: rebias the exponent by -112 and round half to even at bit 13
+  uint32_t normal = (abs + 0xc8000fffu + ((abs >> 13) & 1u)) >> 13;
+  // below 2^-14 the result is subnormal or zero: adding 0.5 puts the half
+  // subnormal ulp (2^-24) at float's last mantissa bit, so the FPU's own
+  // round-to-nearest-even does the rounding
+  uint32_t subnormal = float_bits(bits_float(abs) + 0.5f) - 0x3f000000u;
+  uint32_t nan = 0x7e00u | ((abs >> 13) & 0x3ffu);
+  uint32_t r = pick_bits(abs < 0x38800000u, subnormal, normal);
+  r = pick_bits(abs >= 0x477ff000u, 0x7c00u, r);  // >= 65520 rounds to infinity (65504 is the largest half)
+  r = pick_bits(abs > 0x7f800000u, nan, r);
+  return static_cast<uint16_t>(sign | r);
 }
 
 inline float half_bits_to_float(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));
-  if (exp == 0) {
-    // subnormal: value = mant * 2^-24, exact in float
-    float v = static_cast<float>(mant) * 5.9604644775390625e-08f;
-    return sign ? -v : v;
-  }
-  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+  uint32_t body = static_cast<uint32_t>(h & 0x7fffu) << 13;  // exponent and mantissa in place
+  uint32_t normal = body + (112u << 23);                     // rebias the exponent by +112
+  uint32_t inf_nan = body | 0x7f800000u;
+  // subnormal: mantissa * 2^-24, exact in float
+  uint32_t subnormal = float_bits(static_cast<float>(h & 0x3ffu) * 5.9604644775390625e-08f);
+  uint32_t r = pick_bits(exp == 0, subnormal, pick_bits(exp == 0x1f, inf_nan, normal));
+  return bits_float(sign | r);
 }
 
 // bfloat16 is the top half of a float32: round the low half away to nearest

@@ -107,10 +107,10 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
         std::lock_guard<std::mutex> lk(mu);
         if (!error) error = std::current_exception();
       }
-      if (remaining.fetch_sub(1) == 1) {
-        std::lock_guard<std::mutex> lk(mu);
-        cv.notify_all();
-      }
+      // Decrement under the lock: the waiter may return (destroying mu and
+      // cv) as soon as it sees zero, so nothing may touch them after that.
+      std::lock_guard<std::mutex> lk(mu);
+      if (remaining.fetch_sub(1) == 1) cv.notify_all();
     });
   }
   try {

@@ -2,6 +2,8 @@
 
 #include <climits>
 #include <cmath>
+#include <numbers>
+#include <optional>
 
 #include "core/detail/errors.h"
 #include "lumen/creation_primitives.h"
@@ -138,6 +140,40 @@ array triu(array x, int k, StreamOrDevice s) {
   }
   auto mask = tri(x.shape(-2), x.shape(-1), k - 1, bool_, s);
   return where(mask, array(0, x.dtype()), x, s);
+}
+
+namespace {
+// n * factor for n = 0 .. M-1 in float32, or the trivial windows.
+std::optional<array> trivial_window(int M, StreamOrDevice s) {
+  if (M < 1) return array(std::initializer_list<float>{});
+  if (M == 1) return ones({1}, float32, s);
+  return std::nullopt;
+}
+array scaled_ramp(int M, double factor, StreamOrDevice s) {
+  return multiply(array(static_cast<float>(factor), float32), arange(0, M, float32, s), s);
+}
+}  // namespace
+
+array hanning(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  return square(sin(scaled_ramp(M, std::numbers::pi / (M - 1), s), s), s);
+}
+array hamming(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  auto c = cos(scaled_ramp(M, 2.0 * std::numbers::pi / (M - 1), s), s);
+  return subtract(array(0.54f), multiply(array(0.46f), c, s), s);
+}
+array bartlett(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  auto t = subtract(scaled_ramp(M, 2.0f / static_cast<float>(M - 1), s), array(1.0f), s);
+  return subtract(array(1.0f), abs(t, s), s);
+}
+array blackman(int M, StreamOrDevice s) {
+  if (auto w = trivial_window(M, s)) return *w;
+  // 0.42 - 0.5 cos x + 0.08 cos 2x, written as MLX does with cos^2
+  auto c = cos(scaled_ramp(M, 2.0 * std::numbers::pi / (M - 1), s), s);
+  return add(subtract(array(0.34f), multiply(array(0.5f), c, s), s),
+             multiply(array(0.16f), square(c, s), s), s);
 }
 
 // ---- primitive parameters ----

@@ -80,4 +80,10 @@ inline array tri(int n, Dtype type, StreamOrDevice s = {}) { return tri(n, n, 0,
 array tril(array x, int k = 0, StreamOrDevice s = {});
 array triu(array x, int k = 0, StreamOrDevice s = {});
 
+// Window functions of length M (float32; empty for M < 1), MLX's formulas.
+array hanning(int M, StreamOrDevice s = {});
+array hamming(int M, StreamOrDevice s = {});
+array bartlett(int M, StreamOrDevice s = {});
+array blackman(int M, StreamOrDevice s = {});
+
 }  // namespace lumen

@@ -84,6 +84,29 @@ array astype(array a, Dtype dtype, StreamOrDevice s) {
                {std::move(a)});
 }
 
+array to_fp8(array x, StreamOrDevice s) {
+  if (!issubdtype(x.dtype(), floating)) {
+    detail::throw_invalid("[to_fp8] only real floating types are supported, got {}",
+                          dtype_to_string(x.dtype()));
+  }
+  auto shape = x.shape();
+  return array(std::move(shape), uint8, std::make_shared<ConvertFP8>(to_stream(s), true),
+               {std::move(x)});
+}
+
+array from_fp8(array x, Dtype dtype, StreamOrDevice s) {
+  if (x.dtype() != uint8) {
+    detail::throw_invalid("[from_fp8] input must have type uint8, got {}", dtype_to_string(x.dtype()));
+  }
+  if (!issubdtype(dtype, floating)) {
+    detail::throw_invalid("[from_fp8] only real floating types are supported, got {}",
+                          dtype_to_string(dtype));
+  }
+  auto shape = x.shape();
+  return array(std::move(shape), dtype, std::make_shared<ConvertFP8>(to_stream(s), false),
+               {std::move(x)});
+}
+
 array copy(array a, StreamOrDevice s) { return unary("copy", UnaryOp::Copy, a, a.dtype(), s); }
 
 array stop_gradient(const array& a, StreamOrDevice s) {
@@ -410,6 +433,12 @@ bool DivMod::is_equivalent(const Primitive& other) const {
 std::vector<Shape> DivMod::output_shapes(const std::vector<array>& in) {
   return {in[0].shape(), in[0].shape()};
 }
+
+bool ConvertFP8::is_equivalent(const Primitive& other) const {
+  auto* o = dynamic_cast<const ConvertFP8*>(&other);
+  return o && o->to_fp8_ == to_fp8_;
+}
+std::vector<Shape> ConvertFP8::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
 
 bool Select::is_equivalent(const Primitive& other) const {
   return dynamic_cast<const Select*>(&other) != nullptr;

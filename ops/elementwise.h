@@ -13,6 +13,9 @@ namespace lumen {
 
 array astype(array a, Dtype dtype, StreamOrDevice s = {});
 array copy(array a, StreamOrDevice s = {});
+// E4M3 float8 held in uint8 (MLX's semantics: saturating at +-448).
+array to_fp8(array x, StreamOrDevice s = {});
+array from_fp8(array x, Dtype dtype, StreamOrDevice s = {});
 array stop_gradient(const array& a, StreamOrDevice s = {});
 
 // unary

@@ -211,4 +211,20 @@ class AsType : public UnaryPrimitive {
   Dtype dtype_;
 };
 
+// E4M3 float8 stored as uint8 (MLX's fast::ConvertFP8): to_fp8 rounds a
+// float32 value to nearest even, saturating at +-448 (NaN too, as MLX);
+// from_fp8 decodes without NaN (0x7f is 480, as MLX).
+class ConvertFP8 : public UnaryPrimitive {
+ public:
+  ConvertFP8(Stream s, bool to_fp8) : UnaryPrimitive(s), to_fp8_(to_fp8) {}
+  bool to_fp8() const { return to_fp8_; }
+  const char* name() const override { return to_fp8_ ? "ToFP8" : "FromFP8"; }
+  bool is_elementwise() const override { return true; }
+  bool is_equivalent(const Primitive& other) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  bool to_fp8_;
+};
+
 }  // namespace lumen

@@ -19,6 +19,14 @@ class Custom : public Primitive {
   Custom(Stream s, Fallback fallback) : Primitive(s), fallback_(std::move(fallback)) {}
   // The same computation in plain ops, for inputs like this primitive's.
   const Fallback& fallback() const { return fallback_; }
+  // Rules through the fallback.
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  protected:
   Fallback fallback_;
@@ -75,6 +83,9 @@ class RoPE : public Custom {
   const char* name() const override { return "RoPE"; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
 
  private:
   int dims_;

@@ -74,7 +74,10 @@ std::pair<Shape, bool> normalize_slice(const Shape& shape, Shape& start, Shape& 
     }
     normalize_bounds(shape[i], start[i], stop[i], strides[i]);
     out_shape[i] = Slice::length(start[i], stop[i], strides[i]);
-    if (out_shape[i] <= 1) strides[i] = 1;  // the step no longer matters
+    if (out_shape[i] <= 1) {  // the step no longer matters
+      strides[i] = 1;
+      stop[i] = start[i] + out_shape[i];
+    }
     if (out_shape[i] == 0) start[i] = stop[i] = 0;
     backwards |= strides[i] < 0;
   }

@@ -170,6 +170,14 @@ TEST(Array, ElementwiseOverTwoToThe31Elements) {
     EXPECT_EQ(p[last + j], static_cast<uint8_t>(7 + (j % 256))) << j;
   }
   EXPECT_EQ(p[size_t(2147483648)], static_cast<uint8_t>(7 + (2147483648 % n) % 256));
+  // a slice at a byte offset past 2^31 of that buffer, through an op
+  auto tail = slice(sum, {n - 2, 3}, {n, 8});
+  auto doubled = multiply(tail, array(uint8_t(2)));
+  auto v = exact_values(doubled);
+  ASSERT_EQ(v.size(), 10u);
+  for (int r = 0; r < 2; ++r) {
+    for (int j = 3; j < 8; ++j) EXPECT_EQ(v[r * 5 + j - 3], static_cast<uint8_t>(2 * (7 + j))) << r << "," << j;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Creation ops: arange, linspace, full/zeros/ones and their _like forms,
 // eye, identity, tri, tril, triu; values against closed forms.
 #include <cmath>
+#include <numbers>
 
 #include "test_util.h"
 #include "typed_values.h"
@@ -232,6 +233,42 @@ LUMEN_DEVICE_TEST(Creation, TriTrilTriu) {
   }
   EXPECT_THROW(tril(array({1, 2, 3}), 0, s), std::invalid_argument);
   EXPECT_THROW(triu(array(1), 0, s), std::invalid_argument);
+}
+
+LUMEN_DEVICE_TEST(Creation, WindowFunctions) {
+  const double pi = std::numbers::pi;
+  struct Case {
+    const char* name;
+    array (*fn)(int, StreamOrDevice);
+    double (*ref)(int n, int M);
+  };
+  const std::vector<Case> cases = {
+      {"hanning", &lumen::hanning,
+       [](int n, int M) { return 0.5 - 0.5 * std::cos(2 * std::numbers::pi * n / (M - 1)); }},
+      {"hamming", &lumen::hamming,
+       [](int n, int M) { return 0.54 - 0.46 * std::cos(2 * std::numbers::pi * n / (M - 1)); }},
+      {"bartlett", &lumen::bartlett,
+       [](int n, int M) { return 1 - std::fabs(2.0 * n / (M - 1) - 1); }},
+      {"blackman", &lumen::blackman, [](int n, int M) {
+         double x = 2 * std::numbers::pi * n / (M - 1);
+         return 0.42 - 0.5 * std::cos(x) + 0.08 * std::cos(2 * x);
+       }},
+  };
+  (void)pi;
+  for (auto& c : cases) {
+    for (int M : {2, 5, 12}) {
+      auto w = c.fn(M, s);
+      ASSERT_EQ(w.dtype(), float32);
+      ASSERT_EQ(w.shape(), Shape{M});
+      auto v = exact_values(w);
+      for (int n = 0; n < M; ++n) {
+        EXPECT_NEAR(static_cast<double>(v[n]), c.ref(n, M), 2e-6) << c.name << " M=" << M << " n=" << n;
+      }
+    }
+    EXPECT_EQ(exact_values(c.fn(1, s)), ints({1})) << c.name;
+    EXPECT_EQ(c.fn(0, s).size(), 0u) << c.name;
+    EXPECT_EQ(c.fn(-3, s).dtype(), float32) << c.name;
+  }
 }
 
 }  // namespace

@@ -1098,6 +1098,158 @@ LUMEN_DEVICE_TEST(Elementwise, StridedAndLargeInputsAcrossThreads) {
   EXPECT_EQ(zv.back(), 1);
 }
 
+// Views of a 6 x 8 array: transposed (inner stride 8), sliced with steps
+// and an offset, and a transposed slice; with their values as the test
+// computes them from the base.
+struct View {
+  const char* name;
+  std::function<array(const array&, StreamOrDevice)> make;
+  Shape shape;
+  std::function<int(int, int)> base_index;  // (i, j) of the view -> flat index in the base
+};
+const std::vector<View>& views() {
+  static const std::vector<View> v = {
+      {"transposed", [](const array& x, StreamOrDevice st) { return transpose(x, st); }, {8, 6},
+       [](int i, int j) { return j * 8 + i; }},
+      {"sliced", [](const array& x, StreamOrDevice st) { return slice(x, {1, 1}, {6, 8}, {2, 3}, st); },
+       {3, 3}, [](int i, int j) { return (1 + 2 * i) * 8 + 1 + 3 * j; }},
+      {"sliced transposed",
+       [](const array& x, StreamOrDevice st) { return transpose(slice(x, {0, 2}, {5, 8}, st), st); },
+       {6, 5}, [](int i, int j) { return j * 8 + 2 + i; }},
+      {"row slice", [](const array& x, StreamOrDevice st) { return slice(x, {2, 0}, {4, 8}, st); },
+       {2, 8}, [](int i, int j) { return (2 + i) * 8 + j; }},
+  };
+  return v;
+}
+
+std::vector<ld> view_values(const std::vector<ld>& base, const View& v) {
+  std::vector<ld> out;
+  for (int i = 0; i < v.shape[0]; ++i) {
+    for (int j = 0; j < v.shape[1]; ++j) out.push_back(base[v.base_index(i, j)]);
+  }
+  return out;
+}
+
+LUMEN_DEVICE_TEST(Elementwise, TransposedAndSlicedInputsEveryDtype) {
+  std::vector<double> xs(48), ys(64);
+  for (int k = 0; k < 48; ++k) xs[k] = (k * 7) % 23 - 5;  // unsigned: negatives saturate to 0
+  for (int k = 0; k < 64; ++k) ys[k] = (k * 5) % 17 - 3;
+  for (Dtype d : all_dtypes()) {
+    if (d == complex64 || (d == float64 && on_gpu)) continue;
+    auto x = make_array(xs, {6, 8}, d), y = make_array(ys, {8, 8}, d);
+    auto xb = exact_values(x), yb = exact_values(y);
+    for (auto& v : views()) {
+      auto xv = v.make(x, s);
+      ASSERT_EQ(xv.shape(), v.shape) << v.name;
+      auto want_x = view_values(xb, v);
+      std::string what = std::string(v.name) + " " + name(d);
+      // unary: a copy, a cast, and a float op
+      EXPECT_EQ(exact_values(copy(xv, s)), want_x) << what;
+      std::vector<ld> want_f;
+      for (ld e : want_x) want_f.push_back(static_cast<float>(e));
+      EXPECT_EQ(exact_values(astype(xv, float32, s)), want_f) << what;
+      std::vector<ld> want_sq;
+      for (ld e : want_x) {
+        if (is_int(d)) want_sq.push_back(static_cast<ld>(wrap(static_cast<i128>(e) * static_cast<i128>(e), d)));
+        else want_sq.push_back(d == bool_ ? e : e * e);
+      }
+      expect_values(exact_values(square(xv, s)), want_sq, d, "square " + what);
+      // binary against a differently laid out operand of the same shape:
+      // the other base transposed, cut to the view's shape
+      auto other = slice(transpose(y, s), {0, 0}, {v.shape[0], v.shape[1]}, s);
+      std::vector<ld> want_o;
+      for (int i = 0; i < v.shape[0]; ++i) {
+        for (int j = 0; j < v.shape[1]; ++j) want_o.push_back(yb[j * 8 + i]);
+      }
+      std::vector<ld> want_max, want_gt;
+      for (size_t k = 0; k < want_x.size(); ++k) {
+        want_max.push_back(std::max(want_x[k], want_o[k]));
+        want_gt.push_back(want_x[k] > want_o[k]);
+      }
+      EXPECT_EQ(exact_values(maximum(xv, other, s)), want_max) << what;
+      EXPECT_EQ(exact_values(greater(xv, other, s)), want_gt) << what;
+      // and against a scalar, on both sides
+      auto two = astype(array(2), d, s);
+      std::vector<ld> want_min2;
+      for (ld e : want_x) want_min2.push_back(std::min<ld>(e, d == bool_ ? 1 : 2));
+      EXPECT_EQ(exact_values(minimum(xv, two, s)), want_min2) << what;
+      EXPECT_EQ(exact_values(minimum(two, xv, s)), want_min2) << what;
+      // where with a view as the condition
+      std::vector<ld> want_w;
+      for (size_t k = 0; k < want_x.size(); ++k) want_w.push_back(want_x[k] != 0 ? want_o[k] : want_x[k]);
+      EXPECT_EQ(exact_values(where(xv, other, xv, s)), want_w) << what;
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Elementwise, SliceOfAViewPastTwoToThe31) {
+  // a row far into a 46341 x 46341 broadcast view: no element memory
+  const int n = 46341;
+  auto big = broadcast_to(astype(arange(n, s), uint8, s), {n, n}, s);
+  auto last = slice(big, {n - 1, n - 5}, {n, n}, s);
+  auto y = add(last, array(uint8_t(1)), s);
+  ASSERT_EQ(y.shape(), (Shape{1, 5}));
+  std::vector<ld> want;
+  for (int j = n - 5; j < n; ++j) want.push_back(static_cast<uint8_t>(j % 256 + 1));
+  EXPECT_EQ(exact_values(y), want);
+}
+
+// E4M3 values by their fields: (1 + m/8) 2^(e-7), subnormals m 2^-9.
+double fp8_value(int bits) {
+  int e = (bits >> 3) & 15, m = bits & 7;
+  double v = e == 0 ? std::ldexp(m, -9) : std::ldexp(1 + m / 8.0, e - 7);
+  return (bits & 0x80) ? -v : v;
+}
+
+LUMEN_DEVICE_TEST(Elementwise, Float8Conversions) {
+  // every code decodes to its field value, in each floating dtype
+  std::vector<double> codes(256);
+  for (int b = 0; b < 256; ++b) codes[b] = b;
+  auto x = make_array(codes, uint8);
+  for (Dtype d : {float16, bfloat16, float32, float64}) {
+    if (d == float64 && on_gpu) continue;
+    auto f = from_fp8(x, d, s);
+    ASSERT_EQ(f.dtype(), d);
+    auto v = exact_values(f);
+    for (int b = 0; b < 256; ++b) {
+      ld want = stored_as(d, fp8_value(b));
+      EXPECT_EQ(v[b], want) << "code " << b << " as " << name(d);
+    }
+  }
+  // encoding: the nearest finite code (ties to the even mantissa), at most
+  // +-448; NaN saturates too (as MLX)
+  std::vector<double> vals = {0.0, -0.0, 1.0, -1.0, 0.3, 447.0, 448.0, 463.9, 464.0, 1e6, -1e6,
+                              0.001953125, 0.0009765625, 0.0029296875, 0.00146484375, 1.0625, 1.1875,
+                              -2.5, 0.015625, 0.0146484375, 3.14159, nan, inf, -inf};
+  for (int i = 0; i < 400; ++i) vals.push_back(std::ldexp(1.0 + (i % 37) / 37.0, i % 19 - 11) * (i % 2 ? -1 : 1));
+  for (Dtype d : {float16, bfloat16, float32, float64}) {
+    if (d == float64 && on_gpu) continue;
+    auto in = make_array(vals, d);
+    auto q = to_fp8(in, s);
+    ASSERT_EQ(q.dtype(), uint8);
+    auto got = exact_values(q);
+    auto src = exact_values(in);
+    for (size_t i = 0; i < src.size(); ++i) {
+      double a = static_cast<double>(static_cast<float>(src[i]));
+      int want;
+      if (std::isnan(a) || std::fabs(a) >= 464) {
+        want = (std::signbit(a) ? 0x80 : 0) | 0x7e;
+      } else {
+        int best = 0;
+        for (int b = 0; b < 0x7f; ++b) {
+          double db = std::fabs(std::fabs(a) - fp8_value(b)), dbest = std::fabs(std::fabs(a) - fp8_value(best));
+          if (db < dbest || (db == dbest && (b & 1) == 0)) best = b;
+        }
+        want = (std::signbit(a) ? 0x80 : 0) | best;
+      }
+      EXPECT_EQ(static_cast<int>(got[i]), want) << "to_fp8 of " << a << " from " << name(d);
+    }
+  }
+  EXPECT_THROW(to_fp8(array({1, 2}), s), std::invalid_argument);
+  EXPECT_THROW(from_fp8(array({1.0f}), float32, s), std::invalid_argument);
+  EXPECT_THROW(from_fp8(x, int32, s), std::invalid_argument);
+}
+
 LUMEN_DEVICE_TEST(Elementwise, BadInputsNameTheOp) {
   auto expect_msg = [](auto&& f, const std::string& needle) {
     try {

@@ -330,3 +330,44 @@ LUMEN_DEVICE_TEST(Fast, RopeBadInputs) {
   expect_invalid_message([&] { fast::rope(x, 8, false, std::nullopt, 1.0f, 0, ones({3}, s), s); },
                          {"[rope]", "freqs", "(3)"});
 }
+
+// Over 2^31 elements (64-bit offsets): inputs broadcast from one row, 4.3 GB
+// float16 outputs. Release only (ctest label `large`), on the CPU.
+TEST(FastLarge, NormsAndRopeOver2To31Elements) {
+#ifndef NDEBUG
+  GTEST_SKIP() << "large: 4.3 GB of float16 output, Release builds only";
+#endif
+  const int n = 46341;
+  auto s = default_stream(Device::cpu);
+  auto row = random_array({1, n}, float16, 1100);
+  auto rv = to_doubles(row);
+  auto tol = rounded_once_tol(float16, 1);
+  {
+    auto out = fast::rms_norm(broadcast_to(row, {n, n}, s), std::nullopt, 1e-5f, s);
+    out.eval();
+    ASSERT_GT(out.size(), size_t{1} << 31);
+    auto want = ref_rms_norm(rv, n, {}, 1e-5f);
+    for (int64_t r : {0, n / 2, n - 1}) {
+      std::vector<double> got(n);
+      for (int64_t j = 0; j < n; ++j) got[j] = float(out.data<float16_t>()[r * n + j]);
+      expect_close(got, want, tol.rtol, tol.atol, "rms_norm row " + std::to_string(r));
+    }
+  }
+  {
+    // T = n positions of one n-feature row; dims = 2 rotates the first pair
+    // by t radians and copies the other n - 2 features
+    auto x = broadcast_to(reshape(row, {1, 1, 1, n}, s), {1, 1, n, n}, s);
+    auto out = fast::rope(x, 2, false, 10000.0f, 1.0f, 0, std::nullopt, s);
+    out.eval();
+    ASSERT_GT(out.size(), size_t{1} << 31);
+    for (int64_t t : {int64_t{0}, int64_t{1}, int64_t{n - 1}}) {
+      const float16_t* o = out.data<float16_t>() + t * n;
+      double c = std::cos(static_cast<double>(t)), sn = std::sin(static_cast<double>(t));
+      std::vector<double> got(n), want = rv;
+      for (int64_t j = 0; j < n; ++j) got[j] = float(o[j]);
+      want[0] = rv[0] * c - rv[1] * sn;
+      want[1] = rv[0] * sn + rv[1] * c;
+      expect_close(got, want, tol.rtol, 2e-5, "rope position " + std::to_string(t));
+    }
+  }
+}

@@ -102,7 +102,7 @@ LUMEN_DEVICE_TEST(Linalg, MatmulOddShapesEveryDtype) {
   }
 }
 
-LUMEN_DEVICE_TEST(Linalg, MatmulLargerThanOneTile) {
+LUMEN_DEVICE_TEST(Linalg, MatmulSeveralTiles) {
   // M over the 256-row tile of the half path, K over its 256-deep blocks,
   // and enough work to be split across threads.
   uint32_t seed = 100;
@@ -394,4 +394,29 @@ LUMEN_DEVICE_TEST(Linalg, InnerAndOuter) {
   // a scalar operand: a plain product
   auto sc = inner(array(2.0f), array({1.0f, 2.0f, 3.0f}), s);
   expect_close(to_doubles(sc), {2, 4, 6});
+}
+
+// Over 2^31 output elements (64-bit offsets): a float16 outer product of
+// 46341-vectors, 4.3 GB. Release only (ctest label `large`), on the CPU.
+TEST(LinalgLarge, MatmulOutputOver2To31Elements) {
+#ifndef NDEBUG
+  GTEST_SKIP() << "large: 4.3 GB of float16 output, Release builds only";
+#endif
+  const int n = 46341;
+  auto s = default_stream(Device::cpu);
+  auto a = random_array({n, 1}, float16, 1000);
+  auto b = random_array({1, n}, float16, 1001);
+  auto out = matmul(a, b, s);
+  out.eval();
+  ASSERT_GT(out.size(), size_t{1} << 31);
+  a.eval();
+  b.eval();
+  // one product of two float16 values is exact in float32: one rounding
+  auto expect_entry = [&](int64_t i, int64_t j) {
+    float want = float(float16_t(float(a.data<float16_t>()[i]) * float(b.data<float16_t>()[j])));
+    EXPECT_EQ(float(out.data<float16_t>()[i * n + j]), want) << i << ", " << j;
+  };
+  for (int64_t i : {0, 1, 12345, n - 2, n - 1}) {
+    for (int64_t j : {0, 777, n - 1}) expect_entry(i, j);
+  }
 }

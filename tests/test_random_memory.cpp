@@ -167,3 +167,29 @@ LUMEN_DEVICE_TEST(RandomLarge, Normal46341SquaredBf16UnderSixGB) {
   }
   set_memory_limit(prev);
 }
+
+LUMEN_DEVICE_TEST(RandomLarge, BitsPastTwoToThe31Elements) {
+#ifndef NDEBUG
+  GTEST_SKIP() << "Release only (2^31 + 5 bytes)";
+#endif
+  if (on_gpu) GTEST_SKIP() << "over lavapipe's budget; CPU in CI";
+  // uint8 keeps an array of more than 2^31 elements at 2.1 GB (dims are
+  // 32-bit: two rows of 2^30 + 3)
+  const int64_t n = 2 * ((int64_t(1) << 30) + 3);
+  auto key = random::key(31);
+  auto b = random::bits({2, (1 << 30) + 3}, 1, key, s);
+  eval(b);
+  ASSERT_EQ(b.size(), static_cast<size_t>(n));
+  const uint8_t* p = b.data<uint8_t>();
+  for (int64_t i : {int64_t(0), int64_t(3), (n - 1) / 2, (n - 1) / 2 + 1, int64_t(1) << 31, n - 5,
+                    n - 2, n - 1}) {
+    auto want = ref_stream_bytes(0, 31, uint64_t(n), uint64_t(i), 1)[0];
+    EXPECT_EQ(p[i], want) << "byte " << i;
+  }
+  // the whole stream: a byte histogram close to flat
+  std::vector<int64_t> counts(256, 0);
+  for (int64_t i = 0; i < n; ++i) counts[p[i]]++;
+  double expect = double(n) / 256, sd = std::sqrt(expect);
+  for (int v = 0; v < 256; ++v)
+    EXPECT_LT(std::abs(counts[v] - expect), 6 * sd) << "byte value " << v;
+}

@@ -124,6 +124,39 @@ inline void check_derivatives(const StreamFn& fn, const std::vector<Arg>& args, 
   }
 }
 
+// Example b of a batched array (axis -1: not batched, the array itself).
+inline array example(const array& a, int axis, int b, const Stream& s) {
+  if (axis < 0) return a;
+  Shape start(a.ndim(), 0), stop = a.shape();
+  start[axis] = b;
+  stop[axis] = b + 1;
+  return squeeze(slice(a, start, stop, s), axis, s);
+}
+
+// Checks vmap(f, in_axes, out_axes) against f on each example.
+inline void check_vmap(const ArraysFn& f, const std::vector<array>& inputs, const std::vector<int>& in_axes,
+                const std::vector<int>& out_axes, const Stream& s, const std::string& what,
+                double tol = 0) {
+  auto outs = vmap(f, in_axes, out_axes)(inputs);
+  int size = -1;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (in_axes[i] >= 0) size = inputs[i].shape(in_axes[i]);
+  }
+  for (int b = 0; b < size; ++b) {
+    std::vector<array> ex;
+    for (size_t i = 0; i < inputs.size(); ++i) ex.push_back(example(inputs[i], in_axes[i], b, s));
+    auto want = f(ex);
+    ASSERT_EQ(want.size(), outs.size()) << what;
+    for (size_t o = 0; o < outs.size(); ++o) {
+      auto got = example(outs[o], out_axes[o], b, s);
+      EXPECT_EQ(got.shape(), want[o].shape()) << what << " output " << o;
+      EXPECT_EQ(got.dtype(), want[o].dtype()) << what << " output " << o;
+      expect_close(to_doubles(got), to_doubles(want[o]), tol, tol,
+                   what + " example " + std::to_string(b) + " output " + std::to_string(o));
+    }
+  }
+}
+
 // The input, through a CPU primitive that has no vjp, jvp or vmap rule.
 array opaque(const array& x);
 

@@ -73,6 +73,12 @@ class Fuser {
       if (!fusable(c) || depth[c] > max_fuse_depth) continue;
       const Node& n = p_.nodes[c];
       if (n.primitive->stream() != r.primitive->stream()) continue;
+      bool generator = Compiled::is_generator(*n.primitive);
+      if (generator && n.shapes[0] != r.shapes[0]) continue;
+      bool feeds_generator = std::any_of(users_[c].begin(), users_[c].end(), [&](int u) {
+        return members.count(u) && Compiled::is_generator(*p_.nodes[u].primitive);
+      });
+      if (feeds_generator) continue;
       bool used_outside = std::any_of(users_[c].begin(), users_[c].end(),
                                       [&](int u) { return !members.count(u); });
       bool is_output = outputs_of_.count(c) > 0;
@@ -87,7 +93,7 @@ class Fuser {
       reads = std::move(next_reads);
       members.insert(c);
       if (copy) copies.insert(c);
-      enqueue(c);
+      if (!generator) enqueue(c);  // a generator reads its inputs whole, from outside
     }
     int computing = 0;
     for (int m : members) computing += !is_broadcast(p_.nodes[m]);

@@ -4,6 +4,7 @@
 
 #include "lumen/creation.h"
 #include "lumen/elementwise_primitives.h"
+#include "lumen/random_primitives.h"
 #include "lumen/shape.h"
 #include "lumen/shape_primitives.h"
 #include "lumen/transforms.h"
@@ -17,15 +18,27 @@ Compiled::Compiled(Stream s, std::vector<Dtype> input_dtypes, std::vector<Step> 
       input_dtypes_(std::move(input_dtypes)),
       steps_(std::move(steps)),
       outputs_(std::move(outputs)),
+      elementwise_inputs_(input_dtypes_.size(), false),
       name_("Compiled") {
   // MLX's naming: the fused primitives' names in order.
-  for (auto& st : steps_) name_ += st.primitive->name();
+  for (auto& st : steps_) {
+    name_ += st.primitive->name();
+    if (is_generator(*st.primitive)) continue;
+    for (int a : st.args) {
+      if (a < static_cast<int>(input_dtypes_.size())) elementwise_inputs_[a] = true;
+    }
+  }
 }
 
 bool Compiled::can_fuse(const Primitive& p) {
   return dynamic_cast<const Unary*>(&p) || dynamic_cast<const Binary*>(&p) ||
          dynamic_cast<const Select*>(&p) || dynamic_cast<const AsType*>(&p) ||
-         dynamic_cast<const Broadcast*>(&p);
+         dynamic_cast<const Broadcast*>(&p) || is_generator(p);
+}
+
+bool Compiled::is_generator(const Primitive& p) {
+  auto* bits = dynamic_cast<const RandomBits*>(&p);
+  return bits && bits->width() == 4;
 }
 
 void Compiled::print(std::ostream& os) const {
@@ -53,7 +66,13 @@ bool Compiled::is_equivalent(const Primitive& other) const {
 
 std::vector<Shape> Compiled::output_shapes(const std::vector<array>& inputs) {
   Shape shape;
-  for (auto& in : inputs) shape = broadcast_shapes(shape, in.shape(), "Compiled");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (elementwise_inputs_[i]) shape = broadcast_shapes(shape, inputs[i].shape(), "Compiled");
+  }
+  // Generators have the output's shape.
+  for (auto& st : steps_) {
+    if (is_generator(*st.primitive)) shape = static_cast<const RandomBits&>(*st.primitive).shape();
+  }
   return std::vector<Shape>(outputs_.size(), shape);
 }
 

@@ -76,14 +76,20 @@ class Compiled : public Primitive {
   Compiled(Stream s, std::vector<Dtype> input_dtypes, std::vector<Step> steps,
            std::vector<int> outputs);
 
-  // Unary, Binary, Select, AsType and Broadcast.
+  // Unary, Binary, Select, AsType, Broadcast, and the generators.
   static bool can_fuse(const Primitive& p);
+  // Steps computed from their position alone, reading their inputs whole
+  // (RandomBits of 32-bit words, at the output's shape): the random chains
+  // fuse without their bits ever being stored.
+  static bool is_generator(const Primitive& p);
   // The most arrays one Compiled reads (kernels may size tables by it).
   static constexpr int max_inputs = 24;
 
   const std::vector<Dtype>& input_dtypes() const { return input_dtypes_; }
   const std::vector<Step>& steps() const { return steps_; }
   const std::vector<int>& outputs() const { return outputs_; }  // value numbers
+  // Whether input i is read element by element (else only by generators).
+  bool reads_elementwise(int i) const { return elementwise_inputs_[i]; }
 
   const char* name() const override { return name_.c_str(); }
   void print(std::ostream& os) const override;
@@ -105,6 +111,7 @@ class Compiled : public Primitive {
   std::vector<Dtype> input_dtypes_;
   std::vector<Step> steps_;
   std::vector<int> outputs_;
+  std::vector<bool> elementwise_inputs_;
   std::string name_;
 };
 

@@ -4,10 +4,12 @@
 // its unfused kernel, so fused results are the unfused ones bit for bit.
 #include <cstring>
 
+#include "backends/cpu/random_keys.h"
 #include "backends/cpu/run_kernels.h"
 #include "backends/cpu/strided.h"
 #include "core/detail/errors.h"
 #include "lumen/backend.h"
+#include "lumen/random_primitives.h"
 #include "lumen/shape_primitives.h"
 #include "lumen/threadpool.h"
 #include "lumen/transforms_primitives.h"
@@ -26,8 +28,9 @@ constexpr size_t slots = Compiled::max_inputs + 1;  // layout slot 0 is the outp
 // value (Broadcast steps, computed at the output shape already).
 struct Plan {
   struct Step {
-    RunKernel kernel;
-    std::vector<int> args;  // values
+    RunKernel kernel;          // null for a generator
+    const RandomBits* bits;    // the generator, reading its keys from input args[0]
+    std::vector<int> args;     // values
     int value;
   };
   int num_inputs = 0;
@@ -70,6 +73,16 @@ Plan make_plan(const Compiled& c) {
       arg_dtypes.push_back(dtypes[a]);
       args.push_back(plan.same_as[a]);
     }
+    if (Compiled::is_generator(*st.primitive)) {
+      if (args[0] >= plan.num_inputs) {
+        detail::throw_invalid("[Compiled] a generator's keys must be an input of the kernel");
+      }
+      plan.same_as.push_back(value);
+      plan.scratch.push_back(plan.num_scratch++);
+      plan.steps.push_back(
+          {nullptr, static_cast<const RandomBits*>(st.primitive.get()), std::move(args), value});
+      continue;
+    }
     RunKernel k = run_kernel_for(*st.primitive, arg_dtypes, st.dtype);
     if (!k) {
       detail::throw_invalid("[Compiled] no CPU kernel for {} on {}", st.primitive->name(),
@@ -77,9 +90,30 @@ Plan make_plan(const Compiled& c) {
     }
     plan.same_as.push_back(value);
     plan.scratch.push_back(plan.num_scratch++);
-    plan.steps.push_back({k, std::move(args), value});
+    plan.steps.push_back({k, nullptr, std::move(args), value});
   }
   return plan;
+}
+
+// Elements [e, e + m) of a RandomBits output of `size` elements (32-bit
+// words): element e is word (window offset + e % per_key) of the stream of
+// key e / per_key.
+void random_words(const RandomBits& p, const array& keys, int64_t size, int64_t e, int64_t m,
+                  uint32_t* out) {
+  int64_t num_keys = static_cast<int64_t>(keys.size() / 2);
+  int64_t per_key = size / num_keys;
+  uint64_t words = static_cast<uint64_t>(p.window() ? p.window()->stream_size : per_key);
+  int64_t first = p.window() ? p.window()->offset : 0;
+  while (m > 0) {
+    int64_t k = e / per_key, i = e % per_key;
+    int64_t n = std::min(m, per_key - i);
+    uint64_t w0 = static_cast<uint64_t>(first + i);
+    threefry::WordWindow win(words, w0, w0 + static_cast<uint64_t>(n));
+    win.run(key_at(keys, k), 0, win.items(), [&](uint64_t w, uint32_t v) { out[w - w0] = v; });
+    out += n;
+    e += n;
+    m -= n;
+  }
 }
 
 // Strides that read `in` broadcast to `shape` (right-aligned, size-1 dims
@@ -106,7 +140,11 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs,
   std::array<Strides, slots> strides;
   strides.fill(Strides(out0.ndim(), 0));
   strides[0] = out0.strides();
-  for (size_t k = 0; k < inputs.size(); ++k) strides[k + 1] = broadcast_strides(inputs[k], out0.shape());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (c.reads_elementwise(static_cast<int>(k))) {
+      strides[k + 1] = broadcast_strides(inputs[k], out0.shape());
+    }
+  }
   std::array<const Strides*, slots> stride_ptrs;
   for (size_t k = 0; k < slots; ++k) stride_ptrs[k] = &strides[k];
   auto layout = collapse<slots>(out0.shape(), stride_ptrs);
@@ -133,6 +171,11 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs,
           }
         }
         for (auto& s : plan.steps) {
+          if (s.bits) {
+            random_words(*s.bits, inputs[s.args[0]], static_cast<int64_t>(out0.size()),
+                         off[0] + s0, m, reinterpret_cast<uint32_t*>(const_cast<char*>(where[s.value])));
+            continue;
+          }
           Run r;
           r.count = m;
           r.out[0] = const_cast<char*>(where[s.value]);

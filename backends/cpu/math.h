@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <complex>
+#include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <type_traits>
 
@@ -108,6 +110,31 @@ template <typename T>
 T wrapping_neg(T a) {
   using U = wide_unsigned_t<T>;
   return static_cast<T>(U(0) - static_cast<U>(a));
+}
+
+// E4M3 float8 (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, no
+// infinities), with MLX's conventions: values at or past 464 (the midpoint
+// above 448) and NaN saturate to +-448; decoding has no NaN.
+inline uint8_t float_to_fp8(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  uint8_t sign = static_cast<uint8_t>((b >> 24) & 0x80u);
+  float a = std::fabs(f);
+  if (!(a < 464.0f)) return sign | 0x7e;
+  if (a < 0.015625f) {  // below 2^-6: subnormal steps of 2^-9, half to even
+    return sign | static_cast<uint8_t>(std::nearbyint(a * 512.0f));
+  }
+  uint32_t abits = b & 0x7fffffffu;
+  abits += 0x7ffffu + ((abits >> 20) & 1u);  // round the mantissa to 3 bits, half to even
+  uint32_t exp = (abits >> 23) - 127 + 7;
+  return sign | static_cast<uint8_t>((exp << 3) | ((abits >> 20) & 7u));
+}
+
+inline float fp8_to_float(uint8_t x) {
+  int exp = (x >> 3) & 15, mant = x & 7;
+  float v = exp == 0 ? std::ldexp(static_cast<float>(mant), -9)
+                     : std::ldexp(1.0f + static_cast<float>(mant) / 8.0f, exp - 7);
+  return (x & 0x80) ? -v : v;
 }
 
 }  // namespace lumen::cpu

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "backends/cpu/mlx_math.h"
+#include "backends/cpu/random_keys.h"
 #include "backends/cpu/random_threefry.h"
 #include "lumen/backend.h"
 #include "lumen/random_primitives.h"
@@ -17,20 +18,6 @@ using threefry::WordWindow;
 
 // Pairs per task; one pair is about a hundred integer operations.
 constexpr int64_t kGrain = 1 << 12;
-
-// Key i of a (..., 2) uint32 array read through its strides.
-Key key_at(const array& keys, int64_t i) {
-  auto loc = [&keys](int64_t e) {
-    int64_t off = 0;
-    for (int d = static_cast<int>(keys.ndim()) - 1; d >= 0; --d) {
-      off += (e % keys.shape(d)) * keys.strides(d);
-      e /= keys.shape(d);
-    }
-    return off;
-  };
-  const uint32_t* p = keys.data<uint32_t>();
-  return {p[loc(2 * i)], p[loc(2 * i + 1)]};
-}
 
 // Little-endian bytes of word `v` at byte `pos` of dst[0, n), cut at both ends.
 inline void store_word(uint8_t* dst, int64_t pos, uint32_t v, int64_t n) {
@@ -130,7 +117,8 @@ void dispatch_float(Dtype d, F&& f) {
     case float32: f(float{}); break;
     case float16: f(float16_t{}); break;
     case bfloat16: f(bfloat16_t{}); break;
-    default: throw std::invalid_argument("[random] fused kernels take float32, float16 or bfloat16");
+    default:
+      throw std::invalid_argument("[random] fused kernels take float32, float16 or bfloat16");
   }
 }
 
