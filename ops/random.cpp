@@ -4,13 +4,12 @@
 // the fused primitives instead, which give the same bits.
 #include "lumen/random.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <typeindex>
-
-#include <algorithm>
 #include <mutex>
+#include <typeindex>
 
 #include "core/detail/errors.h"
 #include "lumen/backend.h"
@@ -32,11 +31,11 @@ namespace {
 void check_key(const array& key) {
   if (key.dtype() != uint32) {
     lumen::detail::throw_invalid("[bits] Expected key type uint32 but received {}.",
-                          dtype_to_string(key.dtype()));
+                                 dtype_to_string(key.dtype()));
   }
   if (key.shape() != Shape{2}) {
     lumen::detail::throw_invalid("[bits] Expected key shape (2) but received {}.",
-                          lumen::detail::shape_str(key.shape()));
+                                 lumen::detail::shape_str(key.shape()));
   }
 }
 
@@ -50,7 +49,8 @@ Dtype bits_dtype(int width) {
     case 4: return uint32;
     case 2: return uint16;
     case 1: return uint8;
-    default: lumen::detail::throw_invalid("[bits] Bit width must be in {{1, 2, 4}} but got {}.", width);
+    default:
+      lumen::detail::throw_invalid("[bits] Bit width must be in {{1, 2, 4}} but got {}.", width);
   }
 }
 
@@ -58,7 +58,8 @@ Dtype bits_dtype(int width) {
 // kernels take, where the stream's backend has a kernel for it.
 template <typename P>
 bool fused_available(const Stream& s, Dtype dtype) {
-  return !lumen::detail::in_tracing() && (dtype == float32 || dtype == float16 || dtype == bfloat16) &&
+  return !lumen::detail::in_tracing() &&
+         (dtype == float32 || dtype == float16 || dtype == bfloat16) &&
          backend::find_kernel(s.device.type, std::type_index(typeid(P))) != nullptr;
 }
 
@@ -187,8 +188,8 @@ array laplace_chain(const BitSource& src, Dtype dtype, float loc, float scale) {
   auto low = array(std::nextafter(-1.0f, 0.0f), float32);
   auto high = array(1.0f, float32);
   auto samples = uniform_part(src, low, high, float32);
-  samples = multiply(sign(samples, s),
-                     log1p(multiply(array(-1.0f, dtype), abs(samples, s), s), s), s);
+  samples =
+      multiply(sign(samples, s), log1p(multiply(array(-1.0f, dtype), abs(samples, s), s), s), s);
   samples = astype(samples, dtype, s);
   if (scale != 1.0) samples = multiply(array(scale, dtype), samples, s);
   if (loc != 0.0) samples = add(array(loc, dtype), samples, s);
@@ -259,10 +260,10 @@ array KeySequence::next() {
 }
 
 KeySequence& KeySequence::default_() {
-  static const uint64_t time_seed = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  static const uint64_t time_seed =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   static thread_local KeySequence ks(time_seed);
   return ks;
 }
@@ -299,8 +300,8 @@ array uniform(const array& low, const array& high, const Shape& shape, Dtype dty
     lumen::detail::throw_invalid(
         "[uniform] Can only generate uniform numbers with real floating point type.");
   }
-  auto out_shape = broadcast_shapes(shape, broadcast_shapes(low.shape(), high.shape(), "uniform"),
-                                    "uniform");
+  auto out_shape =
+      broadcast_shapes(shape, broadcast_shapes(low.shape(), high.shape(), "uniform"), "uniform");
   if (out_shape != shape) {
     lumen::detail::throw_invalid(
         "[uniform] Cannot generate random values of shape {} from broadcasted shape {}.",
@@ -343,8 +344,7 @@ array complex_normal(Shape shape, const std::optional<array>& loc,
 }  // namespace
 
 array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc,
-             const std::optional<array>& scale, const std::optional<array>& key,
-             StreamOrDevice s) {
+             const std::optional<array>& scale, const std::optional<array>& key, StreamOrDevice s) {
   auto stream = to_stream(s);
   if (dtype == complex64) {
     return complex_normal(shape, loc, scale, key, stream);
@@ -457,9 +457,8 @@ array laplace(const Shape& shape, Dtype dtype, const float loc, const float scal
   auto k = key_or_next(key);
   check_key(k);
   BitSource src(k, shape, to_stream(s));
-  return generate(src, dtype, [&](const BitSource& part) {
-    return laplace_chain(part, dtype, loc, scale);
-  });
+  return generate(src, dtype,
+                  [&](const BitSource& part) { return laplace_chain(part, dtype, loc, scale); });
 }
 
 namespace {
@@ -515,14 +514,15 @@ array categorical(const array& logits, int axis, const Shape& shape,
   reduced.erase(reduced.begin() + axis);
   if (broadcast_shapes(shape, reduced, "categorical") != shape) {
     lumen::detail::throw_invalid(
-        "[categorical] Requested shape {} is not broadcast compatible with reduced logits shape {}.",
+        "[categorical] Requested shape {} is not broadcast compatible with reduced logits shape "
+        "{}.",
         lumen::detail::shape_str(shape), lumen::detail::shape_str(reduced));
   }
   return categorical_impl(logits, axis, shape, key, s);
 }
 
-array categorical(const array& logits_, int axis, int num_samples,
-                  const std::optional<array>& key, StreamOrDevice s) {
+array categorical(const array& logits_, int axis, int num_samples, const std::optional<array>& key,
+                  StreamOrDevice s) {
   axis = categorical_axis(axis, static_cast<int>(logits_.ndim()));
   auto logits = expand_dims(logits_, -1, s);
   auto shape = logits.shape();
@@ -572,4 +572,3 @@ bool RandomNormal::is_equivalent(const Primitive& other) const {
 std::vector<Shape> RandomNormal::output_shapes(const std::vector<array>&) { return {shape_}; }
 
 }  // namespace lumen
-

@@ -40,7 +40,8 @@ inline uint32_t ref_word(uint32_t k0, uint32_t k1, uint64_t words, uint64_t k) {
   uint64_t half = words / 2, odd = words % 2;
   if (odd && k == half) return ref_threefry(k0, k1, static_cast<uint32_t>(half), 0).first;
   if (k < half) {
-    return ref_threefry(k0, k1, static_cast<uint32_t>(k), static_cast<uint32_t>(k + half + odd)).first;
+    return ref_threefry(k0, k1, static_cast<uint32_t>(k), static_cast<uint32_t>(k + half + odd))
+        .first;
   }
   uint64_t j = k - half - odd;
   return ref_threefry(k0, k1, static_cast<uint32_t>(j), static_cast<uint32_t>(k)).second;

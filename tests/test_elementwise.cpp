@@ -19,6 +19,13 @@ namespace {
 
 using ld = long double;
 using i128 = __int128;
+// Products of two 64-bit values can pass i128's range (uint64 max squared);
+// multiply unsigned, where wrapping is defined: the low 64 bits the test
+// keeps are the same.
+i128 wrapping_mul(i128 a, i128 b) {
+  using u128 = unsigned __int128;
+  return static_cast<i128>(static_cast<u128>(a) * static_cast<u128>(b));
+}
 using UnaryFnPtr = array (*)(const array&, StreamOrDevice);
 using BinaryFnPtr = array (*)(const array&, const array&, StreamOrDevice);
 
@@ -321,7 +328,7 @@ LUMEN_DEVICE_TEST(Elementwise, IntegerPreservingUnaryOpsEveryDtype) {
       {"sign", [](auto& a, auto st) { return sign(a, st); },
        [](i128 x, Dtype) { return i128((x > 0) - (x < 0)); },
        [](double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }, true},  // NaN -> 0 as MLX
-      {"square", [](auto& a, auto st) { return square(a, st); }, [](i128 x, Dtype) { return x * x; },
+      {"square", [](auto& a, auto st) { return square(a, st); }, [](i128 x, Dtype) { return wrapping_mul(x, x); },
        [](double x) { return x * x; }, true},
       {"floor", [](auto& a, auto st) { return floor(a, st); }, [](i128 x, Dtype) { return x; },
        [](double x) { return std::floor(x); }, true},
@@ -564,8 +571,8 @@ struct ArithCase {
 i128 int_pow(i128 a, i128 b, Dtype d) {
   if (b < 0) return 0;  // as MLX
   i128 r = 1;
-  for (; b > 0; b >>= 1, a = wrap(a * a, d)) {
-    if (b & 1) r = wrap(r * a, d);
+  for (; b > 0; b >>= 1, a = wrap(wrapping_mul(a, a), d)) {
+    if (b & 1) r = wrap(wrapping_mul(r, a), d);
   }
   return r;
 }
@@ -576,7 +583,7 @@ const std::vector<ArithCase>& arith_cases() {
        [](bool a, bool b) { return a || b; }, false},
       {"subtract", &lumen::subtract, [](i128 a, i128 b, Dtype) { return a - b; },
        [](ld a, ld b) { return a - b; }, [](bool a, bool b) { return a != b; }, false},
-      {"multiply", &lumen::multiply, [](i128 a, i128 b, Dtype) { return a * b; },
+      {"multiply", &lumen::multiply, [](i128 a, i128 b, Dtype) { return wrapping_mul(a, b); },
        [](ld a, ld b) { return a * b; }, [](bool a, bool b) { return a && b; }, false},
       {"divide", &lumen::divide, nullptr, [](ld a, ld b) { return a / b; }, nullptr, true},
       // MLX 846d176: integer floor_divide truncates toward zero; 0 for / 0

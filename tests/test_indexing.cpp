@@ -41,7 +41,10 @@ std::vector<double> slice_reference(const std::vector<double>& in, const Shape& 
 
 std::string join(const Shape& v) {
   std::string out;
-  for (auto x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  for (auto x : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(x);
+  }
   return out;
 }
 

@@ -17,7 +17,8 @@ namespace {
 // Sets a chunk policy for a scope.
 class PolicyScope {
  public:
-  explicit PolicyScope(random::detail::ChunkPolicy p) : prev_(random::detail::set_chunk_policy(p)) {}
+  explicit PolicyScope(random::detail::ChunkPolicy p)
+      : prev_(random::detail::set_chunk_policy(p)) {}
   ~PolicyScope() { random::detail::set_chunk_policy(prev_); }
 
  private:
@@ -52,14 +53,14 @@ void expect_chunked_equals_whole(const std::function<array()>& make, int pieces,
 TEST(RandomChunkPolicy, PieceCounts) {
   using random::detail::chunk_count;
   // at and above 512 MiB of float32-equivalent bytes, 4 to 256 pieces of ~256 MiB
-  EXPECT_EQ(chunk_count({8192, 16384}, bfloat16), 4);      // exactly 512 MiB: K = 2 -> 4
-  EXPECT_EQ(chunk_count({8192, 16383}, bfloat16), 1);      // just under
-  EXPECT_EQ(chunk_count({46341, 46341}, bfloat16), 33);    // 8.59 GB: ceil(32.0001)
+  EXPECT_EQ(chunk_count({8192, 16384}, bfloat16), 4);    // exactly 512 MiB: K = 2 -> 4
+  EXPECT_EQ(chunk_count({8192, 16383}, bfloat16), 1);    // just under
+  EXPECT_EQ(chunk_count({46341, 46341}, bfloat16), 33);  // 8.59 GB: ceil(32.0001)
   EXPECT_EQ(chunk_count({65536, 65536}, float16), 64);
   EXPECT_EQ(chunk_count({1 << 20, 1 << 20}, bfloat16), 256);  // clamped
-  EXPECT_EQ(chunk_count({6, 1 << 27}, bfloat16), 6);        // at most one piece per row
-  EXPECT_EQ(chunk_count({3, 1 << 28}, bfloat16), 1);        // axis 0 < 4
-  EXPECT_EQ(chunk_count({1 << 28}, float32), 1);            // half precision only
+  EXPECT_EQ(chunk_count({6, 1 << 27}, bfloat16), 6);          // at most one piece per row
+  EXPECT_EQ(chunk_count({3, 1 << 28}, bfloat16), 1);          // axis 0 < 4
+  EXPECT_EQ(chunk_count({1 << 28}, float32), 1);              // half precision only
   EXPECT_EQ(chunk_count({}, bfloat16), 1);
   EXPECT_EQ(chunk_count({0, 1 << 30}, bfloat16), 1);
 }
@@ -79,17 +80,19 @@ LUMEN_DEVICE_TEST(RandomChunks, PiecesEqualTheWholeRequest) {
       Shape col(shape.size(), 1);
       col[0] = rows;
       auto lo_rows = reshape(arange(rows, float32, s), col, s) * array(-0.5f);
-      auto hi_all = full(shape, 3.0f, float32, s) + random::uniform(shape, float32, random::key(5), s);
+      auto hi_all =
+          full(shape, 3.0f, float32, s) + random::uniform(shape, float32, random::key(5), s);
       EXPECT_EQ(random::detail::chunk_count(shape, dt), 1) << "default policy: not chunked";
       expect_chunked_equals_whole(
-          [&] { return random::uniform(lo_rows, hi_all, shape, dt, key, s); }, k, "uniform " + what);
+          [&] { return random::uniform(lo_rows, hi_all, shape, dt, key, s); }, k,
+          "uniform " + what);
       expect_chunked_equals_whole(
           [&] { return random::normal(shape, dt, lo_rows, hi_all, key, s); }, k, "normal " + what);
       expect_chunked_equals_whole(
           [&] { return random::truncated_normal(lo_rows, hi_all, shape, dt, key, s); }, k,
           "truncated_normal " + what);
-      expect_chunked_equals_whole([&] { return random::laplace(shape, dt, 0.5f, 2.0f, key, s); },
-                                  k, "laplace " + what);
+      expect_chunked_equals_whole([&] { return random::laplace(shape, dt, 0.5f, 2.0f, key, s); }, k,
+                                  "laplace " + what);
     }
   }
 }
@@ -113,6 +116,53 @@ LUMEN_DEVICE_TEST(RandomChunks, FusedAndTracedRequestsAreNotChunked) {
   EXPECT_EQ(primitive_counts({l})["RandomBits"], 1);
 }
 
+LUMEN_DEVICE_TEST(RandomChunks, PeaksOfThePieces) {
+  // 2048 x 1024 bfloat16 (4 MiB) in K = 16 pieces of 512 KiB of float32: the
+  // output, plus one piece's float32 stage and its bfloat16 cast (3x / K);
+  // laplace holds two float32 arrays per piece (4x / K). Unchunked: 3x+.
+  PolicyScope scope({int64_t(1) << 20, int64_t(1) << 19});
+  const Shape shape = {2048, 1024};
+  const size_t x = size_t(2048) * 1024 * 2;
+  const int k = random::detail::chunk_count(shape, bfloat16);
+  ASSERT_EQ(k, 16);
+  auto key = random::key(79);
+  auto lo = reshape(arange(2048, float32, s), {2048, 1}, s) * array(1e-3f);
+  eval(key, lo);
+  struct Case {
+    const char* name;
+    std::function<array()> make;
+    size_t per_piece;  // float32-equivalent transient, in multiples of x / K
+  };
+  std::vector<Case> cases = {
+      {"uniform", [&] { return random::uniform(lo, array(2.0f), shape, bfloat16, key, s); }, 3},
+      {"normal", [&] { return random::normal(shape, bfloat16, lo, std::nullopt, key, s); }, 3},
+      {"truncated_normal",
+       [&] { return random::truncated_normal(lo, array(3.0f), shape, bfloat16, key, s); }, 3},
+      {"laplace", [&] { return random::laplace(shape, bfloat16, key, s); }, 4},
+  };
+  for (auto& c : cases) {
+    for (bool chunked : {true, false}) {
+      synchronize(s);
+      size_t base = get_active_memory();
+      reset_peak_memory();
+      array out;
+      if (chunked) {
+        out = c.make();
+      } else {
+        detail::TracingGuard tracing;
+        out = c.make();
+      }
+      eval(out);
+      size_t peak = get_peak_memory() - base;
+      if (chunked) {
+        EXPECT_LE(peak, x + c.per_piece * x / k + (size_t(1) << 20)) << c.name << " " << peak;
+      } else {
+        EXPECT_GE(peak, 3 * x) << c.name << " unchunked " << peak;
+      }
+    }
+  }
+}
+
 // ---- label `large`: the real threshold ----
 
 LUMEN_DEVICE_SUITE(RandomChunksLarge);
@@ -128,7 +178,8 @@ LUMEN_DEVICE_TEST(RandomChunksLarge, ThresholdCrossingUniformWithArrayBounds) {
   const int k = random::detail::chunk_count(shape, bfloat16);
   ASSERT_EQ(k, 4);
   auto key = random::key(2024);
-  auto lo = astype(reshape(arange(8192, float32), {8192, 1}, s), bfloat16, s) * array(0.001f, bfloat16);
+  auto lo =
+      astype(reshape(arange(8192, float32), {8192, 1}, s), bfloat16, s) * array(0.001f, bfloat16);
   auto hi = array(10.0f);
   eval(key, lo);
   synchronize(s);

@@ -15,8 +15,8 @@ LUMEN_DEVICE_SUITE(RandomFused);
 namespace {
 
 const std::vector<Shape>& shapes() {
-  static const std::vector<Shape> v = {{},      {1},       {2},        {3},     {5},
-                                       {7, 3},  {4, 0},    {1023},     {1024},  {1025},
+  static const std::vector<Shape> v = {{},          {1},          {2},     {3},    {5},
+                                       {7, 3},      {4, 0},       {1023},  {1024}, {1025},
                                        {33, 65, 3}, {2, 1, 9, 1}, {100003}};
   return v;
 }
@@ -72,8 +72,8 @@ LUMEN_DEVICE_TEST(RandomFused, UniformEqualsPlainChain) {
     for (auto& shape : shapes()) {
       auto key = random::key(key_no++);
       auto what = "uniform " + describe(shape, dt);
-      expect_fused_equals_plain([&] { return random::uniform(shape, dt, key, s); },
-                                "RandomUniform", what);
+      expect_fused_equals_plain([&] { return random::uniform(shape, dt, key, s); }, "RandomUniform",
+                                what);
       for (auto& [lo, hi] : bounds) {
         if (hi.ndim() > shape.size()) continue;
         expect_fused_equals_plain([&] { return random::uniform(lo, hi, shape, dt, key, s); },
@@ -88,19 +88,17 @@ LUMEN_DEVICE_TEST(RandomFused, NormalEqualsPlainChain) {
     std::optional<array> loc, scale;
   };
   std::vector<Params> params = {
-      {std::nullopt, std::nullopt},
-      {array(2.0f), array(0.5f)},
-      {array(-3), array(10)},
-      {array(0.75f), std::nullopt},
-      {std::nullopt, array({3.0f})},
-      {array({-1.5f}, {1, 1}), array(1e-3f)},
+      {std::nullopt, std::nullopt},  {array(2.0f), array(0.5f)},
+      {array(-3), array(10)},        {array(0.75f), std::nullopt},
+      {std::nullopt, array({3.0f})}, {array({-1.5f}, {1, 1}), array(1e-3f)},
   };
   int key_no = 100;
   for (Dtype dt : float_dtypes()) {
     for (auto& shape : shapes()) {
       auto key = random::key(key_no++);
       for (auto& p : params) {
-        if ((p.loc && p.loc->ndim() > shape.size()) || (p.scale && p.scale->ndim() > shape.size())) {
+        if ((p.loc && p.loc->ndim() > shape.size()) ||
+            (p.scale && p.scale->ndim() > shape.size())) {
           continue;
         }
         expect_fused_equals_plain([&] { return random::normal(shape, dt, p.loc, p.scale, key, s); },
@@ -117,10 +115,15 @@ LUMEN_DEVICE_TEST(RandomFused, DistributionsBuiltOnUniformUseIt) {
   // gumbel and truncated_normal with scalar bounds draw their uniform fused
   auto key = random::key(3);
   for (Dtype dt : float_dtypes()) {
-    expect_fused_equals_plain([&] { return random::gumbel({257, 3}, dt, key, s); }, "RandomUniform",
-                              "gumbel");
     expect_fused_equals_plain(
-        [&] { return random::truncated_normal(array(-0.5f), array(2.0f), {257, 3}, dt, key, s); },
+        [&] {
+          return random::gumbel({257, 3}, dt, key, s);
+        },
+        "RandomUniform", "gumbel");
+    expect_fused_equals_plain(
+        [&] {
+          return random::truncated_normal(array(-0.5f), array(2.0f), {257, 3}, dt, key, s);
+        },
         "RandomUniform", "truncated_normal");
   }
   expect_fused_equals_plain([&] { return random::randint(-7, 40, {1001}, int32, key, s); },
@@ -159,8 +162,8 @@ LUMEN_DEVICE_TEST(RandomFused, TracingGateGraphs) {
   }
   EXPECT_FALSE(detail::in_tracing());
   auto ic = primitive_counts({inside});
-  const std::set<std::string> plain = {"RandomBits", "AsType", "Divide", "Minimum", "Multiply",
-                                       "Add",        "Subtract", "ErfInv",  "Broadcast"};
+  const std::set<std::string> plain = {"RandomBits", "AsType",   "Divide", "Minimum",  "Multiply",
+                                       "Add",        "Subtract", "ErfInv", "Broadcast"};
   for (auto& [name, count] : ic) EXPECT_TRUE(plain.count(name)) << name << " inside tracing";
   EXPECT_EQ(ic["RandomBits"], 1);
   EXPECT_EQ(ic["ErfInv"], 1);
@@ -168,10 +171,46 @@ LUMEN_DEVICE_TEST(RandomFused, TracingGateGraphs) {
   // nested guards keep the gate closed until the outermost ends
   {
     detail::TracingGuard a;
-    {
-      detail::TracingGuard b;
-    }
+    { detail::TracingGuard b; }
     EXPECT_EQ(primitive_counts({random::uniform({4}, float32, key, s)}).count("RandomUniform"), 0u);
   }
   EXPECT_EQ(primitive_counts({random::uniform({4}, float32, key, s)})["RandomUniform"], 1);
+}
+
+LUMEN_DEVICE_TEST(RandomFused, TransformsSeeThePlainChain) {
+  // jvp, vmap (test_random.cpp) and compile trace the function: the fused
+  // primitives (which have no rules) stay out, and the values are those of
+  // the untransformed call
+  auto key = random::key(9);
+  const int n = 1000;
+  auto f = [&](const std::vector<array>& p) {
+    return std::vector<array>{random::normal({n}, float32, p[0], p[1], key, s)};
+  };
+  auto loc = array(0.5f), scale = array(2.0f);
+  auto samples = random::normal({n}, float32, loc, scale, key, s);
+  EXPECT_EQ(primitive_counts({samples})["RandomNormal"], 1);
+  // d/dloc = 1 everywhere; d/dscale = (x - loc) / scale
+  auto [values, dloc] = jvp(f, {loc, scale}, {array(1.0f), array(0.0f)});
+  auto dscale = jvp(f, {loc, scale}, {array(0.0f), array(1.0f)}).second;
+  EXPECT_EQ(bytes_of(values[0]), bytes_of(samples));
+  EXPECT_EQ(to_doubles(dloc[0]), std::vector<double>(n, 1.0));
+  expect_close(to_doubles(dscale[0]), to_doubles(divide(subtract(samples, loc, s), scale, s)), 1e-5,
+               1e-6, "d/dscale");
+
+  // jvp of uniform in its upper bound: x = low + (high - low) u, dx/dhigh = u
+  auto g = [&](const array& high) {
+    return random::uniform(array(0.0f), high, {n}, float32, key, s);
+  };
+  auto [out, tangent] = jvp(std::function<array(const array&)>(g), array(1.0f), array(1.0f));
+  EXPECT_EQ(bytes_of(out), bytes_of(random::uniform({n}, float32, key, s)));
+  EXPECT_EQ(bytes_of(tangent), bytes_of(out));
+
+  // compile: same bits as the eager call
+  auto compiled = compile([](const std::vector<array>& k) {
+    return std::vector<array>{random::normal({257}, bfloat16, k[0]),
+                              random::gumbel({33}, float16, k[0])};
+  });
+  auto c = compiled({key});
+  EXPECT_EQ(bytes_of(c[0]), bytes_of(random::normal({257}, bfloat16, key)));
+  EXPECT_EQ(bytes_of(c[1]), bytes_of(random::gumbel({33}, float16, key)));
 }

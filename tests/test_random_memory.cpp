@@ -190,5 +190,6 @@ LUMEN_DEVICE_TEST(RandomLarge, BitsPastTwoToThe31Elements) {
   std::vector<int64_t> counts(256, 0);
   for (int64_t i = 0; i < n; ++i) counts[p[i]]++;
   double expect = double(n) / 256, sd = std::sqrt(expect);
-  for (int v = 0; v < 256; ++v) EXPECT_LT(std::abs(counts[v] - expect), 6 * sd) << "byte value " << v;
+  for (int v = 0; v < 256; ++v)
+    EXPECT_LT(std::abs(counts[v] - expect), 6 * sd) << "byte value " << v;
 }

@@ -37,7 +37,8 @@ void expect_moments(const std::vector<double>& v, double mean, double var, doubl
   auto m = moments(v);
   double n = static_cast<double>(v.size());
   EXPECT_LT(std::abs(m.mean - mean), 5 * std::sqrt(var / n)) << what << " mean " << m.mean;
-  EXPECT_LT(std::abs(m.var - var), 5 * std::sqrt((mu4 - var * var) / n)) << what << " var " << m.var;
+  EXPECT_LT(std::abs(m.var - var), 5 * std::sqrt((mu4 - var * var) / n))
+      << what << " var " << m.var;
 }
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
@@ -51,8 +52,10 @@ double next_up(double v, Dtype dt) {
     T h(f);
     uint16_t b = h.bits;
     if (b == 0x8000) b = 0;  // -0: the next value is the smallest positive one
-    if (b & 0x8000) b = static_cast<uint16_t>(b - 1);
-    else b = static_cast<uint16_t>(b + 1);
+    if (b & 0x8000)
+      b = static_cast<uint16_t>(b - 1);
+    else
+      b = static_cast<uint16_t>(b + 1);
     return static_cast<double>(static_cast<float>(T::from_bits(b)));
   };
   return dt == float16 ? step(float16_t{}) : step(bfloat16_t{});
@@ -111,7 +114,8 @@ LUMEN_DEVICE_TEST(RandomStats, Bfloat16UniformResolution) {
   auto v = to_doubles(random::uniform({n}, bfloat16, random::key(33), s));
   std::set<double> distinct(v.begin(), v.end());
   std::vector<double> grid;
-  for (uint32_t b = 0; b < 0x3F80; ++b) grid.push_back(static_cast<float>(bfloat16_t::from_bits(b)));
+  for (uint32_t b = 0; b < 0x3F80; ++b)
+    grid.push_back(static_cast<float>(bfloat16_t::from_bits(b)));
   double expect = 0, var = 0;
   for (size_t i = 0; i < grid.size(); ++i) {
     double lo = i == 0 ? 0.0 : 0.5 * (grid[i - 1] + grid[i]);
@@ -180,7 +184,8 @@ LUMEN_DEVICE_TEST(RandomStats, OtherFamilies) {
   double mu = integrate([&](double x) { return x * pdf(x); });
   double var = integrate([&](double x) { return (x - mu) * (x - mu) * pdf(x); });
   double mu4 = integrate([&](double x) { return std::pow(x - mu, 4) * pdf(x); });
-  auto t = to_doubles(random::truncated_normal(array(a), array(bnd), {kN}, float32, random::key(40), s));
+  auto t =
+      to_doubles(random::truncated_normal(array(a), array(bnd), {kN}, float32, random::key(40), s));
   auto [tmin, tmax] = std::minmax_element(t.begin(), t.end());
   EXPECT_GE(*tmin, a);
   EXPECT_LE(*tmax, bnd);

@@ -647,6 +647,46 @@ LUMEN_DEVICE_TEST(Reduction, Softmax) {
   expect_close(to_doubles(sum(wide, -1, false, s)), {1, 1, 1, 1}, 1e-5);
 }
 
+LUMEN_DEVICE_TEST(Reduction, TransposedAndSlicedInputs) {
+  // Views read through their strides, each (3, 4, 5): a transpose of a slice,
+  // a stepped slice, and a slice walking backwards.
+  for (Dtype d : {float32, int16, bfloat16, uint64}) {
+    auto base = make_array(sample_values(5 * 9 * 11, d, 13), {5, 9, 11}, d);
+    std::vector<std::pair<std::string, array>> views{
+        {"transposed", transpose(slice(base, {0, 0, 0}, {4, 5, 3}, s), {2, 0, 1}, s)},
+        {"stepped", slice(base, {1, 0, 0}, {4, 8, 10}, {1, 2, 2}, s)},
+        {"backwards", slice(base, {4, 5, 7}, {1, 1, 2}, {-1, -1, -1}, s)}};
+    for (auto& [name, x] : views) {
+      ASSERT_EQ(x.shape(), (Shape{3, 4, 5})) << name;
+      auto xv = to_doubles(x);
+      check_reduce_cases(x, xv, {3, 4, 5}, name, s);
+      for (int axis : {0, 1, 2}) {
+        expect_close(to_doubles(argmax(x, axis, false, s)), ref_arg_axis(xv, {3, 4, 5}, axis, true),
+                     0, 0, "argmax " + name);
+        expect_close(to_doubles(argmin(x, axis, true, s)), ref_arg_axis(xv, {3, 4, 5}, axis, false),
+                     0, 0, "argmin " + name);
+      }
+      if (is_float_type(d)) {
+        expect_close(to_doubles(logsumexp(x, -1, false, s)), ref_logsumexp(xv, {3, 4, 5}, {-1}),
+                     rtol_of(d), rtol_of(d), "logsumexp " + name);
+        expect_close(to_doubles(sum(softmax(x, -1, false, s), -1, false, s)),
+                     std::vector<double>(12, 1.0), 4 * rtol_of(d), 0, "softmax " + name);
+      }
+    }
+  }
+  // a transposed 1000 x 1000 view: the column walk over a row-major layout
+  auto v = sample_values(1000000, float32, 17, true);
+  auto big = transpose(make_array(v, {1000, 1000}, float32), s);
+  auto bv = to_doubles(big);
+  for (int axis : {0, 1}) {
+    expect_close(to_doubles(sum(big, axis, false, s)),
+                 ref_reduce(bv, {1000, 1000}, {axis}, std::plus<double>(), 0.0), 2e-6, 0,
+                 "transposed 1000x1000");
+    expect_close(to_doubles(argmax(big, axis, false, s)), ref_arg_axis(bv, {1000, 1000}, axis, true),
+                 0, 0, "argmax transposed 1000x1000");
+  }
+}
+
 // ---- count_nonzero, allclose, array_equal ----
 
 LUMEN_DEVICE_TEST(Reduction, CountNonzero) {

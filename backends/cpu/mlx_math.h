@@ -90,18 +90,27 @@ inline float erfinv(float a) {
 // erfinv) for double and complex.
 template <typename C>
 C mlx_exp(C x) {
-  if constexpr (std::is_same_v<C, float>) return mlx_detail::exp(x);
-  else return std::exp(x);
+  if constexpr (std::is_same_v<C, float>) {
+    return mlx_detail::exp(x);
+  } else {
+    return std::exp(x);
+  }
 }
 template <typename C>
 C mlx_erf(C x) {
-  if constexpr (std::is_same_v<C, float>) return mlx_detail::erf(x);
-  else return std::erf(x);
+  if constexpr (std::is_same_v<C, float>) {
+    return mlx_detail::erf(x);
+  } else {
+    return std::erf(x);
+  }
 }
 template <typename C>
 C mlx_erfinv(C x) {
-  if constexpr (std::is_same_v<C, float>) return mlx_detail::erfinv(x);
-  else return erfinv(x);
+  if constexpr (std::is_same_v<C, float>) {
+    return mlx_detail::erfinv(x);
+  } else {
+    return erfinv(x);
+  }
 }
 
 }  // namespace lumen::cpu

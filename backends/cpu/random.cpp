@@ -117,7 +117,8 @@ void dispatch_float(Dtype d, F&& f) {
     case float32: f(float{}); break;
     case float16: f(float16_t{}); break;
     case bfloat16: f(bfloat16_t{}); break;
-    default: throw std::invalid_argument("[random] fused kernels take float32, float16 or bfloat16");
+    default:
+      throw std::invalid_argument("[random] fused kernels take float32, float16 or bfloat16");
   }
 }
 

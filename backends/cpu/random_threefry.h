@@ -79,7 +79,8 @@ class WordWindow {
     if (end > na && begin < na + nb) {
       pairs(b0_ + (std::max(begin, na) - na), b0_ + (std::min(end, na + nb) - na));
     }
-    if (middle_ && end == na + nb + 1) emit(half_, hash(key, static_cast<uint32_t>(half_), 0).first);
+    if (middle_ && end == na + nb + 1)
+      emit(half_, hash(key, static_cast<uint32_t>(half_), 0).first);
   }
 
  private:

@@ -11,6 +11,7 @@
 #include "backends/cpu/dispatch.h"
 #include "backends/cpu/reduce_layout.h"
 #include "backends/cpu/reduce_ops.h"
+#include "backends/cpu/simd.h"
 #include "lumen/backend.h"
 #include "lumen/reduction_primitives.h"
 #include "lumen/threadpool.h"
@@ -24,6 +25,28 @@ constexpr int64_t kBlock = 4096;
 // Reduced rows folded per block in the column walk.
 constexpr int64_t kRowBlock = 256;
 
+// Ops with a vector rule, on inputs that vector types can hold.
+template <typename Op, typename In>
+concept Vectorizable = std::is_arithmetic_v<In> && !std::is_same_v<In, bool> &&
+                       requires { typename Op::VElem; };
+
+template <typename Op, typename In>
+struct Vec {
+  using E = typename Op::VElem;
+  static constexpr int N = simd_lanes<E>;
+  using Acc = typename simd<E, N>::type;
+  using Input = typename simd<In, N>::type;
+
+  // acc (N accumulators in memory) folds in p[0, N).
+  static void step(const Op& op, typename Op::Acc* acc, const In* p) {
+    Acc a = simd_load<Acc>(acc);
+    a = op.vstep(a, __builtin_convertvector(simd_load<Input>(p), Acc));
+    simd_store(acc, a);
+  }
+};
+
+// Interleaved accumulators per fold: four vectors' worth, so the adds of
+// one step do not wait on each other.
 template <typename Op>
 constexpr int lanes_of() {
   constexpr int w = 64 / static_cast<int>(sizeof(typename Op::Acc));
@@ -35,8 +58,16 @@ template <int W, typename Op, typename In>
 void fold_lanes(const Op& op, typename Op::Acc* lanes, const In* p, int64_t n, int64_t st) {
   int64_t i = 0;
   if (st == 1) {
-    for (; i + W <= n; i += W) {
-      for (int k = 0; k < W; ++k) lanes[k] = op.step(lanes[k], p[i + k]);
+    if constexpr (Vectorizable<Op, In>) {
+      constexpr int N = Vec<Op, In>::N;
+      static_assert(W % N == 0);
+      for (; i + W <= n; i += W) {
+        for (int k = 0; k < W; k += N) Vec<Op, In>::step(op, lanes + k, p + i + k);
+      }
+    } else {
+      for (; i + W <= n; i += W) {
+        for (int k = 0; k < W; ++k) lanes[k] = op.step(lanes[k], p[i + k]);
+      }
     }
   } else {
     for (; i + W <= n; i += W) {
@@ -44,6 +75,17 @@ void fold_lanes(const Op& op, typename Op::Acc* lanes, const In* p, int64_t n, i
     }
   }
   for (; i < n; ++i) lanes[0] = op.step(lanes[0], p[i * st]);
+}
+
+// acc[j] folds in p[j] for j < len (a contiguous run of outputs).
+template <typename Op, typename In>
+void fold_across(const Op& op, typename Op::Acc* acc, const In* p, int64_t len) {
+  int64_t j = 0;
+  if constexpr (Vectorizable<Op, In>) {
+    constexpr int N = Vec<Op, In>::N;
+    for (; j + N <= len; j += N) Vec<Op, In>::step(op, acc + j, p + j);
+  }
+  for (; j < len; ++j) acc[j] = op.step(acc[j], p[j]);
 }
 
 template <typename In, typename Op>
@@ -158,10 +200,7 @@ class Reducer {
       std::fill(block, block + len, op_.init());
       visit_runs(l_.rshape, l_.rstride, r0, std::min(re, r0 + kRowBlock),
                  [&](int64_t off, int64_t n, int64_t st) {
-                   for (int64_t i = 0; i < n; ++i) {
-                     const In* p = base + off + i * st;
-                     for (int64_t j = 0; j < len; ++j) block[j] = op_.step(block[j], p[j]);
-                   }
+                   for (int64_t i = 0; i < n; ++i) fold_across(op_, block, base + off + i * st, len);
                  });
       for (int64_t j = 0; j < len; ++j) acc[j] = op_.merge(acc[j], block[j]);
     }

@@ -2,7 +2,9 @@
 // accumulator type Acc (float32 for float16/bfloat16, the output's type for
 // integers, which wrap), init() (the identity), step(acc, x) (fold in one
 // input element), merge(acc, acc) (combine partial results) and
-// finish(acc) (to the output type).
+// finish(acc) (to the output type). Ops that the reduce kernel can run on
+// GCC vector types also name VElem (the vector element, of Acc's size) and
+// vstep(a, x) on vectors of VElem (the same rule as step, lane by lane).
 #pragma once
 
 #include <cmath>
@@ -46,9 +48,24 @@ using sum_acc_t = std::conditional_t<
     std::conditional_t<std::is_integral_v<In> && sizeof(In) < 4,
                        std::conditional_t<std::is_signed_v<In>, int32_t, uint32_t>, compute_t<In>>>;
 
+// Integer vector arithmetic is done unsigned, where wrapping is defined.
+template <typename T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
+struct wrapping {
+  using type = T;
+};
+template <typename T>
+struct wrapping<T, true> {
+  using type = std::make_unsigned_t<T>;
+};
+template <typename T>
+using wrapping_t = typename wrapping<T>::type;
+
 template <typename In, typename Out, typename AccT = sum_acc_t<In>>
 struct SumOp {
   using Acc = AccT;
+  using VElem = wrapping_t<Acc>;
+  template <typename V>
+  V vstep(V a, V x) const { return a + x; }
   Acc init() const { return Acc(0); }
   Acc step(Acc a, In x) const { return wrap_add(a, static_cast<Acc>(x)); }
   Acc merge(Acc a, Acc b) const { return wrap_add(a, b); }
@@ -58,6 +75,9 @@ struct SumOp {
 template <typename In, typename Out, typename AccT = sum_acc_t<In>>
 struct ProdOp {
   using Acc = AccT;
+  using VElem = wrapping_t<Acc>;
+  template <typename V>
+  V vstep(V a, V x) const { return a * x; }
   Acc init() const { return Acc(1); }
   Acc step(Acc a, In x) const { return wrap_mul(a, static_cast<Acc>(x)); }
   Acc merge(Acc a, Acc b) const { return wrap_mul(a, b); }
@@ -89,6 +109,15 @@ C highest_value() {
 template <typename In>
 struct MaxOp {
   using Acc = compute_t<In>;
+  using VElem = Acc;
+  template <typename V>
+  V vstep(V a, V x) const {
+    if constexpr (std::is_floating_point_v<Acc>) {
+      return ((x > a) | (x != x)) & (a == a) ? x : a;  // NaN sticks
+    } else {
+      return x > a ? x : a;
+    }
+  }
   Acc init() const { return lowest_value<Acc>(); }
   Acc step(Acc a, In x) const { return nan_max(a, static_cast<Acc>(x)); }
   Acc merge(Acc a, Acc b) const { return nan_max(a, b); }
@@ -98,6 +127,15 @@ struct MaxOp {
 template <typename In>
 struct MinOp {
   using Acc = compute_t<In>;
+  using VElem = Acc;
+  template <typename V>
+  V vstep(V a, V x) const {
+    if constexpr (std::is_floating_point_v<Acc>) {
+      return ((x < a) | (x != x)) & (a == a) ? x : a;
+    } else {
+      return x < a ? x : a;
+    }
+  }
   Acc init() const { return highest_value<Acc>(); }
   Acc step(Acc a, In x) const { return nan_min(a, static_cast<Acc>(x)); }
   Acc merge(Acc a, Acc b) const { return nan_min(a, b); }
@@ -106,24 +144,31 @@ struct MinOp {
 
 // all/any read elements as unsigned bit patterns: an element is true when a
 // bit of `mask` is set (floats leave their sign bit out, so -0.0 is false).
+// The accumulator is non-zero while the answer is true.
 template <typename U>
 struct AndOp {
-  using Acc = bool;
+  using Acc = U;
+  using VElem = U;
   U mask;
-  Acc init() const { return true; }
-  Acc step(Acc a, U x) const { return a & ((x & mask) != 0); }
+  Acc init() const { return static_cast<U>(~U{0}); }
+  Acc step(Acc a, U x) const { return (x & mask) != 0 ? a : U{0}; }
+  template <typename V>
+  V vstep(V a, V x) const { return a & (V)((x & mask) != 0); }
   Acc merge(Acc a, Acc b) const { return a & b; }
-  bool finish(Acc a) const { return a; }
+  bool finish(Acc a) const { return a != 0; }
 };
 
 template <typename U>
 struct OrOp {
-  using Acc = bool;
+  using Acc = U;
+  using VElem = U;
   U mask;
-  Acc init() const { return false; }
-  Acc step(Acc a, U x) const { return a | ((x & mask) != 0); }
-  Acc merge(Acc a, Acc b) const { return a | b; }
-  bool finish(Acc a) const { return a; }
+  Acc init() const { return U{0}; }
+  Acc step(Acc a, U x) const { return static_cast<U>(a | (x & mask)); }
+  template <typename V>
+  V vstep(V a, V x) const { return a | (x & mask); }
+  Acc merge(Acc a, Acc b) const { return static_cast<U>(a | b); }
+  bool finish(Acc a) const { return a != 0; }
 };
 
 // log(exp(a) + exp(b)) without overflow; -inf is the identity.
@@ -137,9 +182,10 @@ C log_add_exp(C a, C b) {
   return hi + std::log1p(std::exp(lo - hi));
 }
 
+// Carries a double: a float32 running log-sum-exp drifts by an ulp per step.
 template <typename In>
 struct LogAddExpOp {
-  using Acc = compute_t<In>;
+  using Acc = double;
   Acc init() const { return -std::numeric_limits<Acc>::infinity(); }
   Acc step(Acc a, In x) const { return log_add_exp(a, static_cast<Acc>(x)); }
   Acc merge(Acc a, Acc b) const { return log_add_exp(a, b); }

@@ -5,7 +5,8 @@
 // output, so the innermost loop runs across lines and vectorizes when the axis
 // is not the last one. Few long lines are cut into segments: a first pass
 // folds each segment, a second rescans it from the carry of those before it.
-// float16/bfloat16 carry a float32 running value (rounded only when written).
+// float16/bfloat16 carry a float32 running value (rounded only when written);
+// logcumsumexp carries a double.
 #include <memory>
 
 #include "backends/cpu/dispatch.h"
@@ -34,7 +35,7 @@ class Scanner {
     in_st_ = in.strides(axis);
     inner_ = 1;
     for (size_t d = axis + 1; d < in.ndim(); ++d) inner_ *= in.shape(d);
-    jb_ = std::min<int64_t>(inner_, 256);
+    jb_ = std::clamp<int64_t>(inner_, 1, 256);
     per_outer_ = (inner_ + jb_ - 1) / jb_;
   }
 
@@ -97,18 +98,35 @@ class Scanner {
   // cnt lines starting at `in` (line stride kst) and `out` (line stride 1).
   void scan_run(const In* in, int64_t kst, Out* out, int64_t cnt, Acc* acc, int64_t t0, int64_t t1,
                 bool carried, bool write) const {
-    for (int64_t t = t0; t < t1; ++t) {
-      int64_t pos = reverse_ ? n_ - 1 - t : t;
-      const In* x = in + pos * in_st_;
-      Out* y = out + pos * inner_;
-      bool starts = t == t0 && !carried;
-      if (starts) {
-        for (int64_t i = 0; i < cnt; ++i) {
-          Acc v = static_cast<Acc>(x[i * kst]);
-          if (write) y[i] = inclusive_ ? op_.finish(v) : op_.finish(op_.init());
-          acc[i] = v;
+    const int64_t in_step = reverse_ ? -in_st_ : in_st_, out_step = reverse_ ? -inner_ : inner_;
+    int64_t pos = reverse_ ? n_ - 1 - t0 : t0;
+    const In* x = in + pos * in_st_;
+    Out* y = out + pos * inner_;
+    int64_t t = t0;
+    if (!carried && t < t1) {  // a line's first element
+      for (int64_t i = 0; i < cnt; ++i) {
+        Acc v = static_cast<Acc>(x[i * kst]);
+        if (write) y[i] = inclusive_ ? op_.finish(v) : op_.finish(op_.init());
+        acc[i] = v;
+      }
+      ++t, x += in_step, y += out_step;
+    }
+    if (cnt == 1) {  // one line (the axis is the last one): no inner loop
+      Acc a = acc[0];
+      for (; t < t1; ++t, x += in_step, y += out_step) {
+        if (inclusive_) {
+          a = op_.step(a, *x);
+          if (write) *y = op_.finish(a);
+        } else {
+          if (write) *y = op_.finish(a);
+          a = op_.step(a, *x);
         }
-      } else if (inclusive_) {
+      }
+      acc[0] = a;
+      return;
+    }
+    for (; t < t1; ++t, x += in_step, y += out_step) {
+      if (inclusive_) {
         for (int64_t i = 0; i < cnt; ++i) {
           acc[i] = op_.step(acc[i], x[i * kst]);
           if (write) y[i] = op_.finish(acc[i]);
