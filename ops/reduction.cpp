@@ -284,8 +284,11 @@ array softmax(const array& a, const std::vector<int>& axes, bool precise, Stream
                  {astype(a, dtype, s)});
   }
   // Integers and bool are made float first (MLX subtracts them as they are,
-  // which wraps); the result keeps the input's dtype, as MLX's.
-  auto in = is_complex ? a : astype(a, precise ? float32 : at_least_float(a.dtype()), s);
+  // which wraps), precise half types float32 (float64 stays: MLX would drop
+  // it to float32); the result keeps the input's dtype, as MLX's.
+  auto compute = at_least_float(a.dtype());
+  if (precise) compute = promote_types(compute, float32);
+  auto in = is_complex ? a : astype(a, compute, s);
   auto a_max = stop_gradient(max(in, axes, true, s), s);
   auto ex = exp(subtract(in, a_max, s), s);
   return astype(divide(ex, sum(ex, axes, true, s), s), a.dtype(), s);

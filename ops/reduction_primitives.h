@@ -9,10 +9,13 @@ namespace lumen {
 
 // Reduces the input over `axes` (sorted, unique, non-negative). The output
 // keeps the reduced axes with size 1 (ops squeeze them when asked). Output
-// dtypes are chosen by the ops: Sum/Prod widen integers (bool -> int32),
-// And/Or give bool, Max/Min keep the input's dtype. An empty reduction gives
-// the identity (0, 1, true, false); Max/Min of an empty axis is refused by
-// the ops.
+// dtypes are chosen by the ops: Sum/Prod give int32 for bool and signed
+// integers up to 32 bits, uint32 for unsigned ones up to 32 bits, and keep
+// int64, uint64 and inexact types (float16/bfloat16 accumulate in float32;
+// integers wrap); And/Or give bool (an element is true when it compares
+// unequal to zero: NaN is true, -0.0 false); Max/Min keep the input's dtype,
+// NaN propagating. An empty reduction gives the identity (0, 1, true, false);
+// Max/Min of an empty axis is refused by the ops.
 class Reduce : public UnaryPrimitive {
  public:
   enum ReduceType { And, Or, Sum, Prod, Min, Max };

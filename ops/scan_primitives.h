@@ -8,7 +8,9 @@ namespace lumen {
 // Scans along `axis` (non-negative), from the end when `reverse`. Inclusive:
 // out[i] combines in[0..i]; exclusive: in[0..i-1], out[0] being the identity.
 // The output has the input's shape; its dtype is chosen by the op (bool sums
-// to int32).
+// to int32, everything else keeps its dtype and integers wrap). Max/Min
+// propagate NaN; the identities are 0, 1, the dtype's lowest/highest value
+// (-inf/+inf for floats) and -inf (LogAddExp, floating inputs only).
 class Scan : public UnaryPrimitive {
  public:
   enum ReduceType { Max, Min, Sum, Prod, LogAddExp };

@@ -457,7 +457,7 @@ LUMEN_DEVICE_TEST(Reduction, ArgMaxTiesAndNaN) {
   EXPECT_EQ(to_doubles(argmax(ones({3, 1}, float32, s), 1, false, s)), (std::vector<double>{0, 0, 0}));
 }
 
-LUMEN_DEVICE_TEST(Reduction, LargeInputsUseAllPaths) {
+LUMEN_DEVICE_TEST(Reduction, MillionElementsUseAllPaths) {
   // 1e6 positive float32 values: all-reduce, last axis, leading axis, and a
   // tall-thin reduction whose few outputs are split across threads.
   const int n = 1000000;
@@ -727,4 +727,43 @@ LUMEN_DEVICE_TEST(Reduction, IsCloseAllCloseArrayEqual) {
   EXPECT_TRUE(array_equal(n, n, true, s).item<bool>());
   EXPECT_TRUE(array_equal(astype(n, float16, s), n, true, s).item<bool>());
   EXPECT_EQ(array_equal(n, n, true, s).shape(), Shape{});
+}
+
+// ---- label `large`: Release builds, 2^31+ elements ----
+
+// 46341 x 46341 uint8 (2.1 GB, over 2^31 elements) with x[i, j] = 1 where
+// (i + j) % 3 == 0: 64-bit offsets in the row and column walks.
+TEST(ReductionLarge, Over2To31Elements) {
+#ifndef NDEBUG
+  GTEST_SKIP() << "large: 4.3 GB of memory, Release builds only";
+#endif
+  const int n = 46341;
+  auto s = default_stream(Device::cpu);
+  // (i % 3 + j % 3) % 3 in uint8 keeps every intermediate at 2.1 GB
+  auto mod3 = astype(remainder(arange(n, int32, s), array(3), s), uint8, s);
+  auto sum3 = add(reshape(mod3, {n, 1}, s), reshape(mod3, {1, n}, s), s);
+  auto x = astype(equal(remainder(sum3, array(3, uint8), s), array(0, uint8), s), uint8, s);
+  x.eval();
+  ASSERT_GT(x.size(), size_t{1} << 31);
+  // ones in line k (row or column alike): the m in [0, n) with m = -k mod 3
+  auto ones_in = [&](int64_t k) {
+    int64_t first = (3 - k % 3) % 3;
+    return (n - 1 - first) / 3 + 1;
+  };
+  int64_t total = 0;
+  for (int64_t k = 0; k < n; ++k) total += ones_in(k);
+  EXPECT_EQ(sum(x, s).item<uint32_t>(), static_cast<uint32_t>(total));
+  for (int axis : {0, 1}) {
+    auto per_line = to_vector<uint32_t>(sum(x, axis, false, s));
+    auto first_one = to_vector<uint32_t>(argmax(x, axis, false, s));
+    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{n / 2}, int64_t{n - 1}}) {
+      EXPECT_EQ(per_line[k], static_cast<uint32_t>(ones_in(k))) << "axis " << axis << " line " << k;
+      EXPECT_EQ(first_one[k], static_cast<uint32_t>((3 - k % 3) % 3)) << "axis " << axis << " line " << k;
+    }
+  }
+  EXPECT_TRUE(any(x, s).item<bool>());
+  EXPECT_FALSE(all(x, s).item<bool>());
+  // the last row's running count, through 64-bit offsets of the scan
+  auto last = to_vector<uint8_t>(slice(cumsum(x, 1, false, true, s), {n - 1, 0}, {n, n}, s));
+  EXPECT_EQ(last.back(), static_cast<uint8_t>(ones_in(n - 1) % 256));
 }

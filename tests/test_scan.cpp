@@ -268,7 +268,7 @@ LUMEN_DEVICE_TEST(Scan, EmptyAndZeroDim) {
   EXPECT_EQ(z.item<float>(), 5.0f);
 }
 
-LUMEN_DEVICE_TEST(Scan, LargeInputsUseSegments) {
+LUMEN_DEVICE_TEST(Scan, MillionElementsUseSegments) {
   // Multiples of 1/4 below 2^22: every float32 running sum is exact.
   const int n = 1000000;
   auto v = sample_values(n, float32, 3, true);

@@ -252,7 +252,7 @@ LUMEN_DEVICE_TEST(Sort, FlattenedAndEmpty) {
   EXPECT_EQ(primitive_counts({argpartition(x, 1, 1, s)})["ArgPartition"], 1);
 }
 
-LUMEN_DEVICE_TEST(Sort, LargeLinesAndManyRows) {
+LUMEN_DEVICE_TEST(Sort, LongLineAndManyRows) {
   // One long line (sorted in parallel pieces and merged), then many rows.
   const int n = 1 << 18;
   auto v = sample_values(n, float32, 23);  // 33 distinct values: heavy ties
