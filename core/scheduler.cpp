@@ -13,6 +13,7 @@
 #include "lumen/event.h"
 #include "lumen/primitive.h"
 #include "lumen/trace.h"
+#include "lumen/tracing.h"
 
 namespace lumen {
 
@@ -113,7 +114,10 @@ std::vector<array> build_tape(const std::vector<array>& outputs) {
 
 const char* device_name(const Device& d) { return d.type == Device::cpu ? "cpu" : "gpu"; }
 
-void run_tape(std::vector<array>& tape, const std::shared_ptr<Event>& event) {
+// keep_graph[i]: tape[i] is a tracer, whose graph the transform tracing it
+// still needs after it is evaluated.
+void run_tape(std::vector<array>& tape, const std::vector<char>& keep_graph,
+              const std::shared_ptr<Event>& event) {
   std::set<Stream> begun;
   size_t i = 0;
   try {
@@ -145,7 +149,7 @@ void run_tape(std::vector<array>& tape, const std::shared_ptr<Event>& event) {
       } else {
         (*kernel)(prim, inputs, outputs);
       }
-      arr.detach();
+      if (!keep_graph[i]) arr.detach();
       tape[i] = array();  // drop the tape's reference so buffers die with their last consumer
     }
     for (auto& s : begun) backend::get(s.device).finish(s);
@@ -173,6 +177,18 @@ void run_tape(std::vector<array>& tape, const std::shared_ptr<Event>& event) {
 std::shared_ptr<Event> schedule(const std::vector<array>& outputs) {
   auto tape = build_tape(outputs);
   if (tape.empty()) return nullptr;
+  if (detail::in_tracing()) {
+    // compile and vmap trace on placeholders: arrays without data or recipe
+    for (auto& a : tape) {
+      for (auto& in : a.inputs()) {
+        if (!in.has_primitive() && !in.has_data()) {
+          throw std::invalid_argument(
+              "[eval] cannot evaluate an array computed from the inputs of a function being "
+              "compiled or vmapped: their values are unknown while it is traced");
+        }
+      }
+    }
+  }
   auto event = std::make_shared<Event>();
   for (auto& a : tape) {
     for (auto& o : a.outputs()) {
@@ -180,10 +196,14 @@ std::shared_ptr<Event> schedule(const std::vector<array>& outputs) {
       o.attach_event(event);
     }
   }
+  std::vector<char> keep(tape.size());
+  for (size_t i = 0; i < tape.size(); ++i) keep[i] = tape[i].is_tracer();  // this thread's traces
   if (Worker::on_worker()) {
-    run_tape(tape, event);
+    run_tape(tape, keep, event);
   } else {
-    worker().submit([tape = std::move(tape), event]() mutable { run_tape(tape, event); });
+    worker().submit([tape = std::move(tape), keep = std::move(keep), event]() mutable {
+      run_tape(tape, keep, event);
+    });
   }
   return event;
 }

@@ -90,7 +90,7 @@ array to_fp8(array x, StreamOrDevice s) {
                           dtype_to_string(x.dtype()));
   }
   auto shape = x.shape();
-  return array(std::move(shape), uint8, std::make_shared<ConvertFP8>(to_stream(s), true),
+  return array(std::move(shape), uint8, std::make_shared<ConvertFP8>(to_stream(s), true, uint8),
                {std::move(x)});
 }
 
@@ -103,7 +103,7 @@ array from_fp8(array x, Dtype dtype, StreamOrDevice s) {
                           dtype_to_string(dtype));
   }
   auto shape = x.shape();
-  return array(std::move(shape), dtype, std::make_shared<ConvertFP8>(to_stream(s), false),
+  return array(std::move(shape), dtype, std::make_shared<ConvertFP8>(to_stream(s), false, dtype),
                {std::move(x)});
 }
 
@@ -436,7 +436,7 @@ std::vector<Shape> DivMod::output_shapes(const std::vector<array>& in) {
 
 bool ConvertFP8::is_equivalent(const Primitive& other) const {
   auto* o = dynamic_cast<const ConvertFP8*>(&other);
-  return o && o->to_fp8_ == to_fp8_;
+  return o && o->to_fp8_ == to_fp8_ && o->dtype_ == dtype_;
 }
 std::vector<Shape> ConvertFP8::output_shapes(const std::vector<array>& in) { return {in[0].shape()}; }
 

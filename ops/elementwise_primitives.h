@@ -216,15 +216,25 @@ class AsType : public UnaryPrimitive {
 // from_fp8 decodes without NaN (0x7f is 480, as MLX).
 class ConvertFP8 : public UnaryPrimitive {
  public:
-  ConvertFP8(Stream s, bool to_fp8) : UnaryPrimitive(s), to_fp8_(to_fp8) {}
+  // dtype: the output's (uint8 for to_fp8, the float type for from_fp8)
+  ConvertFP8(Stream s, bool to_fp8, Dtype dtype) : UnaryPrimitive(s), to_fp8_(to_fp8), dtype_(dtype) {}
   bool to_fp8() const { return to_fp8_; }
+  Dtype dtype() const { return dtype_; }
   const char* name() const override { return to_fp8_ ? "ToFP8" : "FromFP8"; }
   bool is_elementwise() const override { return true; }
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                         const std::vector<int>& argnums,
+                         const std::vector<array>& outputs) override;
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                         const std::vector<int>& argnums) override;
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
+                                                       const std::vector<int>& axes) override;
 
  private:
   bool to_fp8_;
+  Dtype dtype_;
 };
 
 }  // namespace lumen

@@ -377,3 +377,26 @@ std::vector<array> AsType::vjp(const std::vector<array>& primals,
 }
 
 }  // namespace lumen
+
+// ---- ConvertFP8: rounding to 8-bit codes and back, piecewise constant ----
+
+namespace lumen {
+
+std::vector<array> ConvertFP8::vjp(const std::vector<array>& primals, const std::vector<array>&,
+                                   const std::vector<int>&, const std::vector<array>&) {
+  return {zeros_like(primals[0], stream())};
+}
+
+std::vector<array> ConvertFP8::jvp(const std::vector<array>& primals, const std::vector<array>&,
+                                   const std::vector<int>&) {
+  return {zeros(primals[0].shape(), dtype_, stream())};
+}
+
+std::pair<std::vector<array>, std::vector<int>> ConvertFP8::vmap(const std::vector<array>& inputs,
+                                                                 const std::vector<int>& axes) {
+  const array& x = inputs[0];
+  return {{array(x.shape(), dtype_, std::make_shared<ConvertFP8>(stream(), to_fp8_, dtype_), {x})},
+          axes};
+}
+
+}  // namespace lumen

@@ -311,6 +311,19 @@ TEST(TransformsGrad, StopGradientBlocksTheFlow) {
   EXPECT_EQ(g[0].item<double>(), 2.0);
 }
 
+TEST(TransformsGrad, EvaluatingInsideTheFunctionKeepsTheGraph) {
+  auto s = default_stream(Device::cpu);
+  auto f = [s](const array& x) {
+    auto y = multiply(x, x, s);
+    eval(y);  // e.g. to read a value for control flow
+    EXPECT_EQ(y.item<double>(), 4.0);
+    return multiply(y, x, s);
+  };
+  EXPECT_DOUBLE_EQ(grad(f)(f64(2.0)).item<double>(), 12.0);
+  auto [out, t] = jvp(f, f64(2.0), f64(1.0));
+  EXPECT_DOUBLE_EQ(t.item<double>(), 12.0);
+}
+
 TEST(TransformsGrad, CapturedArraysAreConstants) {
   auto s = default_stream(Device::cpu);
   auto c = exp(f64(1.0), s);  // unevaluated, captured

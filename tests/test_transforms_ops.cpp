@@ -346,3 +346,19 @@ LUMEN_DEVICE_TEST(TransformsOps, TwoLayerMlpGradients) {
                {array(1.0, p.dtype)}).second;
   for (int k = 0; k < 4; ++k) expect_close(to_doubles(g[k]), to_doubles(v[k]), 0, 0);
 }
+
+LUMEN_DEVICE_TEST(TransformsOps, Fp8ConversionRules) {
+  auto x = make_array(arg({3, 4}, 400, -300, 300), float32);
+  ArraysFn round_trip = [&](const std::vector<array>& in) {
+    auto codes = to_fp8(in[0], s);
+    return std::vector<array>{codes, from_fp8(codes, bfloat16, s)};
+  };
+  check_vmap(round_trip, {x}, {1}, {0, 1}, s, "fp8 round trip");
+  // Piecewise constant: zero derivatives.
+  auto f = [&](const array& a) { return astype(from_fp8(to_fp8(a, s), float32, s), float32, s); };
+  auto [out, g] = vjp(std::function<array(const array&)>(f), x, ones({3, 4}, float32, s));
+  for (double v : to_doubles(g)) EXPECT_EQ(v, 0.0);
+  auto [out2, t] = jvp(std::function<array(const array&)>(f), x, ones({3, 4}, float32, s));
+  EXPECT_EQ(t.dtype(), float32);
+  for (double v : to_doubles(t)) EXPECT_EQ(v, 0.0);
+}
