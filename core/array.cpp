@@ -114,7 +114,7 @@ array::array(allocator::Buffer data, Shape shape, Dtype dtype)
 
 array::array(Shape shape, Dtype dtype, std::shared_ptr<Primitive> primitive,
              std::vector<array> inputs) {
-  if (primitive) backend::check_kernel(*primitive);
+  if (primitive) backend::check_kernel(*primitive, dtype, inputs);
   desc_ = std::make_shared<ArrayDesc>(std::move(shape), dtype, std::move(primitive),
                                       std::move(inputs));
   if (detail::any_tracer(desc_->inputs)) desc_->is_tracer = true;

@@ -39,6 +39,7 @@ struct Registry {
   std::map<Device::DeviceType, Entry> factories;
   std::map<Device, std::unique_ptr<Backend>> backends;
   std::function<bool()> prefer_gpu;
+  DtypeCheck dtype_checks[2];
 };
 
 Registry& registry() {
@@ -112,6 +113,23 @@ void check_kernel(const Primitive& p) {
                                       p.name(), d.type == Device::cpu ? "cpu" : "vulkan (gpu)",
                                       p.name()));
   }
+}
+
+void check_kernel(const Primitive& p, Dtype output, const std::vector<array>& inputs) {
+  check_kernel(p);
+  DtypeCheck check;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lk(r.mu);
+    check = r.dtype_checks[type_index(p.device().type)];
+  }
+  if (check) check(p, output, inputs);
+}
+
+void set_dtype_check(Device::DeviceType type, DtypeCheck check) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mu);
+  r.dtype_checks[type_index(type)] = std::move(check);
 }
 
 bool preferred_gpu_available() {

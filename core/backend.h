@@ -69,6 +69,11 @@ void set_preferred_gpu_probe(std::function<bool()> probe);
 
 // Throws no_kernel_error naming the primitive and the device.
 void check_kernel(const Primitive& p);
+// Also asks the backend whether its device computes these dtypes (a GPU
+// without float64 throws std::invalid_argument when the graph is built).
+void check_kernel(const Primitive& p, Dtype output, const std::vector<array>& inputs);
+using DtypeCheck = std::function<void(const Primitive&, Dtype output, const std::vector<array>& inputs)>;
+void set_dtype_check(Device::DeviceType type, DtypeCheck check);
 
 template <typename P>
 struct KernelRegistrar {

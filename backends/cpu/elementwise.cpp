@@ -1,5 +1,6 @@
 #include "backends/cpu/elementwise.h"
 
+#include "backends/common/donation.h"
 #include "backends/cpu/strided.h"
 #include "core/detail/errors.h"
 #include "lumen/allocator.h"
@@ -13,9 +14,7 @@ void alloc_elementwise_outputs(const std::vector<array>& inputs, const std::vect
     bool donated = false;
     for (size_t k = 0; k < inputs.size() && !donated; ++k) {
       const array& in = inputs[k];
-      if (!taken[k] && in.itemsize() == out->itemsize() && in.is_donatable() &&
-          in.flags().row_contiguous && in.data_size() == in.size() && in.size() == out->size() &&
-          in.offset() == 0) {
+      if (!taken[k] && backends::can_donate(in, *out)) {
         out->copy_shared_buffer(in);
         taken[k] = donated = true;
       }

@@ -97,17 +97,19 @@ void make_view(const array& in, array& out, const Strides& strides, int64_t offs
   out.copy_shared_buffer(in, strides, layout.flags, layout.data_size, offset_bytes);
 }
 
-namespace {
-
-void broadcast_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
-  const array& in = inputs[0];
-  array& out = outputs[0];
+void broadcast_view(const array& in, array& out) {
   Strides strides(out.ndim(), 0);
   int diff = static_cast<int>(out.ndim() - in.ndim());
   for (int i = static_cast<int>(in.ndim()) - 1; i >= 0; --i) {
     strides[i + diff] = in.shape(i) == 1 ? 0 : in.strides(i);
   }
   make_view(in, out, strides);
+}
+
+namespace {
+
+void broadcast_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
+  broadcast_view(inputs[0], outputs[0]);
 }
 
 // Reshape, Flatten, Unflatten: a view when possible, else a copy.

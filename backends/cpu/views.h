@@ -25,4 +25,8 @@ std::optional<Strides> reshape_strides(const array& in, const Shape& out_shape);
 // to in's own), flags and extent derived from the strides.
 void make_view(const array& in, array& out, const Strides& strides, int64_t offset_bytes = 0);
 
+// `out` (of a broadcast shape) as a view of `in` with stride 0 along the
+// broadcast dimensions.
+void broadcast_view(const array& in, array& out);
+
 }  // namespace lumen::cpu

@@ -1,0 +1,169 @@
+#include "backends/vulkan/backend.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "backends/vulkan/debug.h"
+#include "backends/vulkan/instance.h"
+#include "core/detail/errors.h"
+#include "core/detail/log.h"
+#include "lumen/primitive.h"
+
+namespace lumen::vulkan {
+
+struct VulkanBackend::Parts {
+  Parts(int index, Device device, StreamTimelines& timelines)
+      : context(index), pipelines(context), transfer(context, -1), allocator(device, context, timelines) {}
+  Context context;
+  Pipelines pipelines;
+  std::mutex streams_mu;
+  std::map<int, std::unique_ptr<CommandStream>> streams;  // by lumen stream index
+  std::vector<CommandStream*> slots;                        // by slot
+  std::mutex transfer_mu;
+  CommandStream transfer;  // host read-back of unmapped memory
+  VulkanAllocator allocator;
+};
+
+namespace {
+// Keeps the parts reachable (leak checkers) for the life of the process.
+std::vector<void*>& kept_alive() {
+  static auto* v = new std::vector<void*>;
+  return *v;
+}
+}  // namespace
+
+VulkanBackend::VulkanBackend(int index)
+    : device_(Device::gpu, index), parts_(*new Parts(index, device_, *this)) {
+  kept_alive().push_back(&parts_);
+}
+
+Context& VulkanBackend::context() { return parts_.context; }
+Pipelines& VulkanBackend::pipelines() { return parts_.pipelines; }
+VulkanAllocator& VulkanBackend::memory() { return parts_.allocator; }
+allocator::Allocator& VulkanBackend::allocator() { return parts_.allocator; }
+
+CommandStream& VulkanBackend::stream(const Stream& s) {
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
+  auto it = p.streams.find(s.index);
+  if (it != p.streams.end()) return *it->second;
+  auto cs = std::make_unique<CommandStream>(p.context, static_cast<int>(p.slots.size()));
+  p.slots.push_back(cs.get());
+  return *p.streams.emplace(s.index, std::move(cs)).first->second;
+}
+
+void VulkanBackend::begin(const Stream& s) { stream(s); }
+void VulkanBackend::finish(const Stream& s) { stream(s).finish(); }
+void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
+
+bool VulkanBackend::can_read(const array& a) const {
+  return a.has_data() && a.buffer().owner == &parts_.allocator;
+}
+
+array VulkanBackend::import(const array& a, const Stream& s) {
+  size_t bytes = a.data_size() * a.itemsize();
+  const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset();
+  CommandStream& cs = stream(s);
+  auto& memory = parts_.allocator;
+  allocator::Buffer buf;
+  if (parts_.context.tensor_memory_mapped()) {
+    // Only memory the GPU no longer uses: the host writes it now.
+    buf = memory.malloc(bytes);
+    BufferRecord& rec = VulkanAllocator::record(buf);
+    if (bytes) std::memcpy(rec.mapped, src, bytes);
+    ++rec.generation;
+  } else {
+    buf = memory.malloc_for_stream(bytes, cs.slot());
+    BufferRecord& rec = VulkanAllocator::record(buf);
+    if (bytes) {
+      RawBuffer staging = memory.create_staging(bytes);
+      std::memcpy(staging.mapped, src, bytes);
+      cs.copy(staging.buffer, 0, rec.buffer, rec.offset, bytes,
+              Range{staging.address, staging.address + bytes}, rec.range());
+      memory.release_staging(staging, recorded_values());
+    }
+    ++rec.generation;
+  }
+  array out(a.shape(), a.dtype(), nullptr, {});
+  out.set_data(buf, a.data_size(), a.strides(), a.flags());
+  return out;
+}
+
+std::vector<uint64_t> VulkanBackend::recorded_values() {
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
+  std::vector<uint64_t> v(p.slots.size());
+  for (size_t i = 0; i < p.slots.size(); ++i) v[i] = p.slots[i]->recorded_value();
+  return v;
+}
+
+bool VulkanBackend::reached(const std::vector<uint64_t>& values, int except_slot) {
+  auto& p = parts_;
+  std::lock_guard<std::mutex> lk(p.streams_mu);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (static_cast<int>(i) == except_slot || values[i] == 0) continue;
+    if (p.slots[i]->completed_value() < values[i]) return false;
+  }
+  return true;
+}
+
+bool VulkanBackend::wait_submitted(const std::vector<uint64_t>& values) {
+  auto& p = parts_;
+  std::vector<std::pair<CommandStream*, uint64_t>> waits;
+  {
+    std::lock_guard<std::mutex> lk(p.streams_mu);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i] == 0) continue;
+      if (values[i] > p.slots[i]->submitted_value()) return false;
+      waits.emplace_back(p.slots[i], values[i]);
+    }
+  }
+  for (auto& [cs, v] : waits) cs->wait(v);
+  return true;
+}
+
+void VulkanBackend::copy_now(VkBuffer src, uint64_t src_offset, VkBuffer dst, uint64_t dst_offset,
+                             uint64_t bytes) {
+  std::lock_guard<std::mutex> lk(parts_.transfer_mu);
+  parts_.transfer.copy(src, src_offset, dst, dst_offset, bytes, Range{}, Range{});
+  parts_.transfer.finish();
+}
+
+VulkanBackend& backend_of(const Device& d) { return static_cast<VulkanBackend&>(backend::get(d)); }
+
+StreamStats stream_stats(const Stream& s) {
+  if (s.device.type != Device::gpu || !backend::is_created(s.device)) return {};
+  CommandStream& cs = backend_of(s.device).stream(s);
+  return {cs.command_count(), cs.barrier_count(), cs.submission_count()};
+}
+
+namespace {
+
+// float64 needs shaderFloat64: refused when the graph is built.
+void check_dtypes(const Primitive& p, Dtype output, const std::vector<array>& inputs) {
+  const auto& devices = usable_devices();
+  auto index = static_cast<size_t>(p.device().index);
+  if (index >= devices.size() || devices[index].float64) return;
+  bool f64 = output == float64;
+  for (auto& in : inputs) f64 = f64 || in.dtype() == float64;
+  if (f64) {
+    detail::throw_invalid(
+        "[{}] float64 is not supported on the gpu {} (the device lacks shaderFloat64); compute it "
+        "on the cpu or in another dtype",
+        p.name(), devices[index].name);
+  }
+}
+
+struct Registrar {
+  Registrar() {
+    backend::register_backend(
+        Device::gpu, [](int index) { return std::make_unique<VulkanBackend>(index); },
+        [] { return static_cast<int>(usable_devices().size()); });
+    backend::set_preferred_gpu_probe([] { return has_hardware_device(); });
+    backend::set_dtype_check(Device::gpu, check_dtypes);
+  }
+} registrar;
+
+}  // namespace
+}  // namespace lumen::vulkan

@@ -1,0 +1,103 @@
+// A lumen Stream on the GPU: dispatches recorded into one command buffer
+// after another, with a barrier only where a command touches memory an
+// earlier one wrote (or writes memory an earlier one read) since the last
+// barrier. A batch is submitted when the scheduler flushes or finishes the
+// stream, or when it is full; each submission signals the stream's timeline
+// semaphore, which tells the allocator when freed memory is idle.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include "backends/vulkan/raw_buffer.h"
+
+namespace lumen::vulkan {
+
+// Bytes [begin, end) of device memory, by device address.
+struct Range {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool overlaps(const Range& o) const { return begin < o.end && o.begin < end; }
+};
+
+class CommandStream {
+ public:
+  CommandStream(Context& ctx, int slot);
+  ~CommandStream();
+  CommandStream(const CommandStream&) = delete;
+  CommandStream& operator=(const CommandStream&) = delete;
+
+  int slot() const { return slot_; }
+
+  // ---- recording: one thread (the scheduler's worker) ----
+
+  void dispatch(VkPipeline pipeline, VkPipelineLayout layout, const void* push, uint32_t push_bytes,
+                uint32_t groups_x, std::span<const Range> reads, std::span<const Range> writes);
+  void copy(VkBuffer src, uint64_t src_offset, VkBuffer dst, uint64_t dst_offset, uint64_t bytes,
+            Range read, Range write);
+  // The device address of a copy of `bytes` bytes (a kernel's table of
+  // shapes and strides); valid until the work recorded now has run.
+  uint64_t upload(const void* data, size_t bytes);
+  // Submit what is recorded; finish also waits for it.
+  void flush();
+  void finish();
+
+  // ---- timeline: any thread ----
+
+  // The value the work recorded so far signals when done.
+  uint64_t recorded_value() const { return recording_.load() ? recording_.load() : submitted_.load(); }
+  uint64_t submitted_value() const { return submitted_.load(); }
+  uint64_t completed_value();
+  // Blocks until `value` (<= submitted_value()) is reached.
+  void wait(uint64_t value);
+
+  // Counters (tests check that independent dispatches need no barrier).
+  uint64_t command_count() const { return commands_; }
+  uint64_t barrier_count() const { return barriers_; }
+  uint64_t submission_count() const { return submissions_; }
+
+  static constexpr int kMaxDispatchesPerBatch = 512;
+  static constexpr size_t kMaxInFlight = 8;
+
+ private:
+  struct Chunk {
+    RawBuffer raw;
+    uint64_t used = 0;
+  };
+  struct Batch {
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    uint64_t value = 0;
+    std::vector<Chunk> chunks;
+  };
+
+  VkCommandBuffer open();
+  void depend(std::span<const Range> reads, std::span<const Range> writes);
+  void barrier();
+  void recycle();
+  void after_command();
+
+  Context& ctx_;
+  int slot_;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkSemaphore timeline_ = VK_NULL_HANDLE;
+  std::atomic<uint64_t> submitted_{0};
+  std::atomic<uint64_t> recording_{0};  // value of the open batch, 0 if none
+  std::atomic<uint64_t> completed_{0};
+  Batch current_;
+  bool is_open_ = false;
+  int commands_in_batch_ = 0;
+  std::deque<Batch> in_flight_;
+  std::vector<VkCommandBuffer> spare_commands_;
+  std::vector<Chunk> spare_chunks_;
+  // Memory touched since the last barrier.
+  std::vector<Range> reads_since_barrier_;
+  std::vector<Range> writes_since_barrier_;
+  uint64_t commands_ = 0;
+  uint64_t barriers_ = 0;
+  uint64_t submissions_ = 0;
+};
+
+}  // namespace lumen::vulkan

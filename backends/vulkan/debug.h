@@ -1,0 +1,28 @@
+// Diagnostics of the Vulkan backend that tests and tools read. Plain C++ (no
+// Vulkan types), so a test can include it without the Vulkan headers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <lumen/stream.h>
+
+namespace lumen::vulkan {
+
+// LUMEN_VULKAN_VALIDATION=1 enables the Khronos validation layer and a
+// debug-utils messenger; every validation or performance message of warning
+// or error severity is logged and counted.
+bool validation_enabled();
+size_t validation_message_count();
+std::string last_validation_message();
+
+// Counters of the command stream behind a GPU stream (zeros before it ran).
+struct StreamStats {
+  uint64_t dispatches = 0;   // compute dispatches and copies recorded
+  uint64_t barriers = 0;     // dependency barriers between them
+  uint64_t submissions = 0;  // command buffers submitted
+};
+StreamStats stream_stats(const Stream& s);
+
+}  // namespace lumen::vulkan

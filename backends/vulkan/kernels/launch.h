@@ -1,0 +1,60 @@
+// What a Vulkan kernel uses to record work: its backend and command stream,
+// output allocation (with donation), device addresses of arrays and the
+// dispatch call. Adding a kernel: see docs/backends.md.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/vulkan/backend.h"
+#include "lumen/array.h"
+#include "lumen/elementwise_primitives.h"
+#include "lumen/primitive.h"
+
+namespace lumen::vulkan {
+
+// The numbers shaders/ids.h gives lumen's dtypes and ops.
+uint32_t dtype_id(Dtype d);
+uint32_t op_id(UnaryOp op);
+uint32_t op_id(BinaryOp op);
+
+// Device address of an array's first element (buffer address + offset).
+uint64_t address_of(const array& a);
+// The bytes an array's view can touch.
+Range range_of(const array& a);
+
+// Specialization constants of a dispatch: index = constant_id.
+using Constants = std::vector<uint32_t>;
+
+class KernelContext {
+ public:
+  static constexpr uint32_t kWorkgroupSize = 256;
+
+  explicit KernelContext(const Primitive& p);
+
+  VulkanBackend& backend() { return backend_; }
+  CommandStream& stream() { return stream_; }
+  const Capabilities& caps() { return backend_.context().caps(); }
+
+  // A fresh row-contiguous buffer for `out`.
+  void allocate(array& out);
+  // `out` takes the buffer of a dying input (from inputs[first] on) when one
+  // qualifies, else a fresh one.
+  void allocate_elementwise(const std::vector<array>& inputs, array& out, size_t first = 0);
+
+  // Records `shader` over `invocations` threads (a grid-stride loop in the
+  // shader covers what the workgroup-count limit leaves). constants[0] is set
+  // to the workgroup size. `writes` get their generation bumped (host copies
+  // of unmapped memory are refreshed).
+  void dispatch(const std::string& shader, Constants constants, const void* push, uint32_t push_bytes,
+                uint64_t invocations, const std::vector<const array*>& reads,
+                const std::vector<const array*>& writes);
+
+ private:
+  VulkanBackend& backend_;
+  CommandStream& stream_;
+};
+
+}  // namespace lumen::vulkan

@@ -1,0 +1,81 @@
+#include "backends/vulkan/pipelines.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "backends/vulkan/shader_table.h"
+#include "core/detail/log.h"
+
+namespace lumen::vulkan {
+
+Pipelines::Pipelines(Context& ctx) : ctx_(ctx) {
+  VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushBytes};
+  VkPipelineLayoutCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  info.pushConstantRangeCount = 1;
+  info.pPushConstantRanges = &push;
+  check(vkCreatePipelineLayout(ctx.device(), &info, nullptr, &layout_), "vkCreatePipelineLayout");
+  VkPipelineCacheCreateInfo cache{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+  check(vkCreatePipelineCache(ctx.device(), &cache, nullptr, &cache_), "vkCreatePipelineCache");
+}
+
+Pipelines::~Pipelines() {
+  VkDevice dev = ctx_.device();
+  for (auto& [k, p] : pipelines_) vkDestroyPipeline(dev, p, nullptr);
+  for (auto& [k, m] : modules_) vkDestroyShaderModule(dev, m, nullptr);
+  vkDestroyPipelineCache(dev, cache_, nullptr);
+  vkDestroyPipelineLayout(dev, layout_, nullptr);
+}
+
+VkShaderModule Pipelines::module(const std::string& shader) {
+  auto it = modules_.find(shader);
+  if (it != modules_.end()) return it->second;
+  for (auto& s : embedded_shaders()) {
+    if (shader != s.name) continue;
+    bool f64 = ctx_.caps().float64;
+    if (!f64 && !s.f32) {
+      throw std::logic_error(fmt::format("[vulkan] shader {} needs shaderFloat64", shader));
+    }
+    VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+    info.codeSize = (f64 ? s.f64_words : s.f32_words) * 4;
+    info.pCode = f64 ? s.f64 : s.f32;
+    VkShaderModule m;
+    check(vkCreateShaderModule(ctx_.device(), &info, nullptr, &m), "vkCreateShaderModule");
+    modules_.emplace(shader, m);
+    return m;
+  }
+  throw std::logic_error(fmt::format("[vulkan] no embedded shader named {}", shader));
+}
+
+VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
+  auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = pipelines_.find(key);
+  if (it != pipelines_.end()) return it->second;
+
+  std::vector<VkSpecializationMapEntry> entries(constants.size());
+  for (uint32_t i = 0; i < constants.size(); ++i) entries[i] = {i, i * 4u, 4u};
+  VkSpecializationInfo spec{};
+  spec.mapEntryCount = static_cast<uint32_t>(entries.size());
+  spec.pMapEntries = entries.data();
+  spec.dataSize = constants.size() * 4;
+  spec.pData = constants.data();
+
+  VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  info.stage.module = module(shader);
+  info.stage.pName = "main";
+  info.stage.pSpecializationInfo = &spec;
+  info.layout = layout_;
+  VkPipeline p;
+  check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
+        "vkCreateComputePipelines");
+  detail::logger()->debug("vulkan: pipeline {} ({})", shader, fmt::join(constants, ", "));
+  pipelines_.emplace(std::move(key), p);
+  return p;
+}
+
+}  // namespace lumen::vulkan

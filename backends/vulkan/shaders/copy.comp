@@ -1,0 +1,45 @@
+// General strided copy: every element of a source view into a destination
+// view of the same shape (any strides on either side, 64-bit offsets).
+#version 460
+#extension GL_GOOGLE_include_directive : require
+
+#include "memory.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 8) const uint DT = DT_U32;  // any dtype of the element size
+layout(constant_id = 9) const bool SRC_CONTIGUOUS = false;
+layout(constant_id = 10) const bool DST_CONTIGUOUS = false;
+
+layout(push_constant) uniform Push {
+  uint64_t dst;
+  uint64_t src;
+  uint64_t n;
+  uint64_t table;  // int64: shape[ndim], source strides[ndim], destination strides[ndim]
+  uint ndim;
+} pc;
+
+void main() {
+  uint64_t threads = uint64_t(gl_NumWorkGroups.x) * uint64_t(gl_WorkGroupSize.x);
+  uint size = dtype_size(DT);
+  Int64Table t = Int64Table(pc.table);
+  int nd = int(pc.ndim);
+  for (uint64_t e = gl_GlobalInvocationID.x; e < pc.n; e += threads) {
+    int64_t s = int64_t(e), d = int64_t(e);
+    if (!SRC_CONTIGUOUS || !DST_CONTIGUOUS) {
+      uint64_t rest = e;
+      s = 0;
+      d = 0;
+      for (int k = nd - 1; k >= 0; --k) {
+        uint64_t extent = uint64_t(t.v[k]);
+        uint64_t q = rest / extent;
+        int64_t c = int64_t(rest - q * extent);
+        s += c * t.v[nd + k];
+        d += c * t.v[2 * nd + k];
+        rest = q;
+      }
+      if (SRC_CONTIGUOUS) s = int64_t(e);
+      if (DST_CONTIGUOUS) d = int64_t(e);
+    }
+    store_bits(DT, pc.dst + uint64_t(d * int64_t(size)), load_bits(DT, pc.src + uint64_t(s * int64_t(size))));
+  }
+}

@@ -1,0 +1,43 @@
+# The SPIR-V modules built from the shaders: lumen_shader(<module> <source>
+# [defines...]). Sources compile once per module with its defines; the
+# kernels ask for modules by name (backends/vulkan/kernels/*.cpp).
+#
+# Elementwise shaders are specialized at build time by compute class and by
+# transcendental op: a module then holds only the code it runs, which keeps
+# pipeline creation fast (lavapipe spends time on every function a module
+# holds, live or not).
+lumen_shader(select select.comp)
+lumen_shader(astype astype.comp)
+lumen_shader(copy copy.comp)
+
+foreach(class int float double complex)
+  string(TOUPPER ${class} _class)
+  lumen_shader(unary_${class} unary.comp CLASS=CLASS_${_class})
+  lumen_shader(binary_${class} binary.comp CLASS=CLASS_${_class})
+endforeach()
+
+set(LUMEN_UNARY_MATH_OPS exp expm1 log log2 log10 log1p sin cos tan arcsin arccos arctan sinh cosh
+    tanh arcsinh arccosh arctanh sigmoid erf erfinv)
+set(LUMEN_COMPLEX_MATH_OPS exp log log2 log10 log1p sin cos tan arcsin arccos arctan sinh cosh tanh
+    arcsinh arccosh arctanh)
+foreach(op ${LUMEN_UNARY_MATH_OPS})
+  string(TOUPPER ${op} _op)
+  lumen_shader(unary_float_${op} unary.comp CLASS=CLASS_FLOAT MATH_OP=OP_${_op})
+  lumen_shader(unary_double_${op} unary.comp CLASS=CLASS_DOUBLE MATH_OP=OP_${_op})
+endforeach()
+foreach(op ${LUMEN_COMPLEX_MATH_OPS})
+  string(TOUPPER ${op} _op)
+  lumen_shader(unary_complex_${op} unary.comp CLASS=CLASS_COMPLEX MATH_OP=OP_${_op})
+endforeach()
+foreach(op power arctan2 logaddexp)
+  string(TOUPPER ${op} _op)
+  lumen_shader(binary_float_${op} binary.comp CLASS=CLASS_FLOAT MATH_OP=OP_${_op})
+  lumen_shader(binary_double_${op} binary.comp CLASS=CLASS_DOUBLE MATH_OP=OP_${_op})
+endforeach()
+lumen_shader(binary_complex_power binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP_POWER)
+lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP_LOGADDEXP)
+
+# Matrix products (kernels/matmul*.cpp) and the fast ops (kernels/fast.cpp).
+foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
+  lumen_shader(${module} ${module}.comp)
+endforeach()
