@@ -19,6 +19,7 @@
 // A group is a function registered in `groups()`; add one per area.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -212,8 +213,55 @@ void group_core(Bench& b) {
   }
 }
 
+// A tensor past 4 GiB (the H100's maxStorageBufferRange and advisory
+// allocation limit): 3 x 2^30 float32 values x[i, r, j] = i + j / 1024,
+// written by one add of two broadcast operands, then summed per leading
+// index and in full, and checked against the closed form. Prints CHECK lines.
+void group_big(Bench& b) {
+  const Stream s = b.gpu();
+  const int rows = b.small() ? 16 : (1 << 20), cols = 1024;
+  std::vector<float> lead{0, 1, 2}, frac(cols);
+  for (int j = 0; j < cols; ++j) frac[j] = static_cast<float>(j) / cols;
+  try {
+    array a(lead.begin(), Shape{3, 1, 1}, float32);
+    array c(frac.begin(), Shape{1, 1, cols}, float32);
+    const Shape shape{3, rows, cols};
+    reset_peak_memory();
+    double t0 = seconds_now();
+    array x = add(broadcast_to(a, shape, s), broadcast_to(c, shape, s), s);
+    eval(x);
+    double t1 = seconds_now();
+    array per = sum(x, std::vector<int>{1, 2}, false, s);
+    array all = sum(x, false, s);
+    array top = max(x, false, s);
+    eval({per, all, top});
+    double t2 = seconds_now();
+    const double frac_sum = (cols - 1) / 2.0;  // sum_j j / 1024
+    bool ok = true;
+    auto check = [&](const char* what, double got, double want) {
+      const double rel = std::abs(got - want) / std::abs(want);
+      ok = ok && rel < 1e-5;
+      std::printf("CHECK|big|%s|got %.9g|want %.9g|rel %.2e|%s\n", what, got, want, rel, rel < 1e-5 ? "ok" : "FAIL");
+    };
+    per = copy(per, Device::cpu);
+    eval(per);
+    for (int i = 0; i < 3; ++i) {
+      check(("sum row " + std::to_string(i)).c_str(), per.data<float>()[i],
+            static_cast<double>(rows) * (cols * double(i) + frac_sum));
+    }
+    check("sum all", all.item<float>(), static_cast<double>(rows) * (3.0 * cols + 3 * frac_sum));
+    check("max", top.item<float>(), 2.0 + (cols - 1.0) / cols);
+    std::printf("# big: %.2f GB float32 tensor, write %.1f ms, three reductions %.1f ms, peak %.2f GB, %s\n",
+                x.nbytes() / 1e9, (t1 - t0) * 1e3, (t2 - t1) * 1e3, get_peak_memory() / 1e9,
+                ok ? "all checks ok" : "CHECK FAILED");
+  } catch (const std::exception& e) {
+    std::printf("# big: not run: %s\n", e.what());
+  }
+  std::fflush(stdout);
+}
+
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
-  static const std::map<std::string, std::function<void(Bench&)>> table = {{"core", group_core}};
+  static const std::map<std::string, std::function<void(Bench&)>> table = {{"core", group_core}, {"big", group_big}};
   return table;
 }
 

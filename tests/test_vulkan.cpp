@@ -292,7 +292,9 @@ TEST(VulkanBackend, BarriersOnlyBetweenDependentDispatches) {
   EXPECT_GE(end.barriers - mid.barriers, uint64_t(count - 1));
   expect_close(to_doubles(y), to_doubles(inputs[0]));
   for (int i = 0; i < count; i += 9) {
-    expect_close(to_doubles(outs[i]), std::vector<double>(256, -std::exp(double(i))), 1e-6, 0);
+    // exp is MLX's float32 polynomial on both devices (random's known answers
+    // need its bits): within 2e-6 relative of the true value.
+    expect_close(to_doubles(outs[i]), std::vector<double>(256, -std::exp(double(i))), 2e-6, 0);
   }
 }
 
