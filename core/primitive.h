@@ -11,6 +11,23 @@
 #include <lumen/array.h>
 #include <lumen/stream.h>
 
+// Declarations of a primitive's rule overrides inside its class (the
+// definitions live in the family's *_rules.cpp): vjp and jvp, vmap, or all three.
+#define LUMEN_DECLARE_GRADS()                                                             \
+  std::vector<::lumen::array> vjp(const std::vector<::lumen::array>& primals,              \
+                                  const std::vector<::lumen::array>& cotangents,           \
+                                  const std::vector<int>& argnums,                         \
+                                  const std::vector<::lumen::array>& outputs) override;    \
+  std::vector<::lumen::array> jvp(const std::vector<::lumen::array>& primals,              \
+                                  const std::vector<::lumen::array>& tangents,             \
+                                  const std::vector<int>& argnums) override;
+#define LUMEN_DECLARE_VMAP()                                                              \
+  std::pair<std::vector<::lumen::array>, std::vector<int>> vmap(                           \
+      const std::vector<::lumen::array>& inputs, const std::vector<int>& axes) override;
+#define LUMEN_DECLARE_RULES() \
+  LUMEN_DECLARE_GRADS()       \
+  LUMEN_DECLARE_VMAP()
+
 namespace lumen {
 
 class Primitive {

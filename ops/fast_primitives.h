@@ -20,13 +20,7 @@ class Custom : public Primitive {
   // The same computation in plain ops, for inputs like this primitive's.
   const Fallback& fallback() const { return fallback_; }
   // Rules through the fallback.
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                         const std::vector<int>& argnums,
-                         const std::vector<array>& outputs) override;
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                         const std::vector<int>& argnums) override;
-  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                       const std::vector<int>& axes) override;
+  LUMEN_DECLARE_RULES()
 
  protected:
   Fallback fallback_;

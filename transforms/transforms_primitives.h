@@ -21,13 +21,7 @@ class CustomTransforms : public Primitive {
         vmap_fun_(std::move(vmap)) {}
   const char* name() const override { return "CustomTransforms"; }
   int num_outputs() const { return num_outputs_; }
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                         const std::vector<int>& argnums,
-                         const std::vector<array>& outputs) override;
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                         const std::vector<int>& argnums) override;
-  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                       const std::vector<int>& axes) override;
+  LUMEN_DECLARE_RULES()
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
 
  private:
@@ -48,13 +42,7 @@ class Depends : public Primitive {
     auto* o = dynamic_cast<const Depends*>(&other);
     return o && o->num_forwarded_ == num_forwarded_;
   }
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                         const std::vector<int>& argnums,
-                         const std::vector<array>& outputs) override;
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                         const std::vector<int>& argnums) override;
-  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                       const std::vector<int>& axes) override;
+  LUMEN_DECLARE_RULES()
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
 
  private:
@@ -96,13 +84,7 @@ class Compiled : public Primitive {
   bool is_equivalent(const Primitive& other) const override;
   std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
   // The rules apply the fused primitives' own rules, one step at a time.
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                         const std::vector<int>& argnums,
-                         const std::vector<array>& outputs) override;
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                         const std::vector<int>& argnums) override;
-  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                       const std::vector<int>& axes) override;
+  LUMEN_DECLARE_RULES()
 
   // The unfused graph of the steps on `inputs`.
   std::vector<array> unfused(const std::vector<array>& inputs) const;
