@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "index_math.h"
 #include "test_util.h"
 
 namespace lumen::test {
@@ -45,28 +46,6 @@ inline std::vector<double> sample_values(int64_t n, Dtype d, uint32_t seed, bool
 
 inline array make_array(const std::vector<double>& v, const Shape& shape, Dtype d) {
   return array(v.begin(), shape, d);
-}
-
-inline int64_t numel(const Shape& shape) {
-  int64_t n = 1;
-  for (int s : shape) n *= s;
-  return n;
-}
-
-// Row-major multi-index of linear index i.
-inline std::vector<int64_t> unravel(int64_t i, const Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
-    idx[d] = i % shape[d];
-    i /= shape[d];
-  }
-  return idx;
-}
-
-inline int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
-  int64_t i = 0;
-  for (size_t d = 0; d < shape.size(); ++d) i = i * shape[d] + idx[d];
-  return i;
 }
 
 // "(a, b, c)" for axes and shapes in failure messages.
