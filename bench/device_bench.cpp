@@ -174,6 +174,11 @@ void group_core(Bench& b) {
           [&] { return std::vector<array>{b.data({static_cast<int>(n)}, float32)}; },
           [&](const std::vector<array>& in) { return copy(in[0], s); });
   }
+  // The per-evaluation floor: one element, so the time is the host's graph
+  // building, scheduling and submission plus the dispatch latency.
+  b.row(g, "add", "1", float32, 3.0 * 4, 0,
+        [&] { return std::vector<array>{b.data({1}, float32), b.data({1}, float32)}; },
+        [&](const std::vector<array>& in) { return add(in[0], in[1], s); });
   {
     const int side = small ? 512 : 16384;
     const std::string shape = std::to_string(side) + "x" + std::to_string(side);

@@ -45,6 +45,9 @@ def group_core():
     y = torch.empty_like(x)
     row(g, "copy", "1GiB", "fp32", bench(lambda: y.copy_(x)), 2 * x.numel() * 4)
     del x, y
+    a1 = rand((1,), "fp32")
+    b1 = rand((1,), "fp32")
+    row(g, "add", "1", "fp32", bench(lambda: torch.add(a1, b1)), 3 * 4)
     a = rand((16384, 16384), "bf16")
     b = rand((16384, 16384), "bf16")
     c = torch.empty_like(a)
