@@ -259,6 +259,8 @@ bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p) {
   auto shape = fragment_shape(k.caps());
   if (!shape) return false;
   const TileShape tile = tile_shape(k.caps(), *shape);
+  const uint64_t smem = shared_bytes(tile, *shape);
+  if (smem == 0 || smem > k.caps().max_shared_memory) return false;
   const uint32_t bm = tile_m(tile, *shape), bn = tile_n(tile, *shape);
   const uint64_t tiles = static_cast<uint64_t>(p.batch) * ceil_div(p.M, bm) * ceil_div(p.N, bn);
   if (tiles > UINT32_MAX) return false;
