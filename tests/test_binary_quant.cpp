@@ -264,6 +264,22 @@ LUMEN_DEVICE_TEST(BinaryQuant, GradientWithRespectToX) {
                  "jvp");
 }
 
+LUMEN_DEVICE_TEST(BinaryQuant, VmapOverAnAxisOfX) {
+  const auto& f = kFormats[0];
+  const int n = 13, batch = 3, rows = 2;
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 51).begin(), Shape{n, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  // x [rows, batch, K] mapped over axis 1: each slice [rows, K] -> [rows, n], stacked at axis 0
+  auto x = array(gaussian(int64_t(rows) * batch * f.k, 52).begin(), Shape{rows, batch, f.k}, float32);
+  auto mapped = vmap([&](const array& a) { return binary_matmul(a, q, true, s); }, 1, 0)(x);
+  EXPECT_EQ(mapped.shape(), (Shape{batch, rows, n}));
+  auto got = to_doubles(mapped);
+  for (int b = 0; b < batch; ++b) {
+    auto slice_b = to_doubles(binary_matmul(take(x, array(b), 1, s), q, true, s));
+    for (int i = 0; i < rows * n; ++i) ASSERT_EQ(got[b * rows * n + i], slice_b[i]) << b << " " << i;
+  }
+}
+
 LUMEN_DEVICE_TEST(BinaryQuant, BadInputs) {
   auto w = array(gaussian(16 * 256, 41).begin(), Shape{16, 256}, float32);
   EXPECT_THROW_NAMING(binary_quantize(w, 100, 8, 6, s), std::invalid_argument, "[binary_quantize] the input dimension K = 256");

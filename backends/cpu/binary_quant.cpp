@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <numeric>
 
 #include "backends/cpu/binary_format.h"
 #include "backends/cpu/dispatch.h"
@@ -124,9 +123,14 @@ void quantize(const array& w, const BinaryFormat& f, array& indices, array& code
     std::vector<uint64_t> counts(size_t(1) << f.vector_size, 0);
     for (uint32_t p : patterns) ++counts[p];
     codebook = cluster(counts, f);
-    std::vector<uint32_t> all(counts.size());
-    std::iota(all.begin(), all.end(), 0u);
-    index_of = nearest(all, codebook);
+    // the nearest codeword of each pattern that occurs
+    std::vector<uint32_t> seen;
+    for (uint32_t p = 0; p < counts.size(); ++p) {
+      if (counts[p] > 0) seen.push_back(p);
+    }
+    auto chosen = nearest(seen, codebook);
+    index_of.assign(counts.size(), 0u);
+    for (size_t d = 0; d < seen.size(); ++d) index_of[seen[d]] = chosen[d];
   }
   std::memcpy(codebook_out.data<uint32_t>(), codebook.data(), codebook.size() * sizeof(uint32_t));
 
