@@ -9,6 +9,7 @@
 #include <lumen/graph.h>
 #include <lumen/memory.h>
 #include <lumen/ops.h>
+#include <lumen/quantized.h>
 #include <lumen/random.h>
 #include <lumen/scheduler.h>
 #include <lumen/stream.h>

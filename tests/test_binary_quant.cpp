@@ -1,0 +1,304 @@
+// Sub-1-bit weights: the packed format decoded by the test itself, the
+// clustering's defining properties, scales, and binary_matmul (both kernels,
+// both orientations, every format and x dtype) against float64 products.
+#include <bit>
+#include <cmath>
+#include <random>
+
+#include "reference_values.h"
+#include "test_util.h"
+
+using namespace lumen;
+using namespace lumen::test;
+
+namespace {
+
+struct Format {
+  int group, vector, bits;
+  int k;  // an input dimension the format divides
+};
+
+// v = 8, b = 6 (0.75); v = 16, b = 12 (0.75); v = 10, b = 8 (0.8, vectors
+// straddle the 128-element groups); the plain 1-bit format.
+const std::vector<Format> kFormats = {{128, 8, 6, 256}, {64, 16, 12, 192}, {128, 10, 8, 640}, {128, 1, 1, 384}};
+
+std::vector<double> gaussian(int64_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  std::vector<double> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+template <typename T>
+std::vector<T> host(const array& a) {
+  return to_vector<T>(a);
+}
+
+// The format decoded independently: codeword index of vector j of row r.
+uint32_t index_at(const std::vector<uint32_t>& words, int64_t words_per_row, int64_t r, int64_t j, int bits) {
+  uint32_t v = 0;
+  for (int b = 0; b < bits; ++b) {
+    const int64_t bit = j * bits + b;
+    v |= ((words[r * words_per_row + bit / 32] >> (bit % 32)) & 1u) << b;
+  }
+  return v;
+}
+
+struct Decoded {
+  std::vector<double> w;             // scale * sign, [N, K]
+  std::vector<uint32_t> pattern_of;  // chosen codeword pattern per vector
+};
+
+Decoded decode(const BinaryWeights& q) {
+  const int64_t n = q.shape[0], k = q.shape[1], v = q.vector_size;
+  const int64_t vectors = k / v, words = (vectors * q.index_bits + 31) / 32;
+  auto idx = host<uint32_t>(q.indices);
+  auto codebook = host<uint32_t>(q.codebook);
+  auto scales = to_doubles(q.scales);
+  Decoded d{std::vector<double>(n * k), std::vector<uint32_t>(n * vectors)};
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t j = 0; j < vectors; ++j) {
+      const uint32_t c = index_at(idx, words, r, j, q.index_bits);
+      EXPECT_LT(c, codebook.size());
+      d.pattern_of[r * vectors + j] = codebook[c];
+      for (int64_t i = 0; i < v; ++i) {
+        const double sign = (codebook[c] >> i) & 1u ? 1.0 : -1.0;
+        d.w[r * k + j * v + i] = scales[r * (k / q.group_size) + (j * v + i) / q.group_size] * sign;
+      }
+    }
+  }
+  return d;
+}
+
+uint32_t pattern(const std::vector<double>& w, int64_t r, int64_t k, int64_t j, int v) {
+  uint32_t p = 0;
+  for (int i = 0; i < v; ++i) p |= (w[r * k + j * v + i] >= 0 ? 1u : 0u) << i;
+  return p;
+}
+
+// The tolerance of a result in `dtype` against a float64 value: 1e-3 of the
+// row's largest magnitude (float32 accumulation) plus the output's rounding.
+double tolerance(double ref, double row_max, Dtype dtype) {
+  const double ulp = dtype == bfloat16 ? std::ldexp(1.0, -8) : dtype == float16 ? std::ldexp(1.0, -11) : 0.0;
+  return 1e-3 * row_max + ulp * std::abs(ref);
+}
+
+// got [rows, cols] against x [rows, inner] @ m, where m(i, j) is the float64 matrix.
+template <typename M>
+void expect_product(const array& got, const std::vector<double>& x, int64_t rows, int64_t inner, int64_t cols,
+                    M m, const std::string& what) {
+  auto g = to_doubles(got);
+  ASSERT_EQ(static_cast<int64_t>(g.size()), rows * cols) << what;
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<double> ref(cols, 0.0);
+    double row_max = 1e-30;
+    for (int64_t c = 0; c < cols; ++c) {
+      for (int64_t i = 0; i < inner; ++i) ref[c] += x[r * inner + i] * m(i, c);
+      row_max = std::max(row_max, std::abs(ref[c]));
+    }
+    for (int64_t c = 0; c < cols; ++c) {
+      ASSERT_NEAR(g[r * cols + c], ref[c], tolerance(ref[c], row_max, got.dtype()))
+          << what << " at [" << r << ", " << c << "]";
+    }
+  }
+}
+
+}  // namespace
+
+LUMEN_DEVICE_SUITE(BinaryQuant);
+
+LUMEN_DEVICE_TEST(BinaryQuant, FormatFieldsAndBitsPerWeight) {
+  const int n = 40;
+  for (const auto& f : kFormats) {
+    auto w = array(gaussian(int64_t(n) * f.k, 1).begin(), Shape{n, f.k}, float32);
+    auto q = binary_quantize(w, f.group, f.vector, f.bits, s);
+    const int64_t words = (int64_t(f.k / f.vector) * f.bits + 31) / 32;
+    EXPECT_EQ(q.indices.dtype(), uint32);
+    EXPECT_EQ(q.indices.shape(), (Shape{n, static_cast<int>(words)}));
+    EXPECT_EQ(q.codebook.shape(), (Shape{1 << f.bits}));
+    EXPECT_EQ(q.scales.dtype(), float16);
+    EXPECT_EQ(q.scales.shape(), (Shape{n, f.k / f.group}));
+    EXPECT_EQ(q.shape, (Shape{n, f.k}));
+    EXPECT_DOUBLE_EQ(q.index_bits_per_weight(), double(f.bits) / f.vector);
+    const double total = 8.0 * (n * words * 4 + (1 << f.bits) * 4 + n * (f.k / f.group) * 2) / (double(n) * f.k);
+    EXPECT_DOUBLE_EQ(q.total_bits_per_weight(), total);
+  }
+  // The default format (g = 128, v = 8, b = 6) stays under one bit in total on a large matrix.
+  auto big = binary_quantize(array(gaussian(512 * 1024, 2).begin(), Shape{512, 1024}, float32), 128, 8, 6, s);
+  EXPECT_EQ(big.index_bits_per_weight(), 0.75);
+  EXPECT_LT(big.total_bits_per_weight(), 0.9);
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, NearestCodewordsAndOptimalScales) {
+  const int n = 48;
+  for (const auto& f : kFormats) {
+    const auto wv = gaussian(int64_t(n) * f.k, 3);
+    for (Dtype dt : {float32, float16, bfloat16}) {
+      auto w = array(wv.begin(), Shape{n, f.k}, dt);
+      auto wd = to_doubles(w);  // the values the quantizer saw
+      auto q = binary_quantize(w, f.group, f.vector, f.bits, s);
+      auto d = decode(q);
+      auto codebook = host<uint32_t>(q.codebook);
+      const int64_t vectors = f.k / f.vector;
+      for (int64_t r = 0; r < n; ++r) {
+        for (int64_t j = 0; j < vectors; ++j) {
+          const uint32_t p = pattern(wd, r, f.k, j, f.vector);
+          // the chosen codeword is the lowest-index nearest one in Hamming distance
+          int best = 99;
+          uint32_t best_pattern = 0;
+          for (uint32_t c : codebook) {
+            if (std::popcount(c ^ p) < best) {
+              best = std::popcount(c ^ p);
+              best_pattern = c;
+            }
+          }
+          ASSERT_EQ(d.pattern_of[r * vectors + j], best_pattern) << f.vector << "/" << f.bits;
+        }
+        // scale = mean(w * sign) over the group, rounded to float16
+        for (int64_t g = 0; g < f.k / f.group; ++g) {
+          double mean = 0;
+          for (int64_t i = g * f.group; i < (g + 1) * f.group; ++i) {
+            const double sign = d.w[r * f.k + i] >= 0 ? 1.0 : -1.0;
+            mean += wd[r * f.k + i] * sign;
+          }
+          mean /= f.group;
+          const double stored = std::abs(d.w[r * f.k + g * f.group]);
+          ASSERT_NEAR(stored, std::abs(mean), std::ldexp(std::abs(mean), -10) + 1e-7);  // one float16 ulp
+        }
+      }
+      // the plain 1-bit format keeps every sign and its scale is mean |w|
+      if (f.vector == 1) {
+        for (int64_t i = 0; i < n * f.k; ++i) ASSERT_EQ(d.w[i] >= 0, wd[i] >= 0) << i;
+      }
+      // dequantize gives exactly scale * sign
+      auto deq = binary_dequantize(q, s);
+      EXPECT_EQ(deq.dtype(), float32);
+      EXPECT_EQ(to_doubles(deq), d.w);
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, FewPatternsAreKeptExactlyAndQuantizingIsDeterministic) {
+  // Rows built from at most 2^b distinct sign patterns lose no sign.
+  const int n = 32, k = 256, v = 8, b = 6;
+  std::mt19937 gen(7);
+  std::vector<uint32_t> palette(40);
+  for (auto& p : palette) p = gen() & 0xffu;
+  std::vector<double> wv(n * k);
+  auto mags = gaussian(n * k, 8);
+  for (int r = 0; r < n; ++r) {
+    for (int j = 0; j < k / v; ++j) {
+      const uint32_t p = palette[gen() % palette.size()];
+      for (int i = 0; i < v; ++i) wv[r * k + j * v + i] = ((p >> i) & 1u ? 1 : -1) * (0.1 + std::abs(mags[r * k + j * v + i]));
+    }
+  }
+  auto w = array(wv.begin(), Shape{n, k}, float32);
+  auto q1 = binary_quantize(w, 128, v, b, s);
+  auto q2 = binary_quantize(w, 128, v, b, s);
+  auto d = decode(q1);
+  for (int64_t i = 0; i < n * k; ++i) ASSERT_EQ(d.w[i] > 0, wv[i] > 0) << i;
+  EXPECT_EQ(host<uint32_t>(q1.indices), host<uint32_t>(q2.indices));
+  EXPECT_EQ(host<uint32_t>(q1.codebook), host<uint32_t>(q2.codebook));
+  EXPECT_EQ(to_doubles(q1.scales), to_doubles(q2.scales));
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
+  const int n = 47;
+  for (const auto& f : kFormats) {
+    auto w = array(gaussian(int64_t(n) * f.k, 11).begin(), Shape{n, f.k}, float32);
+    auto q = binary_quantize(w, f.group, f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (Dtype dt : {float32, float16, bfloat16}) {
+      for (int rows : {1, 3, 8, 9, 33}) {  // GEMV (<= 8 rows) and GEMM kernels
+        const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " " +
+                                 dtype_to_string(dt) + " rows " + std::to_string(rows);
+        auto x = array(gaussian(int64_t(rows) * f.k, rows).begin(), Shape{rows, f.k}, dt);
+        auto y = binary_matmul(x, q, true, s);
+        EXPECT_EQ(y.dtype(), dt);
+        EXPECT_EQ(y.shape(), (Shape{rows, n}));
+        expect_product(y, to_doubles(x), rows, f.k, n, [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+        // x @ W (the orientation of the vjp)
+        auto xt = array(gaussian(int64_t(rows) * n, 100 + rows).begin(), Shape{rows, n}, dt);
+        auto yt = binary_matmul(xt, q, false, s);
+        EXPECT_EQ(yt.shape(), (Shape{rows, f.k}));
+        expect_product(yt, to_doubles(xt), rows, n, f.k, [&](int64_t i, int64_t c) { return wq[i * f.k + c]; },
+                       what + " (not transposed)");
+      }
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, BatchedAndStridedInputs) {
+  const auto& f = kFormats[0];
+  const int n = 24;
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 21).begin(), Shape{n, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  const auto wq = decode(q).w;
+  // [2, 3, K] and a transposed [K, 5] view used as [5, K]
+  auto x3 = array(gaussian(6 * f.k, 22).begin(), Shape{2, 3, f.k}, float32);
+  auto y3 = binary_matmul(x3, q, true, s);
+  EXPECT_EQ(y3.shape(), (Shape{2, 3, n}));
+  expect_product(y3, to_doubles(x3), 6, f.k, n, [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "batched");
+  auto xt = transpose(array(gaussian(5 * f.k, 23).begin(), Shape{f.k, 5}, float32), s);
+  expect_product(binary_matmul(xt, q, true, s), to_doubles(xt), 5, f.k, n,
+                 [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "transposed view");
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, GradientWithRespectToX) {
+  const auto& f = kFormats[2];  // straddling vectors
+  const int n = 19, rows = 4;
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 31).begin(), Shape{n, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  const auto wq = decode(q).w;
+  auto x = array(gaussian(int64_t(rows) * f.k, 32).begin(), Shape{rows, f.k}, float32);
+  const auto cv = gaussian(int64_t(rows) * n, 33);
+  auto c = array(cv.begin(), Shape{rows, n}, float32);
+  auto [out, dx] = vjp([&](const array& a) { return binary_matmul(a, q, true, s); }, x, c);
+  // d/dx sum(c * (x W^T)) = c W
+  expect_product(dx, cv, rows, n, f.k, [&](int64_t i, int64_t k) { return wq[i * f.k + k]; }, "vjp");
+  // jvp: the tangent goes through the same product
+  auto t = array(gaussian(int64_t(rows) * f.k, 34).begin(), Shape{rows, f.k}, float32);
+  auto [o2, tangent] = jvp([&](const array& a) { return binary_matmul(a, q, true, s); }, x, t);
+  expect_product(tangent, to_doubles(t), rows, f.k, n, [&](int64_t i, int64_t k) { return wq[k * f.k + i]; },
+                 "jvp");
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, VmapOverAnAxisOfX) {
+  const auto& f = kFormats[0];
+  const int n = 13, batch = 3, rows = 2;
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 51).begin(), Shape{n, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  // x [rows, batch, K] mapped over axis 1: each slice [rows, K] -> [rows, n], stacked at axis 0
+  auto x = array(gaussian(int64_t(rows) * batch * f.k, 52).begin(), Shape{rows, batch, f.k}, float32);
+  auto mapped = vmap([&](const array& a) { return binary_matmul(a, q, true, s); }, 1, 0)(x);
+  EXPECT_EQ(mapped.shape(), (Shape{batch, rows, n}));
+  auto got = to_doubles(mapped);
+  for (int b = 0; b < batch; ++b) {
+    auto slice_b = to_doubles(binary_matmul(take(x, array(b), 1, s), q, true, s));
+    for (int i = 0; i < rows * n; ++i) ASSERT_EQ(got[b * rows * n + i], slice_b[i]) << b << " " << i;
+  }
+}
+
+LUMEN_DEVICE_TEST(BinaryQuant, BadInputs) {
+  auto w = array(gaussian(16 * 256, 41).begin(), Shape{16, 256}, float32);
+  EXPECT_THROW_NAMING(binary_quantize(w, 100, 8, 6, s), std::invalid_argument, "[binary_quantize] the input dimension K = 256");
+  EXPECT_THROW_NAMING(binary_quantize(w, 128, 10, 6, s), std::invalid_argument, "divisible");
+  EXPECT_THROW_NAMING(binary_quantize(w, 128, 1, 2, s), std::invalid_argument, "index_bits");
+  EXPECT_THROW_NAMING(binary_quantize(w, 128, 8, 9, s), std::invalid_argument, "index_bits");
+  EXPECT_THROW_NAMING(binary_quantize(w, 128, 32, 8, s), std::invalid_argument, "vector_size");
+  EXPECT_THROW_NAMING(binary_quantize(w, 0, 8, 6, s), std::invalid_argument, "group_size");
+  EXPECT_THROW_NAMING(binary_quantize(astype(w, int32, s), 128, 8, 6, s), std::invalid_argument, "real floating");
+  EXPECT_THROW_NAMING(binary_quantize(reshape(w, {16, 16, 16}, s), 128, 8, 6, s), std::invalid_argument, "[N, K]");
+  auto q = binary_quantize(w, 128, 8, 6, s);
+  auto x = array(gaussian(3 * 255, 42).begin(), Shape{3, 255}, float32);
+  EXPECT_THROW_NAMING(binary_matmul(x, q, true, s), std::invalid_argument, "[binary_matmul] the last dimension");
+  EXPECT_THROW_NAMING(binary_matmul(array({1, 2, 3}, int32), q, true, s), std::invalid_argument, "float32, float16");
+  auto broken = q;
+  broken.scales = astype(q.scales, float32, s);
+  EXPECT_THROW_NAMING(binary_matmul(x, broken, true, s), std::invalid_argument, "scales must be float16");
+  // still usable
+  auto ok = binary_matmul(array(gaussian(256, 43).begin(), Shape{1, 256}, float32), q, true, s);
+  EXPECT_EQ(ok.shape(), (Shape{1, 16}));
+  eval(ok);
+}
