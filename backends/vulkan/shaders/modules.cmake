@@ -41,3 +41,8 @@ lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP
 foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+
+# Random (kernels/random.cpp): threefry bits, and the fused uniform and normal.
+lumen_shader(random_bits random_bits.comp)
+lumen_shader(random_uniform random_fused.comp)
+lumen_shader(random_normal random_fused.comp NORMAL=1 MATH_OP=OP_ERFINV)
