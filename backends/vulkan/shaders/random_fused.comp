@@ -60,8 +60,9 @@ uint element_bits(uint word, float p0, float p1, bool unit) {
   if (HAS_LOC) y = float_binary(OP_ADD, p1, round_to_dtype(y));
   return uint(float_to_bits(DT, y));
 #else
-  float x = round_to_dtype(unit_float(word));
-  if (unit) return uint(float_to_bits(DT, x));
+  uint bits = uint(float_to_bits(DT, unit_float(word)));  // AsType to DT
+  if (unit) return bits;
+  float x = bits_to_float(DT, uint64_t(bits));
   float scaled = round_to_dtype(float_binary(OP_MULTIPLY, p1, x));
   return uint(float_to_bits(DT, float_binary(OP_ADD, scaled, p0)));
 #endif
