@@ -41,6 +41,7 @@ lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP
 foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+lumen_shader(matmul_convert matmul_convert.comp)
 
 # Random (kernels/random.cpp): threefry bits, and the fused uniform and normal.
 lumen_shader(random_bits random_bits.comp)
