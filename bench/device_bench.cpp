@@ -6,7 +6,8 @@
 //     device_bench [--small] [--reps N] [--filter TEXT] [group ...]
 //
 // (default: every group; --filter keeps the rows whose "op|shape|dtype"
-// contains TEXT).
+// contains TEXT). Groups may print other lines besides: PEAK|... (random:
+// peak memory over output bytes) and LARGE|... (random_large); see there.
 //
 // Timing: a few evaluations to warm up (pipelines, allocator cache), then
 // repeats of many back-to-back evaluations, each repeat closed by
@@ -74,6 +75,8 @@ class Bench {
       : options_(options), gpu_(default_stream(Device::gpu)), cpu_(default_stream(Device::cpu)) {}
 
   bool small() const { return options_.small; }
+  // Whether --filter keeps a row of key "op|shape|dtype".
+  bool selected(const std::string& key) const { return key.find(options_.filter) != std::string::npos; }
   Stream gpu() const { return gpu_; }
   Stream cpu() const { return cpu_; }
 
@@ -141,8 +144,7 @@ class Bench {
   void row(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
            double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
            const std::function<array(const std::vector<array>&)>& op) {
-    const std::string key = op_name + "|" + shape + "|" + dtype_label(dtype);
-    if (key.find(options_.filter) == std::string::npos) return;
+    if (!selected(op_name + "|" + shape + "|" + dtype_label(dtype))) return;
     try {
       auto sets = input_sets(bytes, make_inputs);
       double ms = time_ms(sets, op);
@@ -264,6 +266,114 @@ void group_big(Bench& b) {
     std::printf("# big: not run: %s\n", e.what());
   }
   std::fflush(stdout);
+// Random generation: the fused RandomUniform/RandomNormal against the plain
+// chains they replace (built under a TracingGuard, which turns fused paths
+// off), and gumbel. Each row is followed by a
+//     PEAK|group|op|shape|dtype|ratio
+// line: the GPU's peak memory during one evaluation over the output's bytes.
+double peak_ratio(const Stream& s, const std::function<array()>& make) {
+  synchronize(s);
+  const size_t base = get_active_memory(Device::gpu);
+  reset_peak_memory(Device::gpu);
+  array out = make();
+  eval(out);
+  synchronize(s);
+  return static_cast<double>(get_peak_memory(Device::gpu) - base) / static_cast<double>(out.nbytes());
+}
+
+void group_random(Bench& b) {
+  const std::string g = "random";
+  const Stream s = b.gpu();
+  const int side = b.small() ? 512 : 16384;
+  const Shape shape = {side, side};
+  const std::string shape_name = std::to_string(side) + "x" + std::to_string(side);
+  auto key_input = [&] {
+    array key = copy(random::key(20261125), s);
+    eval(key);
+    return std::vector<array>{key};
+  };
+  using Make = std::function<array(const array& key)>;
+  auto rows = [&](const std::string& op, Dtype dt, const Make& make) {
+    const double bytes = static_cast<double>(side) * side * dt.size();
+    auto fused = [&](const std::vector<array>& in) { return make(in[0]); };
+    auto plain = [&](const std::vector<array>& in) {
+      lumen::detail::TracingGuard tracing;  // fused paths off: the plain chain
+      return make(in[0]);
+    };
+    for (auto& [name, fn] : std::vector<std::pair<std::string, std::function<array(const std::vector<array>&)>>>{
+             {op, fused}, {op + "_plain", plain}}) {
+      const std::string key = name + "|" + shape_name + "|" + dtype_label(dt);
+      b.row(g, name, shape_name, dt, bytes, 0, key_input, fn);
+      if (!b.selected(key)) continue;
+      try {
+        auto in = key_input();
+        std::printf("PEAK|%s|%s|%s|%s|%.4f\n", g.c_str(), name.c_str(), shape_name.c_str(), dtype_label(dt),
+                    peak_ratio(s, [&] { return fn(in); }));
+      } catch (const std::exception& e) {
+        std::printf("# %s %s peak not measured: %s\n", g.c_str(), name.c_str(), e.what());
+      }
+      std::fflush(stdout);
+    }
+  };
+  for (Dtype dt : {bfloat16, float32}) {
+    rows("uniform", dt, [&](const array& k) { return random::uniform(shape, dt, k, s); });
+    rows("normal", dt, [&](const array& k) { return random::normal(shape, dt, k, s); });
+  }
+  rows("gumbel", bfloat16, [&](const array& k) { return random::gumbel(shape, bfloat16, k, s); });
+}
+
+// One large request per family on the GPU (65536^2 bfloat16 uniform: 8.6 GB;
+// 46341^2 bfloat16 normal: 4.3 GB, over 2^31 elements): the GPU's peak over
+// the output's bytes (target 1.0) and the mean and standard deviation of a
+// strided sample of the whole output, printed as
+//     LARGE|op|shape|dtype|peak_ratio|mean|std|seconds
+void group_random_large(Bench& b) {
+  const Stream s = b.gpu();
+  struct Case {
+    const char* op;
+    int side;
+    std::function<array(const Shape&, const array&)> make;
+  };
+  const std::vector<Case> cases = {
+      {"uniform", b.small() ? 1024 : 65536,
+       [&](const Shape& sh, const array& k) { return random::uniform(sh, bfloat16, k, s); }},
+      {"normal", b.small() ? 1023 : 46341,
+       [&](const Shape& sh, const array& k) { return random::normal(sh, bfloat16, k, s); }}};
+  for (auto& c : cases) {
+    const Shape shape = {c.side, c.side};
+    const std::string name = std::to_string(c.side) + "x" + std::to_string(c.side);
+    try {
+      array key = copy(random::key(46341), s);
+      eval(key);
+      synchronize(s);
+      clear_cache(Device::gpu);
+      const size_t base = get_active_memory(Device::gpu);
+      reset_peak_memory(Device::gpu);
+      const double t0 = seconds_now();
+      array out = c.make(shape, key);
+      eval(out);
+      synchronize(s);
+      const double seconds = seconds_now() - t0;
+      const double ratio = static_cast<double>(get_peak_memory(Device::gpu) - base) / static_cast<double>(out.nbytes());
+      // a prime stride over the whole output (host reads of the GPU buffer)
+      const bfloat16_t* p = out.data<bfloat16_t>();
+      const int64_t n = static_cast<int64_t>(out.size());
+      double sum = 0, sum2 = 0;
+      int64_t count = 0;
+      for (int64_t i = 0; i < n; i += 9973, ++count) {
+        const double v = static_cast<float>(p[i]);
+        sum += v;
+        sum2 += v * v;
+      }
+      const double mean = sum / static_cast<double>(count);
+      const double var = sum2 / static_cast<double>(count) - mean * mean;
+      std::printf("LARGE|%s|%s|bf16|%.4f|%.5f|%.5f|%.3f\n", c.op, name.c_str(), ratio, mean,
+                  std::sqrt(std::max(var, 0.0)), seconds);
+    } catch (const std::exception& e) {
+      std::printf("# random_large %s %s: not run: %s\n", c.op, name.c_str(), e.what());
+    }
+    std::fflush(stdout);
+  }
 }
 
 // Matmul results against a float64 host reference on sampled rows, for the
@@ -343,7 +453,8 @@ void group_matmul_check(Bench& b) {
 
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
-      {"core", group_core}, {"big", group_big}, {"matmul_check", group_matmul_check}};
+      {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
+      {"random", group_random}, {"random_large", group_random_large}};
   return table;
 }
 

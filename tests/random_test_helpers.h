@@ -2,7 +2,9 @@
 // (MLX's sequential loop, written plainly) and readers for MLX's known answers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -65,6 +67,22 @@ inline std::vector<uint8_t> bytes_of(const array& a) {
   c.eval();
   const uint8_t* p = c.data<uint8_t>();
   return std::vector<uint8_t>(p, p + c.nbytes());
+}
+
+// Largest distance in ulps between two arrays of float32/float16/bfloat16 bytes.
+inline int64_t max_ulp_distance(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width) {
+  auto ordered = [width](const uint8_t* p) -> int64_t {
+    uint32_t u = 0;
+    std::memcpy(&u, p, width);
+    uint32_t sign = width == 4 ? 0x80000000u : 0x8000u;
+    int64_t mag = u & (sign - 1);
+    return (u & sign) ? -mag : mag;
+  };
+  int64_t worst = 0;
+  for (size_t i = 0; i + width <= a.size(); i += width) {
+    worst = std::max(worst, std::abs(ordered(a.data() + i) - ordered(b.data() + i)));
+  }
+  return worst;
 }
 
 // A file of MLX's outputs from ../shared/refs/mlx-random/.

@@ -247,22 +247,6 @@ bool transcendental(const std::string& file) {
   return false;
 }
 
-// Largest distance in ulps between two arrays of float32/float16/bfloat16 bytes.
-int64_t max_ulp_distance(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width) {
-  auto ordered = [width](const uint8_t* p) -> int64_t {
-    uint32_t u = 0;
-    std::memcpy(&u, p, width);
-    uint32_t sign = width == 4 ? 0x80000000u : 0x8000u;
-    int64_t mag = u & (sign - 1);
-    return (u & sign) ? -mag : mag;
-  };
-  int64_t worst = 0;
-  for (size_t i = 0; i + width <= a.size(); i += width) {
-    worst = std::max(worst, std::abs(ordered(a.data() + i) - ordered(b.data() + i)));
-  }
-  return worst;
-}
-
 void check_known_answers(const Stream& s, bool on_gpu) {
   for (int k : {11, 12}) {
     for (auto& c : ref_cases(k)) {

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backends/common/random_bounds.h"
 #include "backends/cpu/mlx_math.h"
 #include "backends/cpu/random_keys.h"
 #include "backends/cpu/random_threefry.h"
@@ -101,16 +102,6 @@ float scalar_param(const array& a) {
   return static_cast<float>(a.data<T>()[0]);
 }
 
-// Largest value below 1 of T, as float32 (MLX's clip bound for uniform).
-template <typename T>
-float below_one() {
-  if constexpr (std::is_same_v<T, float>) {
-    return std::nextafter(1.0f, 0.0f);
-  } else {
-    return static_cast<float>(T::from_bits(static_cast<uint16_t>(T(1.0f).bits - 1)));
-  }
-}
-
 template <typename F>
 void dispatch_float(Dtype d, F&& f) {
   switch (d) {
@@ -124,11 +115,12 @@ void dispatch_float(Dtype d, F&& f) {
 
 void random_uniform_kernel(const Primitive& p, const std::vector<array>& inputs,
                            std::vector<array>& outputs) {
-  dispatch_float(static_cast<const RandomUniform&>(p).dtype(), [&](auto t) {
+  const Dtype dtype = static_cast<const RandomUniform&>(p).dtype();
+  dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     const float lo = scalar_param<T>(inputs[1]);
     const float range = scalar_param<T>(inputs[2]);
-    const float upper = below_one<T>();
+    const float upper = backends::below_one(dtype);
     fill_words<T>(inputs[0], outputs[0], [=](uint32_t bits) {
       // astype(dtype), then range * x and + low, each rounded to T
       T x = T(unit_float(bits, upper));
@@ -146,9 +138,9 @@ void random_normal_kernel(const Primitive& p, const std::vector<array>& inputs,
     const bool has_loc = inputs.size() > 2;
     const float loc = has_loc ? scalar_param<T>(inputs[2]) : 0.0f;
     // uniform float32 on [nextafter(-1, 0), 1), bounds combined in float32
-    const float lo = std::nextafter(-1.0f, 0.0f);
-    const float range = 1.0f - lo;
-    const float upper = below_one<float>();
+    const backends::NormalUniform bounds = backends::normal_uniform();
+    const float lo = bounds.low, range = bounds.range;
+    const float upper = backends::below_one(float32);
     fill_words<T>(inputs[0], outputs[0], [=](uint32_t bits) {
       float u = range * unit_float(bits, upper);
       u = u + lo;

@@ -63,6 +63,14 @@ class WordWindow {
 
   uint64_t items() const { return (a1_ - a0_) + (b1_ - b0_) + (middle_ ? 1 : 0); }
 
+  // The item list's parts, for kernels that walk it themselves (the GPU's):
+  // pairs [a0, a0 + na), then pairs [b0, b0 + nb), then the middle word.
+  struct Runs {
+    uint64_t a0, na, b0, nb;
+    bool middle;
+  };
+  Runs runs() const { return {a0_, a1_ - a0_, b0_, b1_ - b0_, middle_}; }
+
   // Calls emit(word_index, value) for the words of items [begin, end).
   template <typename Emit>
   void run(Key key, uint64_t begin, uint64_t end, Emit&& emit) const {

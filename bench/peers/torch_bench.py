@@ -74,7 +74,60 @@ def group_core():
     row(g, "gemv", "28672x8192", "fp16", bench(lambda: w @ v), w.numel() * 2, 2 * w.numel())
 
 
-GROUPS = {"core": group_core}
+def group_random():
+    """lumen's random rows: torch.rand, torch.randn and -log(-log(rand)).
+    torch has no plain chain to time; its one timing stands for both of
+    lumen's rows (op and op_plain), so compare.py joins each. PEAK lines:
+    torch's peak allocated memory during one call over the output's bytes."""
+    g = "random"
+    shape = (16384, 16384)
+    name = "16384x16384"
+    gen = torch.Generator(device="cuda")
+    gen.manual_seed(20261125)
+
+    def gumbel(dt):
+        return -torch.log(-torch.log(torch.rand(shape, device="cuda", dtype=DT[dt], generator=gen)))
+
+    fns = []
+    for dt in ("bf16", "fp32"):
+        fns.append(("uniform", dt, lambda dt=dt: torch.rand(shape, device="cuda", dtype=DT[dt], generator=gen)))
+        fns.append(("normal", dt, lambda dt=dt: torch.randn(shape, device="cuda", dtype=DT[dt], generator=gen)))
+    fns.append(("gumbel", "bf16", lambda: gumbel("bf16")))
+    for op, dt, fn in fns:
+        nbytes = shape[0] * shape[1] * DT[dt].itemsize
+        ms = bench(fn)
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        out = fn()
+        torch.cuda.synchronize()
+        ratio = (torch.cuda.max_memory_allocated() - base) / nbytes
+        del out
+        for name_op in (op, op + "_plain"):
+            row(g, name_op, name, dt, ms, nbytes)
+            print(f"PEAK|{g}|{name_op}|{name}|{dt}|{ratio:.4f}", flush=True)
+
+
+def group_random_large():
+    """The same large requests as lumen's random_large group, in torch."""
+    gen = torch.Generator(device="cuda")
+    gen.manual_seed(46341)
+    for op, side, fn in (("uniform", 65536, torch.rand), ("normal", 46341, torch.randn)):
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        out = fn((side, side), device="cuda", dtype=torch.bfloat16, generator=gen)
+        torch.cuda.synchronize()
+        ratio = (torch.cuda.max_memory_allocated() - base) / (out.numel() * 2)
+        sample = out.view(-1)[::9973].float()
+        print(f"LARGE|{op}|{side}x{side}|bf16|{ratio:.4f}|{sample.mean().item():.5f}|"
+              f"{sample.std().item():.5f}|-", flush=True)
+        del out, sample
+
+
+GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)

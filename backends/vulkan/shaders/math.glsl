@@ -15,6 +15,7 @@
 
 #include "dtype.glsl"
 #if LUMEN_F64
+#include "libc_logf.glsl"
 #include "math_double.glsl"
 #endif
 
@@ -188,7 +189,7 @@ double fmod_exact_d(double x, double y) {
 
 #if LUMEN_F64
 float fexp(float x) { return float(exp_d(double(x))); }
-float flog(float x) { return float(log_d(double(x))); }
+float flog(float x) { return libc_logf(x); }  // the CPU's logf, bit for bit
 float flog1p(float x) { return float(log1p_d(double(x))); }
 float fsin(float x) { return float(sin_d(double(x))); }
 float fcos(float x) { return float(cos_d(double(x))); }

@@ -42,3 +42,8 @@ foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_expon
   lumen_shader(${module} ${module}.comp)
 endforeach()
 lumen_shader(matmul_convert matmul_convert.comp)
+
+# Random (kernels/random.cpp): threefry bits, and the fused uniform and normal.
+lumen_shader(random_bits random_bits.comp)
+lumen_shader(random_uniform random_fused.comp)
+lumen_shader(random_normal random_fused.comp NORMAL=1 MATH_OP=OP_ERFINV)
