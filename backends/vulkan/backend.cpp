@@ -6,6 +6,7 @@
 
 #include "backends/vulkan/debug.h"
 #include "backends/vulkan/instance.h"
+#include "backends/vulkan/kernels/index_errors.h"
 #include "core/detail/errors.h"
 #include "core/detail/log.h"
 #include "lumen/primitive.h"
@@ -54,7 +55,10 @@ CommandStream& VulkanBackend::stream(const Stream& s) {
 }
 
 void VulkanBackend::begin(const Stream& s) { stream(s); }
-void VulkanBackend::finish(const Stream& s) { stream(s).finish(); }
+void VulkanBackend::finish(const Stream& s) {
+  stream(s).finish();
+  check_index_errors(stream(s));
+}
 void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
 
 bool VulkanBackend::can_read(const array& a) const {

@@ -41,3 +41,13 @@ lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP
 foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+
+# Gathers, scatters and slice updates (kernels/indexing.cpp).
+lumen_shader(gather gather.comp)
+lumen_shader(scatter scatter.comp)
+lumen_shader(scatter_double scatter.comp DOUBLE=1)
+lumen_shader(arange arange.comp)
+lumen_shader(copy_tiled copy_tiled.comp)
+lumen_shader(fp8 fp8.comp)
+lumen_shader(fp8_double fp8.comp DOUBLE=1)
+lumen_shader(divmod divmod.comp)
