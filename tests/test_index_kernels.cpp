@@ -228,3 +228,21 @@ LUMEN_DEVICE_TEST(IndexKernels, CopiesOfPermutedAndOffsetViews) {
     expect_close(to_doubles(w), want, 0, 0, dtype_to_string(d));
   }
 }
+
+LUMEN_DEVICE_TEST(IndexKernels, TakeRowsOfEveryElementSize) {
+  // Rows of 48 elements (a multiple of every vector width) from dense
+  // tables: whole rows move at once.
+  const int rows = 50, cols = 48;
+  std::vector<int32_t> idx = {49, 0, -1, 7, 7, 23, -50};
+  for (Dtype d : {uint8, bfloat16, float32, int64, complex64}) {
+    auto x = iota({rows, cols}, d);
+    auto in = iota_values(rows * cols, d);
+    auto g = take(x, array(idx.begin(), {7}, int32), 0, s);
+    std::vector<double> want;
+    for (int r : idx)
+      for (int j = 0; j < cols; ++j) want.push_back(in[wrap(r, rows) * cols + j]);
+    expect_close(to_doubles(g), want, 0, 0, dtype_to_string(d));
+    auto bad = take(x, array({3, 50}, int32), 0, s);
+    EXPECT_THROW(eval({bad}), std::out_of_range) << dtype_to_string(d);
+  }
+}

@@ -67,7 +67,8 @@ bool VulkanBackend::can_read(const array& a) const {
 
 array VulkanBackend::import(const array& a, const Stream& s) {
   size_t bytes = a.data_size() * a.itemsize();
-  const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset();
+  const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset() -
+                    elements_below_offset(a) * static_cast<int64_t>(a.itemsize());
   CommandStream& cs = stream(s);
   auto& memory = parts_.allocator;
   allocator::Buffer buf;
@@ -89,9 +90,7 @@ array VulkanBackend::import(const array& a, const Stream& s) {
     }
     ++rec.generation;
   }
-  array out(a.shape(), a.dtype(), nullptr, {});
-  out.set_data(buf, a.data_size(), a.strides(), a.flags());
-  return out;
+  return with_layout_over(a, buf);
 }
 
 std::vector<uint64_t> VulkanBackend::recorded_values() {

@@ -31,6 +31,21 @@ uint32_t bits_dtype(size_t itemsize) {
   }
 }
 
+// Whether the innermost dimension has unit stride on both sides and every
+// run of `vec` elements along it starts at a multiple of `vec` on both.
+template <typename Layout>
+bool in_rows_of(const Layout& layout, int64_t vec) {
+  const size_t nd = layout.shape.size();
+  if (nd < 2 || layout.shape[nd - 1] % vec != 0) return false;
+  for (int side = 0; side < 2; ++side) {
+    if (layout.strides[side][nd - 1] != 1) return false;
+    for (size_t d = 0; d + 1 < nd; ++d) {
+      if (layout.strides[side][d] % vec != 0) return false;
+    }
+  }
+  return true;
+}
+
 // Push constants of shaders/copy_tiled.comp.
 struct TiledPush {
   uint64_t dst;
@@ -119,14 +134,19 @@ void copy_strided(KernelContext& k, const array& src, const array& dst) {
     push.table = k.stream().upload(table.data(), table.size() * sizeof(int64_t));
     push.ndim = static_cast<uint32_t>(nd);
   }
-  Constants constants(12, 0);
+  Constants constants(13, 0);
   constants[8] = bits_dtype(src.itemsize());
   constants[9] = src_contiguous;
   constants[10] = dst_contiguous;
   uint64_t invocations = src.size();
-  if (src_contiguous && dst_contiguous && push.src % 16 == 0 && push.dst % 16 == 0) {
+  const auto vec = static_cast<int64_t>(16 / src.itemsize());
+  const bool aligned = push.src % 16 == 0 && push.dst % 16 == 0;
+  if (src_contiguous && dst_contiguous && aligned) {
     constants[11] = 1;
-    invocations = src.size() * src.itemsize() / 16 + 16;  // 16-byte chunks, then a short tail
+    invocations = src.size() * src.itemsize() / 64 + 16;  // four 16-byte chunks each, then a short tail
+  } else if (aligned && in_rows_of(layout, vec)) {
+    constants[12] = 1;
+    invocations = src.size() / static_cast<uint64_t>(vec);
   }
   k.dispatch("copy", std::move(constants), &push, sizeof(push), invocations, {&src}, {&dst});
 }

@@ -67,30 +67,62 @@ class Walk {
   // Uploads the table (dimensions of size 1 dropped, neighbours every set
   // walks alike merged); `ndim` receives the dimensions left.
   uint64_t upload(KernelContext& k, uint32_t& ndim) const {
-    std::vector<int64_t> shape;  // merged extents may pass int32
-    std::vector<Strides> sets(sets_.size());
-    for (size_t d = 0; d < shape_.size(); ++d) {
-      if (shape_[d] == 1) continue;
-      bool merge = !shape.empty();
-      for (size_t s = 0; s < sets.size() && merge; ++s) merge = sets[s].back() == sets_[s][d] * shape_[d];
-      if (merge) {
-        // Folding d into the previous dimension: its stride becomes the inner one.
-        shape.back() *= shape_[d];
-        for (size_t s = 0; s < sets.size(); ++s) sets[s].back() = sets_[s][d];
-      } else {
-        shape.push_back(shape_[d]);
-        for (size_t s = 0; s < sets.size(); ++s) sets[s].push_back(sets_[s][d]);
-      }
-    }
-    std::vector<int64_t> table(shape.begin(), shape.end());
-    for (auto& s : sets) table.insert(table.end(), s.begin(), s.end());
+    Collapsed c = collapse();
+    std::vector<int64_t> table(c.shape.begin(), c.shape.end());
+    for (auto& s : c.sets) table.insert(table.end(), s.begin(), s.end());
     table.insert(table.end(), terms_.begin(), terms_.end());
     table.push_back(0);  // never empty
-    ndim = static_cast<uint32_t>(shape.size());
+    ndim = static_cast<uint32_t>(c.shape.size());
     return k.stream().upload(table.data(), table.size() * sizeof(int64_t));
   }
 
+  // Whether every run of `vec` positions along the innermost dimension is
+  // `vec` consecutive elements on both sides, starting at a multiple of
+  // `vec` (from `vec`-aligned bases) with one index value: then they move as
+  // one vector.
+  bool moves_in_runs_of(int64_t vec) const {
+    Collapsed c = collapse();
+    if (c.shape.empty() || c.shape.back() % vec != 0) return false;
+    for (size_t s = 0; s < c.sets.size(); ++s) {
+      const auto& st = c.sets[s];
+      if (st.back() != (s < 2 ? 1 : 0)) return false;
+      for (size_t d = 0; d + 1 < st.size(); ++d) {
+        if (s < 2 && st[d] % vec != 0) return false;
+      }
+    }
+    for (size_t t = 0; t < terms_.size(); t += kTermFields) {
+      if (terms_[t + 4] % vec != 0) return false;  // the axis stride
+    }
+    return true;
+  }
+
  private:
+  static constexpr size_t kTermFields = 6;  // shaders/index.glsl's TERM_FIELDS
+
+  struct Collapsed {
+    std::vector<int64_t> shape;  // merged extents may pass int32
+    std::vector<Strides> sets;
+  };
+
+  Collapsed collapse() const {
+    Collapsed c;
+    c.sets.resize(sets_.size());
+    for (size_t d = 0; d < shape_.size(); ++d) {
+      if (shape_[d] == 1) continue;
+      bool merge = !c.shape.empty();
+      for (size_t s = 0; s < c.sets.size() && merge; ++s) merge = c.sets[s].back() == sets_[s][d] * shape_[d];
+      if (merge) {
+        // Folding d into the previous dimension: its stride becomes the inner one.
+        c.shape.back() *= shape_[d];
+        for (size_t s = 0; s < c.sets.size(); ++s) c.sets[s].back() = sets_[s][d];
+      } else {
+        c.shape.push_back(shape_[d]);
+        for (size_t s = 0; s < c.sets.size(); ++s) c.sets[s].push_back(sets_[s][d]);
+      }
+    }
+    return c;
+  }
+
   Shape shape_;
   std::vector<Strides> sets_;
   std::vector<int64_t> terms_;
@@ -128,8 +160,11 @@ void run_gather(KernelContext& k, const array& src, const std::vector<array>& in
   push.op = static_cast<uint32_t>(op);
   std::vector<const array*> reads{&src};
   for (auto& i : indices) reads.push_back(&i);
-  k.dispatch("gather", {0, 0, 0, 0, 0, 0, 0, 0, bits_dtype(src.itemsize())}, &push, sizeof(push), out.size(),
-             reads, {&out});
+  const auto vec = static_cast<int64_t>(16 / src.itemsize());
+  bool vec16 = push.src % 16 == 0 && push.out % 16 == 0 && walk.moves_in_runs_of(vec);
+  uint64_t invocations = vec16 ? out.size() / static_cast<uint64_t>(vec) : out.size();
+  k.dispatch("gather", {0, 0, 0, 0, 0, 0, 0, 0, bits_dtype(src.itemsize()), vec16 ? 1u : 0u}, &push, sizeof(push),
+             invocations, reads, {&out});
 }
 
 void gather_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {

@@ -35,8 +35,8 @@ void main() {
   int nd = int(pc.ndim);
   for (uint64_t w = gl_WorkGroupID.x; w < tiles; w += gl_NumWorkGroups.x) {
     uint64_t b = w / per_batch;
-    uint r = uint(w - b * per_batch);
-    uint k0 = (r / tiles_l) * 32u, l0 = (r % tiles_l) * 32u;
+    uint64_t r = w - b * per_batch;
+    uint k0 = uint(r / uint64_t(tiles_l)) * 32u, l0 = uint(r % uint64_t(tiles_l)) * 32u;
     int64_t s = 0, d = 0;
     uint64_t rest = b;
     for (int i = nd - 1; i >= 0; --i) {

@@ -7,6 +7,9 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 8) const uint DT = DT_U32;  // any dtype of the element size
+// Runs of 16 bytes along the innermost dimension are consecutive on both
+// sides and share their index values (the host checked): one vector each.
+layout(constant_id = 9) const bool VEC16 = false;
 
 layout(push_constant) uniform Push {
   uint64_t out_addr;
@@ -24,6 +27,18 @@ void main() {
   uint size = dtype_size(DT);
   Int64Table t = Int64Table(pc.table);
   int nd = int(pc.ndim), nterms = int(pc.nterms);
+  if (VEC16) {
+    uint64_t vec = uint64_t(16u / size);
+    for (uint64_t c = gl_GlobalInvocationID.x; c * vec < pc.n; c += threads) {
+      int64_t s;
+      uvec4 v = uvec4(0u);
+      if (indexed_offset(t, nd, nterms, c * vec, 1, pc.error, pc.op, s)) {
+        v = Ptr4x32(pc.src + uint64_t(s * int64_t(size))).v;
+      }
+      Ptr4x32(pc.out_addr + c * 16ul).v = v;
+    }
+    return;
+  }
   for (uint64_t e = gl_GlobalInvocationID.x; e < pc.n; e += threads) {
     int64_t s;
     uint64_t v = 0;
