@@ -246,3 +246,27 @@ LUMEN_DEVICE_TEST(IndexKernels, TakeRowsOfEveryElementSize) {
     EXPECT_THROW(eval({bad}), std::out_of_range) << dtype_to_string(d);
   }
 }
+
+LUMEN_DEVICE_TEST(IndexKernels, TakeLongRowsAndBatchedGathers) {
+  // Rows of 1 KiB and more (one workgroup per row), with indices that
+  // broadcast over a batch of two index arrays.
+  const int rows = 40, cols = 512;
+  auto x = iota({rows, cols});
+  auto in = iota_values(rows * cols, float32);
+  std::vector<int32_t> idx = {39, -40, 5, 5, 17, -1};
+  auto g = take(x, array(idx.begin(), {2, 3}, int32), 0, s);
+  ASSERT_EQ(g.shape(), (Shape{2, 3, cols}));
+  std::vector<double> want;
+  for (int r : idx)
+    for (int j = 0; j < cols; ++j) want.push_back(in[wrap(r, rows) * cols + j]);
+  expect_close(to_doubles(g), want, 0, 0);
+  EXPECT_THROW(eval({take(x, array({0, 40}, int32), 0, s)}), std::out_of_range);
+  // gather with slices of whole rows along axis 0 of a 3-d array.
+  auto y = iota({6, 4, 256});
+  auto yin = iota_values(6 * 4 * 256, float32);
+  auto gy = gather(y, {array({4, 1}, int32)}, {0}, {1, 4, 256}, s);
+  std::vector<double> wy;
+  for (int r : {4, 1})
+    for (int j = 0; j < 4 * 256; ++j) wy.push_back(yin[r * 1024 + j]);
+  expect_close(to_doubles(gy), wy, 0, 0);
+}

@@ -76,6 +76,12 @@ class Walk {
     return k.stream().upload(table.data(), table.size() * sizeof(int64_t));
   }
 
+  // Extent of the innermost dimension left after merging (1 if none).
+  int64_t inner_extent() const {
+    Collapsed c = collapse();
+    return c.shape.empty() ? 1 : c.shape.back();
+  }
+
   // Whether every run of `vec` positions along the innermost dimension is
   // `vec` consecutive elements on both sides, starting at a multiple of
   // `vec` (from `vec`-aligned bases) with one index value: then they move as
@@ -142,6 +148,7 @@ struct GatherPush {
   uint64_t n;
   uint64_t table;
   uint64_t error;
+  uint64_t row_len;
   uint32_t ndim;
   uint32_t nterms;
   uint32_t op;
@@ -162,9 +169,13 @@ void run_gather(KernelContext& k, const array& src, const std::vector<array>& in
   for (auto& i : indices) reads.push_back(&i);
   const auto vec = static_cast<int64_t>(16 / src.itemsize());
   bool vec16 = push.src % 16 == 0 && push.out % 16 == 0 && walk.moves_in_runs_of(vec);
-  uint64_t invocations = vec16 ? out.size() / static_cast<uint64_t>(vec) : out.size();
-  k.dispatch("gather", {0, 0, 0, 0, 0, 0, 0, 0, bits_dtype(src.itemsize()), vec16 ? 1u : 0u}, &push, sizeof(push),
-             invocations, reads, {&out});
+  push.row_len = static_cast<uint64_t>(walk.inner_extent());
+  bool rows = vec16 && push.row_len * src.itemsize() >= 1024;
+  uint64_t invocations = out.size();
+  if (rows) invocations = out.size() / push.row_len * KernelContext::kWorkgroupSize;
+  else if (vec16) invocations = out.size() / static_cast<uint64_t>(vec);
+  k.dispatch("gather", {0, 0, 0, 0, 0, 0, 0, 0, bits_dtype(src.itemsize()), vec16 ? 1u : 0u, rows ? 1u : 0u}, &push,
+             sizeof(push), invocations, reads, {&out});
 }
 
 void gather_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
