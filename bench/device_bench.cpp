@@ -373,6 +373,36 @@ void group_random_large(Bench& b) {
       std::printf("# random_large %s %s: not run: %s\n", c.op, name.c_str(), e.what());
     }
     std::fflush(stdout);
+// Data movement of the shape and indexing ops: strided copies, gathers.
+void group_index(Bench& b) {
+  const std::string g = "index";
+  const Stream s = b.gpu();
+  const bool small = b.small();
+  {
+    const int side = small ? 512 : 16384;  // 1 GiB of float32
+    const std::string shape = std::to_string(side) + "x" + std::to_string(side);
+    b.row(g, "copy_transposed", shape, float32, 2.0 * side * side * 4, 0,
+          [&] { return std::vector<array>{b.data({side, side}, float32)}; },
+          [&](const std::vector<array>& in) { return copy(transpose(in[0], s), s); });
+  }
+  {
+    const int rows = small ? 512 : 8192, cols = small ? 256 : 16384;  // two 512 MiB halves
+    b.row(g, "concatenate", std::to_string(rows) + "x" + std::to_string(cols) + "x2", float32,
+          2.0 * 2 * rows * cols * 4, 0,
+          [&] { return std::vector<array>{b.data({rows, cols}, float32), b.data({rows, cols}, float32)}; },
+          [&](const std::vector<array>& in) { return concatenate({in[0], in[1]}, 1, s); });
+  }
+  {
+    // Embedding lookup: 32K rows picked out of a 128K x 4096 table.
+    const int vocab = small ? 1024 : 131072, dim = small ? 256 : 4096, picks = small ? 512 : 32768;
+    b.row(g, "take_rows", std::to_string(vocab) + "x" + std::to_string(dim) + "[" + std::to_string(picks) + "]",
+          bfloat16, 2.0 * picks * dim * 2, 0,
+          [&] {
+            array idx = remainder(multiply(arange(picks, s), array(7919), s), array(vocab), s);
+            eval(idx);
+            return std::vector<array>{b.data({vocab, dim}, bfloat16), idx};
+          },
+          [&](const std::vector<array>& in) { return take(in[0], in[1], 0, s); });
   }
 }
 
@@ -454,7 +484,7 @@ void group_matmul_check(Bench& b) {
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
       {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
-      {"random", group_random}, {"random_large", group_random_large}};
+      {"random", group_random}, {"random_large", group_random_large}, {"index", group_index}};
   return table;
 }
 

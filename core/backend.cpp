@@ -12,17 +12,34 @@ namespace lumen {
 
 bool Backend::can_read(const array& a) const { return a.device() == device(); }
 
+int64_t elements_below_offset(const array& a) {
+  int64_t below = 0;
+  if (a.size() == 0) return 0;
+  for (size_t d = 0; d < a.ndim(); ++d) {
+    if (a.strides()[d] < 0) below -= a.strides()[d] * (a.shape()[d] - 1);
+  }
+  return below;
+}
+
+array with_layout_over(const array& a, allocator::Buffer copy) {
+  array base(a.shape(), a.dtype(), nullptr, {});
+  base.set_data(copy, a.data_size(), a.strides(), a.flags());
+  array out(a.shape(), a.dtype(), nullptr, {});
+  out.copy_shared_buffer(base, a.strides(), a.flags(), a.data_size(),
+                         elements_below_offset(a) * static_cast<int64_t>(a.itemsize()));
+  return out;
+}
+
 array Backend::import(const array& a, const Stream& s) {
   (void)s;
   // Generic path: both sides expose host pointers; copy the region the
   // array's buffer spans and keep its layout.
   size_t bytes = a.data_size() * a.itemsize();
   auto buf = allocator().malloc(bytes);
-  auto src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset();
+  auto src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset() -
+             elements_below_offset(a) * static_cast<int64_t>(a.itemsize());
   if (bytes) std::memcpy(buf.raw_ptr(), src, bytes);
-  array out(a.shape(), a.dtype(), nullptr, {});
-  out.set_data(buf, a.data_size(), a.strides(), a.flags());
-  return out;
+  return with_layout_over(a, buf);
 }
 
 namespace backend {

@@ -47,6 +47,12 @@ class Backend {
   virtual array import(const array& a, const Stream& s);
 };
 
+// For imports: the elements `a` addresses below its first one (negative
+// strides put data before the offset), and an array with a's layout over
+// `copy`, which holds a's span (data_size elements from the lowest one).
+int64_t elements_below_offset(const array& a);
+array with_layout_over(const array& a, allocator::Buffer copy);
+
 namespace backend {
 
 // Registry of kernels per device type, filled by static registrars in each

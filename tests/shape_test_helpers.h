@@ -48,6 +48,16 @@ inline std::vector<Dtype> all_dtypes() {
   return d;
 }
 
+// `a` made on the stream's device (evaluated there). A view on the GPU of a
+// host-made array shares the copy the scheduler imports, not the array:
+// tests of free views start from device arrays.
+inline array on_device(array a, Stream s) {
+  if (s.device.type == Device::cpu) return a;
+  a = copy(a, s);
+  eval({a});
+  return a;
+}
+
 // True when `b` reads memory of `a`'s buffer (a view, not a copy).
 inline bool shares_buffer(const array& a, const array& b) {
   return a.has_data() && b.has_data() && a.data_shared_ptr() == b.data_shared_ptr();

@@ -59,7 +59,7 @@ bool is_free_view(const array& in, array out) {
 
 LUMEN_DEVICE_TEST(Indexing, SliceMatchesNumpyRules) {
   Shape shape{6, 5, 4};
-  auto x = iota(shape);
+  auto x = on_device(iota(shape), s);
   auto in = iota_values(120, float32);
   struct Case {
     Shape start, stop, step;
@@ -92,7 +92,7 @@ LUMEN_DEVICE_TEST(Indexing, SliceMatchesNumpyRules) {
 
 LUMEN_DEVICE_TEST(Indexing, SliceOfNonContiguousInputs) {
   // Transposed, then sliced with steps; the view's values follow both.
-  auto x = iota({4, 6});
+  auto x = on_device(iota({4, 6}), s);
   auto t = transpose(x, s);  // (6, 4): t[i][j] = 6 * j + i
   auto y = slice(t, {5, 0}, {0, 4}, {-2, 3}, s);
   EXPECT_TRUE(is_free_view(x, y));
@@ -142,7 +142,12 @@ LUMEN_DEVICE_TEST(Indexing, DynamicSlice) {
       return ravel(i, shape);
     });
     expect_close(to_doubles(y), want);
-    EXPECT_TRUE(is_free_view(x, y));
+    // On the GPU the start lives in device memory: the kernel reads it and
+    // copies the window (as MLX's Metal backend), where the host would have
+    // to wait for the start to describe a view.
+    if (!on_gpu) {
+      EXPECT_TRUE(is_free_view(x, y));
+    }
   };
   check(array({2, 1}, int32), {0, 2}, {2, 6, 2}, {2, 0, 1});
   check(array({3}, uint8), {-2}, {5, 3, 3}, {0, 3, 0});

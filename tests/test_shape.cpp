@@ -30,7 +30,7 @@ bool is_free_view(const array& in, array out) {
 }  // namespace
 
 LUMEN_DEVICE_TEST(ShapeOps, ReshapeContiguousIsAView) {
-  auto x = iota({2, 3, 4});
+  auto x = on_device(iota({2, 3, 4}), s);
   auto y = reshape(x, {4, -1}, s);
   EXPECT_EQ(y.shape(), (Shape{4, 6}));
   EXPECT_TRUE(is_free_view(x, y));
@@ -43,7 +43,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ReshapeContiguousIsAView) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, ReshapeTransposedCopiesWhenNeeded) {
-  auto x = iota({3, 4});
+  auto x = on_device(iota({3, 4}), s);
   auto t = transpose(x, s);  // (4, 3), strides (1, 4)
   auto want = transposed_values(iota_values(12, float32), 3, 4);
   auto flat = reshape(t, {12}, s);
@@ -58,7 +58,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ReshapeTransposedCopiesWhenNeeded) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, ReshapeBroadcastAndSlicedInputs) {
-  auto col = iota({3, 1});
+  auto col = on_device(iota({3, 1}), s);
   auto b = broadcast_to(col, {3, 4}, s);  // strides (1, 0)
   std::vector<double> want;
   for (int i = 0; i < 3; ++i)
@@ -69,7 +69,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ReshapeBroadcastAndSlicedInputs) {
   auto c = reshape(b, {12}, s);  // needs a copy
   expect_close(to_doubles(c), want);
 
-  auto x = iota({4, 6});
+  auto x = on_device(iota({4, 6}), s);
   auto sl = slice(x, {1, 0}, {3, 6}, s);  // rows 1..2: row-contiguous with an offset
   auto r = reshape(sl, {3, 4}, s);
   EXPECT_TRUE(is_free_view(x, r));
@@ -110,7 +110,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ReshapeErrors) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, FlattenAndUnflatten) {
-  auto x = iota({2, 3, 4, 5});
+  auto x = on_device(iota({2, 3, 4, 5}), s);
   auto f = flatten(x, 1, 2, s);
   EXPECT_EQ(f.shape(), (Shape{2, 12, 5}));
   EXPECT_TRUE(is_free_view(x, f));
@@ -139,7 +139,7 @@ LUMEN_DEVICE_TEST(ShapeOps, FlattenAndUnflatten) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, SqueezeAndExpandDims) {
-  auto x = iota({1, 3, 1, 2});
+  auto x = on_device(iota({1, 3, 1, 2}), s);
   EXPECT_EQ(squeeze(x, s).shape(), (Shape{3, 2}));
   EXPECT_EQ(squeeze(x, 2, s).shape(), (Shape{1, 3, 2}));
   EXPECT_EQ(squeeze(x, {0, -2}, s).shape(), (Shape{3, 2}));
@@ -150,7 +150,7 @@ LUMEN_DEVICE_TEST(ShapeOps, SqueezeAndExpandDims) {
   EXPECT_THROW(squeeze(x, 4, s), std::invalid_argument);
   EXPECT_THROW(squeeze(x, {0, 0}, s), std::invalid_argument);
 
-  auto y = iota({3, 2});
+  auto y = on_device(iota({3, 2}), s);
   EXPECT_EQ(expand_dims(y, 0, s).shape(), (Shape{1, 3, 2}));
   EXPECT_EQ(expand_dims(y, -1, s).shape(), (Shape{3, 2, 1}));
   EXPECT_EQ(expand_dims(y, {0, 2, -1}, s).shape(), (Shape{1, 3, 1, 2, 1}));
@@ -169,7 +169,7 @@ LUMEN_DEVICE_TEST(ShapeOps, SqueezeAndExpandDims) {
 
 LUMEN_DEVICE_TEST(ShapeOps, TransposeSwapMove) {
   Shape shape{2, 3, 4};
-  auto x = iota(shape);
+  auto x = on_device(iota(shape), s);
   auto in = iota_values(24, float32);
   auto check = [&](const array& out, const std::vector<int>& perm) {
     Shape out_shape;
@@ -227,7 +227,7 @@ LUMEN_DEVICE_TEST(ShapeOps, AtLeastND) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, BroadcastTo) {
-  auto x = iota({3, 1});
+  auto x = on_device(iota({3, 1}), s);
   auto b = broadcast_to(x, {2, 3, 4}, s);
   EXPECT_TRUE(is_free_view(x, b));
   EXPECT_FALSE(b.flags().contiguous);
@@ -244,7 +244,7 @@ LUMEN_DEVICE_TEST(ShapeOps, BroadcastTo) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, AsStrided) {
-  auto x = iota({10});
+  auto x = on_device(iota({10}), s);
   // Sliding windows of 4 with step 2 over the flat input.
   auto w = as_strided(x, {3, 4}, {2, 1}, 1, s);
   EXPECT_TRUE(is_free_view(x, w));
@@ -262,7 +262,7 @@ LUMEN_DEVICE_TEST(ShapeOps, AsStrided) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, ViewReinterpretsBytes) {
-  auto f = array({1.0f, -2.0f, 0.5f});
+  auto f = on_device(array({1.0f, -2.0f, 0.5f}), s);
   auto u = view(f, uint32, s);
   EXPECT_TRUE(is_free_view(f, u));
   std::vector<double> want;
@@ -275,7 +275,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ViewReinterpretsBytes) {
   EXPECT_EQ(view(f, float32, s).id(), f.id());
 
   // To a smaller type: the last axis grows (little-endian byte order).
-  auto i32 = array({0x04030201, 0x08070605}, int32);
+  auto i32 = on_device(array({0x04030201, 0x08070605}, int32), s);
   auto bytes = view(i32, uint8, s);
   EXPECT_EQ(bytes.shape(), (Shape{8}));
   EXPECT_TRUE(is_free_view(i32, bytes));
@@ -300,7 +300,7 @@ LUMEN_DEVICE_TEST(ShapeOps, ViewReinterpretsBytes) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, ContiguousCopiesOnlyWhenNeeded) {
-  auto x = iota({4, 5});
+  auto x = on_device(iota({4, 5}), s);
   auto c = contiguous(x, false, s);
   EXPECT_TRUE(is_free_view(x, c));
   auto t = transpose(x, s);
@@ -490,7 +490,7 @@ LUMEN_DEVICE_TEST(ShapeOps, StackAndUnstack) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, SplitSectionsAndIndices) {
-  auto x = iota({6, 2});
+  auto x = on_device(iota({6, 2}), s);
   auto eq = split(x, 3, s);
   ASSERT_EQ(eq.size(), 3u);
   for (int k = 0; k < 3; ++k) {
@@ -611,7 +611,7 @@ LUMEN_DEVICE_TEST(ShapeOps, PadEdgeReflectSymmetric) {
 }
 
 LUMEN_DEVICE_TEST(ShapeOps, FlipAndRoll) {
-  auto x = iota({2, 3});
+  auto x = on_device(iota({2, 3}), s);
   auto f = flip(x, 1, s);
   EXPECT_TRUE(is_free_view(x, f));
   expect_close(to_doubles(f), {2, 1, 0, 5, 4, 3});
@@ -632,7 +632,7 @@ LUMEN_DEVICE_TEST(ShapeOps, FlipAndRoll) {
 
 LUMEN_DEVICE_TEST(ShapeOps, DiagonalAndDiag) {
   Shape shape{3, 4, 5};
-  auto x = iota(shape);
+  auto x = on_device(iota(shape), s);
   auto in = iota_values(60, float32);
   for (auto [off, a1, a2] : {std::array<int, 3>{0, 0, 1}, std::array<int, 3>{1, 0, 2},
                              std::array<int, 3>{-2, 2, 1}, std::array<int, 3>{2, -1, 0}}) {

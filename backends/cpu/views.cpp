@@ -106,20 +106,6 @@ void broadcast_view(const array& in, array& out) {
   make_view(in, out, strides);
 }
 
-namespace {
-
-void broadcast_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
-  broadcast_view(inputs[0], outputs[0]);
-}
-
-// Reshape, Flatten, Unflatten: a view when possible, else a copy.
-void reshape_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
-  const array& in = inputs[0];
-  array& out = outputs[0];
-  if (auto strides = reshape_strides(in, out.shape())) make_view(in, out, *strides);
-  else copy_to_row_contiguous(in, out);
-}
-
 void squeeze_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const auto& axes = static_cast<const Squeeze&>(p).state();
   const array& in = inputs[0];
@@ -173,21 +159,6 @@ void slice_kernel(const Primitive& p, const std::vector<array>& inputs, std::vec
   make_view(in, out, strides, offset * static_cast<int64_t>(in.itemsize()));
 }
 
-void dynamic_slice_kernel(const Primitive& p, const std::vector<array>& inputs,
-                          std::vector<array>& outputs) {
-  const auto& ds = static_cast<const DynamicSlice&>(p);
-  const array& in = inputs[0];
-  array& out = outputs[0];
-  int64_t offset = 0;
-  for (size_t k = 0; k < ds.axes().size(); ++k) {
-    int ax = ds.axes()[k];
-    int64_t room = int64_t{in.shape(ax)} - ds.slice_size()[ax];
-    offset += std::clamp<int64_t>(read_index(inputs[1], static_cast<int64_t>(k)), 0, room) * in.strides(ax);
-  }
-  if (out.size() == 0) offset = 0;
-  make_view(in, out, in.strides(), offset * static_cast<int64_t>(in.itemsize()));
-}
-
 void as_strided_kernel(const Primitive& p, const std::vector<array>& inputs,
                        std::vector<array>& outputs) {
   const auto& [shape, strides, offset] = static_cast<const AsStrided&>(p).state();
@@ -195,8 +166,6 @@ void as_strided_kernel(const Primitive& p, const std::vector<array>& inputs,
   make_view(in, outputs[0], strides, static_cast<int64_t>(offset * in.itemsize()));
 }
 
-// Strides of `in` re-expressed in elements of `obytes`, or nullopt when its
-// layout has none (rows not byte-contiguous, or misaligned for the new type).
 std::optional<Strides> view_strides(const array& in, int64_t obytes) {
   const int64_t ibytes = in.itemsize();
   Strides strides = in.strides();
@@ -212,6 +181,40 @@ std::optional<Strides> view_strides(const array& in, int64_t obytes) {
   return strides;
 }
 
+bool contiguous_can_share(const Contiguous& p, const array& in) {
+  bool dense = in.flags().row_contiguous || (p.allow_col_major() && in.flags().col_contiguous);
+  return dense && in.buffer_size() <= 2 * in.nbytes() + 16384;
+}
+
+namespace {
+
+void dynamic_slice_kernel(const Primitive& p, const std::vector<array>& inputs,
+                          std::vector<array>& outputs) {
+  const auto& ds = static_cast<const DynamicSlice&>(p);
+  const array& in = inputs[0];
+  array& out = outputs[0];
+  int64_t offset = 0;
+  for (size_t k = 0; k < ds.axes().size(); ++k) {
+    int ax = ds.axes()[k];
+    int64_t room = int64_t{in.shape(ax)} - ds.slice_size()[ax];
+    offset += std::clamp<int64_t>(read_index(inputs[1], static_cast<int64_t>(k)), 0, room) * in.strides(ax);
+  }
+  if (out.size() == 0) offset = 0;
+  make_view(in, out, in.strides(), offset * static_cast<int64_t>(in.itemsize()));
+}
+
+void broadcast_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
+  broadcast_view(inputs[0], outputs[0]);
+}
+
+// Reshape, Flatten, Unflatten: a view when possible, else a copy.
+void reshape_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const array& in = inputs[0];
+  array& out = outputs[0];
+  if (auto strides = reshape_strides(in, out.shape())) make_view(in, out, *strides);
+  else copy_to_row_contiguous(in, out);
+}
+
 void view_kernel(const Primitive&, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const array& in = inputs[0];
   array& out = outputs[0];
@@ -224,15 +227,11 @@ void view_kernel(const Primitive&, const std::vector<array>& inputs, std::vector
   make_view(dense, out, detail::row_major_strides(out.shape()));
 }
 
-// Sharing is refused when the array uses under half its buffer, so a small
-// window does not keep a large buffer alive.
 void contiguous_kernel(const Primitive& p, const std::vector<array>& inputs,
                        std::vector<array>& outputs) {
   const array& in = inputs[0];
   array& out = outputs[0];
-  bool dense = in.flags().row_contiguous ||
-               (static_cast<const Contiguous&>(p).allow_col_major() && in.flags().col_contiguous);
-  if (dense && in.buffer_size() <= 2 * in.nbytes() + 16384) out.copy_shared_buffer(in);
+  if (contiguous_can_share(static_cast<const Contiguous&>(p), in)) out.copy_shared_buffer(in);
   else copy_to_row_contiguous(in, out);
 }
 

@@ -6,6 +6,7 @@
 
 #include "backends/vulkan/debug.h"
 #include "backends/vulkan/instance.h"
+#include "backends/vulkan/kernels/index_errors.h"
 #include "core/detail/errors.h"
 #include "core/detail/log.h"
 #include "lumen/primitive.h"
@@ -54,7 +55,10 @@ CommandStream& VulkanBackend::stream(const Stream& s) {
 }
 
 void VulkanBackend::begin(const Stream& s) { stream(s); }
-void VulkanBackend::finish(const Stream& s) { stream(s).finish(); }
+void VulkanBackend::finish(const Stream& s) {
+  stream(s).finish();
+  check_index_errors(stream(s));
+}
 void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
 
 bool VulkanBackend::can_read(const array& a) const {
@@ -63,7 +67,8 @@ bool VulkanBackend::can_read(const array& a) const {
 
 array VulkanBackend::import(const array& a, const Stream& s) {
   size_t bytes = a.data_size() * a.itemsize();
-  const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset();
+  const char* src = static_cast<const char*>(const_cast<array&>(a).buffer().raw_ptr()) + a.offset() -
+                    elements_below_offset(a) * static_cast<int64_t>(a.itemsize());
   CommandStream& cs = stream(s);
   auto& memory = parts_.allocator;
   allocator::Buffer buf;
@@ -85,9 +90,7 @@ array VulkanBackend::import(const array& a, const Stream& s) {
     }
     ++rec.generation;
   }
-  array out(a.shape(), a.dtype(), nullptr, {});
-  out.set_data(buf, a.data_size(), a.strides(), a.flags());
-  return out;
+  return with_layout_over(a, buf);
 }
 
 std::vector<uint64_t> VulkanBackend::recorded_values() {

@@ -32,6 +32,7 @@ Context::Context(int index) : caps_(usable_devices().at(static_cast<size_t>(inde
   f12.shaderInt8 = caps_.int8;
   f12.shaderFloat16 = caps_.float16;
   f12.vulkanMemoryModel = caps_.vulkan_memory_model;
+  f12.vulkanMemoryModelDeviceScope = caps_.vulkan_memory_model && caps_.memory_model_device_scope;
   VkPhysicalDeviceVulkan13Features f13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
   f13.subgroupSizeControl = caps_.subgroup_size_control;
   f13.computeFullSubgroups = caps_.subgroup_size_control;

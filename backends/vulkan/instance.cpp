@@ -147,6 +147,7 @@ Capabilities probe(VkPhysicalDevice pd) {
   c.buffer_device_address = f12.bufferDeviceAddress;
   c.timeline_semaphore = f12.timelineSemaphore;
   c.vulkan_memory_model = f12.vulkanMemoryModel;
+  c.memory_model_device_scope = f12.vulkanMemoryModelDeviceScope;
   c.subgroup_size_control = v13 && f13.subgroupSizeControl && f13.computeFullSubgroups;
 
   // Memory.

@@ -42,6 +42,7 @@ struct Capabilities {
   bool timeline_semaphore = false;
   bool denorm_preserve32 = false;
   bool vulkan_memory_model = false;  // cooperative-matrix shaders need it
+  bool memory_model_device_scope = false;  // atomics (scatters) with it enabled need it
 
   // Extensions later kernels pick variants by.
   bool bfloat16_extension = false;        // VK_KHR_shader_bfloat16

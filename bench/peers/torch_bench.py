@@ -127,7 +127,26 @@ def group_random_large():
         del out, sample
 
 
-GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large}
+def group_index():
+    g = "index"
+    x = rand((16384, 16384), "fp32")
+    y = torch.empty_like(x)
+    row(g, "copy_transposed", "16384x16384", "fp32", bench(lambda: y.copy_(x.t())), 2 * x.numel() * 4)
+    del x, y
+    a = rand((8192, 16384), "fp32")
+    b = rand((8192, 16384), "fp32")
+    row(g, "concatenate", "8192x16384x2", "fp32", bench(lambda: torch.cat((a, b), dim=1)),
+        2 * 2 * a.numel() * 4)
+    del a, b
+    vocab, dim, picks = 131072, 4096, 32768
+    table = rand((vocab, dim), "bf16")
+    idx = (torch.arange(picks, device="cuda", dtype=torch.int32) * 7919) % vocab
+    row(g, "take_rows", f"{vocab}x{dim}[{picks}]", "bf16", bench(lambda: table.index_select(0, idx)),
+        2 * picks * dim * 2)
+
+
+GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,
+          "index": group_index}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)
