@@ -403,6 +403,46 @@ void group_index(Bench& b) {
             return std::vector<array>{b.data({vocab, dim}, bfloat16), idx};
           },
           [&](const std::vector<array>& in) { return take(in[0], in[1], 0, s); });
+// Issue 7's rows: bf16, B = 1, H = 32 prefill shapes and a GQA decode step;
+// sdpa_lse also returns the logsumexp (its time should match sdpa's).
+void group_attention(Bench& b) {
+  const std::string g = "attention";
+  const Stream s = b.gpu();
+  const bool small = b.small();
+  struct Row {
+    int hq, hkv, lq, lk, d;
+    bool causal;
+    std::string name;
+  };
+  const std::vector<Row> rows = {
+      {32, 32, 4096, 4096, 128, false, "B1H32L4096D128"},
+      {32, 32, 8192, 8192, 128, true, "B1H32L8192D128causal"},
+      {32, 32, 8192, 8192, 64, false, "B1H32L8192D64"},
+      {32, 32, 4096, 4096, 256, false, "B1H32L4096D256"},
+      {32, 8, 1, 32768, 128, false, "decodeB1H32/8KV32768D128"}};
+  for (const Row& r0 : rows) {
+    Row r = r0;
+    if (small) {
+      r.lq = std::max(1, r.lq / 32);
+      r.lk /= 32;
+    }
+    const double flops = 4.0 * r.hq * r.lq * double(r.lk) * r.d * (r.causal ? 0.5 : 1.0);
+    const double bytes = 2.0 * (2.0 * r.hq * r.lq * r.d + 2.0 * r.hkv * double(r.lk) * r.d);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(r.d));
+    const std::string mode = r.causal ? "causal" : "";
+    auto inputs = [&] {
+      return std::vector<array>{b.data({1, r.hq, r.lq, r.d}, bfloat16),
+                                b.data({1, r.hkv, r.lk, r.d}, bfloat16),
+                                b.data({1, r.hkv, r.lk, r.d}, bfloat16)};
+    };
+    b.row(g, "sdpa", r.name, bfloat16, bytes, flops, inputs, [&](const std::vector<array>& in) {
+      return fast::scaled_dot_product_attention(in[0], in[1], in[2], scale, mode, {}, {}, false, s);
+    });
+    b.row(g, "sdpa_lse", r.name, bfloat16, bytes, flops, inputs, [&](const std::vector<array>& in) {
+      auto [out, lse] = fast::scaled_dot_product_attention_with_lse(in[0], in[1], in[2], scale,
+                                                                    mode, {}, {}, false, s);
+      return depends({out}, {lse})[0];
+    });
   }
 }
 
@@ -484,7 +524,8 @@ void group_matmul_check(Bench& b) {
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
       {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
-      {"random", group_random}, {"random_large", group_random_large}, {"index", group_index}};
+      {"random", group_random}, {"random_large", group_random_large}, {"index", group_index},
+      {"attention", group_attention}};
   return table;
 }
 

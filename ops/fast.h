@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <lumen/array.h>
+#include <lumen/attention.h>
 #include <lumen/stream.h>
 
 namespace lumen::fast {

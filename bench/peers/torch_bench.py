@@ -145,8 +145,31 @@ def group_index():
         2 * picks * dim * 2)
 
 
+def group_attention():
+    g = "attention"
+    F = torch.nn.functional
+    rows = [(32, 32, 4096, 4096, 128, False, "B1H32L4096D128"),
+            (32, 32, 8192, 8192, 128, True, "B1H32L8192D128causal"),
+            (32, 32, 8192, 8192, 64, False, "B1H32L8192D64"),
+            (32, 32, 4096, 4096, 256, False, "B1H32L4096D256"),
+            (32, 8, 1, 32768, 128, False, "decodeB1H32/8KV32768D128")]
+    for hq, hkv, lq, lk, d, causal, name in rows:
+        q = rand((1, hq, lq, d), "bf16")
+        k = rand((1, hkv, lk, d), "bf16")
+        v = rand((1, hkv, lk, d), "bf16")
+        flops = 4 * hq * lq * lk * d * (0.5 if causal else 1.0)
+        nbytes = 2 * (2 * hq * lq * d + 2 * hkv * lk * d)
+        ms = bench(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal,
+                                                          enable_gqa=hq != hkv))
+        row(g, "sdpa", name, "bf16", ms, nbytes, flops)
+        if hq == hkv:  # flash attention's own entry point also returns the logsumexp
+            ms = bench(lambda: torch.ops.aten._scaled_dot_product_flash_attention(
+                q, k, v, is_causal=causal))
+            row(g, "sdpa_lse", name, "bf16", ms, nbytes, flops)
+
+
 GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,
-          "index": group_index}
+          "index": group_index, "attention": group_attention}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)

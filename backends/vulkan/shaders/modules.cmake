@@ -56,3 +56,5 @@ lumen_shader(copy_tiled copy_tiled.comp)
 lumen_shader(fp8 fp8.comp)
 lumen_shader(fp8_double fp8.comp DOUBLE=1)
 lumen_shader(divmod divmod.comp)
+# Scaled dot-product attention (kernels/attention.cpp).
+lumen_shader(attention attention.comp)

@@ -1,0 +1,654 @@
+// fast::scaled_dot_product_attention(_with_lse) against a float64 reference
+// written here (softmax(scale * Q K^T + mask) V, the logsumexp of the same
+// scores), its transforms (vjp through the lse against finite differences and
+// against the plain composition's vjp, jvp, vmap), the KV-chunked path and
+// the memory of a long causal prefill.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include <lumen/attention_primitives.h>
+#include <lumen/fast.h>
+
+#include "float_op_util.h"
+#include "test_util.h"
+
+using namespace lumen;
+using namespace lumen::test;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Case {
+  int B = 1, Hq = 2, Hkv = 2, Lq = 5, Lk = 70, D = 64, Dv = -1;  // Dv -1: D
+  int dv() const { return Dv < 0 ? D : Dv; }
+};
+
+struct Inputs {
+  array q, k, v;
+};
+
+Inputs make_inputs(const Case& c, Dtype d, uint32_t seed) {
+  return {random_array({c.B, c.Hq, c.Lq, c.D}, d, seed),
+          random_array({c.B, c.Hkv, c.Lk, c.D}, d, seed + 1),
+          random_array({c.B, c.Hkv, c.Lk, c.dv()}, d, seed + 2)};
+}
+
+struct Reference {
+  std::vector<double> out, lse;
+};
+
+// The reference on the inputs' values: mask as [B, H_q, L_q, L_k] doubles
+// (bool: nonzero keeps; additive: added), sinks one logit per head.
+Reference reference(const Inputs& in, float scale, bool causal, const std::optional<array>& mask,
+                    const std::optional<array>& sinks) {
+  const int B = in.q.shape(0), Hq = in.q.shape(1), Lq = in.q.shape(2), D = in.q.shape(3);
+  const int Hkv = in.k.shape(1), Lk = in.k.shape(2), Dv = in.v.shape(3);
+  const auto q = to_doubles(in.q), k = to_doubles(in.k), v = to_doubles(in.v);
+  std::vector<double> m, sk;
+  bool bool_mask = false;
+  if (mask) {
+    bool_mask = mask->dtype() == bool_;
+    m = to_doubles(broadcast_to(*mask, {B, Hq, Lq, Lk}));
+  }
+  if (sinks) sk = to_doubles(*sinks);
+  Reference r;
+  r.out.assign(static_cast<size_t>(B) * Hq * Lq * Dv, 0.0);
+  r.lse.assign(static_cast<size_t>(B) * Hq * Lq, -kInf);
+  std::vector<double> score(Lk);
+  for (int b = 0; b < B; ++b) {
+    for (int h = 0; h < Hq; ++h) {
+      const int hk = h / (Hq / Hkv);
+      for (int i = 0; i < Lq; ++i) {
+        const size_t row = (static_cast<size_t>(b) * Hq + h) * Lq + i;
+        double mx = sinks ? sk[h] : -kInf;
+        for (int j = 0; j < Lk; ++j) {
+          double s = 0;
+          for (int d = 0; d < D; ++d) {
+            s += q[row * D + d] * k[((static_cast<size_t>(b) * Hkv + hk) * Lk + j) * D + d];
+          }
+          s *= scale;
+          if (causal && j > i + Lk - Lq) s = -kInf;
+          if (mask) {
+            const double mv = m[row * Lk + j];
+            if (bool_mask) {
+              if (mv == 0) s = -kInf;
+            } else {
+              s += mv;
+            }
+          }
+          score[j] = s;
+          mx = std::max(mx, s);
+        }
+        if (mx == -kInf) continue;  // nothing visible: 0 and -inf
+        double z = sinks ? std::exp(sk[h] - mx) : 0.0;
+        for (int j = 0; j < Lk; ++j) z += std::exp(score[j] - mx);
+        for (int j = 0; j < Lk; ++j) {
+          const double p = std::exp(score[j] - mx) / z;
+          for (int e = 0; e < Dv; ++e) {
+            r.out[row * Dv + e] += p * v[((static_cast<size_t>(b) * Hkv + hk) * Lk + j) * Dv + e];
+          }
+        }
+        r.lse[row] = mx + std::log(z);
+      }
+    }
+  }
+  return r;
+}
+
+// Output tolerances: float32 accumulation, one rounding to the dtype.
+Tol out_tol(Dtype d) {
+  switch (d) {
+    case float64: return {1e-10, 1e-12};
+    case float16: return {2e-3, 1e-3};
+    case bfloat16: return {1e-2, 8e-3};
+    default: return {1e-5, 2e-6};
+  }
+}
+// lse: 1e-5 relative (float32 output) for every input dtype.
+constexpr double kLseRtol = 1e-5, kLseAtol = 1e-6;
+
+std::string shape_text(const Shape& shape) {
+  std::ostringstream os;
+  os << shape;
+  return os.str();
+}
+
+std::string what(Dtype d, const Case& c, const std::string& extra) {
+  std::ostringstream os;
+  os << dtype_to_string(d) << " B" << c.B << " Hq" << c.Hq << " Hkv" << c.Hkv << " Lq" << c.Lq
+     << " Lk" << c.Lk << " D" << c.D << " Dv" << c.dv() << " " << extra;
+  return os.str();
+}
+
+// Runs with_lse and the plain op, checks both against the reference, the
+// output bits equal, and no NaN anywhere.
+void check_attention(const Inputs& in, Dtype d, const Case& c, float scale,
+                     const std::string& mode, const std::optional<array>& mask,
+                     const std::optional<array>& sinks, const std::string& label,
+                     const Stream& s) {
+  auto [out, lse] =
+      fast::scaled_dot_product_attention_with_lse(in.q, in.k, in.v, scale, mode, mask, sinks,
+                                                  false, s);
+  auto plain = fast::scaled_dot_product_attention(in.q, in.k, in.v, scale, mode, mask, sinks,
+                                                  false, s);
+  ASSERT_EQ(out.shape(), (Shape{c.B, c.Hq, c.Lq, c.dv()}));
+  ASSERT_EQ(lse.shape(), (Shape{c.B, c.Hq, c.Lq}));
+  EXPECT_EQ(out.dtype(), d);
+  EXPECT_EQ(lse.dtype(), float32);
+  const auto ref = reference(in, scale, mode == "causal", mask, sinks);
+  const auto got = to_doubles(out);
+  for (double x : got) ASSERT_FALSE(std::isnan(x)) << what(d, c, label);
+  const Tol t = out_tol(d);
+  expect_close(got, ref.out, t.rtol, t.atol, what(d, c, label + " out"));
+  expect_close(to_doubles(lse), ref.lse, kLseRtol, kLseAtol, what(d, c, label + " lse"));
+  EXPECT_EQ(got, to_doubles(plain)) << what(d, c, label + " with_lse output != plain output");
+}
+
+// Restores the KV chunk size at scope exit.
+struct ChunkSize {
+  int old;
+  explicit ChunkSize(int keys) : old(detail::set_attention_kv_chunk_size(keys)) {}
+  ~ChunkSize() { detail::set_attention_kv_chunk_size(old); }
+};
+
+std::vector<Dtype> dtypes_for(bool on_gpu) {
+  std::vector<Dtype> ds{float16, bfloat16, float32};
+  if (!on_gpu) ds.push_back(float64);
+  return ds;
+}
+
+}  // namespace
+
+LUMEN_DEVICE_SUITE(Attention);
+
+LUMEN_DEVICE_TEST(Attention, EveryDtypeAndHeadDim) {
+  uint32_t seed = 1;
+  for (Dtype d : dtypes_for(on_gpu)) {
+    for (int D : {64, 80, 96, 128, 256, 24}) {
+      Case c;
+      c.D = D;
+      auto in = make_inputs(c, d, seed += 3);
+      check_attention(in, d, c, 1.0f / std::sqrt(static_cast<float>(D)), "", {}, {}, "", s);
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, CausalWithUnequalLengths) {
+  uint32_t seed = 100;
+  for (Dtype d : {float16, float32}) {
+    for (auto [lq, lk] : {std::pair{3, 9}, {70, 70}, {9, 3}, {40, 130}, {1, 200}}) {
+      Case c;
+      c.Lq = lq;
+      c.Lk = lk;
+      c.D = 32;
+      auto in = make_inputs(c, d, seed += 3);
+      // Lq > Lk leaves the first Lq - Lk queries seeing nothing: 0 and -inf.
+      check_attention(in, d, c, 0.3f, "causal", {}, {}, "causal", s);
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, BoolAndAdditiveMasksBroadcast) {
+  Case c;
+  c.B = 2;
+  c.Lq = 6;
+  c.Lk = 67;
+  c.D = 16;
+  uint32_t seed = 200;
+  for (Dtype d : {bfloat16, float32}) {
+    auto in = make_inputs(c, d, seed += 3);
+    for (Shape ms : {Shape{c.Lq, c.Lk}, Shape{1, c.Hq, 1, c.Lk}, Shape{c.B, 1, c.Lq, c.Lk},
+                     Shape{c.Lk}}) {
+      auto keep = greater(random_array(ms, float32, seed++), array(-0.4f), s);
+      check_attention(in, d, c, 0.25f, "array", keep, {}, "bool mask " + shape_text(ms), s);
+      auto additive = random_array(ms, d, seed++, -2.0f, 1.0f);
+      check_attention(in, d, c, 0.25f, "array", additive, {},
+                      "additive mask " + shape_text(ms), s);
+    }
+    // Fully masked rows (row 1 by a bool mask, row 2 by -inf): 0 and -inf, other rows intact.
+    std::vector<float> add(c.Lq * c.Lk, 0.0f);
+    std::vector<uint8_t> keep(c.Lq * c.Lk, 1);
+    for (int j = 0; j < c.Lk; ++j) {
+      keep[1 * c.Lk + j] = 0;
+      add[2 * c.Lk + j] = -std::numeric_limits<float>::infinity();
+    }
+    array keep_arr(keep.begin(), {c.Lq, c.Lk}, bool_);
+    array add_arr(add.begin(), {c.Lq, c.Lk}, d);
+    check_attention(in, d, c, 0.25f, "array", keep_arr, {}, "fully masked bool row", s);
+    check_attention(in, d, c, 0.25f, "array", add_arr, {}, "fully masked -inf row", s);
+    auto [out, lse] = fast::scaled_dot_product_attention_with_lse(in.q, in.k, in.v, 0.25f, "array",
+                                                                  keep_arr, {}, false, s);
+    auto l = to_doubles(lse);
+    EXPECT_EQ(l[1], -kInf);
+    auto o = to_doubles(out);
+    for (int e = 0; e < c.D; ++e) EXPECT_EQ(o[1 * c.D + e], 0.0);
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, Sinks) {
+  Case c;
+  c.Hq = 4;
+  c.Hkv = 2;
+  c.Lq = 7;
+  c.Lk = 90;
+  c.D = 32;
+  uint32_t seed = 300;
+  for (Dtype d : dtypes_for(on_gpu)) {
+    auto in = make_inputs(c, d, seed += 4);
+    auto sinks = random_array({c.Hq}, d, seed + 3, -1.0f, 3.0f);
+    check_attention(in, d, c, 0.2f, "", {}, sinks, "sinks", s);
+    check_attention(in, d, c, 0.2f, "causal", {}, sinks, "sinks causal", s);
+    // A fully masked row with sinks: output 0, lse = the sink's logit.
+    std::vector<uint8_t> keep(c.Lq * c.Lk, 1);
+    for (int j = 0; j < c.Lk; ++j) keep[3 * c.Lk + j] = 0;
+    check_attention(in, d, c, 0.2f, "array", array(keep.begin(), {c.Lq, c.Lk}, bool_), sinks,
+                    "sinks fully masked row", s);
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, GroupedQueryMultiQueryCrossAttentionAndBatch) {
+  uint32_t seed = 400;
+  for (Dtype d : {float16, float32}) {
+    for (auto [hq, hkv] : {std::pair{6, 2}, {6, 1}, {3, 3}}) {
+      Case c;
+      c.B = 3;
+      c.Hq = hq;
+      c.Hkv = hkv;
+      c.Lq = 4;
+      c.Lk = 33;
+      c.D = 32;
+      c.Dv = 48;  // values may have their own head dim
+      auto in = make_inputs(c, d, seed += 3);
+      check_attention(in, d, c, 0.18f, "", {}, {}, "gqa", s);
+      check_attention(in, d, c, 0.18f, "causal", {}, {}, "gqa causal", s);
+      // A mask per query head, which the grouping must keep apart.
+      auto keep = greater(random_array({c.B, c.Hq, c.Lq, c.Lk}, float32, seed++), array(0.0f), s);
+      check_attention(in, d, c, 0.18f, "array", keep, {}, "gqa per-head mask", s);
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, StridedAndPromotedInputs) {
+  // q, k, v in [B, L, H, D] layout viewed as [B, H, L, D]; v sliced.
+  Case c;
+  c.B = 2;
+  c.Lq = 9;
+  c.Lk = 20;
+  c.D = 16;
+  Inputs in{swapaxes(random_array({c.B, c.Lq, c.Hq, c.D}, float32, 500), 1, 2, s),
+            swapaxes(random_array({c.B, c.Lk, c.Hkv, c.D}, float32, 501), 1, 2, s),
+            slice(random_array({c.B, c.Hkv, c.Lk, 2 * c.D}, float32, 502), {0, 0, 0, 0},
+                  {c.B, c.Hkv, c.Lk, 2 * c.D}, {1, 1, 1, 2}, s)};
+  check_attention(in, float32, c, 0.3f, "causal", {}, {}, "strided", s);
+  // float16 queries with float32 keys and values promote to float32
+  Inputs mixed{random_array({c.B, c.Hq, c.Lq, c.D}, float16, 503), in.k, in.v};
+  auto out = fast::scaled_dot_product_attention(mixed.q, mixed.k, mixed.v, 0.3f, "", {}, {},
+                                                false, s);
+  EXPECT_EQ(out.dtype(), float32);
+  auto ref = reference(mixed, 0.3f, false, {}, {});
+  expect_close(to_doubles(out), ref.out, 1e-5, 2e-6, "promoted");
+}
+
+LUMEN_DEVICE_TEST(Attention, BadArguments) {
+  auto q = zeros({1, 4, 3, 8}, float32, s), k = zeros({1, 2, 5, 8}, float32, s),
+       v = zeros({1, 2, 5, 8}, float32, s);
+  using fast::scaled_dot_product_attention;
+  expect_invalid_message([&] { scaled_dot_product_attention(zeros({4, 3, 8}, float32, s), k, v, 1.0f); },
+                         {"[scaled_dot_product_attention]", "(4, 3, 8)", "rank 4"});
+  expect_invalid_message([&] { scaled_dot_product_attention(q, k, v, 1.0f, "sliding"); },
+                         {"[scaled_dot_product_attention]", "sliding"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, k, v, 1.0f, "causal", zeros({3, 5}, bool_, s)); },
+      {"[scaled_dot_product_attention]", "causal"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, zeros({1, 2, 5, 7}, float32, s), v, 1.0f); },
+      {"[scaled_dot_product_attention]", "(1, 2, 5, 7)"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, zeros({1, 3, 5, 8}, float32, s), zeros({1, 3, 5, 8}, float32, s), 1.0f); },
+      {"[scaled_dot_product_attention]", "multiple"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, k, zeros({1, 1, 5, 8}, float32, s), 1.0f); },
+      {"[scaled_dot_product_attention]", "n_kv_heads"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, zeros({2, 2, 5, 8}, float32, s), v, 1.0f); },
+      {"[scaled_dot_product_attention]", "batch"});
+  expect_invalid_message(
+      [&] {
+        scaled_dot_product_attention(astype(q, int32, s), astype(k, int32, s), astype(v, int32, s),
+                                     1.0f);
+      },
+      {"[scaled_dot_product_attention]", "int32"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, k, v, 1.0f, "array", zeros({1, 1, 1, 3, 5}, bool_, s)); },
+      {"[scaled_dot_product_attention]", "rank 4"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, k, v, 1.0f, "array", zeros({3, 5}, float64, s)); },
+      {"[scaled_dot_product_attention]", "float64"});
+  expect_invalid_message(
+      [&] { scaled_dot_product_attention(q, k, v, 1.0f, "", {}, zeros({2}, float32, s)); },
+      {"[scaled_dot_product_attention]", "sinks", "(2)"});
+  EXPECT_THROW(scaled_dot_product_attention(q, k, v, 1.0f, "array", zeros({4, 5}, bool_, s)),
+               std::invalid_argument);  // does not broadcast to [1, 4, 3, 5]
+}
+
+LUMEN_DEVICE_TEST(Attention, ChunkedKeysMergeThroughLse) {
+  uint32_t seed = 600;
+  for (Dtype d : {float16, float32}) {
+    Case c;
+    c.Hq = 4;
+    c.Hkv = 2;
+    c.Lq = 37;
+    c.Lk = 150;
+    c.D = 32;
+    auto in = make_inputs(c, d, seed += 4);
+    auto sinks = random_array({c.Hq}, d, seed + 3);
+    auto keep = greater(random_array({c.Lq, c.Lk}, float32, seed + 5), array(-0.5f), s);
+    struct Mode {
+      std::string mode;
+      std::optional<array> mask, sinks;
+      std::string label;
+    };
+    for (const auto& m : {Mode{"", {}, {}, "plain"}, Mode{"causal", {}, sinks, "causal sinks"},
+                          Mode{"array", keep, {}, "bool mask"}}) {
+      std::pair<array, array> whole{array(0.0f), array(0.0f)};
+      {
+        detail::TracingGuard tracing;  // the un-chunked primitive
+        whole = fast::scaled_dot_product_attention_with_lse(in.q, in.k, in.v, 0.2f, m.mode,
+                                                            m.mask, m.sinks, false, s);
+      }
+      EXPECT_EQ(primitive_counts({whole.first})["ScaledDotProductAttention"], 1) << m.label;
+      ChunkSize chunked(32);  // 5 chunks
+      auto [out, lse] = fast::scaled_dot_product_attention_with_lse(in.q, in.k, in.v, 0.2f, m.mode,
+                                                                    m.mask, m.sinks, false, s);
+      EXPECT_GE(primitive_counts({out})["ScaledDotProductAttention"], 2) << m.label;
+      const Tol t = out_tol(d);
+      expect_close(to_doubles(out), to_doubles(whole.first), std::max(1e-3, t.rtol), t.atol,
+                   what(d, c, m.label + " chunked vs whole"));
+      expect_close(to_doubles(lse), to_doubles(whole.second), 1e-5, 1e-6,
+                   what(d, c, m.label + " chunked lse"));
+      check_attention(in, d, c, 0.2f, m.mode, m.mask, m.sinks, m.label + " chunked", s);
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, TransformsSeeTheUnchunkedPrimitive) {
+  Case c;
+  c.Lq = 8;
+  c.Lk = 96;
+  c.D = 16;
+  auto in = make_inputs(c, float32, 700);
+  ChunkSize chunked(32);
+  auto attend = [&](const std::vector<array>& xs) {
+    return fast::scaled_dot_product_attention(xs[0], xs[1], xs[2], 0.25f, "causal", {}, {}, false,
+                                              s);
+  };
+  EXPECT_EQ(primitive_counts({attend({in.q, in.k, in.v})})["ScaledDotProductAttention"], 3);
+  std::map<std::string, int> under_grad, under_vmap, under_compile;
+  auto grads = grad(
+      [&](const std::vector<array>& xs) {
+        auto out = attend(xs);
+        under_grad = primitive_counts({out});
+        return sum(out, false, s);
+      },
+      {0, 1, 2})({in.q, in.k, in.v});
+  EXPECT_EQ(under_grad["ScaledDotProductAttention"], 1);
+  EXPECT_EQ(under_grad.count("Concatenate"), 0u);
+  auto grad_graph = primitive_counts(grads);
+  EXPECT_EQ(grad_graph["ScaledDotProductAttentionVJP"], 1);
+  EXPECT_EQ(grad_graph.count("Softmax"), 0u);
+  auto mapped = vmap(
+      [&](const std::vector<array>& xs) {
+        auto out = attend(xs);
+        under_vmap = primitive_counts({out});
+        return std::vector<array>{out};
+      },
+      {0, -1, -1})({stack({in.q, in.q}, 0, s), in.k, in.v});
+  EXPECT_EQ(under_vmap["ScaledDotProductAttention"], 1);
+  EXPECT_EQ(primitive_counts(mapped)["ScaledDotProductAttention"], 1);  // folded into the batch
+  auto compiled = compile([&](const std::vector<array>& xs) {
+    auto out = attend(xs);
+    under_compile = primitive_counts({out});
+    return std::vector<array>{out};
+  })({in.q, in.k, in.v});
+  EXPECT_EQ(under_compile["ScaledDotProductAttention"], 1);
+  auto want = attend({in.q, in.k, in.v});
+  expect_close(to_doubles(compiled[0]), to_doubles(want), 1e-5, 1e-6, "compiled");
+  expect_close(to_doubles(mapped[0]), to_doubles(stack({want, want}, 0, s)), 1e-5, 1e-6,
+               "vmapped");
+}
+
+namespace {
+
+// The plain composition in ops, written here: softmax(scale q k^T + mask) v
+// and the logsumexp of the scores, with grouped heads by repetition.
+std::vector<array> plain_attention(const std::vector<array>& xs, float scale, bool causal,
+                                   const std::optional<array>& sinks_of, const Stream& s) {
+  auto q = xs[0], k = xs[1], v = xs[2];
+  const int rep = q.shape(1) / k.shape(1);
+  k = repeat(k, rep, 1, s);
+  v = repeat(v, rep, 1, s);
+  auto scores = multiply(matmul(q, swapaxes(k, -1, -2, s), s), array(scale, q.dtype()), s);
+  const int lq = q.shape(2), lk = k.shape(2);
+  if (causal) {
+    auto keep = greater_equal(expand_dims(arange(lk - lq, lk, s), 1, s),
+                              expand_dims(arange(0, lk, s), 0, s), s);
+    scores = where(keep, scores, array(-std::numeric_limits<float>::infinity(), q.dtype()), s);
+  }
+  if (sinks_of) {
+    Shape col = scores.shape();
+    col.back() = 1;
+    scores = concatenate(
+        {broadcast_to(reshape(*sinks_of, {1, q.shape(1), 1, 1}, s), col, s), scores}, -1, s);
+  }
+  auto probs = softmax(scores, std::vector<int>{-1}, true, s);
+  if (sinks_of) probs = slice(probs, {0, 0, 0, 1}, probs.shape(), s);
+  return {matmul(probs, v, s), logsumexp(scores, -1, false, s)};
+}
+
+}  // namespace
+
+LUMEN_DEVICE_TEST(Attention, VjpMatchesFiniteDifferencesAndPlainComposition) {
+  if (on_gpu) GTEST_SKIP() << "float64 finite differences run on the CPU";
+  Case c;
+  c.B = 2;
+  c.Hq = 4;
+  c.Hkv = 2;
+  c.Lq = 5;
+  c.Lk = 7;
+  c.D = 6;
+  c.Dv = 5;
+  for (bool causal : {false, true}) {
+    auto in = make_inputs(c, float64, causal ? 800 : 810);
+    auto sinks = random_array({c.Hq}, float64, 820);
+    auto w_out = random_array({c.B, c.Hq, c.Lq, c.dv()}, float64, 821);
+    auto w_lse = random_array({c.B, c.Hq, c.Lq}, float64, 822);
+    const std::string mode = causal ? "causal" : "";
+    // Finite differences of sum(out * w_out) in float64 (the float32 lse would
+    // put rounding noise into a difference quotient; its cotangent is checked
+    // against the plain composition below).
+    auto loss = [&](const std::vector<array>& xs) {
+      auto out = fast::scaled_dot_product_attention(xs[0], xs[1], xs[2], 0.4f, mode, {}, xs[3],
+                                                    false, s);
+      return sum(multiply(out, w_out, s), false, s);
+    };
+    std::vector<array> primals{in.q, in.k, in.v, sinks};
+    auto grads = grad(loss, {0, 1, 2, 3})(primals);
+    EXPECT_EQ(primitive_counts(grads)["ScaledDotProductAttentionVJP"], 1);
+    const double eps = 1e-6;
+    for (int a = 0; a < 4; ++a) {
+      auto base = to_doubles(primals[a]);
+      std::vector<double> fd(base.size());
+      for (size_t e = 0; e < base.size(); ++e) {
+        auto shifted = [&](double delta) {
+          auto vals = base;
+          vals[e] += delta;
+          auto xs = primals;
+          xs[a] = array(vals.begin(), primals[a].shape(), float64);
+          return to_doubles(loss(xs))[0];
+        };
+        fd[e] = (shifted(eps) - shifted(-eps)) / (2 * eps);
+      }
+      // lse is float32, so the probabilities carry its rounding (~1e-7).
+      expect_close(to_doubles(grads[a]), fd, 1e-5, 1e-6,
+                   "finite differences, argument " + std::to_string(a) + (causal ? " causal" : ""));
+    }
+    // Both cotangents (out and lse) against the plain composition's vjp, float32.
+    std::vector<array> f32;
+    for (auto& p : primals) f32.push_back(astype(p, float32, s));
+    auto w32 = astype(w_out, float32, s), l32 = astype(w_lse, float32, s);
+    auto fused = grad(
+        [&](const std::vector<array>& xs) {
+          auto [out, lse] = fast::scaled_dot_product_attention_with_lse(
+              xs[0], xs[1], xs[2], 0.4f, mode, {}, xs[3], false, s);
+          return add(sum(multiply(out, w32, s), false, s), sum(multiply(lse, l32, s), false, s), s);
+        },
+        {0, 1, 2, 3})(f32);
+    auto plain = grad(
+        [&](const std::vector<array>& xs) {
+          auto outs = plain_attention(xs, 0.4f, causal, xs[3], s);
+          return add(sum(multiply(outs[0], w32, s), false, s),
+                     sum(multiply(outs[1], l32, s), false, s), s);
+        },
+        {0, 1, 2, 3})(f32);
+    for (int a = 0; a < 4; ++a) {
+      expect_close(to_doubles(fused[a]), to_doubles(plain[a]), 1e-4, 1e-5,
+                   "vs plain vjp, argument " + std::to_string(a));
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, VjpWithMasksAndHalfTypes) {
+  Case c;
+  c.Hq = 4;
+  c.Hkv = 1;
+  c.Lq = 6;
+  c.Lk = 40;
+  c.D = 16;
+  uint32_t seed = 900;
+  for (Dtype d : {bfloat16, float32}) {
+    auto in = make_inputs(c, d, seed += 4);
+    auto keep = greater(random_array({c.Lq, c.Lk}, float32, seed + 3), array(-0.3f), s);
+    // Row 0 fully masked: its output is the constant 0, so it adds nothing to
+    // any gradient (and no NaN). The plain reference lets row 0 see keys and
+    // multiplies its output by 0 instead.
+    std::vector<uint8_t> k0(c.Lq * c.Lk, 1);
+    for (int j = 0; j < c.Lk; ++j) k0[j] = 0;
+    auto keep0 = logical_and(keep, array(k0.begin(), {c.Lq, c.Lk}, bool_), s);
+    std::vector<double> rows(c.Lq, 1.0);
+    rows[0] = 0.0;
+    const array row_alive(rows.begin(), {c.Lq, 1}, float64);
+    auto additive = random_array({1, c.Hq, c.Lq, c.Lk}, d, seed + 5, -1.0f, 1.0f);
+    for (bool is_bool : {true, false}) {
+      const array mask = is_bool ? keep0 : additive;
+      auto fused = grad(
+          [&](const std::vector<array>& xs) {
+            return sum(astype(fast::scaled_dot_product_attention(xs[0], xs[1], xs[2], 0.3f,
+                                                                 "array", mask, {}, false, s),
+                              float32, s),
+                       false, s);
+          },
+          {0, 1, 2})({in.q, in.k, in.v});
+      // The same function in float64 ops, bool masks as -inf.
+      auto m64 = is_bool
+                     ? where(keep, array(0.0), array(-std::numeric_limits<double>::infinity()), s)
+                     : astype(additive, float64, s);
+      auto plain = grad(
+          [&](const std::vector<array>& xs) {
+            auto keys_t = swapaxes(repeat(xs[1], c.Hq, 1, s), -1, -2, s);
+            auto scores = add(multiply(matmul(xs[0], keys_t, s), array(0.3), s), m64, s);
+            auto probs = softmax(scores, std::vector<int>{-1}, true, s);
+            auto out = matmul(probs, repeat(xs[2], c.Hq, 1, s), s);
+            if (is_bool) out = multiply(out, row_alive, s);
+            return sum(out, false, s);
+          },
+          {0, 1, 2})({astype(in.q, float64, s), astype(in.k, float64, s), astype(in.v, float64, s)});
+      const double tol = d == float32 ? 1e-4 : 2e-2;
+      for (int a = 0; a < 3; ++a) {
+        auto g = to_doubles(fused[a]);
+        for (double x : g) ASSERT_FALSE(std::isnan(x));
+        expect_close(g, to_doubles(plain[a]), tol, tol,
+                     dtype_to_string(d) + " masked vjp, argument " + std::to_string(a));
+      }
+    }
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, JvpAndVmapRules) {
+  Case c;
+  c.Hq = 4;
+  c.Hkv = 2;
+  c.Lq = 5;
+  c.Lk = 12;
+  c.D = 8;
+  auto in = make_inputs(c, float32, 1000);
+  auto tq = random_array(in.q.shape(), float32, 1001), tk = random_array(in.k.shape(), float32, 1002),
+       tv = random_array(in.v.shape(), float32, 1003);
+  auto sinks = random_array({c.Hq}, float32, 1004);
+  auto fused = jvp(
+      [&](const std::vector<array>& xs) {
+        auto [o, l] = fast::scaled_dot_product_attention_with_lse(xs[0], xs[1], xs[2], 0.3f,
+                                                                  "causal", {}, sinks, false, s);
+        return std::vector<array>{o, l};
+      },
+      {in.q, in.k, in.v}, {tq, tk, tv});
+  auto plain = jvp([&](const std::vector<array>& xs) { return plain_attention({xs[0], xs[1], xs[2]}, 0.3f, true, sinks, s); },
+                   {in.q, in.k, in.v}, {tq, tk, tv});
+  for (int o = 0; o < 2; ++o) {
+    expect_close(to_doubles(fused.second[o]), to_doubles(plain.second[o]), 1e-4, 1e-5,
+                 "jvp output " + std::to_string(o));
+  }
+  // vmap over an axis of q and k (axis 2 of k), and over sinks (the plain composition).
+  const int n = 3;
+  auto qs = random_array({n, c.B, c.Hq, c.Lq, c.D}, float32, 1005);
+  auto ks = random_array({c.B, c.Hkv, n, c.Lk, c.D}, float32, 1006);
+  auto ss = random_array({n, c.Hq}, float32, 1007);
+  auto mapped = vmap(
+      [&](const std::vector<array>& xs) {
+        auto [o, l] = fast::scaled_dot_product_attention_with_lse(xs[0], xs[1], xs[2], 0.3f, "", {},
+                                                                  xs[3], false, s);
+        return std::vector<array>{o, l};
+      },
+      {0, 2, -1, 0})({qs, ks, in.v, ss});
+  for (int i = 0; i < n; ++i) {
+    auto qi = squeeze(slice(qs, {i, 0, 0, 0, 0}, {i + 1, c.B, c.Hq, c.Lq, c.D}, s), 0, s);
+    auto ki = squeeze(slice(ks, {0, 0, i, 0, 0}, {c.B, c.Hkv, i + 1, c.Lk, c.D}, s), 2, s);
+    auto si = squeeze(slice(ss, {i, 0}, {i + 1, c.Hq}, s), 0, s);
+    auto ref = reference({qi, ki, in.v}, 0.3f, false, {}, si);
+    auto oi = slice(mapped[0], {i, 0, 0, 0, 0}, {i + 1, c.B, c.Hq, c.Lq, c.D}, s);
+    auto li = slice(mapped[1], {i, 0, 0, 0}, {i + 1, c.B, c.Hq, c.Lq}, s);
+    expect_close(to_doubles(oi), ref.out, 1e-4, 1e-5, "vmap out " + std::to_string(i));
+    expect_close(to_doubles(li), ref.lse, 1e-4, 1e-5, "vmap lse " + std::to_string(i));
+  }
+}
+
+LUMEN_DEVICE_TEST(Attention, LongCausalPrefillMemoryIsLinear) {
+  // L = 8192, head dim 64: the [L, L] score matrix alone would be 256 MiB
+  // (lavapipe runs L = 2048, whose matrix would be 16 MiB, in about 30 s).
+  const int L = on_gpu ? 2048 : 8192, D = 64;
+  auto q = random_array({1, 1, L, D}, float32, 1100);
+  auto k = random_array({1, 1, L, D}, float32, 1101);
+  auto v = random_array({1, 1, L, D}, float32, 1102);
+  eval(q, k, v);
+  synchronize(s);
+  const size_t base = get_active_memory();
+  reset_peak_memory();
+  auto out = fast::scaled_dot_product_attention(q, k, v, 0.125f, "causal", {}, {}, false, s);
+  eval(out);
+  synchronize(s);
+  const size_t peak = get_peak_memory() - base;
+  const size_t io = size_t(L) * D * 4;  // one [L, D] float32 tensor
+  // the output, copies of the inputs for the device, and some slack; far below L^2
+  EXPECT_LE(peak, 5 * io + (size_t(4) << 20)) << "peak " << peak;
+  // A few rows against the reference.
+  for (int row : {0, 1000, L - 1}) {
+    Inputs one{slice(q, {0, 0, row, 0}, {1, 1, row + 1, D}, s), slice(k, {0, 0, 0, 0}, {1, 1, row + 1, D}, s),
+               slice(v, {0, 0, 0, 0}, {1, 1, row + 1, D}, s)};
+    auto ref = reference(one, 0.125f, false, {}, {});
+    expect_close(to_doubles(slice(out, {0, 0, row, 0}, {1, 1, row + 1, D}, s)), ref.out, 1e-4,
+                 1e-6, "row " + std::to_string(row));
+  }
+}
