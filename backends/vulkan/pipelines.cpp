@@ -49,6 +49,22 @@ VkShaderModule Pipelines::module(const std::string& shader) {
   throw std::logic_error(fmt::format("[vulkan] no embedded shader named {}", shader));
 }
 
+void Pipelines::add_module(const std::string& name, std::span<const uint32_t> spirv) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (modules_.count(name)) return;
+  VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  info.codeSize = spirv.size() * 4;
+  info.pCode = spirv.data();
+  VkShaderModule m;
+  check(vkCreateShaderModule(ctx_.device(), &info, nullptr, &m), "vkCreateShaderModule");
+  modules_.emplace(name, m);
+}
+
+bool Pipelines::has_module(const std::string& name) {
+  std::lock_guard<std::mutex> lk(mu_);
+  return modules_.count(name) > 0;
+}
+
 VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
   auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
   std::lock_guard<std::mutex> lk(mu_);
