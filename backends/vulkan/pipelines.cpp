@@ -1,5 +1,6 @@
 #include "backends/vulkan/pipelines.h"
 
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -87,9 +88,11 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   info.stage.pSpecializationInfo = &spec;
   info.layout = layout_;
   VkPipeline p;
+  auto t0 = std::chrono::steady_clock::now();
   check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
         "vkCreateComputePipelines");
-  detail::logger()->debug("vulkan: pipeline {} ({})", shader, fmt::join(constants, ", "));
+  detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
+                          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   pipelines_.emplace(std::move(key), p);
   return p;
 }

@@ -182,70 +182,72 @@ class Writer {
     return s + "  }\n}\n\n";
   }
 
+  // A thread moves four consecutive elements: with vector accesses when
+  // VECTOR holds and all four exist, else one by one. The element code
+  // appears once (drivers compile it once per pipeline).
   std::string main_function() const {
     const int nin = num_inputs(), nout = num_outputs();
     std::string s = "void main() {\n";
-    std::string load_scalars, vector_loads, vector_call_args, scalar_loads, call_args, steps;
+    std::string head, vector_loads, lane_loads, call_args, steps, offsets_args;
     for (int i = 0; i < nin; ++i) {
       int k = out_.slots[i];
       if (k < 0) continue;
       Dtype d = c_.input_dtypes()[i];
-      size_t size = size_of(d);
-      s += fmt::format("  uint64_t in{} = address_at({}u);\n", k, nout + i);
-      load_scalars += fmt::format("  uint64_t s{0} = MODE{0} == MODE_SCALAR ? load_bits({1}, in{0}) : 0ul;\n", k, dt(d));
+      const size_t size = size_of(d);
+      head += fmt::format("  uint64_t in{0} = address_at({1}u);\n"
+                          "  uint64_t s{0} = MODE{0} == MODE_SCALAR ? load_bits({2}, in{0}) : 0ul;\n",
+                          k, nout + i, dt(d));
       vector_loads += fmt::format(
-          "      u64vec4 a{0} = MODE{0} == MODE_SCALAR ? u64vec4(s{0}) : load4_bits({1}, in{0} + first * {2}ul);\n",
+          "    u64vec4 a{0} = u64vec4(s{0});\n"
+          "    if (vec && MODE{0} == MODE_CONTIGUOUS) a{0} = load4_bits({1}, in{0} + first * {2}ul);\n",
           k, dt(d), size);
-      scalar_loads += fmt::format(
-          "      uint64_t x{0} = s{0};\n"
-          "      if (MODE{0} == MODE_CONTIGUOUS) x{0} = load_bits({1}, in{0} + e * {2}ul);\n"
+      lane_loads += fmt::format(
+          "      uint64_t x{0} = a{0}[l];\n"
+          "      if (!vec && MODE{0} == MODE_CONTIGUOUS) x{0} = load_bits({1}, in{0} + e * {2}ul);\n"
           "      if (MODE{0} == MODE_STRIDED) x{0} = load_bits({1}, in{0} + uint64_t(o{0} * {2}l));\n",
           k, dt(d), size);
       call_args += fmt::format(", x{}", k);
       steps += fmt::format("          if (MODE{0} == MODE_STRIDED) o{0} += table_at({1}u + uint(pc.ndim) * {2}u + pc.ndim - 1u);\n",
                            k, shape_base(), k + 1);
+      offsets_args += fmt::format(", o{}", k);
     }
     for (size_t g = 0; g < out_.generator_keys.size(); ++g) {
-      s += fmt::format("  keys{} = address_at({}u);\n", g, nout + out_.generator_keys[g]);
+      head += fmt::format("  keys{} = address_at({}u);\n", g, nout + out_.generator_keys[g]);
     }
-    std::string outs_decl, vector_stores, scalar_stores, offsets_args;
+    std::string lane_results, lane_stores, vector_stores;
     for (int o = 0; o < nout; ++o) {
       Dtype d = dtypes_[c_.outputs()[o]];
-      s += fmt::format("  uint64_t out{} = address_at({}u);\n", o, o);
-      vector_stores += fmt::format("      store4_bits({}, out{} + first * {}ul, u64vec4(", dt(d), o, size_of(d));
-      vector_stores += fmt::format("y{0}_0, y{0}_1, y{0}_2, y{0}_3));\n", o);
-      scalar_stores += fmt::format("      store_bits({0}, out{1} + e * {2}ul, r{1});\n", dt(d), o, size_of(d));
-      outs_decl += fmt::format(", r{}", o);
+      head += fmt::format("  uint64_t out{} = address_at({}u);\n", o, o);
+      lane_results += fmt::format("    u64vec4 y{} = u64vec4(0ul);\n", o);
+      call_args += fmt::format(", y{}[l]", o);
+      lane_stores += fmt::format("      if (!vec) store_bits({0}, out{1} + e * {2}ul, y{1}[l]);\n", dt(d), o, size_of(d));
+      vector_stores += fmt::format("    if (vec) store4_bits({0}, out{1} + first * {2}ul, y{1});\n", dt(d), o, size_of(d));
     }
-    for (int k = 0; k < num_slots_; ++k) offsets_args += fmt::format(", o{}", k);
-    s += load_scalars;
+    s += head;
     s += "  uint64_t threads = uint64_t(gl_NumWorkGroups.x) * uint64_t(gl_WorkGroupSize.x);\n";
     s += "  for (uint64_t chunk = gl_GlobalInvocationID.x; chunk * ELEMENTS_PER_THREAD < pc.n; chunk += threads) {\n";
     s += "    uint64_t first = chunk * ELEMENTS_PER_THREAD;\n";
-    s += "    if (VECTOR && first + ELEMENTS_PER_THREAD <= pc.n) {\n" + vector_loads;
-    for (int o = 0; o < nout; ++o) s += fmt::format("      uint64_t y{0}_0, y{0}_1, y{0}_2, y{0}_3;\n", o);
-    const char* lanes[] = {"x", "y", "z", "w"};
-    for (int l = 0; l < 4; ++l) {
-      s += fmt::format("      fused_element(first + {}ul", l);
-      for (int k = 0; k < num_slots_; ++k) s += fmt::format(", a{}.{}", k, lanes[l]);
-      for (int o = 0; o < nout; ++o) s += fmt::format(", y{}_{}", o, l);
-      s += ");\n";
-    }
-    s += vector_stores + "      continue;\n    }\n";
+    s += "    uint64_t last = min(first + ELEMENTS_PER_THREAD, pc.n);\n";
+    s += "    bool vec = VECTOR && last == first + ELEMENTS_PER_THREAD;\n";
+    s += vector_loads + lane_results;
     for (int k = 0; k < num_slots_; ++k) s += fmt::format("    int64_t o{} = 0;\n", k);
     s += "    uint64_t inner_pos = 0ul, inner_extent = 1ul;\n";
     s += "    if (any_strided()) fused_offsets(first" + offsets_args + ", inner_pos, inner_extent);\n";
-    s += "    uint64_t last = min(first + ELEMENTS_PER_THREAD, pc.n);\n";
-    s += "    for (uint64_t e = first; e < last; ++e) {\n" + scalar_loads;
-    for (int o = 0; o < nout; ++o) s += fmt::format("      uint64_t r{};\n", o);
-    s += "      fused_element(e" + call_args + outs_decl + ");\n" + scalar_stores;
+    // A constant trip count: compilers may unroll it (the vector lanes then
+    // index statically).
+    s += "    for (uint l = 0u; l < ELEMENTS_PER_THREAD; ++l) {\n      uint64_t e = first + l;\n"
+         "      if (e >= last) break;\n" + lane_loads;
+    s += "      fused_element(e" + call_args + ");\n" + lane_stores;
     s += "      if (any_strided() && e + 1ul < last) {\n"
          "        // Step along the innermost dimension, or recompute at its end.\n"
          "        if (inner_pos + 1ul < inner_extent) {\n"
          "          inner_pos += 1ul;\n" + steps +
          "        } else {\n"
          "          fused_offsets(e + 1ul" + offsets_args + ", inner_pos, inner_extent);\n"
-         "        }\n      }\n    }\n  }\n}\n";
+         "        }\n      }\n    }\n";
+    // Written after every read of the four elements: an output may share a
+    // donated input's buffer.
+    s += vector_stores + "  }\n}\n";
     return s;
   }
 

@@ -5,6 +5,7 @@
 // strided (broadcast, transposed, sliced) with 64-bit offsets; RandomBits
 // steps draw their words per element, so random chains store no bits.
 #include <array>
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
 
@@ -16,6 +17,7 @@
 #include "backends/vulkan/codegen/glsl_compiler.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "backends/vulkan/shaders/ids.h"
+#include "core/detail/log.h"
 #include "lumen/backend.h"
 #include "lumen/random_primitives.h"
 #include "lumen/transforms_primitives.h"
@@ -43,7 +45,12 @@ std::string fused_module(Pipelines& pipelines, const std::string& source) {
   auto it = compiled.find(source);
   if (it == compiled.end()) {
     std::string name = fmt::format("fused_{}", compiled.size());
-    it = compiled.emplace(source, std::make_pair(name, codegen::compile_compute_shader(source))).first;
+    auto t0 = std::chrono::steady_clock::now();
+    auto spirv = codegen::compile_compute_shader(source);
+    detail::logger()->debug("vulkan: {} compiled in {:.1f} ms ({} words)", name,
+                            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                            spirv.size());
+    it = compiled.emplace(source, std::make_pair(name, std::move(spirv))).first;
   }
   auto& [name, spirv] = it->second;
   if (!pipelines.has_module(name)) pipelines.add_module(name, spirv);
