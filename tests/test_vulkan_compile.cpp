@@ -202,4 +202,43 @@ TEST(VulkanCompile, GeneratorStepsDrawMlxThreefryWords) {
   expect_mlx_words(fused_bits(keys_b, {3, 11}), {three[0], three[0], three[0]}, 11, 0, "strided keys");
 }
 
+// A random chain fused with its bits (RandomBits -> float32 -> scale ->
+// bfloat16, as the plain uniform chain starts) allocates nothing but its
+// output: the bits live in registers.
+TEST(VulkanCompile, GeneratorChainAllocatesOnlyTheOutput) {
+  REQUIRE_GPU();
+  auto s = default_stream(Device::gpu);
+  const Shape shape{1024, 1024};
+  auto key = array({3u, 9u}, {2}, uint32);
+  auto scale = array(1.0f / 4294967295.0f);
+  eval(key, scale);
+  std::vector<Compiled::Step> steps;
+  steps.push_back({std::make_shared<RandomBits>(s, shape, 4), {0}, uint32});
+  steps.push_back({std::make_shared<AsType>(s, float32), {2}, float32});
+  steps.push_back({std::make_shared<Binary>(s, BinaryOp::Multiply), {3, 1}, float32});
+  steps.push_back({std::make_shared<AsType>(s, bfloat16), {4}, bfloat16});
+  auto prim = std::make_shared<Compiled>(s, std::vector<Dtype>{uint32, float32}, std::move(steps),
+                                         std::vector<int>{5});
+  auto run = [&] { return array::make_arrays({shape}, {bfloat16}, prim, {key, scale})[0]; };
+  eval(run());  // compiles the shader and warms the allocator
+  synchronize(s);
+  size_t base = get_active_memory();
+  reset_peak_memory();
+  auto out = run();
+  eval(out);
+  const size_t out_bytes = size_t(1024) * 1024 * 2;
+  EXPECT_LE(get_peak_memory() - base, out_bytes + (size_t(1) << 20));
+  // Spot-check values against the reference words.
+  auto got = to_doubles(out);
+  for (size_t e : {size_t(0), size_t(1), size_t(524287), size_t(524288), size_t(1048575)}) {
+    float want = static_cast<float>(ref_word(3u, 9u, 1u << 20, e)) * (1.0f / 4294967295.0f);
+    uint32_t b;
+    std::memcpy(&b, &want, 4);
+    b = (b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u;  // to bfloat16, nearest even
+    float rounded;
+    std::memcpy(&rounded, &b, 4);
+    EXPECT_EQ(got[e], static_cast<double>(rounded)) << "element " << e;
+  }
+}
+
 #endif  // LUMEN_HAS_VULKAN
