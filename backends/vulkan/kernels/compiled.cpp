@@ -15,6 +15,7 @@
 #include "backends/cpu/strided.h"
 #include "backends/vulkan/codegen/fused_source.h"
 #include "backends/vulkan/codegen/glsl_compiler.h"
+#include "backends/vulkan/kernels/elementwise.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "backends/vulkan/shaders/ids.h"
 #include "core/detail/log.h"
@@ -57,28 +58,10 @@ std::string fused_module(Pipelines& pipelines, const std::string& source) {
   return name;
 }
 
-// Strides that read `in` broadcast to `shape` (size-1 dims repeated).
-Strides broadcast_strides(const array& in, const Shape& shape) {
-  Strides s(shape.size(), 0);
-  size_t diff = shape.size() - in.ndim();
-  for (size_t d = 0; d < in.ndim(); ++d) s[d + diff] = in.shape(d) == 1 ? 0 : in.strides(d);
-  return s;
-}
-
 // Whether strides `s` walk `shape` like `ref` (dims of extent 1 never move).
 bool same_walk(const Shape& shape, const Strides& s, const Strides& ref) {
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] != 1 && s[d] != ref[d]) return false;
-  }
-  return true;
-}
-
-bool is_row_major(const array& a) {
-  int64_t expected = 1;
-  for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-    if (a.shape()[d] == 1) continue;
-    if (a.strides()[d] != expected) return false;
-    expected *= a.shape()[d];
   }
   return true;
 }
@@ -155,7 +138,7 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs, std::
     int slot = src.slots[i];
     if (slot < 0) continue;
     const array& in = inputs[i];
-    Strides bs = broadcast_strides(in, out0.shape());
+    Strides bs = cpu::broadcast_strides(in, out0.shape());
     uint32_t mode;
     if (same_walk(out0.shape(), bs, Strides(bs.size(), 0))) {
       mode = MODE_SCALAR;

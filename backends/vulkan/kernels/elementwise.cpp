@@ -53,6 +53,16 @@ bool is_math_op(UnaryOp op, Dtype d) {
   }
 }
 
+bool is_row_major(const array& a) {
+  int64_t expected = 1;
+  for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
+    if (a.shape()[d] == 1) continue;
+    if (a.strides()[d] != expected) return false;
+    expected *= a.shape()[d];
+  }
+  return true;
+}
+
 bool is_math_op(BinaryOp op, Dtype d) {
   uint32_t cls = class_id(d);
   return ((op == BinaryOp::Power || op == BinaryOp::LogAddExp) && cls != CLASS_ID_INT) ||
@@ -70,16 +80,6 @@ struct ElementwisePush {
   uint32_t ndim;
   uint32_t pad;
 };
-
-bool is_row_major(const array& a) {
-  int64_t expected = 1;
-  for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-    if (a.shape()[d] == 1) continue;
-    if (a.strides()[d] != expected) return false;
-    expected *= a.shape()[d];
-  }
-  return true;
-}
 
 bool is_scalar(const array& a) {
   for (size_t d = 0; d < a.ndim(); ++d) {

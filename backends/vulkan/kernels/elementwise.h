@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "lumen/array.h"
 #include "lumen/dtype.h"
 #include "lumen/elementwise_primitives.h"
 
@@ -19,5 +20,8 @@ enum ClassId : uint32_t { CLASS_ID_INT = 0, CLASS_ID_FLOAT = 1, CLASS_ID_DOUBLE 
 uint32_t class_id(Dtype d);
 bool is_math_op(UnaryOp op, Dtype d);
 bool is_math_op(BinaryOp op, Dtype d);
+
+// Whether `a` is laid out row-major (dims of extent 1 aside), at any offset.
+bool is_row_major(const array& a);
 
 }  // namespace lumen::vulkan
