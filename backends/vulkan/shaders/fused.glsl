@@ -57,6 +57,21 @@ uint fused_key_word(uint64_t addr, int64_t key_layout, uint64_t i) {
   return Ptr32(addr + uint64_t(off * 4l)).v;
 }
 
+// Word w of a key's stream of `words` words in MLX's (and JAX's) layout, as
+// backends/cpu/random_threefry.h (the reference) lays it out: the stream is
+// split at half = words / 2; pair j in [0, half) hashes the counter
+// (j, j + half + words % 2) into words j and j + half + words % 2, and for
+// odd streams the middle word `half` is the first result of (half, 0).
+// One hash per word: an element needs only its own.
+uint threefry_stream_word(uvec2 key, uint64_t words, uint64_t w) {
+  uint64_t half_words = words / 2ul;
+  uint64_t second = half_words + (words & 1ul);
+  if (w < half_words) return threefry2x32(key, uvec2(uint(w), uint(w + second))).x;
+  if (w < second) return threefry2x32(key, uvec2(uint(half_words), 0u)).x;  // the middle word
+  uint64_t j = w - second;
+  return threefry2x32(key, uvec2(uint(j), uint(j + second))).y;
+}
+
 // Element e of a RandomBits output (32-bit words) whose parameters start at
 // table index `at` and whose keys are at `keys`: word (first + e % per_key)
 // of the stream of key e / per_key.

@@ -7,7 +7,7 @@
 //
 // Every module is compiled twice: LUMEN_F64=1 (the device has shaderFloat64)
 // and LUMEN_F64=0. A module for one transcendental op defines MATH_OP (an
-// OP_* number); float_math/double_math/complex_math then compute that op and
+// OP_* number); float_math/double_math/complex_math (math_op.glsl) then compute that op and
 // reference no other function, which keeps modules small (lavapipe's
 // pipeline compile time grows with module size, not live code).
 #ifndef LUMEN_MATH_GLSL
