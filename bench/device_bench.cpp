@@ -117,6 +117,12 @@ class Bench {
   // Median milliseconds of one evaluation of op(inputs), rotating input sets.
   double time_ms(const std::vector<std::vector<array>>& sets,
                  const std::function<array(const std::vector<array>&)>& op) {
+    return time_ms(sets, [&op](const std::vector<array>& in) { return std::vector<array>{op(in)}; });
+  }
+
+  // The same for an op of several outputs, all evaluated.
+  double time_ms(const std::vector<std::vector<array>>& sets,
+                 const std::function<std::vector<array>(const std::vector<array>&)>& op) {
     size_t next = 0;
     auto run = [&] { return op(sets[next++ % sets.size()]); };
     double once = 0;
@@ -145,6 +151,16 @@ class Bench {
            double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
            const std::function<array(const std::vector<array>&)>& op) {
     if (!selected(op_name + "|" + shape + "|" + dtype_label(dtype))) return;
+    rows(group, op_name, shape, dtype, bytes, flops, make_inputs,
+         [&op](const std::vector<array>& in) { return std::vector<array>{op(in)}; });
+  }
+
+  // The same for an op of several outputs, all evaluated.
+  void rows(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
+            double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
+            const std::function<std::vector<array>(const std::vector<array>&)>& op) {
+    const std::string key = op_name + "|" + shape + "|" + dtype_label(dtype);
+    if (key.find(options_.filter) == std::string::npos) return;
     try {
       auto sets = input_sets(bytes, make_inputs);
       double ms = time_ms(sets, op);
@@ -443,6 +459,58 @@ void group_attention(Bench& b) {
                                                                     mode, {}, {}, false, s);
       return depends({out}, {lse})[0];
     });
+// compile's fusion on the GPU: gelu (five elementwise kernels, or one
+// generated kernel) and an MLP training step (value_and_grad and an SGD
+// update; compile fuses its elementwise parts), each uncompiled and
+// compiled. The compiled function is traced during the warm-up.
+array gelu_of(const array& x, const Stream& s) {
+  auto half = array(0.5f, x.dtype());
+  auto one = array(1.0f, x.dtype());
+  auto inv_sqrt2 = array(0.70710678118654752f, x.dtype());
+  return multiply(multiply(x, half, s), add(one, erf(multiply(x, inv_sqrt2, s), s), s), s);
+}
+
+void group_transforms(Bench& b) {
+  const std::string g = "transforms";
+  const Stream s = b.gpu();
+  using Fn = std::function<std::vector<array>(const std::vector<array>&)>;
+  {
+    const int side = b.small() ? 512 : 16384;
+    const std::string shape = std::to_string(side) + "x" + std::to_string(side);
+    Fn gelu = [s](const std::vector<array>& in) { return std::vector<array>{gelu_of(in[0], s)}; };
+    Fn compiled = compile(gelu);
+    auto inputs = [&] { return std::vector<array>{b.data({side, side}, bfloat16)}; };
+    const double bytes = 2.0 * side * side * 2;  // one read, one write (fused)
+    b.row(g, "gelu", shape, bfloat16, bytes, 0, inputs, [&](const std::vector<array>& in) { return gelu(in)[0]; });
+    b.row(g, "gelu_compiled", shape, bfloat16, bytes, 0, inputs,
+          [&](const std::vector<array>& in) { return compiled(in)[0]; });
+  }
+  {
+    // params W1 [in, hidden], W2 [hidden, out]; data x [batch, in], y [batch, out]
+    const int batch = b.small() ? 64 : 512, in = b.small() ? 128 : 1024, hidden = b.small() ? 256 : 2048,
+              out = b.small() ? 128 : 1024;
+    const std::string shape = std::to_string(batch) + "x" + std::to_string(in) + "x" + std::to_string(hidden) +
+                              "x" + std::to_string(out);
+    auto loss = [s](const std::vector<array>& p) {
+      auto h = maximum(matmul(p[2], p[0], s), array(0.0f), s);
+      return mean(square(subtract(matmul(h, p[1], s), p[3], s), s), false, s);
+    };
+    Fn step = [s, loss](const std::vector<array>& p) {
+      auto [value, grads] = value_and_grad(std::function<array(const std::vector<array>&)>(loss),
+                                           std::vector<int>{0, 1})(p);
+      auto lr = array(1e-3f);
+      return std::vector<array>{value, subtract(p[0], multiply(lr, grads[0], s), s),
+                                subtract(p[1], multiply(lr, grads[1], s), s)};
+    };
+    Fn compiled = compile(step);
+    auto inputs = [&] {
+      return std::vector<array>{b.data({in, hidden}, float32), b.data({hidden, out}, float32),
+                                b.data({batch, in}, float32), b.data({batch, out}, float32)};
+    };
+    const double flops = 6.0 * batch * (double(in) * hidden + double(hidden) * out);  // forward + backward
+    const double bytes = 4.0 * 3 * (double(in) * hidden + double(hidden) * out);      // params, grads, updates
+    b.rows(g, "mlp_step", shape, float32, bytes, flops, inputs, step);
+    b.rows(g, "mlp_step_compiled", shape, float32, bytes, flops, inputs, compiled);
   }
 }
 
@@ -525,7 +593,7 @@ const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
       {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
       {"random", group_random}, {"random_large", group_random_large}, {"index", group_index},
-      {"attention", group_attention}};
+      {"attention", group_attention}, {"transforms", group_transforms}};
   return table;
 }
 

@@ -116,15 +116,6 @@ void random_words(const RandomBits& p, const array& keys, int64_t size, int64_t 
   }
 }
 
-// Strides that read `in` broadcast to `shape` (right-aligned, size-1 dims
-// repeated).
-Strides broadcast_strides(const array& in, const Shape& shape) {
-  Strides s(shape.size(), 0);
-  size_t diff = shape.size() - in.ndim();
-  for (size_t d = 0; d < in.ndim(); ++d) s[d + diff] = in.shape(d) == 1 ? 0 : in.strides(d);
-  return s;
-}
-
 void compiled_kernel(const Primitive& p, const std::vector<array>& inputs,
                      std::vector<array>& outputs) {
   auto& c = static_cast<const Compiled&>(p);

@@ -11,6 +11,15 @@
 
 namespace lumen::cpu {
 
+// Strides that read `in` broadcast to `shape` (right-aligned, size-1 dims
+// repeated); shared with the GPU's fused kernels.
+inline Strides broadcast_strides(const array& in, const Shape& shape) {
+  Strides s(shape.size(), 0);
+  size_t diff = shape.size() - in.ndim();
+  for (size_t d = 0; d < in.ndim(); ++d) s[d + diff] = in.shape(d) == 1 ? 0 : in.strides(d);
+  return s;
+}
+
 template <size_t N>
 struct StridedLayout {
   std::vector<int64_t> shape;

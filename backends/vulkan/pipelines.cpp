@@ -1,5 +1,6 @@
 #include "backends/vulkan/pipelines.h"
 
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -49,6 +50,22 @@ VkShaderModule Pipelines::module(const std::string& shader) {
   throw std::logic_error(fmt::format("[vulkan] no embedded shader named {}", shader));
 }
 
+void Pipelines::add_module(const std::string& name, std::span<const uint32_t> spirv) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (modules_.count(name)) return;
+  VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  info.codeSize = spirv.size() * 4;
+  info.pCode = spirv.data();
+  VkShaderModule m;
+  check(vkCreateShaderModule(ctx_.device(), &info, nullptr, &m), "vkCreateShaderModule");
+  modules_.emplace(name, m);
+}
+
+bool Pipelines::has_module(const std::string& name) {
+  std::lock_guard<std::mutex> lk(mu_);
+  return modules_.count(name) > 0;
+}
+
 VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
   auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
   std::lock_guard<std::mutex> lk(mu_);
@@ -71,9 +88,11 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   info.stage.pSpecializationInfo = &spec;
   info.layout = layout_;
   VkPipeline p;
+  auto t0 = std::chrono::steady_clock::now();
   check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
         "vkCreateComputePipelines");
-  detail::logger()->debug("vulkan: pipeline {} ({})", shader, fmt::join(constants, ", "));
+  detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
+                          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   pipelines_.emplace(std::move(key), p);
   return p;
 }

@@ -29,6 +29,10 @@ class Pipelines {
   // The pipeline of shaders/<shader>.comp with specialization constant i set
   // to constants[i] (constant 0 is the workgroup size).
   VkPipeline get(const std::string& shader, std::span<const uint32_t> constants);
+  // Adds SPIR-V made at run time (compile's fused kernels) as module `name`
+  // for get(), unless a module of that name exists already.
+  void add_module(const std::string& name, std::span<const uint32_t> spirv);
+  bool has_module(const std::string& name);
 
  private:
   VkShaderModule module(const std::string& shader);

@@ -168,8 +168,51 @@ def group_attention():
             row(g, "sdpa_lse", name, "bf16", ms, nbytes, flops)
 
 
+
+
+def group_transforms():
+    """Peers of lumen's compile rows: eager torch for both the uncompiled and
+    the compiled keys (torch.compile is not used), so compiled lumen is
+    compared with what one eager torch kernel per op does."""
+    g = "transforms"
+    x = rand((16384, 16384), "bf16")
+    inv_sqrt2 = 0.7071067811865476
+
+    def gelu():
+        # the same five elementwise ops as lumen's gelu (erf form)
+        return x * 0.5 * (1.0 + torch.erf(x * inv_sqrt2))
+
+    nbytes = 2 * x.numel() * 2
+    ms = bench(gelu)
+    row(g, "gelu", "16384x16384", "bf16", ms, nbytes)
+    row(g, "gelu_compiled", "16384x16384", "bf16", ms, nbytes)
+    del x
+    batch, n_in, hidden, n_out = 512, 1024, 2048, 1024
+    w1 = rand((n_in, hidden), "fp32").requires_grad_()
+    w2 = rand((hidden, n_out), "fp32").requires_grad_()
+    xb = rand((batch, n_in), "fp32")
+    yb = rand((batch, n_out), "fp32")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    lr = 1e-3
+
+    def step():
+        # value_and_grad of the loss, then an out-of-place SGD update
+        h = torch.clamp_min(xb @ w1, 0.0)
+        loss = ((h @ w2 - yb) ** 2).mean()
+        g1, g2 = torch.autograd.grad(loss, (w1, w2))
+        with torch.no_grad():
+            return loss, w1 - lr * g1, w2 - lr * g2
+
+    shape = f"{batch}x{n_in}x{hidden}x{n_out}"
+    flops = 6 * batch * (n_in * hidden + hidden * n_out)
+    nbytes = 4 * 3 * (n_in * hidden + hidden * n_out)
+    ms = bench(step)
+    row(g, "mlp_step", shape, "fp32", ms, nbytes, flops)
+    row(g, "mlp_step_compiled", shape, "fp32", ms, nbytes, flops)
+
+
 GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,
-          "index": group_index, "attention": group_attention}
+          "index": group_index, "attention": group_attention, "transforms": group_transforms}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)

@@ -9,6 +9,7 @@
 
 #include "backends/cpu/strided.h"
 #include "backends/vulkan/kernels/copy.h"
+#include "backends/vulkan/kernels/elementwise.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "backends/vulkan/shaders/ids.h"
 #include "lumen/backend.h"
@@ -16,6 +17,57 @@
 #include "lumen/elementwise_primitives.h"
 
 namespace lumen::vulkan {
+
+uint32_t class_id(Dtype d) {
+  if (d == float16 || d == float32 || d == bfloat16) return CLASS_ID_FLOAT;
+  if (d == float64) return CLASS_ID_DOUBLE;
+  if (d == complex64) return CLASS_ID_COMPLEX;
+  return CLASS_ID_INT;
+}
+
+bool is_math_op(UnaryOp op, Dtype d) {
+  uint32_t cls = class_id(d);
+  switch (op) {
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log2:
+    case UnaryOp::Log10:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::ArcSin:
+    case UnaryOp::ArcCos:
+    case UnaryOp::ArcTan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Tanh:
+    case UnaryOp::ArcSinh:
+    case UnaryOp::ArcCosh:
+    case UnaryOp::ArcTanh: return cls != CLASS_ID_INT;
+    case UnaryOp::Expm1:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Erf:
+    case UnaryOp::ErfInv: return cls == CLASS_ID_FLOAT || cls == CLASS_ID_DOUBLE;
+    default: return false;
+  }
+}
+
+bool is_row_major(const array& a) {
+  int64_t expected = 1;
+  for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
+    if (a.shape()[d] == 1) continue;
+    if (a.strides()[d] != expected) return false;
+    expected *= a.shape()[d];
+  }
+  return true;
+}
+
+bool is_math_op(BinaryOp op, Dtype d) {
+  uint32_t cls = class_id(d);
+  return ((op == BinaryOp::Power || op == BinaryOp::LogAddExp) && cls != CLASS_ID_INT) ||
+         (op == BinaryOp::ArcTan2 && (cls == CLASS_ID_FLOAT || cls == CLASS_ID_DOUBLE));
+}
 
 namespace {
 
@@ -28,16 +80,6 @@ struct ElementwisePush {
   uint32_t ndim;
   uint32_t pad;
 };
-
-bool is_row_major(const array& a) {
-  int64_t expected = 1;
-  for (int d = static_cast<int>(a.ndim()) - 1; d >= 0; --d) {
-    if (a.shape()[d] == 1) continue;
-    if (a.strides()[d] != expected) return false;
-    expected *= a.shape()[d];
-  }
-  return true;
-}
 
 bool is_scalar(const array& a) {
   for (size_t d = 0; d < a.ndim(); ++d) {
@@ -131,40 +173,11 @@ std::string module_name(const char* prefix, const std::string& cls, const std::s
 }
 
 std::string unary_module(UnaryOp op, Dtype d) {
-  std::string cls = class_name(d);
-  bool math = false;
-  switch (op) {
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Log2:
-    case UnaryOp::Log10:
-    case UnaryOp::Log1p:
-    case UnaryOp::Sin:
-    case UnaryOp::Cos:
-    case UnaryOp::Tan:
-    case UnaryOp::ArcSin:
-    case UnaryOp::ArcCos:
-    case UnaryOp::ArcTan:
-    case UnaryOp::Sinh:
-    case UnaryOp::Cosh:
-    case UnaryOp::Tanh:
-    case UnaryOp::ArcSinh:
-    case UnaryOp::ArcCosh:
-    case UnaryOp::ArcTanh: math = cls != "int"; break;
-    case UnaryOp::Expm1:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Erf:
-    case UnaryOp::ErfInv: math = cls == "float" || cls == "double"; break;
-    default: break;
-  }
-  return module_name("unary_", cls, math ? lower(op_name(op)) : std::string());
+  return module_name("unary_", class_name(d), is_math_op(op, d) ? lower(op_name(op)) : std::string());
 }
 
 std::string binary_module(BinaryOp op, Dtype d) {
-  std::string cls = class_name(d);
-  bool math = ((op == BinaryOp::Power || op == BinaryOp::LogAddExp) && cls != "int") ||
-              (op == BinaryOp::ArcTan2 && (cls == "float" || cls == "double"));
-  return module_name("binary_", cls, math ? lower(op_name(op)) : std::string());
+  return module_name("binary_", class_name(d), is_math_op(op, d) ? lower(op_name(op)) : std::string());
 }
 
 void unary_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {

@@ -439,69 +439,7 @@ CVEC xc_atanh(CVEC z) { return CREAL(0.5) * (xc_log(CVEC(1, 0) + z) - xc_log(CVE
 // acosh z = log(z + sqrt(z + 1) sqrt(z - 1))
 CVEC xc_acosh(CVEC z) { return xc_log(z + xc_mul(xc_sqrt(z + CVEC(1, 0)), xc_sqrt(z - CVEC(1, 0)))); }
 
-// The unary op MATH_OP on complex64.
-vec2 complex_math(vec2 z) {
-  CVEC w = CVEC(z);
-#if MATH_OP == OP_EXP
-  return cexp(z);
-#elif MATH_OP == OP_LOG
-  return clog(z);
-#elif MATH_OP == OP_LOG2
-  vec2 l = clog(z);
-  return vec2(fdiv(l.x, 0.693147182), fdiv(l.y, 0.693147182));
-#elif MATH_OP == OP_LOG10
-  vec2 l = clog(z);
-  return vec2(fdiv(l.x, 2.30258512), fdiv(l.y, 2.30258512));
-#elif MATH_OP == OP_LOG1P
-  return clog1p(z);
-#elif MATH_OP == OP_SIN
-  return vec2(fsin(z.x) * fcosh(z.y), fcos(z.x) * fsinh(z.y));
-#elif MATH_OP == OP_COS
-  return vec2(fcos(z.x) * fcosh(z.y), -fsin(z.x) * fsinh(z.y));
-#elif MATH_OP == OP_TAN
-  vec2 t = ctanh(vec2(-z.y, z.x));  // tan z = -i tanh(iz)
-  return vec2(t.y, -t.x);
-#elif MATH_OP == OP_SINH
-  return vec2(fsinh(z.x) * fcos(z.y), fcosh(z.x) * fsin(z.y));
-#elif MATH_OP == OP_COSH
-  return vec2(fcosh(z.x) * fcos(z.y), fsinh(z.x) * fsin(z.y));
-#elif MATH_OP == OP_TANH
-  return ctanh(z);
-#elif MATH_OP == OP_ARCSINH
-  return vec2(xc_asinh(w));
-#elif MATH_OP == OP_ARCSIN
-  CVEC r = xc_asinh(CVEC(-w.y, w.x));  // asin z = -i asinh(iz)
-  return vec2(r.y, -r.x);
-#elif MATH_OP == OP_ARCCOS
-  CVEC r = xc_asinh(CVEC(-w.y, w.x));  // acos z = pi/2 - asin z
-  return vec2(CVEC(CREAL(1.5707963267948966), 0) - CVEC(r.y, -r.x));
-#elif MATH_OP == OP_ARCTANH
-  return vec2(xc_atanh(w));
-#elif MATH_OP == OP_ARCTAN
-  CVEC r = xc_atanh(CVEC(-w.y, w.x));  // atan z = -i atanh(iz)
-  return vec2(r.y, -r.x);
-#elif MATH_OP == OP_ARCCOSH
-  return vec2(xc_acosh(w));
-#else
-  return z;
-#endif
-}
-
-vec2 complex_math2(vec2 a, vec2 b) {
-#if MATH_OP == OP_POWER
-  if (a.x == 0.0 && a.y == 0.0) return vec2(0.0);
-  return cexp(cmul(b, clog(a)));
-#elif MATH_OP == OP_LOGADDEXP
-  // The larger (lexicographically) plus log1p of exp of the difference.
-  vec2 hi = complex_maximum(a, b), lo = complex_minimum(a, b);
-  if ((lo.x == -F_INF && lo.y == 0.0) || (hi.x == F_INF && hi.y == 0.0)) return hi;
-  precise vec2 d = lo - hi;
-  precise vec2 r = hi + clog1p(cexp(d));
-  return r;
-#else
-  return a;
-#endif
-}
+#include "math_op.glsl"
 #endif
 
 #endif
