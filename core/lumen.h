@@ -10,6 +10,7 @@
 #include <lumen/memory.h>
 #include <lumen/ops.h>
 #include <lumen/random.h>
+#include <lumen/sampling.h>
 #include <lumen/scheduler.h>
 #include <lumen/stream.h>
 #include <lumen/trace.h>
