@@ -24,6 +24,9 @@ struct SamplePush {
 };
 static_assert(sizeof(SamplePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
+// Vocabularies up to this size are drawn one row per invocation.
+constexpr uint32_t kRowPerThreadVocab = 32;
+
 // A scratch array of n 32-bit words on the GPU (freed once the recorded work
 // has run).
 // The stride of a small parameter view, which fits in 32 bits.
@@ -80,7 +83,9 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.p_step = filtered ? small_stride(inputs[4]) : 0;
   push.rows = static_cast<uint64_t>(x.shape(0));
   push.V = static_cast<uint32_t>(x.shape(1));
-  push.chunk = chunk_size(push.rows, push.V);
+  // tiny vocabularies (many samples of a few tokens): one row per invocation
+  const bool row_per_thread = push.V <= kRowPerThreadVocab;
+  push.chunk = row_per_thread ? push.V : chunk_size(push.rows, push.V);
   push.chunks = (push.V + push.chunk - 1) / push.chunk;
   push.dt = dtype_id(x.dtype());
 
@@ -105,11 +110,12 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   }
   array partial = scratch_words(k, static_cast<int64_t>(push.rows * push.chunks * 2));
   push.partial = address_of(partial);
-  Constants draw(3, 0);
+  Constants draw(4, 0);
   draw[1] = filtered;
   draw[2] = k.caps().subgroup_shuffle;
-  k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push), push.rows * push.chunks * wg,
-             params, {&partial});
+  draw[3] = row_per_thread;
+  k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
+             row_per_thread ? push.rows : push.rows * push.chunks * wg, params, {&partial});
   k.dispatch("sampling_finish", Constants(1, 0), &push, sizeof(push), push.rows, {&partial},
              {&out});
 }
