@@ -8,6 +8,7 @@
 #include <typeindex>
 
 #include "core/detail/errors.h"
+#include "lumen/allocator.h"
 #include "lumen/backend.h"
 #include "lumen/elementwise.h"
 #include "lumen/indexing.h"
@@ -37,10 +38,13 @@ void check_param(const array& a, int rows, Dtype::Category category, const char*
   }
 }
 
-// The values of an evaluated scalar or 1-D parameter, as doubles (nothing for
-// one not evaluated yet: the kernels check those).
+// The values of an evaluated scalar or 1-D parameter held in CPU memory, as
+// doubles (nothing for others: the CPU kernel checks those when evaluated).
 std::vector<double> known_values(const array& a) {
-  if (!a.is_available()) return {};
+  if (!a.is_available() || !a.has_data() ||
+      a.buffer().owner != &allocator::allocator(Device::cpu)) {
+    return {};
+  }
   std::vector<double> v(a.size());
   int64_t stride = a.ndim() == 0 ? 0 : a.strides(0);
   for (size_t i = 0; i < v.size(); ++i) {
