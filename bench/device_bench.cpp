@@ -589,11 +589,36 @@ void group_matmul_check(Bench& b) {
   std::printf("TIME|4096^3|fp16|a@b %.4f ms|a@b.T %.4f ms\n", nn, nt);
 }
 
+// Token sampling (ops/sampling.h) on float32 logits [B, V] at T = 0.7: plain
+// Gumbel-max, top-k 50 and top-p 0.9 (torch: multinomial(softmax(x / T)),
+// topk then multinomial, and the sort-based top-p).
+void group_sampling(Bench& b) {
+  const std::string g = "sampling";
+  const Stream s = b.gpu();
+  const std::vector<std::pair<int, int>> shapes =
+      b.small() ? std::vector<std::pair<int, int>>{{1, 1000}, {4, 5000}}
+                : std::vector<std::pair<int, int>>{{1, 128256}, {32, 128256}, {64, 262144}};
+  for (auto [rows, vocab] : shapes) {
+    const std::string shape = std::to_string(rows) + "x" + std::to_string(vocab);
+    auto inputs = [&, rows = rows, vocab = vocab] {
+      return std::vector<array>{b.data({rows, vocab}, float32), random::key(7)};
+    };
+    const double bytes = 4.0 * rows * vocab;
+    const array t(0.7f);
+    b.row(g, "sample", shape, float32, bytes, 0, inputs,
+          [&](const std::vector<array>& in) { return sample(in[0], t, 0, 1.0f, in[1], s); });
+    b.row(g, "sample_top_k", shape, float32, bytes, 0, inputs,
+          [&](const std::vector<array>& in) { return sample(in[0], t, 50, 1.0f, in[1], s); });
+    b.row(g, "sample_top_p", shape, float32, bytes, 0, inputs,
+          [&](const std::vector<array>& in) { return sample(in[0], t, 0, 0.9f, in[1], s); });
+  }
+}
+
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
       {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
       {"random", group_random}, {"random_large", group_random_large}, {"index", group_index},
-      {"attention", group_attention}, {"transforms", group_transforms}};
+      {"attention", group_attention}, {"transforms", group_transforms}, {"sampling", group_sampling}};
   return table;
 }
 

@@ -11,6 +11,7 @@
 #include <lumen/ops.h>
 #include <lumen/quantized.h>
 #include <lumen/random.h>
+#include <lumen/sampling.h>
 #include <lumen/scheduler.h>
 #include <lumen/stream.h>
 #include <lumen/trace.h>

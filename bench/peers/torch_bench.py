@@ -211,8 +211,41 @@ def group_transforms():
     row(g, "mlp_step_compiled", shape, "fp32", ms, nbytes, flops)
 
 
+
+
+def top_p_sample(x, t, p):
+    """The usual sort-based top-p: sort, softmax, cumulative sum, mask the
+    tokens past p (keeping the one that crosses it), renormalize, draw."""
+    logits, order = torch.sort(x / t, dim=-1, descending=True)
+    probs = torch.softmax(logits, dim=-1)
+    past = torch.cumsum(probs, dim=-1) - probs >= p
+    logits = logits.masked_fill(past, float("-inf"))
+    pick = torch.multinomial(torch.softmax(logits, dim=-1), 1)
+    return torch.gather(order, -1, pick)
+
+
+def top_k_sample(x, t, k):
+    values, order = torch.topk(x / t, k, dim=-1)
+    pick = torch.multinomial(torch.softmax(values, dim=-1), 1)
+    return torch.gather(order, -1, pick)
+
+
+def group_sampling():
+    g = "sampling"
+    t = 0.7
+    for rows, vocab in ((1, 128256), (32, 128256), (64, 262144)):
+        shape = f"{rows}x{vocab}"
+        x = rand((rows, vocab), "fp32")
+        nbytes = x.numel() * 4
+        row(g, "sample", shape, "fp32",
+            bench(lambda: torch.multinomial(torch.softmax(x / t, dim=-1), 1)), nbytes)
+        row(g, "sample_top_k", shape, "fp32", bench(lambda: top_k_sample(x, t, 50)), nbytes)
+        row(g, "sample_top_p", shape, "fp32", bench(lambda: top_p_sample(x, t, 0.9)), nbytes)
+
+
 GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,
-          "index": group_index, "attention": group_attention, "transforms": group_transforms}
+          "index": group_index, "attention": group_attention, "transforms": group_transforms,
+          "sampling": group_sampling}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)

@@ -58,3 +58,7 @@ lumen_shader(fp8_double fp8.comp DOUBLE=1)
 lumen_shader(divmod divmod.comp)
 # Scaled dot-product attention (kernels/attention.cpp).
 lumen_shader(attention attention.comp)
+# GumbelSample (kernels/sampling.cpp).
+foreach(module sampling_threshold sampling_draw sampling_finish)
+  lumen_shader(${module} ${module}.comp)
+endforeach()
