@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lumen/array.h"
+#include "lumen/backend.h"
 #include "lumen/primitive.h"
 
 namespace lumen::detail {
@@ -23,7 +24,8 @@ void check_outputs(const char* transform, const std::vector<array>& outputs);
 bool is_stop_gradient(const Primitive& p);
 
 // Runs `rule`; an std::invalid_argument it throws is rethrown with the
-// transform, the primitive and the function argument it depends on named.
+// transform, the primitive and the function argument it depends on named
+// (a no_kernel_error stays one, so callers can still tell it apart).
 template <typename R>
 R with_rule_context(const char* transform, const Primitive& p, int argument,
                     const std::function<R()>& rule);
@@ -35,6 +37,8 @@ R with_rule_context(const char* transform, const Primitive& p, int argument,
                     const std::function<R()>& rule) {
   try {
     return rule();
+  } catch (const no_kernel_error& e) {
+    throw no_kernel_error(std::string(e.what()) + rule_context(transform, p, argument));
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string(e.what()) + rule_context(transform, p, argument));
   }

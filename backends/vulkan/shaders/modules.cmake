@@ -41,3 +41,22 @@ lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP
 foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+
+# Reductions, scans and sorts (kernels/{reduce,arg_reduce,softmax,scan,sort}.cpp):
+# a module per compute class (accumulate.glsl), the float ones also with
+# subgroup arithmetic, and logcumsumexp apart (it pulls in exp and log1p).
+foreach(class int float double complex)
+  string(TOUPPER ${class} _class)
+  lumen_shader(reduce_${class} reduce.comp CLASS=CLASS_${_class})
+  lumen_shader(arg_reduce_${class} arg_reduce.comp CLASS=CLASS_${_class})
+  lumen_shader(scan_${class} scan.comp CLASS=CLASS_${_class})
+endforeach()
+foreach(kernel reduce scan softmax)
+  lumen_shader(${kernel}_float_subgroup ${kernel}.comp CLASS=CLASS_FLOAT SUBGROUP=1)
+endforeach()
+foreach(class float double)
+  string(TOUPPER ${class} _class)
+  lumen_shader(softmax_${class} softmax.comp CLASS=CLASS_${_class})
+  lumen_shader(scan_logaddexp_${class} scan.comp CLASS=CLASS_${_class} ACC_LOGADDEXP=1)
+endforeach()
+lumen_shader(sort sort.comp)
