@@ -19,7 +19,7 @@ struct ArgReducePush {
   int64_t stride;
   uint64_t table;
   uint32_t kd;
-  uint32_t pad;
+  uint32_t spread;
 };
 
 // Outputs a thread-per-output pass needs to keep the device busy.
@@ -47,10 +47,10 @@ void arg_reduce_kernel(const Primitive& p, const std::vector<array>& inputs, std
 
   bool columns = l.kstride.back() == 1 && l.kshape.back() > 1 && push.stride != 1;
   bool per_thread = static_cast<int64_t>(push.n) <= kShortAxis || (columns && l.n_out >= kThreadOutputs);
-  Constants constants(12, 0);
+  push.spread = per_thread ? SPREAD_THREAD : SPREAD_GROUP;
+  Constants constants(10, 0);
   constants[8] = prim.reduce_type() == ArgReduce::ArgMax;
   constants[9] = dtype_id(in.dtype());
-  constants[11] = per_thread ? SPREAD_THREAD : SPREAD_GROUP;
   uint64_t threads = per_thread ? push.outputs : push.outputs * REDUCE_WG;
   std::string module = class_module(k, "arg_reduce", in.dtype(), false);
   k.dispatch(module.c_str(), std::move(constants), &push, sizeof(push), threads, {&in}, {&out});

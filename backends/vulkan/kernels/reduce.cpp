@@ -1,15 +1,18 @@
 // Vulkan kernel of Reduce (sum, prod, max, min, all, any over any axes).
 //
 // The input is collapsed into kept and reduced dims (the CPU's
-// make_reduce_layout). A pass either gives each output a workgroup (rows:
-// the reduced elements are the fast-moving ones) or a thread (columns:
-// neighbouring outputs are neighbours in memory; and short reductions).
+// make_reduce_layout). A pass either gives each output a group of threads
+// (rows: the reduced elements are the fast-moving ones; the whole workgroup
+// for long rows, several rows to a workgroup for shorter ones) or a thread
+// (columns: neighbouring outputs are neighbours in memory; and short
+// reductions).
 // When there are too few outputs to fill the device, or too many elements
 // per output for one thread or workgroup to sum accurately, the reduced
 // range is cut into segments: the pass writes one partial accumulator per
 // segment (float32 for float16/bfloat16, int64/uint64 for integers) and the
 // partials are reduced again, down to one per output.
 #include <algorithm>
+#include <bit>
 
 #include "backends/cpu/reduce_layout.h"
 #include "backends/vulkan/kernels/reduce_common.h"
@@ -31,6 +34,10 @@ struct ReducePush {
   uint32_t segs;
   uint32_t kd;
   uint32_t rd;
+  uint32_t lanes;
+  uint32_t spread;
+  uint32_t general;
+  uint32_t contiguous;
 };
 
 // Workgroup passes: enough workgroups to fill a large GPU, each segment
@@ -45,6 +52,9 @@ constexpr int64_t kMinThreadSegment = 64;
 constexpr int64_t kMaxThreadSegment = 512;
 // Reductions this short get a thread per output whatever the layout.
 constexpr int64_t kShortReduction = 32;
+// Shorter segments get fewer threads each (several segments to a
+// workgroup): about this many elements per thread, and at least a subgroup.
+constexpr int64_t kElementsPerLane = 16;
 
 uint32_t reduce_op_id(Reduce::ReduceType t) {
   switch (t) {
@@ -72,6 +82,7 @@ struct Pass {
   uint32_t spread;
   int64_t segs;
   int64_t seg_len;
+  uint32_t lanes = REDUCE_WG;  // SPREAD_GROUP: threads per segment
 };
 
 // Segments per output: at most `max_len` elements each; more of them (down
@@ -85,18 +96,28 @@ Pass segment(uint32_t spread, int64_t n_out, int64_t n_red, int64_t target, int6
   return {spread, std::max<int64_t>(ceil_div(n_red, len), 1), len};
 }
 
-Pass plan(const cpu::ReduceLayout& l) {
+// Threads per segment of a SPREAD_GROUP pass: a power of two from the
+// subgroup size up to the workgroup.
+uint32_t group_lanes(KernelContext& k, int64_t seg_len) {
+  uint32_t fewest = std::clamp<uint32_t>(std::bit_ceil(std::max<uint32_t>(k.caps().subgroup_size, 1)), 1, REDUCE_WG);
+  auto wanted = static_cast<uint64_t>(ceil_div(seg_len, kElementsPerLane));
+  return static_cast<uint32_t>(std::clamp<uint64_t>(std::bit_ceil(wanted), fewest, REDUCE_WG));
+}
+
+Pass plan(KernelContext& k, const cpu::ReduceLayout& l) {
   bool columns = l.kstride.back() == 1 && l.kshape.back() > 1 && l.rstride.back() != 1;
   if (columns || l.n_red <= kShortReduction) {
     return segment(SPREAD_THREAD, l.n_out, l.n_red, kTargetThreads, kMinThreadSegment, kMaxThreadSegment);
   }
-  return segment(SPREAD_GROUP, l.n_out, l.n_red, kTargetGroups, kMinGroupSegment, kMaxGroupSegment);
+  Pass pass = segment(SPREAD_GROUP, l.n_out, l.n_red, kTargetGroups, kMinGroupSegment, kMaxGroupSegment);
+  pass.lanes = group_lanes(k, pass.seg_len);
+  return pass;
 }
 
 // Reduces `src` (laid out as `l`) into `out` (row-contiguous, n_out elements),
 // through passes of partial results where the plan cuts the reduction.
 void reduce_into(KernelContext& k, uint32_t op, const array& src, const cpu::ReduceLayout& l, array& out) {
-  Pass pass = plan(l);
+  Pass pass = plan(k, l);
   bool final_pass = pass.segs == 1;
   int64_t items = l.n_out * pass.segs;
   array partial = final_pass ? out : scratch(k, items, partial_dtype(op, src.dtype()));
@@ -119,17 +140,19 @@ void reduce_into(KernelContext& k, uint32_t op, const array& src, const cpu::Red
 
   bool general = l.rshape.size() > 1;
   bool contiguous = pass.spread == SPREAD_GROUP && !general && l.rstride[0] == 1;
-  Constants constants(14, 0);
+  push.lanes = pass.lanes;
+  push.spread = pass.spread;
+  push.general = general;
+  push.contiguous = contiguous;
+  Constants constants(11, 0);
   constants[8] = op;
   constants[9] = dtype_id(src.dtype());
   constants[10] = dtype_id(partial.dtype());
-  constants[11] = pass.spread;
-  constants[12] = general;
-  constants[13] = contiguous;
   // all/any fold 0/1 in the integer module whatever the dtype.
   bool logical = op == RED_AND || op == RED_OR;
   std::string module = logical ? "reduce_int" : class_module(k, "reduce", src.dtype(), true);
-  uint64_t threads = pass.spread == SPREAD_GROUP ? static_cast<uint64_t>(items) * REDUCE_WG
+  const int64_t per_group = REDUCE_WG / pass.lanes;
+  uint64_t threads = pass.spread == SPREAD_GROUP ? static_cast<uint64_t>(ceil_div(items, per_group)) * REDUCE_WG
                                                  : static_cast<uint64_t>(items);
   k.dispatch(module.c_str(), std::move(constants), &push, sizeof(push), threads, {&src}, {&partial});
   if (final_pass) return;

@@ -21,7 +21,9 @@ struct ScanPush {
   uint64_t inner;
   uint64_t table;
   uint32_t kd;
-  uint32_t pad;
+  uint32_t spread;
+  uint32_t reverse;
+  uint32_t inclusive;
 };
 
 // Lines a thread-per-line pass needs to keep the device busy, and the
@@ -64,13 +66,13 @@ void scan_kernel(const Primitive& p, const std::vector<array>& inputs, std::vect
 
   bool per_thread = l.n_out >= kThreadLines && (push.inner > 1 || in.shape(axis) <= kShortLine);
   uint32_t op = scan_op_id(prim.reduce_type());
-  Constants constants(14, 0);
+  push.spread = per_thread ? SPREAD_THREAD : SPREAD_GROUP;
+  push.reverse = prim.reverse();
+  push.inclusive = prim.inclusive();
+  Constants constants(11, 0);
   constants[8] = op;
   constants[9] = dtype_id(in.dtype());
   constants[10] = dtype_id(out.dtype());
-  constants[11] = per_thread ? SPREAD_THREAD : SPREAD_GROUP;
-  constants[12] = prim.reverse();
-  constants[13] = prim.inclusive();
   std::string module = op == RED_LOGADDEXP ? std::string("scan_logaddexp_") + compute_class(in.dtype())
                                            : class_module(k, "scan", in.dtype(), true);
   uint64_t threads = per_thread ? push.lines : push.lines * REDUCE_WG;

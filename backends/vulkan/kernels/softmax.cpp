@@ -22,7 +22,7 @@ struct SoftmaxPush {
   int64_t stride;
   uint64_t table;
   uint32_t kd;
-  uint32_t pad;
+  uint32_t logsumexp;
 };
 
 // Most 16-byte chunks a thread holds in registers (the shader's MAX_CACHED).
@@ -51,7 +51,7 @@ void run_rows(const Primitive& p, bool logsumexp, const std::vector<array>& inpu
   int64_t chunks = ceil_div(ceil_div(in.shape(axis), vec), REDUCE_WG);
   uint32_t cached = chunks <= kMaxCachedChunks ? std::bit_ceil(static_cast<uint32_t>(chunks)) : 0;
   Constants constants(11, 0);
-  constants[8] = logsumexp;
+  push.logsumexp = logsumexp;
   constants[9] = dtype_id(in.dtype());
   constants[10] = cached;
   std::string module = class_module(k, "softmax", in.dtype(), true);

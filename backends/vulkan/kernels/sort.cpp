@@ -32,6 +32,8 @@ struct SortPush {
   uint32_t kd;
   uint32_t tile;
   uint32_t width;
+  uint32_t pass;
+  uint32_t write;
   uint32_t pad;
 };
 static_assert(sizeof(SortPush) <= 128, "push constants");
@@ -68,10 +70,10 @@ void sort_lines(const Primitive& p, int axis, bool indices, const array& in, arr
   const uint32_t final_write = indices ? SORT_WRITE_INDICES : SORT_WRITE_VALUES;
   auto pass = [&](uint32_t kind, uint32_t write, uint64_t threads, std::initializer_list<const array*> reads,
                   std::initializer_list<const array*> writes) {
-    Constants constants(11, 0);
-    constants[8] = kind;
+    push.pass = kind;
+    push.write = write;
+    Constants constants(10, 0);
     constants[9] = dtype_id(in.dtype());
-    constants[10] = write;
     k.dispatch("sort", std::move(constants), &push, sizeof(push), threads, reads, writes);
   };
 

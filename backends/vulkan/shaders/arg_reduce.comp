@@ -14,7 +14,6 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 8) const bool IS_MAX = true;
 layout(constant_id = 9) const uint DT_IN = DT_F32;
-layout(constant_id = 11) const uint SPREAD = SPREAD_GROUP;
 
 layout(push_constant) uniform Push {
   uint64_t in_addr;
@@ -24,6 +23,7 @@ layout(push_constant) uniform Push {
   int64_t stride;     // axis stride, elements
   uint64_t table;     // int64: kept shape[kd], kept strides[kd]
   uint kd;
+  uint spread;        // a push constant: one pipeline per op and dtype
 } pc;
 
 const uint NONE = 0xffffffffu;  // no index yet
@@ -71,7 +71,7 @@ shared uint best_index[REDUCE_WG];
 
 void main() {
   uint64_t in_size = dtype_size(DT_IN);
-  if (SPREAD == SPREAD_THREAD) {
+  if (pc.spread == SPREAD_THREAD) {
     uint64_t threads = uint64_t(gl_NumWorkGroups.x) * uint64_t(gl_WorkGroupSize.x);
     for (uint64_t o = gl_GlobalInvocationID.x; o < pc.outputs; o += threads) {
       uint64_t base = pc.in_addr + uint64_t(table_offset(pc.table, 0u, pc.kd, o) * int64_t(in_size));

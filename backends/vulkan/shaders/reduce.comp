@@ -2,9 +2,11 @@
 // results a second pass folds) folds its reduced elements. The host
 // collapses the input into kept dims (whose row-major index is the output's)
 // and reduced dims; both come in the table. Work is spread either
-//   SPREAD_GROUP:  a workgroup per output segment, threads striding over the
+//   SPREAD_GROUP:  a group of `lanes` threads per output segment (the whole
+//                  workgroup for long segments, several groups to a
+//                  workgroup for short ones), threads striding over the
 //                  reduced elements (vector loads when they are one dim of
-//                  stride 1), then a workgroup reduction; or
+//                  stride 1), then a group reduction; or
 //   SPREAD_THREAD: a thread per output segment, walking its elements (for
 //                  outputs adjacent in memory, so threads read side by side,
 //                  and for short reductions).
@@ -21,9 +23,6 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 8) const uint OP = RED_SUM;
 layout(constant_id = 9) const uint DT_IN = DT_F32;
 layout(constant_id = 10) const uint DT_OUT = DT_F32;
-layout(constant_id = 11) const uint SPREAD = SPREAD_GROUP;
-layout(constant_id = 12) const bool GENERAL = false;     // several reduced dims (else one, any stride)
-layout(constant_id = 13) const bool CONTIGUOUS = false;  // one reduced dim of stride 1 (SPREAD_GROUP)
 
 layout(push_constant) uniform Push {
   uint64_t in_addr;
@@ -36,6 +35,13 @@ layout(push_constant) uniform Push {
   uint segs;
   uint kd;
   uint rd;
+  uint lanes;        // SPREAD_GROUP: threads per segment (a power of two up to WG)
+  // How the pass runs: push constants rather than specializations, so that
+  // one pipeline per op and dtypes serves every layout (each pipeline costs
+  // a compile; the branches are uniform and outside the inner loops).
+  uint spread;
+  uint general;      // several reduced dims (else one, any stride)
+  uint contiguous;   // one reduced dim of stride 1 (SPREAD_GROUP)
 } pc;
 
 const uint WG = REDUCE_WG;
@@ -79,7 +85,7 @@ ACC_T fold_contiguous(uint64_t first, uint count, uint lane, uint every) {
   uint per_vec = 16u / size;
   uint nvec = (count - head) / per_vec;
   ACC_T a0 = ident(), a1 = a0, a2 = a0, a3 = a0;
-  if (lane < head) a0 = load_at(first + lane * size);
+  for (uint h = lane; h < head; h += every) a0 = comb(a0, load_at(first + h * size));
   uint64_t vfirst = first + head * size;
   uint v = lane;
   for (; v + 3u * every < nvec; v += 4u * every) {
@@ -93,8 +99,9 @@ ACC_T fold_contiguous(uint64_t first, uint count, uint lane, uint every) {
     a3 = comb(a3, fold_vec4(w3));
   }
   for (; v < nvec; v += every) a1 = comb(a1, fold_vec4(ReadPtr4x32(vfirst + uint64_t(v) * 16u).v));
-  uint rest = head + nvec * per_vec + lane;
-  if (rest < count) a2 = comb(a2, load_at(first + uint64_t(rest) * size));
+  for (uint r = head + nvec * per_vec + lane; r < count; r += every) {
+    a2 = comb(a2, load_at(first + uint64_t(r) * size));
+  }
   return comb(comb(a0, a1), comb(a2, a3));
 }
 
@@ -128,17 +135,17 @@ ACC_T fold_item(uint64_t o, uint64_t s, uint lane, uint every) {
   uint64_t base = pc.in_addr + uint64_t(table_offset(pc.table, 0u, pc.kd, o) * int64_t(size));
   uint64_t b = s * pc.seg_len;
   uint count = uint(min(uint64_t(pc.seg_len), pc.n_red - b));
-  if (GENERAL) return fold_general(base, b, count, lane, every);
+  if (pc.general != 0u) return fold_general(base, b, count, lane, every);
   int64_t step = Int64Table(pc.table).v[2u * pc.kd + 1u] * int64_t(size);
   uint64_t first = base + uint64_t(int64_t(b) * step);
-  if (CONTIGUOUS) return fold_contiguous(first, count, lane, every);
+  if (pc.contiguous != 0u) return fold_contiguous(first, count, lane, every);
   return fold_line(first, step, count, lane, every);
 }
 
 void main() {
   uint64_t segs = pc.segs;
   uint64_t out_size = dtype_size(DT_OUT);
-  if (SPREAD == SPREAD_THREAD) {
+  if (pc.spread == SPREAD_THREAD) {
     uint64_t outputs = pc.items / segs;
     uint64_t threads = uint64_t(gl_NumWorkGroups.x) * uint64_t(gl_WorkGroupSize.x);
     for (uint64_t w = gl_GlobalInvocationID.x; w < pc.items; w += threads) {
@@ -148,10 +155,21 @@ void main() {
     }
     return;
   }
-  for (uint64_t w = gl_WorkGroupID.x; w < pc.items; w += gl_NumWorkGroups.x) {
-    uint64_t s;
-    uint64_t o = divmod(w, segs, s);
-    ACC_T a = wg_reduce(OP, DT_IN, fold_item(o, s, gl_LocalInvocationID.x, WG));
-    if (gl_LocalInvocationID.x == 0u) store_bits(DT_OUT, pc.out_addr + w * out_size, acc_store(DT_OUT, a));
+  // Groups of pc.lanes threads, WG / pc.lanes segments per workgroup (a push
+  // constant, not a specialization: one pipeline serves every row length).
+  uint tid = gl_LocalInvocationID.x;
+  uint lane = tid % pc.lanes;
+  uint64_t per_group = WG / pc.lanes;
+  for (uint64_t w0 = uint64_t(gl_WorkGroupID.x) * per_group; w0 < pc.items;
+       w0 += uint64_t(gl_NumWorkGroups.x) * per_group) {
+    uint64_t w = w0 + tid / pc.lanes;
+    ACC_T a = ident();
+    if (w < pc.items) {
+      uint64_t s;
+      uint64_t o = divmod(w, segs, s);
+      a = fold_item(o, s, lane, pc.lanes);
+    }
+    a = group_reduce(OP, DT_IN, a, pc.lanes);
+    if (lane == 0u && w < pc.items) store_bits(DT_OUT, pc.out_addr + w * out_size, acc_store(DT_OUT, a));
   }
 }

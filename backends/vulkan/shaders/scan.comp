@@ -19,9 +19,6 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 8) const uint OP = RED_SUM;
 layout(constant_id = 9) const uint DT_IN = DT_F32;
 layout(constant_id = 10) const uint DT_OUT = DT_F32;
-layout(constant_id = 11) const uint SPREAD = SPREAD_GROUP;
-layout(constant_id = 12) const bool REVERSE = false;
-layout(constant_id = 13) const bool INCLUSIVE = true;
 
 layout(push_constant) uniform Push {
   uint64_t in_addr;
@@ -32,7 +29,14 @@ layout(push_constant) uniform Push {
   uint64_t inner;      // output elements after the axis (its stride in the output)
   uint64_t table;      // int64: kept shape[kd], kept strides[kd] (line starts)
   uint kd;
+  // Push constants rather than specializations: fewer pipelines to compile.
+  uint spread;
+  uint reverse;
+  uint inclusive;
 } pc;
+
+#define REVERSE (pc.reverse != 0u)
+#define INCLUSIVE (pc.inclusive != 0u)
 
 const uint K = 4;
 const uint WG = REDUCE_WG;
@@ -71,7 +75,7 @@ shared ACC_T thread_prefix[WG];
 
 void main() {
   ACC_T identity = acc_identity(OP, DT_IN);
-  if (SPREAD == SPREAD_THREAD) {
+  if (pc.spread == SPREAD_THREAD) {
     uint64_t threads = uint64_t(gl_NumWorkGroups.x) * uint64_t(gl_WorkGroupSize.x);
     for (uint64_t l = gl_GlobalInvocationID.x; l < pc.lines; l += threads) {
       Line line = line_at(l);

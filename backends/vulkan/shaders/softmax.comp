@@ -9,6 +9,7 @@
 // sum rescaled to it, then the pass that writes.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 
 #include "index_table.glsl"
 #include "math.glsl"
@@ -18,7 +19,6 @@
 #endif
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 8) const bool LOGSUMEXP = false;
 layout(constant_id = 9) const uint DT = DT_F32;  // input and output
 layout(constant_id = 10) const uint CACHED = 0;  // chunks per thread held in registers; 0: stream
 
@@ -30,7 +30,10 @@ layout(push_constant) uniform Push {
   int64_t stride;   // of the last axis, in elements
   uint64_t table;   // int64: kept shape[kd], kept strides[kd] (row starts)
   uint kd;
+  uint logsumexp;   // a push constant: Softmax and LogSumExp share pipelines
 } pc;
+
+#define LOGSUMEXP (pc.logsumexp != 0u)
 
 const uint MAX_CACHED = 8;
 const uint WG = REDUCE_WG;
@@ -91,10 +94,10 @@ void load_chunk(Row row, uint64_t c, out ACC_T v[8]) {
   ACC_T neg_inf = acc_identity(RED_MAX, DT);
   if (row.vector && first + VEC <= pc.n) {
     uvec4 w = ReadPtr4x32(row.in_addr + first * dtype_size(DT)).v;
-    for (uint q = 0u; q < VEC; ++q) v[q] = value_of(chunk_element(w, q));
+    [[unroll]] for (uint q = 0u; q < VEC; ++q) v[q] = value_of(chunk_element(w, q));
     return;
   }
-  for (uint q = 0u; q < VEC; ++q) {
+  [[unroll]] for (uint q = 0u; q < VEC; ++q) {
     uint64_t i = first + q;
     v[q] = i < pc.n ? value_of(load_bits(DT, row.in_addr + uint64_t(int64_t(i) * pc.stride * int64_t(dtype_size(DT)))))
                     : neg_inf;
@@ -105,7 +108,7 @@ void store_chunk(Row row, uint64_t c, ACC_T y[8]) {
   uint64_t first = c * VEC;
   if (row.vector && first + VEC <= pc.n) {
     uvec4 w = uvec4(0u);
-    for (uint q = 0u; q < VEC; ++q) w = chunk_with(w, q, acc_store(DT, y[q]));
+    [[unroll]] for (uint q = 0u; q < VEC; ++q) w = chunk_with(w, q, acc_store(DT, y[q]));
     Ptr4x32(row.out_addr + first * dtype_size(DT)).v = w;
     return;
   }
@@ -134,18 +137,18 @@ void main() {
     if (CACHED > 0u) {
       ACC_T x[MAX_CACHED][8];
       ACC_T m = acc_identity(RED_MAX, DT);
-      for (uint j = 0u; j < CACHED; ++j) {
+      [[unroll]] for (uint j = 0u; j < CACHED; ++j) {
         load_chunk(row, tid + j * WG, v);
-        for (uint q = 0u; q < VEC; ++q) {
+        [[unroll]] for (uint q = 0u; q < VEC; ++q) {
           x[j][q] = v[q];
           m = nan_max(m, v[q]);
         }
       }
       m = wg_reduce(RED_MAX, DT, m);
       ACC_T s = ACC_T(0);
-      for (uint j = 0u; j < CACHED; ++j) {
+      [[unroll]] for (uint j = 0u; j < CACHED; ++j) {
         uint64_t first = (tid + j * WG) * VEC;
-        for (uint q = 0u; q < VEC; ++q) {
+        [[unroll]] for (uint q = 0u; q < VEC; ++q) {
           x[j][q] = first + q < pc.n ? exp_acc(x[j][q] - m) : ACC_T(0);
           s += x[j][q];
         }
@@ -156,10 +159,10 @@ void main() {
         continue;
       }
       ACC_T inv = ACC_T(1) / s;
-      for (uint j = 0u; j < CACHED; ++j) {
+      [[unroll]] for (uint j = 0u; j < CACHED; ++j) {
         uint64_t c = tid + j * WG;
         if (c >= chunks) break;
-        for (uint q = 0u; q < VEC; ++q) v[q] = x[j][q] * inv;
+        [[unroll]] for (uint q = 0u; q < VEC; ++q) v[q] = x[j][q] * inv;
         store_chunk(row, c, v);
       }
       continue;
@@ -168,7 +171,7 @@ void main() {
     ACC_T m = acc_identity(RED_MAX, DT), s = ACC_T(0);
     for (uint64_t c = tid; c < chunks; c += WG) {
       load_chunk(row, c, v);
-      for (uint q = 0u; q < VEC; ++q) {
+      [[unroll]] for (uint q = 0u; q < VEC; ++q) {
         ACC_T e = v[q];
         if (isnan(e) || isnan(m)) {
           m = s = e + m;
@@ -190,7 +193,7 @@ void main() {
     ACC_T inv = ACC_T(1) / s;
     for (uint64_t c = tid; c < chunks; c += WG) {
       load_chunk(row, c, v);
-      for (uint q = 0u; q < VEC; ++q) v[q] = exp_acc(v[q] - row_max) * inv;
+      [[unroll]] for (uint q = 0u; q < VEC; ++q) v[q] = exp_acc(v[q] - row_max) * inv;
       store_chunk(row, c, v);
     }
   }

@@ -19,9 +19,7 @@
 #include "reduce_ids.h"
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 8) const uint PASS = SORT_BLOCK;
 layout(constant_id = 9) const uint DT = DT_F32;
-layout(constant_id = 10) const uint WRITE = SORT_WRITE_VALUES;
 
 layout(push_constant) uniform Push {
   uint64_t in_addr;
@@ -38,7 +36,13 @@ layout(push_constant) uniform Push {
   uint kd;
   uint tile;             // SORT_BLOCK: elements per line slot (power of two)
   uint width;            // SORT_MERGE: sorted run length
+  // Push constants rather than specializations: one pipeline per dtype.
+  uint pass_kind;        // SORT_BLOCK or SORT_MERGE
+  uint write_kind;       // SORT_WRITE_*
 } pc;
+
+#define PASS pc.pass_kind
+#define WRITE pc.write_kind
 
 
 const uint WG = REDUCE_WG;

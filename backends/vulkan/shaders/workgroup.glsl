@@ -78,6 +78,27 @@ ACC_T wg_reduce(uint op, uint dt, ACC_T v) {
   return r;
 }
 
+// Reduction within aligned groups of `lanes` threads (a power of two up to
+// REDUCE_WG): every thread gets its group's result. A group that is one
+// subgroup combines with subgroup operations alone; others halve through
+// shared memory. `lanes` must be the same for the whole workgroup.
+ACC_T group_reduce(uint op, uint dt, ACC_T v, uint lanes) {
+  if (lanes == REDUCE_WG) return wg_reduce(op, dt, v);
+  uint tid = gl_LocalInvocationID.x;
+#if SUBGROUP
+  if (has_subgroup_op(op) && lanes == gl_SubgroupSize) return subgroup_reduce(op, v);
+#endif
+  wg_acc[tid] = v;
+  barrier();
+  for (uint half_ = lanes / 2u; half_ > 0u; half_ >>= 1) {
+    if (tid % lanes < half_) wg_acc[tid] = acc_combine(op, dt, wg_acc[tid], wg_acc[tid + half_]);
+    barrier();
+  }
+  ACC_T r = wg_acc[tid - tid % lanes];
+  barrier();
+  return r;
+}
+
 // Inclusive scan in thread order: thread i gets v_0 (+) ... (+) v_i.
 ACC_T wg_inclusive_scan(uint op, uint dt, ACC_T v) {
   uint tid = gl_LocalInvocationID.x;
