@@ -19,6 +19,7 @@
 // A group is a function registered in `groups()`; add one per area.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -74,6 +75,7 @@ class Bench {
 
   bool small() const { return options_.small; }
   Stream gpu() const { return gpu_; }
+  Stream cpu() const { return cpu_; }
 
   // Standard normal values of `shape` on the GPU, evaluated. Large arrays
   // repeat a block of random values rather than drawing all of them; the
@@ -212,8 +214,83 @@ void group_core(Bench& b) {
   }
 }
 
+// Matmul results against a float64 host reference on sampled rows, for the
+// shapes and layouts the GPU kernels specialize on (odd sizes, batches,
+// transposed operands, AddMM). Prints CHECK|case|dtype|max_err|verdict,
+// max_err normwise: |got - want| / sum_k |a_ik b_kj|, within a few output
+// roundings (2^-11 float16, 2^-8 bfloat16) when the kernel is right. Then
+// times 4096^3 float16 with B as stored and as a transposed view (TIME rows):
+// how much the kernels' operand layouts cost.
+void group_matmul_check(Bench& b) {
+  const Stream s = b.gpu();
+  auto host = [&](const array& x) {
+    array f = astype(x, float32, s);
+    eval(f);
+    const float* p = f.data<float>();
+    return std::vector<float>(p, p + f.size());
+  };
+  struct Case {
+    std::string name;
+    int batch, M, K, N;
+    bool ta, tb, with_c;
+  };
+  const std::vector<Case> cases = {{"1000x777x1500", 1, 1000, 777, 1500, false, false, false},
+                                   {"batch3_520x264x392", 3, 520, 264, 392, false, false, false},
+                                   {"aT_bT_1024^3", 1, 1024, 1024, 1024, true, true, false},
+                                   {"aT_640x512x384", 1, 640, 512, 384, true, false, false},
+                                   {"addmm_512x256x384", 1, 512, 256, 384, false, false, true},
+                                   {"4096^3", 1, 4096, 4096, 4096, false, false, false}};
+  for (Dtype dt : {float16, bfloat16}) {
+    for (const Case& c : cases) try {
+      // Stored as [K, M] / [N, K] and transposed where asked.
+      array a = c.ta ? b.data({c.batch, c.K, c.M}, dt) : b.data({c.batch, c.M, c.K}, dt);
+      array w = c.tb ? b.data({c.batch, c.N, c.K}, dt) : b.data({c.batch, c.K, c.N}, dt);
+      array bias = b.data({c.batch, c.M, c.N}, dt);
+      // Transpose is a view: its CPU kernel makes one of the GPU buffer.
+      array av = c.ta ? transpose(a, {0, 2, 1}, b.cpu()) : a;
+      array wv = c.tb ? transpose(w, {0, 2, 1}, b.cpu()) : w;
+      const float alpha = 0.75f, beta = 0.5f;
+      array out = c.with_c ? addmm(bias, av, wv, alpha, beta, s) : matmul(av, wv, s);
+      eval(out);
+      const auto ha = host(a), hw = host(w), hc = host(bias), ho = host(out);
+      double worst = 0;
+      for (int bi = 0; bi < c.batch; ++bi) {
+        for (int i : {0, 1, c.M / 2 + 3, c.M - 1}) {
+          for (int j = 0; j < c.N; ++j) {
+            double want = 0, mag = 0;
+            for (int k = 0; k < c.K; ++k) {
+              const double x = c.ta ? ha[(int64_t(bi) * c.K + k) * c.M + i] : ha[(int64_t(bi) * c.M + i) * c.K + k];
+              const double y = c.tb ? hw[(int64_t(bi) * c.N + j) * c.K + k] : hw[(int64_t(bi) * c.K + k) * c.N + j];
+              want += x * y;
+              mag += std::abs(x * y);
+            }
+            const int64_t o = (int64_t(bi) * c.M + i) * c.N + j;
+            if (c.with_c) {
+              want = alpha * want + beta * hc[o];
+              mag = alpha * mag + std::abs(beta * hc[o]);
+            }
+            worst = std::max(worst, std::abs(ho[o] - want) / std::max(mag, 1e-30));
+          }
+        }
+      }
+      std::printf("CHECK|%s|%s|%.3g|%s\n", c.name.c_str(), dtype_label(dt), worst, worst < (dt == bfloat16 ? 4e-3 : 1e-3) ? "ok" : "FAIL");
+      std::fflush(stdout);
+    } catch (const std::exception& e) {
+      std::printf("CHECK|%s|%s|error|%s\n", c.name.c_str(), dtype_label(dt), e.what());
+    }
+  }
+  if (b.small()) return;
+  const int n = 4096;
+  std::vector<std::vector<array>> sets{{b.data({n, n}, float16), b.data({n, n}, float16)}};
+  const double nn = b.time_ms(sets, [&](const std::vector<array>& in) { return matmul(in[0], in[1], s); });
+  const double nt = b.time_ms(sets, [&](const std::vector<array>& in) {
+    return matmul(in[0], transpose(in[1], b.cpu()), s);
+  });
+  std::printf("TIME|4096^3|fp16|a@b %.4f ms|a@b.T %.4f ms\n", nn, nt);
+}
+
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
-  static const std::map<std::string, std::function<void(Bench&)>> table = {{"core", group_core}};
+  static const std::map<std::string, std::function<void(Bench&)>> table = {{"core", group_core}, {"matmul_check", group_matmul_check}};
   return table;
 }
 

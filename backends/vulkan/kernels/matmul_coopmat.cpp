@@ -3,9 +3,13 @@
 // shape the device reports. float16 goes straight in. bfloat16 goes in as
 // float16 times a power of two per row of A and column of B, chosen by two
 // small passes (matmul_exponents.comp, matmul_scales.comp) so that every
-// element converts exactly; output tiles touching a line with no such power
-// are computed by the portable kernel instead (gated on the same table).
+// element converts exactly, and a third (matmul_convert.comp) writes the
+// scaled float16 copies the tensor-core kernel reads; output tiles touching
+// a line with no such power are computed by the portable kernel instead
+// (gated on the same table).
 // LUMEN_VULKAN_NO_COOPMAT=1 turns the path off.
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -24,8 +28,6 @@ struct FragmentShape {
   uint32_t m, n, k;
 };
 
-// Output tile of a workgroup (shaders/matmul_coopmat.comp).
-constexpr uint32_t kTile = 128;
 // k extent of one partial exponent range (SLICE_* in shaders/matmul.glsl).
 constexpr uint32_t kSliceAlongK = 2048;
 constexpr uint32_t kSliceAcrossLines = 16;
@@ -57,7 +59,10 @@ std::optional<FragmentShape> query_shape(const Capabilities& caps) {
     }
     return false;
   };
-  for (FragmentShape s : {FragmentShape{16, 16, 16}, FragmentShape{16, 8, 16}}) {
+  // LUMEN_VULKAN_COOPMAT_SHAPE=16x8 prefers 16 x 8 x 16 (for measuring).
+  const char* pick = std::getenv("LUMEN_VULKAN_COOPMAT_SHAPE");
+  const bool narrow = pick && std::strcmp(pick, "16x8") == 0;
+  for (FragmentShape s : {FragmentShape{16, narrow ? 8u : 16u, 16}, FragmentShape{16, narrow ? 16u : 8u, 16}}) {
     if (offered(s)) {
       detail::logger()->debug("vulkan: cooperative matrices f16 x f16 -> f32 at {}x{}x{} on {}", s.m, s.n,
                               s.k, caps.name);
@@ -85,12 +90,103 @@ bool along_second(int64_t first_stride, int64_t second_stride, uint32_t first_ex
 
 uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
+// A workgroup's tile (shaders/matmul_coopmat.comp): its 8 subgroups laid out
+// warps_m x (8 / warps_m), each fm x fn fragments; bk-deep slices of A and B
+// in `stages` shared buffers, global loads `prefetch` slices ahead (2 needs
+// 2 stages).
+struct TileShape {
+  uint32_t warps_m, fm, fn, bk, stages, prefetch;
+};
+
+constexpr uint32_t kSubgroups = KernelContext::kWorkgroupSize / 32;
+
+uint32_t tile_m(const TileShape& t, const FragmentShape& f) { return t.warps_m * t.fm * f.m; }
+uint32_t tile_n(const TileShape& t, const FragmentShape& f) { return kSubgroups / t.warps_m * t.fn * f.n; }
+
+// The shared memory the shader declares for a tile shape (its SMEM_UNITS,
+// a_scale, b_scale and tile_exact), or 0 when the shape does not divide into
+// whole 16-byte chunks per invocation.
+uint64_t shared_bytes(const TileShape& t, const FragmentShape& f) {
+  const uint64_t bm = tile_m(t, f), bn = tile_n(t, f), unit = 8, wg = KernelContext::kWorkgroupSize;
+  if (t.warps_m == 0 || kSubgroups % t.warps_m != 0 || t.bk % f.k != 0 || t.stages < 1 || t.stages > 2 ||
+      t.prefetch < 1 || t.prefetch > t.stages) {
+    return 0;
+  }
+  if ((bm * t.bk / unit) % wg != 0 || (bn * t.bk / unit) % wg != 0) return 0;
+  // Both layouts of each operand take the same space but for the padding.
+  const uint64_t a_units = std::max(bm * ((t.bk + unit) / unit), t.bk * ((bm + unit) / unit));
+  const uint64_t b_units = std::max(bn * ((t.bk + unit) / unit), t.bk * ((bn + unit) / unit));
+  const uint64_t units = std::max<uint64_t>(t.stages * (a_units + b_units), kSubgroups * f.m * f.n / 4);
+  return 16 * units + 4 * (bm + bn) + 4;
+}
+
+// The tile shape: LUMEN_VULKAN_COOPMAT_TILE="warps_m,fm,fn,bk,stages,prefetch"
+// when it fits the device, else the measured default.
+TileShape tile_shape(const Capabilities& caps, const FragmentShape& f) {
+  // 128 x 128 tiles of 64 x 32 per subgroup, 64-deep single-buffered slices:
+  // the quickest on the H100 of the shapes tried (64 x 64 subgroup tiles,
+  // 128 x 256 and 256 x 128 workgroup tiles, double buffering and loads two
+  // slices ahead all measured 0.84-0.97 ms at 4096^3 against its 0.74).
+  TileShape t{2, 4, 2, 64, 1, 1};
+  if (const char* env = std::getenv("LUMEN_VULKAN_COOPMAT_TILE")) {
+    TileShape e{};
+    if (std::sscanf(env, "%u,%u,%u,%u,%u,%u", &e.warps_m, &e.fm, &e.fn, &e.bk, &e.stages, &e.prefetch) == 6) {
+      const uint64_t bytes = shared_bytes(e, f);
+      if (bytes != 0 && bytes <= caps.max_shared_memory) return e;
+    }
+    detail::logger()->warn("vulkan: LUMEN_VULKAN_COOPMAT_TILE={} does not fit; using the default", env);
+  }
+  return t;
+}
+
 // A scratch int32 array of n elements on the GPU (freed once the recorded
 // work has run: the allocator waits for the stream's timeline).
 array scratch_int32(KernelContext& k, int64_t n) {
   array a(Shape{static_cast<int32_t>(n)}, int32, nullptr, {});
   k.allocate(a);
   return a;
+}
+
+// Contiguous row-major strides of the collapsed batch dims, times `matrix`.
+std::vector<int64_t> packed_batch_strides(const std::vector<int64_t>& batch_shape, int64_t matrix) {
+  std::vector<int64_t> strides(batch_shape.size());
+  int64_t step = matrix;
+  for (size_t d = batch_shape.size(); d-- > 0;) {
+    strides[d] = step;
+    step *= batch_shape[d];
+  }
+  return strides;
+}
+
+// The scaled float16 copy of A (operand_b false) or B that
+// shaders/matmul_convert.comp writes: [batch][rows][cols] with cols the
+// operand's contiguous axis (`along`: k for A, n for B). Sets `p`'s strides
+// of that operand to the copy's.
+array record_convert(KernelContext& k, MatmulProblem& p, const MatmulPush& push, bool operand_b, bool along,
+                     const array& scales) {
+  const uint32_t lines = operand_b ? p.N : p.M;
+  const uint32_t rows = along == operand_b ? p.K : lines, cols = along == operand_b ? lines : p.K;
+  array copy(Shape{static_cast<int32_t>(p.batch), static_cast<int32_t>(rows), static_cast<int32_t>(cols)}, float16,
+             nullptr, {});
+  k.allocate(copy);
+  const int64_t src_row = operand_b ? (along ? p.b_rs : p.b_cs) : (along ? p.a_rs : p.a_cs);
+  const int64_t src_col = operand_b ? (along ? p.b_cs : p.b_rs) : (along ? p.a_cs : p.a_rs);
+  Constants constants(4, 0);
+  constants[1] = operand_b;
+  constants[2] = along;
+  constants[3] = src_col == 1 && cols % 8 == 0 &&
+                 rows_aligned16(operand_b ? push.b : push.a, src_row, operand_b ? p.b_bs : p.a_bs, 2);
+  MatmulPush convert = push;
+  convert.out = address_of(copy);
+  const uint64_t chunks = static_cast<uint64_t>(p.batch) * rows * ceil_div(cols, 8);
+  k.dispatch("matmul_convert", std::move(constants), &convert, sizeof(convert), chunks,
+             {operand_b ? p.b : p.a, &scales}, {&copy});
+  // The copy's strides as the operand (A (i, k) at i * a_rs + k * a_cs, B
+  // (k, j) at k * b_rs + j * b_cs); the caller points p at the copy.
+  (operand_b ? p.b_rs : p.a_rs) = along ? cols : 1;
+  (operand_b ? p.b_cs : p.a_cs) = along ? 1 : cols;
+  (operand_b ? p.b_bs : p.a_bs) = packed_batch_strides(p.batch_shape, static_cast<int64_t>(rows) * cols);
+  return copy;
 }
 
 // Exponent ranges of A's rows (operand_b false) or B's columns into
@@ -124,35 +220,59 @@ uint32_t slices_for(int64_t line_stride, int64_t k_stride, uint32_t lines, uint3
 
 }  // namespace
 
+// Specialization constants of shaders/matmul_coopmat.comp for `p` (whose
+// operands are float16, or bfloat16 scaled copies when `scaled`).
+Constants coopmat_constants(const MatmulProblem& p, const MatmulPush& push, const FragmentShape& shape,
+                            const TileShape& tile, bool a_along_k, bool b_along_n, bool scaled) {
+  Constants constants(19, 0);
+  constants[1] = dtype_id(p.out->dtype());
+  constants[2] = shape.m;
+  constants[3] = shape.n;
+  constants[4] = shape.k;
+  constants[5] = a_along_k;
+  constants[6] = b_along_n;
+  const bool vec_a = a_along_k ? p.a_cs == 1 && rows_aligned16(push.a, p.a_rs, p.a_bs, 2)
+                               : p.a_rs == 1 && rows_aligned16(push.a, p.a_cs, p.a_bs, 2);
+  const bool vec_b = b_along_n ? p.b_cs == 1 && rows_aligned16(push.b, p.b_rs, p.b_bs, 2)
+                               : p.b_rs == 1 && rows_aligned16(push.b, p.b_cs, p.b_bs, 2);
+  constants[7] = vec_a;
+  constants[8] = vec_b;
+  constants[9] = p.c != nullptr;
+  constants[10] = scaled;
+  constants[11] = tile.warps_m;
+  constants[12] = tile.fm;
+  constants[13] = tile.fn;
+  constants[14] = tile.bk;
+  constants[15] = tile.stages;
+  const bool full = vec_a && vec_b && p.M % tile_m(tile, shape) == 0 && p.N % tile_n(tile, shape) == 0 &&
+                    p.K % tile.bk == 0;
+  constants[16] = full;
+  constants[17] = full && p.c == nullptr && push.out % 16 == 0;
+  constants[18] = tile.prefetch;
+  return constants;
+}
+
 bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p) {
   const Dtype dt = p.out->dtype();
   if (dt != float16 && dt != bfloat16) return false;
   if (p.M < 32 || p.N < 32 || static_cast<double>(p.M) * p.N * p.K * p.batch < kMinWork) return false;
   auto shape = fragment_shape(k.caps());
   if (!shape) return false;
-  const uint64_t tiles = static_cast<uint64_t>(p.batch) * ceil_div(p.M, kTile) * ceil_div(p.N, kTile);
+  const TileShape tile = tile_shape(k.caps(), *shape);
+  const uint64_t smem = shared_bytes(tile, *shape);
+  if (smem == 0 || smem > k.caps().max_shared_memory) return false;
+  const uint32_t bm = tile_m(tile, *shape), bn = tile_n(tile, *shape);
+  const uint64_t tiles = static_cast<uint64_t>(p.batch) * ceil_div(p.M, bm) * ceil_div(p.N, bn);
   if (tiles > UINT32_MAX) return false;
 
   MatmulPush push = matmul_push(k, p);
   const bool scaled = dt == bfloat16;
-  Constants constants(11, 0);
-  constants[1] = dtype_id(dt);
-  constants[2] = shape->m;
-  constants[3] = shape->n;
-  constants[4] = shape->k;
   const bool a_along_k = along_second(p.a_rs, p.a_cs, p.M);
   const bool b_along_n = along_second(p.b_rs, p.b_cs, p.K);
-  constants[5] = a_along_k;
-  constants[6] = b_along_n;
-  constants[7] = a_along_k ? p.a_cs == 1 && rows_aligned16(push.a, p.a_rs, p.a_bs, 2)
-                           : p.a_rs == 1 && rows_aligned16(push.a, p.a_cs, p.a_bs, 2);
-  constants[8] = b_along_n ? p.b_cs == 1 && rows_aligned16(push.b, p.b_rs, p.b_bs, 2)
-                           : p.b_rs == 1 && rows_aligned16(push.b, p.b_cs, p.b_bs, 2);
-  constants[9] = p.c != nullptr;
-  constants[10] = scaled;
   const uint64_t invocations = tiles * KernelContext::kWorkgroupSize;
   if (!scaled) {
-    dispatch_matmul(k, "matmul_coopmat", std::move(constants), p, push, invocations);
+    dispatch_matmul(k, "matmul_coopmat", coopmat_constants(p, push, *shape, tile, a_along_k, b_along_n, false), p,
+                    push, invocations);
     return true;
   }
 
@@ -165,12 +285,20 @@ bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p) {
   array partials = scratch_int32(k, static_cast<int64_t>(partial_count));
   push.scales = address_of(scales);
   push.partials = address_of(partials);
-  push.gate_m = kTile;
-  push.gate_n = kTile;
+  push.gate_m = bm;
+  push.gate_n = bn;
   record_exponents(k, p, push, false, partials);
   record_exponents(k, p, push, true, partials);
   k.dispatch("matmul_scales", Constants(1, 0), &push, sizeof(push), lines_a + lines_b, {&partials}, {&scales});
-  dispatch_matmul(k, "matmul_coopmat", std::move(constants), p, push, invocations, &scales);
+  MatmulProblem copies = p;
+  array a16 = record_convert(k, copies, push, false, a_along_k, scales);
+  array b16 = record_convert(k, copies, push, true, b_along_n, scales);
+  copies.a = &a16;
+  copies.b = &b16;
+  MatmulPush copies_push = matmul_push(k, copies);
+  copies_push.scales = push.scales;
+  dispatch_matmul(k, "matmul_coopmat", coopmat_constants(copies, copies_push, *shape, tile, a_along_k, b_along_n, true),
+                  copies, copies_push, invocations, &scales);
   record_tiled_matmul(k, p, push, true, &scales);
   return true;
 }

@@ -41,6 +41,7 @@ lumen_shader(binary_complex_logaddexp binary.comp CLASS=CLASS_COMPLEX MATH_OP=OP
 foreach(module matmul_tiled matmul_gemv matmul_naive matmul_coopmat matmul_exponents matmul_scales norm rope)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+lumen_shader(matmul_convert matmul_convert.comp)
 
 # Reductions, scans and sorts (kernels/{reduce,arg_reduce,softmax,scan,sort}.cpp):
 # a module per compute class (accumulate.glsl), the float ones also with
