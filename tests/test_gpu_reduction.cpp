@@ -135,12 +135,16 @@ LUMEN_DEVICE_TEST(GpuReduction, ReducePaths) {
     std::vector<int> axes;
   };
   // Long rows (workgroups, partial passes), few long columns (threads,
-  // partial passes), an all-reduce, two reduced dims apart, short rows.
+  // partial passes), an all-reduce, two reduced dims apart, short rows
+  // (a thread each), rows of 100 (a subgroup each on lavapipe) and of 700
+  // (lane groups of 64, four rows to a workgroup).
   std::vector<Case> cases{{{3, 40000, 2}, {1}},
                           {{20000, 3, 2}, {0}},
                           {{60, 50, 40}, {0, 1, 2}},
                           {{30, 7, 50}, {0, 2}},
-                          {{2000, 5, 1}, {1}}};
+                          {{2000, 5, 1}, {1}},
+                          {{300, 100, 1}, {1}},
+                          {{9, 700, 1}, {1}}};
   with_and_without_subgroups(
       {float32, bfloat16, float16, int32, int8, uint64, bool_, float64},
       [&](Dtype d, const std::string& how) {

@@ -80,8 +80,10 @@ ACC_T wg_reduce(uint op, uint dt, ACC_T v) {
 
 // Reduction within aligned groups of `lanes` threads (a power of two up to
 // REDUCE_WG): every thread gets its group's result. A group that is one
-// subgroup combines with subgroup operations alone; others halve through
-// shared memory. `lanes` must be the same for the whole workgroup.
+// subgroup combines with subgroup operations alone (this assumes subgroups
+// hold consecutive invocations, as NVIDIA, AMD, Intel and lavapipe lay them
+// out for a one-dimensional workgroup); others halve through shared memory.
+// `lanes` must be the same for the whole workgroup.
 ACC_T group_reduce(uint op, uint dt, ACC_T v, uint lanes) {
   if (lanes == REDUCE_WG) return wg_reduce(op, dt, v);
   uint tid = gl_LocalInvocationID.x;
