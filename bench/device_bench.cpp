@@ -282,6 +282,8 @@ void group_big(Bench& b) {
     std::printf("# big: not run: %s\n", e.what());
   }
   std::fflush(stdout);
+}
+
 // Random generation: the fused RandomUniform/RandomNormal against the plain
 // chains they replace (built under a TracingGuard, which turns fused paths
 // off), and gumbel. Each row is followed by a
@@ -389,6 +391,9 @@ void group_random_large(Bench& b) {
       std::printf("# random_large %s %s: not run: %s\n", c.op, name.c_str(), e.what());
     }
     std::fflush(stdout);
+  }
+}
+
 // Data movement of the shape and indexing ops: strided copies, gathers.
 void group_index(Bench& b) {
   const std::string g = "index";
@@ -419,6 +424,9 @@ void group_index(Bench& b) {
             return std::vector<array>{b.data({vocab, dim}, bfloat16), idx};
           },
           [&](const std::vector<array>& in) { return take(in[0], in[1], 0, s); });
+  }
+}
+
 // Issue 7's rows: bf16, B = 1, H = 32 prefill shapes and a GQA decode step;
 // sdpa_lse also returns the logsumexp (its time should match sdpa's).
 void group_attention(Bench& b) {
@@ -459,6 +467,9 @@ void group_attention(Bench& b) {
                                                                     mode, {}, {}, false, s);
       return depends({out}, {lse})[0];
     });
+  }
+}
+
 // compile's fusion on the GPU: gelu (five elementwise kernels, or one
 // generated kernel) and an MLP training step (value_and_grad and an SGD
 // update; compile fuses its elementwise parts), each uncompiled and
