@@ -4,7 +4,7 @@
 # lumen-only groups (a tensor past 4 GiB, large random requests, matmul
 # checks). Prints everything and keeps it in $OUT/tables.txt, with the raw
 # ROW/PEAK/LARGE/CHECK lines in $OUT/raw.tgz.
-#   GROUPS        peer groups to run (default: core index random transforms sampling attention)
+#   BENCH_GROUPS  peer groups to run (default: core index random transforms sampling attention)
 #   GROUP_SECONDS time limit of one group, lumen and torch together (default 150)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,7 +13,7 @@ bin="${LUMEN_DEVICE_BENCH:-.device/bin/device_bench}"
 mkdir -p "$out"
 raw="$(mktemp -d)"
 {
-  for g in ${GROUPS:-core index random transforms sampling attention}; do
+  for g in ${BENCH_GROUPS:-core random index transforms sampling attention}; do
     echo "== $g"
     OUT="$raw/$g" timeout "${GROUP_SECONDS:-150}" bash "$here/run_device_bench.sh" "$g" > /dev/null 2>&1 ||
       echo "# $g: stopped with status $?"
