@@ -293,8 +293,9 @@ TEST(VulkanBackend, BarriersOnlyBetweenDependentDispatches) {
   expect_close(to_doubles(y), to_doubles(inputs[0]));
   for (int i = 0; i < count; i += 9) {
     // exp is MLX's float32 polynomial on both devices (random's known answers
-    // need its bits): within 2e-6 relative of the true value.
-    expect_close(to_doubles(outs[i]), std::vector<double>(256, -std::exp(double(i))), 2e-6, 0);
+    // need its bits); its log2(e) is rounded to 1.442695, an error that grows
+    // with x: about 3e-6 relative at x = 63.
+    expect_close(to_doubles(outs[i]), std::vector<double>(256, -std::exp(double(i))), 5e-6, 0);
   }
 }
 
