@@ -43,6 +43,21 @@ void expect_close(const std::vector<double>& got, const std::vector<double>& wan
 }  // namespace lumen::test
 
 namespace lumen::test {
+// Whether the tests may use a GPU (LUMEN_TEST_DEVICES=cpu keeps them to the CPU).
+inline bool has_gpu() {
+  auto d = test_devices();
+  for (const auto& x : d) {
+    if (x.type == Device::gpu) return true;
+  }
+  return false;
+}
+}  // namespace lumen::test
+
+// In a plain TEST: skip when there is no GPU to test.
+#define REQUIRE_GPU() \
+  if (!::lumen::test::has_gpu()) GTEST_SKIP() << "no Vulkan device"
+
+namespace lumen::test {
 // Runs a test body; on the GPU, a primitive the Vulkan backend has no kernel
 // for yet skips the test (reported as skipped, with the message).
 void run_or_skip(const Device& d, const std::function<void()>& body);

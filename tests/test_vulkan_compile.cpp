@@ -25,14 +25,6 @@ namespace {
 
 using Fn = std::function<std::vector<array>(const std::vector<array>&)>;
 
-bool has_gpu() {
-  auto d = test_devices();
-  return std::find(d.begin(), d.end(), Device(Device::gpu)) != d.end();
-}
-
-#define REQUIRE_GPU() \
-  if (!has_gpu()) GTEST_SKIP() << "no Vulkan device"
-
 int compiled_nodes(const std::vector<array>& outs, int* others = nullptr) {
   int fused = 0, rest = 0;
   for (auto& [name, n] : primitive_counts(outs)) (name.rfind("Compiled", 0) == 0 ? fused : rest) += n;

@@ -22,12 +22,6 @@ using namespace lumen::test;
 
 namespace {
 
-// A GPU the tests may use (LUMEN_TEST_DEVICES=cpu keeps them to the CPU).
-bool has_gpu() {
-  auto d = test_devices();
-  return std::find(d.begin(), d.end(), Device(Device::gpu)) != d.end();
-}
-
 // Streams its arguments into a string (messages).
 template <typename... Args>
 std::string cat(const Args&... args) {
@@ -36,9 +30,6 @@ std::string cat(const Args&... args) {
   (os << ... << args);
   return os.str();
 }
-
-#define REQUIRE_GPU() \
-  if (!has_gpu()) GTEST_SKIP() << "no Vulkan device"
 
 // Whether the GPU computes float64 (graphs using it are refused otherwise).
 bool gpu_has_float64() {

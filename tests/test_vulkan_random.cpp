@@ -16,15 +16,6 @@ using namespace lumen::test;
 
 namespace {
 
-// A GPU the tests may use (LUMEN_TEST_DEVICES=cpu keeps them to the CPU).
-bool has_gpu() {
-  auto d = test_devices();
-  return std::find(d.begin(), d.end(), Device(Device::gpu)) != d.end();
-}
-
-#define REQUIRE_GPU() \
-  if (!has_gpu()) GTEST_SKIP() << "no Vulkan device"
-
 const Stream& gpu() {
   static const Stream s = default_stream(Device::gpu);
   return s;
