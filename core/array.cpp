@@ -174,9 +174,12 @@ std::vector<array> array::outputs() const {
 }
 
 void array::detach() {
+  // Siblings list each other: clear their lists too, or the outputs of a
+  // multi-output primitive keep one another alive forever.
   for (auto& s : desc_->siblings) {
     s.desc_->inputs.clear();
     s.desc_->primitive.reset();
+    s.desc_->siblings.clear();
   }
   desc_->siblings.clear();
   desc_->inputs.clear();
