@@ -45,14 +45,10 @@ void random_bits_kernel(const Primitive& p, const std::vector<array>& inputs,
   const int64_t per_key = static_cast<int64_t>(out.size()) / num_keys;
   const int64_t width = prim.width();
   const auto& window = prim.window();
-  const int64_t stream_elems = window ? window->stream_size : per_key;
-  const int64_t first = window ? window->offset : 0;
-  // this block's bytes within the key's stream of bytes
-  const int64_t byte0 = first * width;
-  const int64_t nbytes = per_key * width;
-  const uint64_t words = static_cast<uint64_t>((stream_elems * width + 3) / 4);
-  const WordWindow win(words, static_cast<uint64_t>(byte0 / 4),
-                       static_cast<uint64_t>((byte0 + nbytes + 3) / 4));
+  const threefry::BlockBytes block_bytes(per_key, width, window ? window->offset : 0,
+                                         window ? window->stream_size : per_key);
+  const int64_t byte0 = block_bytes.byte0, nbytes = block_bytes.nbytes;
+  const WordWindow& win = block_bytes.words;
   const int64_t items = static_cast<int64_t>(win.items());
 
   std::vector<Key> key_list(num_keys);

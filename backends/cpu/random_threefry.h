@@ -97,4 +97,21 @@ class WordWindow {
   bool middle_ = false;
 };
 
+// Where a RandomBits block of per_key elements of `width` bytes sits in each
+// key's stream of stream_elems elements (starting at element `first`; a
+// chunked request's piece is such a window), and the words that cover it.
+// The CPU and GPU kernels both lay out their work from this.
+struct BlockBytes {
+  uint64_t stream_words;  // words in the key's whole stream
+  int64_t byte0;          // the block's first byte in the key's stream
+  int64_t nbytes;         // the block's bytes per key
+  WordWindow words;
+  BlockBytes(int64_t per_key, int64_t width, int64_t first, int64_t stream_elems)
+      : stream_words(static_cast<uint64_t>((stream_elems * width + 3) / 4)),
+        byte0(first * width),
+        nbytes(per_key * width),
+        words(stream_words, static_cast<uint64_t>(byte0 / 4), static_cast<uint64_t>((byte0 + nbytes + 3) / 4)) {}
+  uint64_t end_word() const { return static_cast<uint64_t>((byte0 + nbytes + 3) / 4); }
+};
+
 }  // namespace lumen::cpu::threefry

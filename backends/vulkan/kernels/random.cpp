@@ -48,13 +48,10 @@ void random_bits_kernel(const Primitive& p, const std::vector<array>& inputs, st
   const int64_t per_key = static_cast<int64_t>(out.size()) / num_keys;
   const int64_t width = prim.width();
   const auto& window = prim.window();
-  const int64_t stream_elems = window ? window->stream_size : per_key;
-  const int64_t first = window ? window->offset : 0;
-  const int64_t byte0 = first * width;
-  const int64_t nbytes = per_key * width;
-  const auto words = static_cast<uint64_t>((stream_elems * width + 3) / 4);
-  const cpu::threefry::WordWindow win(words, static_cast<uint64_t>(byte0 / 4),
-                                      static_cast<uint64_t>((byte0 + nbytes + 3) / 4));
+  const cpu::threefry::BlockBytes block_bytes(per_key, width, window ? window->offset : 0,
+                                              window ? window->stream_size : per_key);
+  const int64_t byte0 = block_bytes.byte0, nbytes = block_bytes.nbytes;
+  const auto& win = block_bytes.words;
   const auto runs = win.runs();
 
   BitsPush push{};
@@ -72,12 +69,12 @@ void random_bits_kernel(const Primitive& p, const std::vector<array>& inputs, st
   push.num_keys = static_cast<uint64_t>(num_keys);
   push.nbytes = static_cast<uint64_t>(nbytes);
   push.byte0 = static_cast<uint64_t>(byte0);
-  push.w1 = static_cast<uint64_t>((byte0 + nbytes + 3) / 4);
+  push.w1 = block_bytes.end_word();
   push.a0 = runs.a0;
   push.na = runs.na;
   push.b0 = runs.b0;
   push.nb = runs.nb;
-  push.words = words;
+  push.words = block_bytes.stream_words;
   push.middle = runs.middle ? 1 : 0;
   const uint64_t chunks = (win.items() + kBitsItems - 1) / kBitsItems;
   k.dispatch("random_bits", {}, &push, sizeof(push), push.num_keys * chunks, {&keys}, {&out});
