@@ -198,6 +198,10 @@ void group_core(Bench& b) {
   b.row(g, "add", "1", float32, 3.0 * 4, 0,
         [&] { return std::vector<array>{b.data({1}, float32), b.data({1}, float32)}; },
         [&](const std::vector<array>& in) { return add(in[0], in[1], s); });
+  // The floor of a small graph: three primitives, exp(a + b) * a.
+  b.row(g, "eval floor, 3-op graph", "1", float32, 3.0 * 4, 0,
+        [&] { return std::vector<array>{b.data({1}, float32), b.data({1}, float32)}; },
+        [&](const std::vector<array>& in) { return multiply(exp(add(in[0], in[1], s), s), in[0], s); });
   {
     const int side = small ? 512 : 16384;
     const std::string shape = std::to_string(side) + "x" + std::to_string(side);

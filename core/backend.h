@@ -41,6 +41,17 @@ class Backend {
   virtual void finish(const Stream& s) { (void)s; }
   // Make recorded work start without waiting.
   virtual void flush(const Stream& s) { (void)s; }
+  // Make recorded work start and name it by a ticket for wait_for / is_done
+  // (the end of an evaluation: the host waits later, when it reads). The
+  // default runs it to the end at once: ticket 0, nothing left to wait for.
+  virtual uint64_t submit(const Stream& s) {
+    finish(s);
+    return 0;
+  }
+  // Block until the work of a ticket is done; throws the errors the device
+  // reported for the stream's work (as finish does).
+  virtual void wait_for(const Stream& s, uint64_t ticket) { (void)s, (void)ticket; }
+  virtual bool is_done(const Stream& s, uint64_t ticket) { return (void)s, (void)ticket, true; }
   // Whether a kernel on this backend can read `a` where it lives.
   virtual bool can_read(const array& a) const;
   // A copy of `a` (evaluated, elsewhere) resident on this backend.

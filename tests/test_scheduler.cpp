@@ -86,3 +86,31 @@ TEST(Scheduler, CrossDeviceInputsAreCopied) {
     expect_close(to_doubles(b), {2.0, std::exp(1.0) + 1}, 1e-6);
   });
 }
+
+// GPU work scheduled by earlier async_evals (on two GPU streams) and still
+// running when a later evaluation reads it: a CPU op, directly and through a
+// view made in that evaluation, waits for it; a GPU op on the other stream
+// is ordered after it.
+TEST(Scheduler, CpuReadsGpuResultsOfEarlierAsyncEvals) {
+  if (device_count(Device::gpu) == 0) GTEST_SKIP() << "no Vulkan device";
+  run_or_skip(Device::gpu, [] {
+    const Stream g1 = default_stream(Device::gpu), g2 = new_stream(Device::gpu);
+    const int n = 1 << 18;
+    auto chain = [n](const Stream& s, float start) {
+      auto x = full({n}, start, float32, s);
+      for (int i = 0; i < 8; ++i) x = add(sqrt(multiply(x, x, s), s), array(1.0f), s);  // |x| + 1
+      return x;
+    };
+    auto a = chain(g1, 1.0f), b = chain(g2, -2.0f);
+    async_eval(a);
+    async_eval(b);
+    auto sum_cpu = add(a, flatten(reshape(b, {2, n / 2}, g1), g1), Device::cpu);
+    auto v = to_doubles(sum_cpu);
+    ASSERT_EQ(v.size(), static_cast<size_t>(n));
+    for (int i : {0, n / 2, n - 1}) EXPECT_EQ(v[i], 9.0 + 10.0) << i;
+    auto c = chain(g1, 3.0f), d = chain(g2, 0.0f);
+    async_eval(c);
+    auto cd = to_doubles(add(d, c, g2));  // c read on g2 while g1 may still run it
+    for (int i : {0, n / 2, n - 1}) EXPECT_EQ(cd[i], 8.0 + 11.0) << i;
+  });
+}

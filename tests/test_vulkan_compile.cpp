@@ -13,6 +13,7 @@
 #include <lumen/random_primitives.h>
 #include <lumen/transforms_primitives.h>
 
+#include "../backends/vulkan/debug.h"
 #include "random_test_helpers.h"
 #include "test_transforms_util.h"
 
@@ -126,6 +127,42 @@ TEST(VulkanCompile, ManyElements) {
     return std::vector<array>{multiply(sigmoid(in[0], s), add(in[0], array(1.0f, bfloat16), s), s)};
   };
   expect_fused_equals_unfused(f, {values(bfloat16, {(1 << 20) + 3}, 11)}, "2^20 + 3");
+}
+
+// What a call of compiled gelu costs on the GPU: one dispatch, and its fused
+// kernel is generated on the first call only (later calls only evaluate).
+// The constants live on the GPU, so no copy of them enters the count.
+TEST(VulkanCompile, CompiledGeluIsOneDispatchAndItsKernelIsMadeOnce) {
+  REQUIRE_GPU();
+  auto s = default_stream(Device::gpu);
+  for (Dtype d : {float32, bfloat16}) {
+    auto on_gpu = [&](float v) {
+      array a = copy(array(v, d), s);
+      a.eval();
+      return a;
+    };
+    array half = on_gpu(0.5f), one = on_gpu(1.0f), inv_sqrt2 = on_gpu(0.70710678f);
+    Fn f = [&](const std::vector<array>& in) {
+      const array& x = in[0];
+      return std::vector<array>{multiply(multiply(x, half, s), add(one, erf(multiply(x, inv_sqrt2, s), s), s), s)};
+    };
+    auto cf = compile(f);
+    array x = copy(values(d, {64, 40}, 13), s);
+    x.eval();
+    const size_t generated = vulkan::fused_kernels_generated();
+    auto first = cf({x});
+    eval(first);
+    EXPECT_EQ(vulkan::fused_kernels_generated(), generated + 1) << dtype_to_string(d);
+    for (int call = 0; call < 3; ++call) {
+      auto out = cf({x});
+      EXPECT_EQ(compiled_nodes(out), 1);
+      const uint64_t dispatches = vulkan::stream_stats(s).dispatches;
+      eval(out);
+      EXPECT_EQ(vulkan::stream_stats(s).dispatches - dispatches, 1u) << dtype_to_string(d);
+      expect_same_bits(out[0], f({x})[0], "gelu " + dtype_to_string(d));
+    }
+    EXPECT_EQ(vulkan::fused_kernels_generated(), generated + 1) << dtype_to_string(d);
+  }
 }
 
 TEST(VulkanCompile, DisabledCompileRunsUnfusedOnTheGpu) {

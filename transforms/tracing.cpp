@@ -12,6 +12,8 @@ bool in_tracing() { return depth > 0; }
 int tracing_depth() { return depth; }
 TracingGuard::TracingGuard() { ++depth; }
 TracingGuard::~TracingGuard() { --depth; }
+TracingPause::TracingPause() : saved_(depth) { depth = 0; }
+TracingPause::~TracingPause() { depth = saved_; }
 
 bool any_tracer(const std::vector<array>& arrays) {
   if (depth == 0) return false;

@@ -22,6 +22,19 @@ class TracingGuard {
   TracingGuard& operator=(const TracingGuard&) = delete;
 };
 
+// Suspends tracing on this thread for a scope: evaluation run on a tracing
+// caller's thread sees what it would see on the scheduler's worker.
+class TracingPause {
+ public:
+  TracingPause();
+  ~TracingPause();
+  TracingPause(const TracingPause&) = delete;
+  TracingPause& operator=(const TracingPause&) = delete;
+
+ private:
+  int saved_;
+};
+
 bool any_tracer(const std::vector<array>& arrays);
 
 }  // namespace detail

@@ -89,7 +89,14 @@ class Compiled : public Primitive {
   // The unfused graph of the steps on `inputs`.
   std::vector<array> unfused(const std::vector<array>& inputs) const;
 
+  // What the kernel of this primitive's device derives from the steps alone
+  // (a generated shader), made on first use and kept here: calls of a
+  // compiled function reuse its Compiled primitives, so they only evaluate.
+  // (Kernels run one at a time: the scheduler's order.)
+  std::shared_ptr<void>& kernel_cache() const { return kernel_cache_; }
+
  private:
+  mutable std::shared_ptr<void> kernel_cache_;
   std::vector<Dtype> input_dtypes_;
   std::vector<Step> steps_;
   std::vector<int> outputs_;

@@ -95,6 +95,13 @@ Plan make_plan(const Compiled& c) {
   return plan;
 }
 
+// The plan of `c`, made on its first evaluation and kept in it.
+const Plan& plan_of(const Compiled& c) {
+  auto& cache = c.kernel_cache();
+  if (!cache) cache = std::make_shared<Plan>(make_plan(c));
+  return *static_cast<const Plan*>(cache.get());
+}
+
 // Elements [e, e + m) of a RandomBits output of `size` elements (32-bit
 // words): element e is word (window offset + e % per_key) of the stream of
 // key e / per_key.
@@ -124,7 +131,7 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs,
   alloc_elementwise_outputs(inputs, outs);
   const array& out0 = outputs[0];
   if (out0.size() == 0) return;
-  const Plan plan = make_plan(c);
+  const Plan& plan = plan_of(c);
 
   // One layout for all arrays; unused slots have zero strides, which never
   // stop dimensions from merging.

@@ -21,6 +21,7 @@ struct VulkanBackend::Parts {
   std::mutex streams_mu;
   std::map<int, std::unique_ptr<CommandStream>> streams;  // by lumen stream index
   std::vector<CommandStream*> slots;                        // by slot
+  CommandStream* last_begun = nullptr;  // by the scheduler (one evaluation at a time)
   std::mutex transfer_mu;
   CommandStream transfer;  // host read-back of unmapped memory
   VulkanAllocator allocator;
@@ -54,12 +55,34 @@ CommandStream& VulkanBackend::stream(const Stream& s) {
   return *p.streams.emplace(s.index, std::move(cs)).first->second;
 }
 
-void VulkanBackend::begin(const Stream& s) { stream(s); }
+// Evaluations submit without waiting, so an earlier one's work on another
+// stream may still run: commands of a stream taking over read what that one
+// wrote, and one barrier orders them after everything submitted (one queue).
+void VulkanBackend::begin(const Stream& s) {
+  CommandStream& cs = stream(s);
+  if (parts_.last_begun && parts_.last_begun != &cs) cs.order_after_queue();
+  parts_.last_begun = &cs;
+}
 void VulkanBackend::finish(const Stream& s) {
   stream(s).finish();
   check_index_errors(stream(s));
 }
 void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
+
+// A ticket is the timeline value the stream's last submission signals.
+uint64_t VulkanBackend::submit(const Stream& s) {
+  CommandStream& cs = stream(s);
+  cs.flush();
+  return cs.submitted_value();
+}
+
+void VulkanBackend::wait_for(const Stream& s, uint64_t ticket) {
+  CommandStream& cs = stream(s);
+  cs.wait(ticket);
+  check_index_errors(cs);
+}
+
+bool VulkanBackend::is_done(const Stream& s, uint64_t ticket) { return stream(s).completed_value() >= ticket; }
 
 bool VulkanBackend::can_read(const array& a) const {
   return a.has_data() && a.buffer().owner == &parts_.allocator;

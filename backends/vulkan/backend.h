@@ -28,6 +28,9 @@ class VulkanBackend : public Backend, public StreamTimelines {
   void begin(const Stream& s) override;
   void finish(const Stream& s) override;
   void flush(const Stream& s) override;
+  uint64_t submit(const Stream& s) override;
+  void wait_for(const Stream& s, uint64_t ticket) override;
+  bool is_done(const Stream& s, uint64_t ticket) override;
   bool can_read(const array& a) const override;
   array import(const array& a, const Stream& s) override;
 

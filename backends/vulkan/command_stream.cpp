@@ -81,6 +81,7 @@ void CommandStream::barrier() {
   vkCmdPipelineBarrier(current_.commands, kStages, kStages, 0, 1, &mb, 0, nullptr, 0, nullptr);
   reads_since_barrier_.clear();
   writes_since_barrier_.clear();
+  barrier_before_next_ = false;
   ++barriers_;
 }
 
@@ -90,7 +91,8 @@ void CommandStream::depend(std::span<const Range> reads, std::span<const Range> 
   auto hits = [](const std::vector<Range>& tracked, const Range& r) {
     return std::any_of(tracked.begin(), tracked.end(), [&](const Range& t) { return t.overlaps(r); });
   };
-  bool conflict = reads_since_barrier_.size() + writes_since_barrier_.size() > kMaxTrackedRanges;
+  bool conflict = barrier_before_next_ ||
+                  reads_since_barrier_.size() + writes_since_barrier_.size() > kMaxTrackedRanges;
   for (auto& r : reads) conflict = conflict || hits(writes_since_barrier_, r);
   for (auto& w : writes) {
     conflict = conflict || hits(writes_since_barrier_, w) || hits(reads_since_barrier_, w);
@@ -187,8 +189,15 @@ void CommandStream::finish() {
 uint64_t CommandStream::completed_value() {
   uint64_t v = 0;
   check(vkGetSemaphoreCounterValue(ctx_.device(), timeline_, &v), "vkGetSemaphoreCounterValue");
-  completed_.store(v);
+  note_completed(v);
   return v;
+}
+
+// Threads waiting on the stream may learn values out of order: keep the largest.
+void CommandStream::note_completed(uint64_t value) {
+  uint64_t now = completed_.load();
+  while (now < value && !completed_.compare_exchange_weak(now, value)) {
+  }
 }
 
 void CommandStream::wait(uint64_t value) {
@@ -198,9 +207,7 @@ void CommandStream::wait(uint64_t value) {
   info.pSemaphores = &timeline_;
   info.pValues = &value;
   check(vkWaitSemaphores(ctx_.device(), &info, UINT64_MAX), "vkWaitSemaphores");
-  uint64_t now = completed_.load();
-  while (now < value && !completed_.compare_exchange_weak(now, value)) {
-  }
+  note_completed(value);
 }
 
 void CommandStream::recycle() {

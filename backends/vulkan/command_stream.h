@@ -41,6 +41,9 @@ class CommandStream {
   // The device address of a copy of `bytes` bytes (a kernel's table of
   // shapes and strides); valid until the work recorded now has run.
   uint64_t upload(const void* data, size_t bytes);
+  // The next command waits for everything submitted to the queue before it
+  // (another stream's work this stream does not track).
+  void order_after_queue() { barrier_before_next_ = true; }
   // Submit what is recorded; finish also waits for it.
   void flush();
   void finish();
@@ -78,6 +81,7 @@ class CommandStream {
   void barrier();
   void recycle();
   void after_command();
+  void note_completed(uint64_t value);
 
   Context& ctx_;
   int slot_;
@@ -92,6 +96,7 @@ class CommandStream {
   std::deque<Batch> in_flight_;
   std::vector<VkCommandBuffer> spare_commands_;
   std::vector<Chunk> spare_chunks_;
+  bool barrier_before_next_ = false;
   // Memory touched since the last barrier.
   std::vector<Range> reads_since_barrier_;
   std::vector<Range> writes_since_barrier_;

@@ -25,4 +25,8 @@ struct StreamStats {
 };
 StreamStats stream_stats(const Stream& s);
 
+// How many fused kernels compile's Compiled primitives have generated (GLSL
+// made and looked up): one per Compiled primitive, not one per call.
+size_t fused_kernels_generated();
+
 }  // namespace lumen::vulkan

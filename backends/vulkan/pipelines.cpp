@@ -1,5 +1,6 @@
 #include "backends/vulkan/pipelines.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -24,7 +25,7 @@ Pipelines::Pipelines(Context& ctx) : ctx_(ctx) {
 
 Pipelines::~Pipelines() {
   VkDevice dev = ctx_.device();
-  for (auto& [k, p] : pipelines_) vkDestroyPipeline(dev, p, nullptr);
+  for (auto& [k, e] : pipelines_) vkDestroyPipeline(dev, e.pipeline, nullptr);
   for (auto& [k, m] : modules_) vkDestroyShaderModule(dev, m, nullptr);
   vkDestroyPipelineCache(dev, cache_, nullptr);
   vkDestroyPipelineLayout(dev, layout_, nullptr);
@@ -66,11 +67,31 @@ bool Pipelines::has_module(const std::string& name) {
   return modules_.count(name) > 0;
 }
 
-VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> constants) {
-  auto key = std::make_pair(shader, std::vector<uint32_t>(constants.begin(), constants.end()));
+namespace {
+// FNV-1a over the shader's name and the constants' words.
+uint64_t key_hash(std::string_view shader, std::span<const uint32_t> constants) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](uint64_t byte) { h = (h ^ byte) * 1099511628211ull; };
+  for (char c : shader) mix(static_cast<unsigned char>(c));
+  for (uint32_t v : constants) {
+    for (int b = 0; b < 4; ++b) mix((v >> (8 * b)) & 0xffu);
+  }
+  return h;
+}
+}  // namespace
+
+VkPipeline Pipelines::get(std::string_view shader_name, std::span<const uint32_t> constants) {
+  const uint64_t hash = key_hash(shader_name, constants);
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = pipelines_.find(key);
-  if (it != pipelines_.end()) return it->second;
+  auto [first, last] = pipelines_.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    const Entry& e = it->second;
+    if (e.shader == shader_name && std::equal(e.constants.begin(), e.constants.end(), constants.begin(),
+                                              constants.end())) {
+      return e.pipeline;
+    }
+  }
+  const std::string shader(shader_name);
 
   std::vector<VkSpecializationMapEntry> entries(constants.size());
   for (uint32_t i = 0; i < constants.size(); ++i) entries[i] = {i, i * 4u, 4u};
@@ -93,7 +114,7 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
         "vkCreateComputePipelines");
   detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  pipelines_.emplace(std::move(key), p);
+  pipelines_.emplace(hash, Entry{shader, std::vector<uint32_t>(constants.begin(), constants.end()), p});
   return p;
 }
 

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,8 +29,9 @@ class Pipelines {
 
   VkPipelineLayout layout() const { return layout_; }
   // The pipeline of shaders/<shader>.comp with specialization constant i set
-  // to constants[i] (constant 0 is the workgroup size).
-  VkPipeline get(const std::string& shader, std::span<const uint32_t> constants);
+  // to constants[i] (constant 0 is the workgroup size). Every dispatch asks:
+  // a lookup hashes the key in place, allocating nothing.
+  VkPipeline get(std::string_view shader, std::span<const uint32_t> constants);
   // Adds SPIR-V made at run time (compile's fused kernels) as module `name`
   // for get(), unless a module of that name exists already.
   void add_module(const std::string& name, std::span<const uint32_t> spirv);
@@ -42,7 +45,12 @@ class Pipelines {
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   std::mutex mu_;
   std::map<std::string, VkShaderModule> modules_;
-  std::map<std::pair<std::string, std::vector<uint32_t>>, VkPipeline> pipelines_;
+  struct Entry {
+    std::string shader;
+    std::vector<uint32_t> constants;
+    VkPipeline pipeline;
+  };
+  std::unordered_multimap<uint64_t, Entry> pipelines_;  // by hash of shader and constants
 };
 
 }  // namespace lumen::vulkan

@@ -48,6 +48,7 @@ def group_core():
     a1 = rand((1,), "fp32")
     b1 = rand((1,), "fp32")
     row(g, "add", "1", "fp32", bench(lambda: torch.add(a1, b1)), 3 * 4)
+    row(g, "eval floor, 3-op graph", "1", "fp32", bench(lambda: torch.exp(a1 + b1) * a1), 3 * 4)
     a = rand((16384, 16384), "bf16")
     b = rand((16384, 16384), "bf16")
     c = torch.empty_like(a)

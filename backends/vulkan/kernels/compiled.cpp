@@ -1,7 +1,8 @@
 // Vulkan kernel of compile's Compiled primitive: one generated compute
-// shader per fused program (codegen/fused_source.cpp), compiled with glslang
-// on first use and cached by its source (in memory; pipelines also go
-// through the pipeline cache). Inputs are read contiguous, as scalars, or
+// shader per fused program (codegen/fused_source.cpp), generated once per
+// Compiled primitive (kept in it, so calls of a compiled function only
+// evaluate), compiled with glslang once per distinct source (in memory;
+// pipelines also go through the pipeline cache). Inputs are read contiguous, as scalars, or
 // strided (broadcast, transposed, sliced) with 64-bit offsets; RandomBits
 // steps draw their words per element, so random chains store no bits.
 #include <array>
@@ -15,6 +16,7 @@
 #include "backends/cpu/strided.h"
 #include "backends/vulkan/codegen/fused_source.h"
 #include "backends/vulkan/codegen/glsl_compiler.h"
+#include "backends/vulkan/debug.h"
 #include "backends/vulkan/kernels/elementwise.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "backends/vulkan/shaders/ids.h"
@@ -58,6 +60,33 @@ std::string fused_module(Pipelines& pipelines, const std::string& source) {
   return name;
 }
 
+// What a Compiled primitive's kernel keeps (Compiled::kernel_cache): its
+// module, input slots and generators' keys, made once per primitive.
+struct FusedKernel {
+  std::string module;
+  std::vector<int> slots;
+  std::vector<int> generator_keys;
+};
+
+size_t& kernels_generated() {
+  static size_t n = 0;
+  return n;
+}
+
+const FusedKernel& fused_kernel(const Compiled& c, KernelContext& k) {
+  auto& cache = c.kernel_cache();
+  if (!cache) {
+    auto src = codegen::fused_source(c, k.caps().float64);
+    auto kernel = std::make_shared<FusedKernel>();
+    kernel->module = fused_module(k.backend().pipelines(), src.glsl);
+    kernel->slots = std::move(src.slots);
+    kernel->generator_keys = std::move(src.generator_keys);
+    cache = std::move(kernel);
+    ++kernels_generated();
+  }
+  return *static_cast<const FusedKernel*>(cache.get());
+}
+
 // Whether strides `s` walk `shape` like `ref` (dims of extent 1 never move).
 bool same_walk(const Shape& shape, const Strides& s, const Strides& ref) {
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -88,8 +117,7 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs, std::
   allocate_outputs(k, inputs, outputs);
   const array& out0 = outputs[0];
   if (out0.size() == 0) return;
-  const auto src = codegen::fused_source(c, k.caps().float64);
-  const std::string module = fused_module(k.backend().pipelines(), src.glsl);
+  const FusedKernel& fused = fused_kernel(c, k);
 
   // The table: addresses, generator parameters, then the layout.
   std::vector<int64_t> table;
@@ -109,7 +137,7 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs, std::
   for (auto& st : c.steps()) {
     if (!Compiled::is_generator(*st.primitive)) continue;
     auto& bits = static_cast<const RandomBits&>(*st.primitive);
-    const array& keys = inputs[src.generator_keys[generator++]];
+    const array& keys = inputs[fused.generator_keys[generator++]];
     const int64_t num_keys = static_cast<int64_t>(keys.size() / 2);
     const int64_t per_key = static_cast<int64_t>(out0.size()) / num_keys;
     table.push_back(per_key);
@@ -131,11 +159,11 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs, std::
   std::array<Strides, kSlots> strides;
   strides.fill(out0.strides());
   int num_slots = 0;
-  for (int s : src.slots) num_slots += s >= 0;
+  for (int s : fused.slots) num_slots += s >= 0;
   Constants constants(2 + num_slots, 0);
   bool any_strided = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    int slot = src.slots[i];
+    int slot = fused.slots[i];
     if (slot < 0) continue;
     const array& in = inputs[i];
     Strides bs = cpu::broadcast_strides(in, out0.shape());
@@ -178,10 +206,13 @@ void compiled_kernel(const Primitive& p, const std::vector<array>& inputs, std::
   for (auto& in : inputs) reads.push_back(&in);
   for (auto& out : outputs) writes.push_back(&out);
   uint64_t threads = (out0.size() + kElementsPerThread - 1) / kElementsPerThread;
-  k.dispatch(module, std::move(constants), &push, sizeof(push), threads, reads, writes);
+  k.dispatch(fused.module, std::move(constants), &push, sizeof(push), threads, reads, writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, Compiled, compiled_kernel);
 
 }  // namespace
+
+size_t fused_kernels_generated() { return kernels_generated(); }
+
 }  // namespace lumen::vulkan
