@@ -72,13 +72,17 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
 
-  std::vector<VkSpecializationMapEntry> entries(constants.size());
+  // The shader's own constants, then NATIVE_FMA (ignored by shaders without it).
+  std::vector<uint32_t> data(constants.begin(), constants.end());
+  data.push_back(ctx_.caps().native_fma ? 1u : 0u);
+  std::vector<VkSpecializationMapEntry> entries(data.size());
   for (uint32_t i = 0; i < constants.size(); ++i) entries[i] = {i, i * 4u, 4u};
+  entries.back() = {kNativeFmaConstant, static_cast<uint32_t>(constants.size()) * 4u, 4u};
   VkSpecializationInfo spec{};
   spec.mapEntryCount = static_cast<uint32_t>(entries.size());
   spec.pMapEntries = entries.data();
-  spec.dataSize = constants.size() * 4;
-  spec.pData = constants.data();
+  spec.dataSize = data.size() * 4;
+  spec.pData = data.data();
 
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
@@ -89,8 +93,10 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   info.layout = layout_;
   VkPipeline p;
   auto t0 = std::chrono::steady_clock::now();
-  check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
-        "vkCreateComputePipelines");
+  VkResult r = vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p);
+  if (r != VK_SUCCESS) {  // name the kernel: a driver's compiler may refuse one variant
+    check(r, fmt::format("vkCreateComputePipelines of {} ({})", shader, fmt::join(constants, ", ")).c_str());
+  }
   detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   pipelines_.emplace(std::move(key), p);
