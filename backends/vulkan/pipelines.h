@@ -19,6 +19,9 @@ class Pipelines {
  public:
   // Push-constant bytes every pipeline may use (Vulkan guarantees 128).
   static constexpr uint32_t kPushBytes = 128;
+  // The specialization constant every pipeline gets besides its own: whether
+  // fma() rounds once (Capabilities::native_fma; math.glsl's NATIVE_FMA).
+  static constexpr uint32_t kNativeFmaConstant = 200;
 
   explicit Pipelines(Context& ctx);
   ~Pipelines();
