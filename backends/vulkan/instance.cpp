@@ -101,6 +101,8 @@ Capabilities probe(VkPhysicalDevice pd) {
   c.cooperative_matrix_nv = has_extension(exts, "VK_NV_cooperative_matrix");
   c.cooperative_matrix_khr = has_extension(exts, "VK_KHR_cooperative_matrix");
   c.memory_budget_extension = has_extension(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  c.pipeline_statistics = has_extension(exts, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) &&
+                          env_is("LUMEN_VULKAN_PIPELINE_STATS", "1");
 
   // Properties.
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};

@@ -85,6 +85,7 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   spec.pData = data.data();
 
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  if (ctx_.caps().pipeline_statistics) info.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   info.stage.module = module(shader);
@@ -99,8 +100,37 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   }
   detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  if (ctx_.caps().pipeline_statistics) log_statistics(p, shader, constants);
   pipelines_.emplace(std::move(key), p);
   return p;
+}
+
+void Pipelines::log_statistics(VkPipeline p, const std::string& shader, std::span<const uint32_t> constants) {
+  if (!vkGetPipelineExecutablePropertiesKHR || !vkGetPipelineExecutableStatisticsKHR) return;
+  VkPipelineInfoKHR pipeline{VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR};
+  pipeline.pipeline = p;
+  uint32_t count = 0;
+  vkGetPipelineExecutablePropertiesKHR(ctx_.device(), &pipeline, &count, nullptr);
+  for (uint32_t e = 0; e < count; ++e) {
+    VkPipelineExecutableInfoKHR exe{VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR};
+    exe.pipeline = p;
+    exe.executableIndex = e;
+    uint32_t n = 0;
+    vkGetPipelineExecutableStatisticsKHR(ctx_.device(), &exe, &n, nullptr);
+    std::vector<VkPipelineExecutableStatisticKHR> stats(n, {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR});
+    vkGetPipelineExecutableStatisticsKHR(ctx_.device(), &exe, &n, stats.data());
+    std::string line;
+    for (const auto& st : stats) {
+      switch (st.format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: line += fmt::format(" {}={}", st.name, st.value.b32); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: line += fmt::format(" {}={}", st.name, st.value.i64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: line += fmt::format(" {}={}", st.name, st.value.u64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR: line += fmt::format(" {}={}", st.name, st.value.f64); break;
+        default: break;
+      }
+    }
+    detail::logger()->info("vulkan: pipeline {} ({}) statistics:{}", shader, fmt::join(constants, ", "), line);
+  }
 }
 
 }  // namespace lumen::vulkan

@@ -39,6 +39,8 @@ class Pipelines {
 
  private:
   VkShaderModule module(const std::string& shader);
+  // Logs the driver's statistics of a new pipeline (Capabilities::pipeline_statistics).
+  void log_statistics(VkPipeline p, const std::string& shader, std::span<const uint32_t> constants);
 
   Context& ctx_;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
