@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -347,6 +348,9 @@ int run(const Options& o) {
   array token = sample_next(forward(m, prompt, caches));
   const size_t prefill_peak = eval_peak({token});
   const double prefill_s = seconds_since(t0);
+  // While tracing, the allocator also records which arrays were alive at
+  // the peak: the prefill's peak report, largest first.
+  if (trace::enabled()) std::cout << "prefill " << memory::peak_report();
 
   // Decode: one graph and one evaluation per token. The first step is
   // evaluated alone to measure its peak; from then on the next step's graph
