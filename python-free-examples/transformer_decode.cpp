@@ -313,7 +313,8 @@ int run(const Options& o) {
   const bool binary = o.weights == "binary";
   const size_t before_weights = get_active_memory();
   Model m = make_model(o, binary);
-  std::printf("model: %d layers, dim %d, %d heads (%d kv), ffn %d, vocab %d, %s linear layers: %.1f MiB\n",
+  std::printf("model: %d layers, dim %d, %d heads (%d kv), ffn %d, vocab %d, %s linear layers; "
+              "weights %.2f MiB (embedding and output head float16)\n",
               o.layers, o.dim, o.heads, o.kv_heads, o.ffn, o.vocab,
               binary ? "binary 0.75 bpw" : "float16", mib(get_active_memory() - before_weights));
 
