@@ -229,6 +229,43 @@ LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
   }
 }
 
+// Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMV; on
+// the GPU it cuts the packed rows into slices whose partial sums are added
+// afterwards, several slices per row at these K for 8 rows of x on lavapipe)
+// and more (tiles, the contraction split into pieces when the tiles are few,
+// the last piece and the last slice of a piece shorter), rows of indices not
+// a multiple of 16 bytes (33 words), a codebook too large for shared
+// memory (4096 codewords), output columns past one 64-wide tile, and x @ W
+// contracting over enough rows of W to be split.
+LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
+  const std::vector<Format> formats = {
+      {128, 8, 6, 1408}, {128, 8, 6, 1536}, {128, 10, 8, 1280}, {128, 1, 1, 1408}, {64, 16, 12, 1536}};
+  const int n = 70;
+  for (const auto& f : formats) {
+    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 61).begin(), Shape{n, f.k}, float32), f.group,
+                             f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (int rows : {1, 5, 8, 9, 16, 17}) {
+      const Dtype dt = rows % 2 == 1 ? float32 : rows == 8 ? bfloat16 : float16;
+      const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                               std::to_string(f.k) + " rows " + std::to_string(rows);
+      auto x = array(gaussian(int64_t(rows) * f.k, 70 + rows).begin(), Shape{rows, f.k}, dt);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+    }
+  }
+  const auto& f = formats[2];
+  const int tall = 520;
+  auto q = binary_quantize(array(gaussian(int64_t(tall) * f.k, 62).begin(), Shape{tall, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  const auto wq = decode(q).w;
+  for (int rows : {2, 9}) {
+    auto x = array(gaussian(int64_t(rows) * tall, 80 + rows).begin(), Shape{rows, tall}, float32);
+    expect_product(binary_matmul(x, q, false, s), to_doubles(x), rows, tall, f.k,
+                   [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "x @ W rows " + std::to_string(rows));
+  }
+}
+
 LUMEN_DEVICE_TEST(BinaryQuant, BatchedAndStridedInputs) {
   const auto& f = kFormats[0];
   const int n = 24;

@@ -1,0 +1,159 @@
+// GPU kernel of BinaryMatmul (docs/quantized.md):
+//   - x @ W^T with at most 8 rows of x: shaders/binary_gemv.comp, slices of
+//     the packed rows with x's matching elements in shared memory;
+//   - everything else: shaders/binary_gemm.comp, tiles with W decoded into
+//     shared memory, the contraction split when the tiles are too few.
+// Split work ends with shaders/binary_finish.comp adding the float32 partial
+// sums in a fixed order.
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "backends/vulkan/kernels/binary.h"
+#include "lumen/backend.h"
+
+namespace lumen::vulkan {
+
+namespace {
+
+constexpr uint32_t kMaxGemvRows = 8;
+// Workgroups worth having in flight (the H100 has 132 SMs): split-K aims at
+// about kTargetWorkgroups, the GEMV at kGemvWorkgroups (each of its
+// workgroups first copies its slice of x, so not many more).
+constexpr uint64_t kTargetWorkgroups = 264;
+constexpr uint64_t kGemvWorkgroups = 528;
+// The GEMV keeps the codebook in shared memory up to this many entries.
+constexpr uint32_t kSharedCodebookEntries = 1024;
+// Shared memory the GEMV plans with at most (H100: 48 KiB without opt-in).
+constexpr uint32_t kGemvSharedBytes = 48 * 1024;
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// A float32 scratch array of n elements on the GPU (freed once the recorded
+// work has run: the allocator waits for the stream's timeline).
+array scratch_float32(KernelContext& k, uint64_t n) {
+  if (n > INT32_MAX) throw std::runtime_error(fmt::format("[binary_matmul] {} partial sums exceed one GPU array", n));
+  array a(Shape{static_cast<int32_t>(n)}, float32, nullptr, {});
+  k.allocate(a);
+  return a;
+}
+
+void record_finish(KernelContext& k, const BinaryFormat& f, const binary::Push& push, const array& partials,
+                   array& out) {
+  k.dispatch("binary_finish", binary::format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push),
+             static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
+}
+
+// The GEMV's plan: chunks per slice, slices, x's shared stride; false when
+// not even one chunk of every row of x fits in shared memory.
+struct GemvPlan {
+  uint32_t chunks = 0, slices = 0, x_stride = 0, codebook_words = 1;
+};
+
+bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, GemvPlan& plan) {
+  const uint32_t wg = KernelContext::kWorkgroupSize;
+  const uint64_t row_chunks = ceil_div(static_cast<uint64_t>(f.words_per_row()), 4);
+  plan.codebook_words = f.codebook_size() <= kSharedCodebookEntries ? static_cast<uint32_t>(f.codebook_size()) : 1;
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  const uint64_t fixed = 4ull * (rows * wg + plan.codebook_words) + 64;
+  if (shared <= fixed) return false;
+  const uint64_t x_floats = (shared - fixed) / 4 / rows;
+  // Elements of x a slice of c chunks may need per row.
+  auto stride = [&](uint64_t c) { return ceil_div(c * 128, f.index_bits) * f.vector_size; };
+  uint64_t c = std::min<uint64_t>(row_chunks, wg);
+  while (c > 0 && stride(c) > x_floats) --c;
+  if (c == 0) return false;
+  plan.chunks = static_cast<uint32_t>(c);
+  plan.slices = static_cast<uint32_t>(ceil_div(row_chunks, c));
+  plan.x_stride = static_cast<uint32_t>(stride(c));
+  return true;
+}
+
+void record_gemv(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
+                 const GemvPlan& plan, array& out) {
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = push.N;
+  push.splits = plan.slices;
+  push.chunks = plan.chunks;
+  push.x_stride = plan.x_stride;
+  array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
+  push.partials = address_of(partials);
+  Constants constants(6, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = f.words_per_row() % 4 == 0 && push.indices % 16 == 0;
+  constants[3] = rows;
+  constants[4] = rows * plan.x_stride;
+  constants[5] = plan.codebook_words;
+  // Each workgroup loads its slice of x once, then walks blocks of rows.
+  const uint64_t rows_per_block = KernelContext::kWorkgroupSize / plan.chunks;
+  const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows_per_block);
+  const uint64_t per_slice = std::clamp<uint64_t>(ceil_div(kGemvWorkgroups, plan.slices), 1, blocks);
+  const uint64_t groups = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices) * plan.slices;
+  k.dispatch("binary_gemv", binary::format_constants(f, constants), &push, sizeof(push),
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {plan.slices > 1 ? &partials : &out});
+  if (plan.slices > 1) record_finish(k, f, push, partials, out);
+}
+
+void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
+                 uint32_t rows, array& out) {
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = transpose ? push.N : push.K;
+  const uint32_t contraction = transpose ? push.K : push.N;
+  // Tile and slice shapes of shaders/binary_gemm.comp.
+  const uint32_t tm = rows <= 16 ? 1 : 4, bm = 16 * tm, bn = 64;
+  const uint32_t bk = transpose ? std::max(1, 32 / f.vector_size) * f.vector_size : 32;
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(push.cols, bn);
+  // Split the contraction when the tiles are too few, keeping 8 slices or
+  // more per piece.
+  const uint64_t most = std::max<uint64_t>(1, contraction / (8ull * bk));
+  uint64_t splits = std::clamp<uint64_t>(ceil_div(kTargetWorkgroups, tiles), 1, most);
+  push.split_len = static_cast<uint32_t>(ceil_div(ceil_div(contraction, splits), bk) * bk);
+  splits = ceil_div(contraction, push.split_len);
+  push.splits = static_cast<uint32_t>(splits);
+  if (tiles * splits > UINT32_MAX) {
+    throw std::runtime_error(fmt::format("[binary_matmul] {} tiles exceed the GPU kernel's index", tiles * splits));
+  }
+  array partials = splits > 1 ? scratch_float32(k, splits * rows * push.cols) : out;
+  push.partials = address_of(partials);
+  Constants constants(4, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = transpose;
+  constants[3] = tm;
+  k.dispatch("binary_gemm", binary::format_constants(f, constants), &push, sizeof(push),
+             tiles * splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {splits > 1 ? &partials : &out});
+  if (splits > 1) record_finish(k, f, push, partials, out);
+}
+
+void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const auto& prim = static_cast<const BinaryMatmul&>(p);
+  const BinaryFormat& f = prim.format();
+  KernelContext k(p);
+  array& out = outputs[0];
+  k.allocate(out);
+  if (out.size() == 0) return;
+  const uint64_t rows = inputs[0].size() / (prim.transpose() ? f.k : f.n);
+  if (rows > UINT32_MAX || static_cast<uint64_t>(out.size()) > UINT32_MAX * 4ull) {
+    throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels index at most 2^32 rows; got {}", rows));
+  }
+  GemvPlan plan;
+  if (prim.transpose() && rows <= kMaxGemvRows && plan_gemv(k.caps(), f, static_cast<uint32_t>(rows), plan)) {
+    record_gemv(k, f, inputs, static_cast<uint32_t>(rows), plan, out);
+  } else {
+    record_gemm(k, f, inputs, prim.transpose(), static_cast<uint32_t>(rows), out);
+  }
+}
+
+LUMEN_REGISTER_KERNEL(Device::gpu, BinaryMatmul, binary_matmul_kernel);
+
+}  // namespace
+
+}  // namespace lumen::vulkan
