@@ -107,9 +107,11 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   push.rows = rows;
   push.cols = transpose ? push.N : push.K;
   const uint32_t contraction = transpose ? push.K : push.N;
-  // Tile and slice shapes of shaders/binary_gemm.comp.
-  const uint32_t tm = rows <= 16 ? 1 : 4, bm = 16 * tm, bn = 64;
-  const uint32_t bk = transpose ? std::max(1, 32 / f.vector_size) * f.vector_size : 32;
+  // Tile and slice shapes of shaders/binary_gemm.comp: one row of 256
+  // invocations for up to 16 rows of x, else 16 x 16.
+  const bool narrow = rows <= 16;
+  const uint32_t bm = narrow ? 16 : 64, bn = narrow ? 256 : 64, depth = narrow ? 16 : 32;
+  const uint32_t bk = transpose ? std::max<uint32_t>(1, depth / f.vector_size) * f.vector_size : depth;
   const uint64_t tiles = ceil_div(rows, bm) * ceil_div(push.cols, bn);
   // Split the contraction when the tiles are too few, keeping 8 slices or
   // more per piece.
@@ -126,7 +128,7 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   Constants constants(4, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = transpose;
-  constants[3] = tm;
+  constants[3] = narrow ? 1 : 16;
   k.dispatch("binary_gemm", binary::format_constants(f, constants), &push, sizeof(push),
              tiles * splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {splits > 1 ? &partials : &out});

@@ -1,10 +1,13 @@
 // BinaryMatmul, the portable tiled kernel: x @ W^T (TRANSPOSE) with more rows
 // of x than the GEMV kernel takes, and x @ W (the vjp's orientation) at any
-// size. A workgroup computes a BM x 64 output tile from BK-deep slices: x's
+// size. A workgroup computes a BM x BN output tile from BK-deep slices: x's
 // slice is copied to shared memory, W's is decoded there (an invocation per
 // vector: index, codeword and scale read once, VECTOR weights written as
-// float32), and each invocation keeps TM x 4 float32 accumulators, rows and
-// columns interleaved across invocations as in matmul_tiled.comp.
+// float32), and each invocation keeps TM x TN float32 accumulators. Two
+// layouts: 16 x 16 invocations of 4 x 4 (BM = BN = 64, rows and columns
+// interleaved as in matmul_tiled.comp), and for at most 16 rows of x one row
+// of 256 invocations of 16 x 1 (BM = 16, BN = 256: an invocation reads x's
+// column as four 16-byte broadcasts and one weight per 16 multiply-adds).
 //
 // Split-K: when the output tiles are too few to fill the GPU, the
 // contraction is cut into pc.splits pieces of pc.split_len (whole slices);
@@ -18,22 +21,26 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint DT = DT_F32;
 layout(constant_id = 2) const bool TRANSPOSE = true;
-// BM = 16 * TM output rows per tile (TM 1 for few rows of x, else 4).
-layout(constant_id = 3) const uint TM = 4;
+// Invocations along m: 16 (4 x 4 each) or 1 (16 x 1 each, few rows of x).
+layout(constant_id = 3) const uint TY = 16;
 
-const uint WG = gl_WorkGroupSize.x;  // 256 = 16 x 16 invocations
-const uint TX = 16, TY = 16;
-const uint BM = TY * TM;
-const uint TN = 4, BN = TX * TN;
+const uint WG = gl_WorkGroupSize.x;  // 256
+const bool NARROW = TY == 1u;
+const uint TX = WG / TY;
+const uint TM = NARROW ? 16u : 4u, TN = NARROW ? 1u : 4u;
+const uint BM = TY * TM, BN = TX * TN;
 // x @ W^T contracts over K in whole vectors; x @ W over rows of W.
-const uint SLICE_VECTORS = VECTOR >= 32u ? 1u : 32u / VECTOR;
-const uint BK = TRANSPOSE ? SLICE_VECTORS * VECTOR : 32u;
+const uint DEPTH = NARROW ? 16u : 32u;
+const uint SLICE_VECTORS = VECTOR >= DEPTH ? 1u : DEPTH / VECTOR;
+const uint BK = TRANSPOSE ? SLICE_VECTORS * VECTOR : DEPTH;
 // x @ W: vectors of a row that can touch BN consecutive columns.
 const uint SPAN_VECTORS = BN / VECTOR + 2u;
-const uint A_PITCH = BM + 1, B_PITCH = BN + 1;
+const uint A_PITCH = BM + 1, B_PITCH = BN;
 
-shared float As[32 * A_PITCH];
-shared float Bs[32 * B_PITCH];
+// x's slice: [BK][A_PITCH] floats, or [BK][BM / 4] vec4 when NARROW.
+shared float As[NARROW ? 1u : BK * A_PITCH];
+shared vec4 As4[NARROW ? BK * BM / 4u : 1u];
+shared float Bs[BK * B_PITCH];
 
 // Vector jv of W's row n, decoded: the pattern and the scales of its two parts.
 void decode_vector(uint n, uint jv, out uint pattern, out uint split, out float lo, out float hi) {
@@ -47,7 +54,7 @@ void decode_vector(uint n, uint jv, out uint pattern, out uint split, out float 
 // W^T's slice: Bs[kk][j] = W[n0 + j, c0 + kk].
 void decode_transposed(uint tid, uint n0, uint c0, uint c_end) {
   for (uint task = tid; task < BN * SLICE_VECTORS; task += WG) {
-    uint j = task / SLICE_VECTORS, q = task - j * SLICE_VECTORS;
+    uint q = task / BN, j = task - q * BN;  // neighbours write neighbouring columns
     uint n = n0 + j, kbase = q * VECTOR;
     if (n < pc.N && c0 + kbase < c_end) {
       uint pattern, split;
@@ -105,7 +112,11 @@ void main() {
         if (m0 + i < pc.rows && c0 + kk < c_end) {
           v = load_float(DT, pc.x + (uint64_t(m0 + i) * contraction + c0 + kk) * size);
         }
-        As[kk * A_PITCH + i] = v;
+        if (NARROW) {
+          As4[kk * (BM / 4u) + i / 4u][i % 4u] = v;
+        } else {
+          As[kk * A_PITCH + i] = v;
+        }
       }
       if (TRANSPOSE) {
         decode_transposed(tid, n0, c0, c_end);
@@ -115,7 +126,17 @@ void main() {
       barrier();
       for (uint kk = 0; kk < BK; ++kk) {
         float av[TM], bv[TN];
-        for (uint r = 0; r < TM; ++r) av[r] = As[kk * A_PITCH + ty + r * TY];
+        if (NARROW) {
+          for (uint r = 0; r < TM; r += 4) {
+            vec4 a = As4[kk * (BM / 4u) + r / 4u];
+            av[r] = a.x;
+            av[r + 1] = a.y;
+            av[r + 2] = a.z;
+            av[r + 3] = a.w;
+          }
+        } else {
+          for (uint r = 0; r < TM; ++r) av[r] = As[kk * A_PITCH + ty + r * TY];
+        }
         for (uint q = 0; q < TN; ++q) bv[q] = Bs[kk * B_PITCH + tx + q * TX];
         for (uint r = 0; r < TM; ++r) {
           for (uint q = 0; q < TN; ++q) acc[r * TN + q] = fma(av[r], bv[q], acc[r * TN + q]);
