@@ -231,7 +231,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
 
 // Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMV; on
 // the GPU it cuts the packed rows into slices whose partial sums are added
-// afterwards, several slices per row at these K for 8 rows of x on lavapipe)
+// afterwards, several slices per row at these K for 4 to 8 rows of x on
+// lavapipe, with a codeword . x table up to 4 rows for v = 8, b = 6)
 // and more (tiles, the contraction split into pieces when the tiles are few,
 // the last piece and the last slice of a piece shorter), rows of indices not
 // a multiple of 16 bytes (33 words), a codebook too large for shared
@@ -245,7 +246,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
     auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 61).begin(), Shape{n, f.k}, float32), f.group,
                              f.vector, f.bits, s);
     const auto wq = decode(q).w;
-    for (int rows : {1, 5, 8, 9, 16, 17}) {
+    for (int rows : {1, 4, 5, 8, 9, 16, 17}) {
       const Dtype dt = rows % 2 == 1 ? float32 : rows == 8 ? bfloat16 : float16;
       const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                std::to_string(f.k) + " rows " + std::to_string(rows);

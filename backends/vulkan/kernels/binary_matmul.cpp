@@ -45,28 +45,42 @@ void record_finish(KernelContext& k, const BinaryFormat& f, const binary::Push& 
              static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
 }
 
-// The GEMV's plan: chunks per slice, slices, x's shared stride; false when
+// The GEMV's plan: chunks per slice, slices, x's shared stride, the
+// codebook's and the codeword . x table's shared sizes (1: none); false when
 // not even one chunk of every row of x fits in shared memory.
 struct GemvPlan {
-  uint32_t chunks = 0, slices = 0, x_stride = 0, codebook_words = 1;
+  uint32_t chunks = 0, slices = 0, x_stride = 0, codebook_words = 1, lut_floats = 1;
 };
 
-bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, GemvPlan& plan) {
+// The table pays off where an index costs fewer table reads (one per row of
+// x) than sign-and-adds (VECTOR per row) and is rebuilt rarely enough.
+constexpr uint32_t kMaxLutRows = 4;
+constexpr int64_t kMaxLutCodewords = 256;
+
+bool lut_suits(const BinaryFormat& f, uint32_t rows) {
+  return rows <= kMaxLutRows && f.vector_size >= 4 && f.codebook_size() <= kMaxLutCodewords &&
+         f.group_size % f.vector_size == 0;
+}
+
+bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, bool lut, GemvPlan& plan) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t row_chunks = ceil_div(static_cast<uint64_t>(f.words_per_row()), 4);
   plan.codebook_words = f.codebook_size() <= kSharedCodebookEntries ? static_cast<uint32_t>(f.codebook_size()) : 1;
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   const uint64_t fixed = 4ull * (rows * wg + plan.codebook_words) + 64;
   if (shared <= fixed) return false;
-  const uint64_t x_floats = (shared - fixed) / 4 / rows;
-  // Elements of x a slice of c chunks may need per row.
+  const uint64_t floats = (shared - fixed) / 4;
+  const uint64_t pitch = static_cast<uint64_t>(f.codebook_size()) + 1;  // LUT_PITCH
+  // Elements of x a slice of c chunks may need per row, and the shared floats it takes.
   auto stride = [&](uint64_t c) { return ceil_div(c * 128, f.index_bits) * f.vector_size; };
+  auto needs = [&](uint64_t c) { return rows * (stride(c) + (lut ? stride(c) / f.vector_size * pitch : 0)); };
   uint64_t c = std::min<uint64_t>(row_chunks, wg);
-  while (c > 0 && stride(c) > x_floats) --c;
+  while (c > 0 && needs(c) > floats) --c;
   if (c == 0) return false;
   plan.chunks = static_cast<uint32_t>(c);
   plan.slices = static_cast<uint32_t>(ceil_div(row_chunks, c));
   plan.x_stride = static_cast<uint32_t>(stride(c));
+  plan.lut_floats = lut ? static_cast<uint32_t>(rows * (stride(c) / f.vector_size) * pitch) : 1;
   return true;
 }
 
@@ -82,12 +96,13 @@ void record_gemv(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   push.x_stride = plan.x_stride;
   array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
-  Constants constants(6, 0);
+  Constants constants(7, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = f.words_per_row() % 4 == 0 && push.indices % 16 == 0;
   constants[3] = rows;
   constants[4] = rows * plan.x_stride;
   constants[5] = plan.codebook_words;
+  constants[6] = plan.lut_floats;
   // Each workgroup loads its slice of x once, then walks blocks of rows.
   const uint64_t rows_per_block = KernelContext::kWorkgroupSize / plan.chunks;
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows_per_block);
@@ -147,8 +162,10 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
     throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels index at most 2^32 rows; got {}", rows));
   }
   GemvPlan plan;
-  if (prim.transpose() && rows <= kMaxGemvRows && plan_gemv(k.caps(), f, static_cast<uint32_t>(rows), plan)) {
-    record_gemv(k, f, inputs, static_cast<uint32_t>(rows), plan, out);
+  const auto r = static_cast<uint32_t>(rows);
+  if (prim.transpose() && rows <= kMaxGemvRows &&
+      ((lut_suits(f, r) && plan_gemv(k.caps(), f, r, true, plan)) || plan_gemv(k.caps(), f, r, false, plan))) {
+    record_gemv(k, f, inputs, r, plan, out);
   } else {
     record_gemm(k, f, inputs, prim.transpose(), static_cast<uint32_t>(rows), out);
   }

@@ -11,6 +11,11 @@
 // chunks of a row are then added in chunk order through shared memory. With
 // several slices each writes float32 partial sums that binary_finish.comp
 // adds in slice order: results never depend on scheduling.
+//
+// LUT (few rows of x, codebooks of at most 256 codewords, no vector across
+// two groups): the workgroup first tabulates codeword . x for every codeword
+// and every vector of its slice, so that an index then costs one table read
+// per row of x instead of VECTOR sign-and-adds.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -26,11 +31,19 @@ layout(constant_id = 3) const uint XR = 1;
 layout(constant_id = 4) const uint X_FLOATS = 1;
 // 2^BITS: the codebook sits in shared memory; 1: read through the cache.
 layout(constant_id = 5) const uint CODEBOOK_WORDS = 1;
+// Shared floats of the codeword . x table (1: no table): rows * vectors of
+// the slice * LUT_PITCH, a row of x's tables pc.x_stride / VECTOR * LUT_PITCH apart.
+layout(constant_id = 6) const uint LUT_FLOATS = 1;
 
 const uint WG = gl_WorkGroupSize.x;
 const bool SHARED_CODEBOOK = CODEBOOK_WORDS == (1u << BITS);
+const bool LUT = LUT_FLOATS > 1u;
+// One vector's table, padded by one float: neighbouring vectors' entries
+// for the same codeword fall in different banks.
+const uint LUT_PITCH = (1u << BITS) + 1u;
 
 shared float xs[X_FLOATS];
+shared float lut[LUT_FLOATS];
 shared uint codebook[CODEBOOK_WORDS];
 shared float sums[XR * WG];
 
@@ -70,6 +83,19 @@ void main() {
     xs[m * pc.x_stride + k] = load_float(DT, pc.x + (uint64_t(m) * pc.K + k_first + k) * size);
   }
   barrier();
+  uint lut_row = pc.x_stride / VECTOR * LUT_PITCH;
+  if (LUT) {
+    uint codes = 1u << BITS, slice_vectors = k_len / VECTOR;
+    for (uint e = tid; e < XR * slice_vectors * codes; e += WG) {
+      uint code = e % codes, rest = e / codes;
+      uint v = rest % slice_vectors, m = rest / slice_vectors;
+      uint pattern = codebook[code];
+      float dot = 0.0;
+      [[unroll]] for (uint i = 0; i < VECTOR; ++i) dot += signed_value(pattern, i, xs[m * pc.x_stride + v * VECTOR + i]);
+      lut[m * lut_row + v * LUT_PITCH + code] = dot;
+    }
+    barrier();
+  }
 
   uint local_row = tid / per_row;
   uint c = c_first + tid % per_row;
@@ -91,15 +117,20 @@ void main() {
       float scale = 0.0;
       for (uint j = j_begin; j < j_end; ++j) {
         uint index = index_in_chunk(w, next, j * BITS - c * 128u);
-        uint pattern = SHARED_CODEBOOK ? codebook[index] : global_codeword(index);
         uint first, split;
         vector_groups(j, first, split);
         if (first != scale_group) {
           scale_group = first;
           scale = scale_at(n, first);
         }
-        float scale_hi = STRADDLES && split < VECTOR ? scale_at(n, first + 1u) : 0.0;
         uint base = j * VECTOR - k_first;
+        if (LUT) {
+          uint entry = base / VECTOR * LUT_PITCH + index;
+          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, lut[m * lut_row + entry], acc[m]);
+          continue;
+        }
+        uint pattern = SHARED_CODEBOOK ? codebook[index] : global_codeword(index);
+        float scale_hi = STRADDLES && split < VECTOR ? scale_at(n, first + 1u) : 0.0;
         [[unroll]] for (uint m = 0; m < XR; ++m) {
           float lo = 0.0, hi = 0.0;
           [[unroll]] for (uint i = 0; i < VECTOR; ++i) {
