@@ -3,6 +3,7 @@
 // both orientations, every format and x dtype) against float64 products.
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "reference_values.h"
@@ -264,6 +265,31 @@ LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
     auto x = array(gaussian(int64_t(rows) * tall, 80 + rows).begin(), Shape{rows, tall}, float32);
     expect_product(binary_matmul(x, q, false, s), to_doubles(x), rows, tall, f.k,
                    [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "x @ W rows " + std::to_string(rows));
+  }
+}
+
+// The GPU's route for float16 x on devices with tensor cores (W dequantized
+// to float16, then the float16 matmul kernels), forced on any device by
+// LUMEN_VULKAN_BINARY_DENSE=1 (on lavapipe the product is the portable
+// kernel; the CPU ignores the variable).
+LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
+  struct Forced {
+    Forced() { ::setenv("LUMEN_VULKAN_BINARY_DENSE", "1", 1); }
+    ~Forced() { ::unsetenv("LUMEN_VULKAN_BINARY_DENSE"); }
+  } forced;
+  const int n = 70;
+  for (const auto& f : {kFormats[0], kFormats[2]}) {
+    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 91).begin(), Shape{n, f.k}, float32), f.group,
+                             f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (int rows : {3, 65}) {
+      auto x = array(gaussian(int64_t(rows) * f.k, 92 + rows).begin(), Shape{rows, f.k}, float16);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "dense rows " + std::to_string(rows));
+      auto xt = array(gaussian(int64_t(rows) * n, 93 + rows).begin(), Shape{rows, n}, float16);
+      expect_product(binary_matmul(xt, q, false, s), to_doubles(xt), rows, n, f.k,
+                     [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "dense x @ W rows " + std::to_string(rows));
+    }
   }
 }
 

@@ -35,4 +35,9 @@ Push weights_push(const BinaryFormat& f, const array& indices, const array& code
 // kernel-specific ones (index 0: the workgroup size, set by dispatch).
 Constants format_constants(const BinaryFormat& f, Constants first);
 
+// Records shaders/binary_dequantize.comp writing W [N, K] into `out`
+// (allocated; float32, or float16 for the tensor-core route of BinaryMatmul).
+void record_dequantize(KernelContext& k, const BinaryFormat& f, const array& indices, const array& codebook,
+                       const array& scales, array& out);
+
 }  // namespace lumen::vulkan::binary

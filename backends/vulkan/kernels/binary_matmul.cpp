@@ -5,12 +5,23 @@
 //     shared memory, the contraction split when the tiles are too few.
 // Split work ends with shaders/binary_finish.comp adding the float32 partial
 // sums in a fixed order.
+//   - float16 x with 64 rows or more on devices with tensor cores
+//     (VK_NV_cooperative_matrix): W dequantized to a float16 scratch matrix
+//     (exact), then the float16 matmul kernels (kernels/matmul*.cpp). A
+//     stopgap: the portable kernel's float32 multiply-adds are an order of
+//     magnitude slower there, and a kernel decoding W's tiles straight into
+//     the tensor-core kernel's shared memory is not written yet.
+//     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
+//     it on lavapipe, where the float16 product is the portable kernel).
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "backends/vulkan/kernels/binary.h"
+#include "backends/vulkan/kernels/matmul.h"
 #include "lumen/backend.h"
 
 namespace lumen::vulkan {
@@ -150,6 +161,37 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   if (splits > 1) record_finish(k, f, push, partials, out);
 }
 
+// Rows of float16 x from which the tensor-core route pays for writing W.
+constexpr uint64_t kMinDenseRows = 64;
+
+bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+  const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
+  if (force && std::strcmp(force, "1") == 0) return x.dtype() == float16;
+  return x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps);
+}
+
+// out = x @ W^T (or x @ W) through a float16 copy of W.
+void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
+                  uint32_t rows, array& out) {
+  array w16(Shape{f.n, f.k}, float16, nullptr, {});
+  k.allocate(w16);
+  binary::record_dequantize(k, f, inputs[1], inputs[2], inputs[3], w16);
+  MatmulProblem p;
+  p.a = &inputs[0];
+  p.b = &w16;
+  p.out = &out;
+  p.M = rows;
+  p.N = static_cast<uint32_t>(transpose ? f.n : f.k);
+  p.K = static_cast<uint32_t>(transpose ? f.k : f.n);
+  p.batch = 1;
+  p.a_rs = p.K;
+  p.a_cs = 1;
+  // B (k, j) is W[j, k] for x @ W^T, else W[k, j].
+  p.b_rs = transpose ? 1 : f.k;
+  p.b_cs = transpose ? f.k : 1;
+  if (!record_coopmat_matmul(k, p)) record_tiled_matmul(k, p, matmul_push(k, p), false);
+}
+
 void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const auto& prim = static_cast<const BinaryMatmul&>(p);
   const BinaryFormat& f = prim.format();
@@ -163,7 +205,9 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   }
   GemvPlan plan;
   const auto r = static_cast<uint32_t>(rows);
-  if (prim.transpose() && rows <= kMaxGemvRows &&
+  if (dense_route(k.caps(), inputs[0], rows)) {
+    record_dense(k, f, inputs, prim.transpose(), r, out);
+  } else if (prim.transpose() && rows <= kMaxGemvRows &&
       ((lut_suits(f, r) && plan_gemv(k.caps(), f, r, true, plan)) || plan_gemv(k.caps(), f, r, false, plan))) {
     record_gemv(k, f, inputs, r, plan, out);
   } else {

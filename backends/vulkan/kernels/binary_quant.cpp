@@ -35,6 +35,15 @@ Constants format_constants(const BinaryFormat& f, Constants first) {
   return first;
 }
 
+void record_dequantize(KernelContext& k, const BinaryFormat& f, const array& indices, const array& codebook,
+                       const array& scales, array& out) {
+  Push push = weights_push(f, indices, codebook, scales);
+  push.out = address_of(out);
+  const uint64_t vectors = static_cast<uint64_t>(f.n) * f.vectors_per_row();
+  k.dispatch("binary_dequantize", format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push), vectors,
+             {&indices, &codebook, &scales}, {&out});
+}
+
 }  // namespace binary
 
 namespace {
@@ -54,11 +63,7 @@ void dequantize_kernel(const Primitive& p, const std::vector<array>& inputs, std
   KernelContext k(p);
   array& out = outputs[0];
   k.allocate(out);
-  binary::Push push = binary::weights_push(f, inputs[0], inputs[1], inputs[2]);
-  push.out = address_of(out);
-  const uint64_t vectors = static_cast<uint64_t>(f.n) * f.vectors_per_row();
-  k.dispatch("binary_dequantize", binary::format_constants(f, {}), &push, sizeof(push), vectors,
-             {&inputs[0], &inputs[1], &inputs[2]}, {&out});
+  binary::record_dequantize(k, f, inputs[0], inputs[1], inputs[2], out);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, BinaryQuantize, quantize_kernel);
