@@ -56,11 +56,13 @@ void record_finish(KernelContext& k, const BinaryFormat& f, const binary::Push& 
              static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
 }
 
-// The GEMV's plan: chunks per slice, slices, x's shared stride, the
-// codebook's and the codeword . x table's shared sizes (1: none); false when
-// not even one chunk of every row of x fits in shared memory.
+// The GEMV's plan: the format its kernel walks (`fold` consecutive indices
+// of the weights' format read as one, for the table), chunks per slice,
+// slices, x's shared stride, the codebook's and the codeword . x table's
+// shared sizes (1: none).
 struct GemvPlan {
-  uint32_t chunks = 0, slices = 0, x_stride = 0, codebook_words = 1, lut_floats = 1;
+  BinaryFormat unit{};
+  uint32_t fold = 1, chunks = 0, slices = 0, x_stride = 0, codebook_words = 1, lut_floats = 1;
 };
 
 // The table pays off where an index costs fewer table reads (one per row of
@@ -73,30 +75,49 @@ bool lut_suits(const BinaryFormat& f, uint32_t rows) {
          f.group_size % f.vector_size == 0;
 }
 
+// Indices the table reads as one (their bits lie side by side): up to 4
+// bits, e.g. 4 plain 1-bit signs make one 16-entry table over 4 elements.
+uint32_t lut_fold(const BinaryFormat& f) {
+  uint32_t fold = 1;
+  while (2 * fold * f.index_bits <= 4 && 2 * fold * f.vector_size <= 16 && f.vectors_per_row() % (2 * fold) == 0) {
+    fold *= 2;
+  }
+  return fold;
+}
+
+// The plan with the table (`lut`) or without; false when it does not suit or
+// not even one chunk of every row of x fits in shared memory.
 bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, bool lut, GemvPlan& plan) {
+  plan.fold = lut ? lut_fold(f) : 1;
+  BinaryFormat u = f;
+  u.vector_size *= static_cast<int>(plan.fold);
+  u.index_bits *= static_cast<int>(plan.fold);
+  if (lut && !lut_suits(u, rows)) return false;
+  plan.unit = u;
   const uint32_t wg = KernelContext::kWorkgroupSize;
-  const uint64_t row_chunks = ceil_div(static_cast<uint64_t>(f.words_per_row()), 4);
+  const uint64_t row_chunks = ceil_div(static_cast<uint64_t>(u.words_per_row()), 4);
   plan.codebook_words = f.codebook_size() <= kSharedCodebookEntries ? static_cast<uint32_t>(f.codebook_size()) : 1;
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   const uint64_t fixed = 4ull * (rows * wg + plan.codebook_words) + 64;
   if (shared <= fixed) return false;
   const uint64_t floats = (shared - fixed) / 4;
-  const uint64_t pitch = static_cast<uint64_t>(f.codebook_size()) + 1;  // LUT_PITCH
+  const uint64_t pitch = static_cast<uint64_t>(u.codebook_size()) + 1;  // LUT_PITCH
   // Elements of x a slice of c chunks may need per row, and the shared floats it takes.
-  auto stride = [&](uint64_t c) { return ceil_div(c * 128, f.index_bits) * f.vector_size; };
-  auto needs = [&](uint64_t c) { return rows * (stride(c) + (lut ? stride(c) / f.vector_size * pitch : 0)); };
+  auto stride = [&](uint64_t c) { return ceil_div(c * 128, u.index_bits) * u.vector_size; };
+  auto needs = [&](uint64_t c) { return rows * (stride(c) + (lut ? stride(c) / u.vector_size * pitch : 0)); };
   uint64_t c = std::min<uint64_t>(row_chunks, wg);
   while (c > 0 && needs(c) > floats) --c;
   if (c == 0) return false;
   plan.chunks = static_cast<uint32_t>(c);
   plan.slices = static_cast<uint32_t>(ceil_div(row_chunks, c));
   plan.x_stride = static_cast<uint32_t>(stride(c));
-  plan.lut_floats = lut ? static_cast<uint32_t>(rows * (stride(c) / f.vector_size) * pitch) : 1;
+  plan.lut_floats = lut ? static_cast<uint32_t>(rows * (stride(c) / u.vector_size) * pitch) : 1;
   return true;
 }
 
-void record_gemv(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
-                 const GemvPlan& plan, array& out) {
+void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const GemvPlan& plan,
+                 array& out) {
+  const BinaryFormat& f = plan.unit;
   binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
   push.x = address_of(inputs[0]);
   push.out = address_of(out);
@@ -107,13 +128,14 @@ void record_gemv(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   push.x_stride = plan.x_stride;
   array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
-  Constants constants(7, 0);
+  Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = f.words_per_row() % 4 == 0 && push.indices % 16 == 0;
   constants[3] = rows;
   constants[4] = rows * plan.x_stride;
   constants[5] = plan.codebook_words;
   constants[6] = plan.lut_floats;
+  constants[7] = plan.fold;
   // Each workgroup loads its slice of x once, then walks blocks of rows.
   const uint64_t rows_per_block = KernelContext::kWorkgroupSize / plan.chunks;
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows_per_block);
@@ -208,8 +230,8 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (prim.transpose() && rows <= kMaxGemvRows &&
-      ((lut_suits(f, r) && plan_gemv(k.caps(), f, r, true, plan)) || plan_gemv(k.caps(), f, r, false, plan))) {
-    record_gemv(k, f, inputs, r, plan, out);
+      (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan))) {
+    record_gemv(k, inputs, r, plan, out);
   } else {
     record_gemm(k, f, inputs, prim.transpose(), static_cast<uint32_t>(rows), out);
   }

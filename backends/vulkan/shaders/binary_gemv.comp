@@ -15,7 +15,9 @@
 // LUT (few rows of x, codebooks of at most 256 codewords, no vector across
 // two groups): the workgroup first tabulates codeword . x for every codeword
 // and every vector of its slice, so that an index then costs one table read
-// per row of x instead of VECTOR sign-and-adds.
+// per row of x instead of VECTOR sign-and-adds. Indices of few bits are read
+// FOLD at a time as one (VECTOR and BITS are then FOLD times the weights'):
+// four plain 1-bit signs index one 16-entry table.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -34,9 +36,12 @@ layout(constant_id = 5) const uint CODEBOOK_WORDS = 1;
 // Shared floats of the codeword . x table (1: no table): rows * vectors of
 // the slice * LUT_PITCH, a row of x's tables pc.x_stride / VECTOR * LUT_PITCH apart.
 layout(constant_id = 6) const uint LUT_FLOATS = 1;
+layout(constant_id = 7) const uint FOLD = 1;
 
 const uint WG = gl_WorkGroupSize.x;
-const bool SHARED_CODEBOOK = CODEBOOK_WORDS == (1u << BITS);
+// The weights' own vectors and indices (FOLD of them per table entry).
+const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
+const bool SHARED_CODEBOOK = CODEBOOK_WORDS == (1u << CODE_BITS);
 const bool LUT = LUT_FLOATS > 1u;
 // One vector's table, padded by one float: neighbouring vectors' entries
 // for the same codeword fall in different banks.
@@ -89,7 +94,11 @@ void main() {
     for (uint e = tid; e < XR * slice_vectors * codes; e += WG) {
       uint code = e % codes, rest = e / codes;
       uint v = rest % slice_vectors, m = rest / slice_vectors;
-      uint pattern = codebook[code];
+      uint pattern = 0;
+      [[unroll]] for (uint u = 0; u < FOLD; ++u) {
+        uint word = codebook[(code >> (u * CODE_BITS)) & ((1u << CODE_BITS) - 1u)];
+        pattern |= (word & ((1u << CODE_VECTOR) - 1u)) << (u * CODE_VECTOR);
+      }
       float dot = 0.0;
       [[unroll]] for (uint i = 0; i < VECTOR; ++i) dot += signed_value(pattern, i, xs[m * pc.x_stride + v * VECTOR + i]);
       lut[m * lut_row + v * LUT_PITCH + code] = dot;
