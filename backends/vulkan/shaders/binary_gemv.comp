@@ -65,6 +65,15 @@ uvec4 load_chunk(uint64_t row, uint c) {
   return w;
 }
 
+// Chunk c of weight row n and the word after it (when `needs_next`);
+// nothing for rows past N or invocations without a chunk.
+void load_row_chunk(uint n, uint c, bool has_chunk, bool needs_next, inout uvec4 w, inout uint next) {
+  if (!has_chunk || n >= pc.N) return;
+  uint64_t row = index_row(n);
+  w = load_chunk(row, c);
+  if (needs_next) next = Ptr32(row + uint64_t(c + 1u) * 16u).v;
+}
+
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint size = dtype_size(DT);
@@ -110,18 +119,24 @@ void main() {
   uint c = c_first + tid % per_row;
   bool has_chunk = local_row < rows_per_block && c < c_end;
   uint j_begin = first_vector(c), j_end = min(first_vector(c + 1u), vectors);
-  for (uint b = gl_WorkGroupID.x / pc.splits; b < blocks; b += block_step) {
+  // The word after the chunk is read when the chunk's last index runs into it.
+  bool needs_next = j_end > j_begin && (j_end - 1u) * BITS + BITS > (c + 1u) * 128u;
+  // Each block's chunk is loaded one block ahead: its latency overlaps the
+  // current block's arithmetic.
+  uint b = gl_WorkGroupID.x / pc.splits;
+  uvec4 w_ahead = uvec4(0);
+  uint next_ahead = 0;
+  load_row_chunk(b * rows_per_block + local_row, c, has_chunk, needs_next, w_ahead, next_ahead);
+  for (; b < blocks; b += block_step) {
     uint n = b * rows_per_block + local_row;
+    uvec4 w = w_ahead;
+    uint next = next_ahead;
+    if (b + block_step < blocks) {
+      load_row_chunk((b + block_step) * rows_per_block + local_row, c, has_chunk, needs_next, w_ahead, next_ahead);
+    }
     float acc[XR];
     [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
     if (has_chunk && n < pc.N) {
-      uint64_t row = index_row(n);
-      uvec4 w = load_chunk(row, c);
-      // The word after the chunk, when the chunk's last index runs into it.
-      uint next = 0;
-      if (j_end > j_begin && (j_end - 1u) * BITS + BITS > (c + 1u) * 128u) {
-        next = Ptr32(row + uint64_t(c + 1u) * 16u).v;
-      }
       uint scale_group = 0xffffffffu;
       float scale = 0.0;
       for (uint j = j_begin; j < j_end; ++j) {
