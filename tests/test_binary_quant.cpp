@@ -269,7 +269,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
 }
 
 // The GPU's route for float16 x on devices with tensor cores (W dequantized
-// to float16, then the float16 matmul kernels), forced on any device by
+// to float16, then the float16 matmul kernels: 130 rows are enough work for
+// the tensor-core kernel), forced on any device by
 // LUMEN_VULKAN_BINARY_DENSE=1 (on lavapipe the product is the portable
 // kernel; the CPU ignores the variable).
 LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
@@ -282,7 +283,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
     auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 91).begin(), Shape{n, f.k}, float32), f.group,
                              f.vector, f.bits, s);
     const auto wq = decode(q).w;
-    for (int rows : {3, 65}) {
+    for (int rows : {3, 130}) {
       auto x = array(gaussian(int64_t(rows) * f.k, 92 + rows).begin(), Shape{rows, f.k}, float16);
       expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
                      [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "dense rows " + std::to_string(rows));

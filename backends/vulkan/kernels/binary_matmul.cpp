@@ -222,18 +222,19 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   k.allocate(out);
   if (out.size() == 0) return;
   const uint64_t rows = inputs[0].size() / (prim.transpose() ? f.k : f.n);
-  if (rows > UINT32_MAX || static_cast<uint64_t>(out.size()) > UINT32_MAX * 4ull) {
-    throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels index at most 2^32 rows; got {}", rows));
+  if (rows > INT32_MAX) {
+    throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels take at most 2^31 - 1 rows of x; got {}", rows));
   }
-  GemvPlan plan;
   const auto r = static_cast<uint32_t>(rows);
+  GemvPlan plan;
+  const bool gemv = prim.transpose() && rows <= kMaxGemvRows &&
+                    (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
-  } else if (prim.transpose() && rows <= kMaxGemvRows &&
-      (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan))) {
+  } else if (gemv) {
     record_gemv(k, inputs, r, plan, out);
   } else {
-    record_gemm(k, f, inputs, prim.transpose(), static_cast<uint32_t>(rows), out);
+    record_gemm(k, f, inputs, prim.transpose(), r, out);
   }
 }
 
