@@ -25,4 +25,8 @@ struct StreamStats {
 };
 StreamStats stream_stats(const Stream& s);
 
+// Whether float16/bfloat16 attention prefill on the GPU of `s` runs on
+// cooperative matrices (kernels/attention_coopmat.cpp) for suitable head dims.
+bool attention_uses_cooperative_matrix(const Stream& s);
+
 }  // namespace lumen::vulkan
