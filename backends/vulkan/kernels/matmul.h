@@ -76,4 +76,7 @@ bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p);
 // LUMEN_VULKAN_NO_COOPMAT=1.
 std::optional<std::array<uint32_t, 3>> coopmat_fragment(const Capabilities& caps);
 
+// Whether the device runs the tensor-core kernel at all (float16 operands).
+bool coopmat_matmul_available(const Capabilities& caps);
+
 }  // namespace lumen::vulkan
