@@ -14,6 +14,9 @@
 
 #include "float_op_util.h"
 #include "test_util.h"
+#ifdef LUMEN_HAS_VULKAN
+#include "../backends/vulkan/debug.h"
+#endif
 
 using namespace lumen;
 using namespace lumen::test;
@@ -247,6 +250,49 @@ LUMEN_DEVICE_TEST(Attention, Sinks) {
     for (int j = 0; j < c.Lk; ++j) keep[3 * c.Lk + j] = 0;
     check_attention(in, d, c, 0.2f, "array", array(keep.begin(), {c.Lq, c.Lk}, bool_), sinks,
                     "sinks fully masked row", s);
+  }
+}
+
+// Decode shapes (L_q <= 8) with many keys: on the GPU the split-K kernel cuts
+// the keys into dozens of chunks and merges them through their logsumexps;
+// 16-byte loads (contiguous K/V, D a multiple of 8) and element loads
+// (transposed keys, D = 20), GQA groups split over several row groups (L_q 8).
+LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
+  uint32_t seed = 350;
+  for (Dtype d : {bfloat16, float32}) {
+    for (auto [lq, D] : {std::pair{1, 128}, {3, 72}, {8, 20}}) {
+      Case c;
+      c.Hq = 8;
+      c.Hkv = 2;
+      c.Lq = lq;
+      c.Lk = 1500;
+      c.D = D;
+      auto in = make_inputs(c, d, seed += 5);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+      check_attention(in, d, c, scale, "", {}, {}, "decode", s);
+      check_attention(in, d, c, scale, "causal", {}, {}, "decode causal", s);
+      auto sinks = random_array({c.Hq}, d, seed + 1, -1.0f, 3.0f);
+      auto keep = greater(random_array({c.B, c.Hq, c.Lq, c.Lk}, float32, seed + 2), array(-0.5f), s);
+      check_attention(in, d, c, scale, "array", keep, sinks, "decode bool mask sinks", s);
+      auto additive = random_array({c.Lk}, d, seed + 3, -3.0f, 1.0f);
+      check_attention(in, d, c, scale, "array", additive, {}, "decode additive mask", s);
+      // Keys seen only in the last chunk, and a row seeing nothing.
+      std::vector<uint8_t> late(static_cast<size_t>(c.Lq) * c.Lk, 0);
+      for (int i = 1; i < c.Lq; ++i) late[static_cast<size_t>(i) * c.Lk + c.Lk - i] = 1;
+      late[c.Lk - 1] = c.Lq == 1;
+      check_attention(in, d, c, scale, "array", array(late.begin(), {c.Lq, c.Lk}, bool_), {},
+                      "decode sparse mask", s);
+    }
+    Case c;
+    c.Hq = 4;
+    c.Hkv = 4;
+    c.Lq = 2;
+    c.Lk = 700;
+    c.D = 64;
+    Inputs in{random_array({c.B, c.Hq, c.Lq, c.D}, d, seed + 6),
+              swapaxes(random_array({c.B, c.Lk, c.Hkv, c.D}, d, seed + 7), 1, 2, s),
+              random_array({c.B, c.Hkv, c.Lk, c.D}, d, seed + 8)};
+    check_attention(in, d, c, 0.125f, "", {}, {}, "decode transposed keys", s);
   }
 }
 
@@ -521,6 +567,51 @@ LUMEN_DEVICE_TEST(Attention, VjpMatchesFiniteDifferencesAndPlainComposition) {
   }
 }
 
+// The fused vjp (both cotangents) against the plain composition's on every
+// device, float32: causal with L_q != L_k, sinks, grouped heads, batch 2, a
+// decode-shaped query block and a value head dim of its own.
+LUMEN_DEVICE_TEST(Attention, VjpMatchesPlainCompositionOnEveryDevice) {
+  uint32_t seed = 850;
+  for (auto [lq, lk] : {std::pair{9, 37}, {3, 300}}) {
+    Case c;
+    c.B = 2;
+    c.Hq = 6;
+    c.Hkv = 2;
+    c.Lq = lq;
+    c.Lk = lk;
+    c.D = 24;
+    c.Dv = 40;
+    for (bool causal : {false, true}) {
+      auto in = make_inputs(c, float32, seed += 4);
+      auto sinks = random_array({c.Hq}, float32, seed + 1);
+      auto w_out = random_array({c.B, c.Hq, c.Lq, c.dv()}, float32, seed + 2);
+      auto w_lse = random_array({c.B, c.Hq, c.Lq}, float32, seed + 3);
+      const std::string mode = causal ? "causal" : "";
+      std::vector<array> primals{in.q, in.k, in.v, sinks};
+      auto fused = grad(
+          [&](const std::vector<array>& xs) {
+            auto [out, lse] = fast::scaled_dot_product_attention_with_lse(
+                xs[0], xs[1], xs[2], 0.2f, mode, {}, xs[3], false, s);
+            return add(sum(multiply(out, w_out, s), false, s), sum(multiply(lse, w_lse, s), false, s), s);
+          },
+          {0, 1, 2, 3})(primals);
+      EXPECT_EQ(primitive_counts(fused)["ScaledDotProductAttentionVJP"], 1);
+      auto plain = grad(
+          [&](const std::vector<array>& xs) {
+            auto outs = plain_attention(xs, 0.2f, causal, xs[3], s);
+            return add(sum(multiply(outs[0], w_out, s), false, s),
+                       sum(multiply(outs[1], w_lse, s), false, s), s);
+          },
+          {0, 1, 2, 3})(primals);
+      for (int a = 0; a < 4; ++a) {
+        expect_close(to_doubles(fused[a]), to_doubles(plain[a]), 1e-4, 1e-5,
+                     "vs plain vjp, argument " + std::to_string(a) + " Lq " + std::to_string(lq) +
+                         (causal ? " causal" : ""));
+      }
+    }
+  }
+}
+
 LUMEN_DEVICE_TEST(Attention, VjpWithMasksAndHalfTypes) {
   Case c;
   c.Hq = 4;
@@ -574,6 +665,54 @@ LUMEN_DEVICE_TEST(Attention, VjpWithMasksAndHalfTypes) {
                      dtype_to_string(d) + " masked vjp, argument " + std::to_string(a));
       }
     }
+  }
+}
+
+// The tensor-core prefill (GPUs with VK_NV_cooperative_matrix; skipped
+// elsewhere): float16 and bfloat16, every head dim it takes, partial query
+// and key tiles, causal with L_q != L_k (rows that see nothing included),
+// masks, sinks, grouped heads. Its P is float16, inside the output
+// tolerances; scores and the lse stay float32.
+LUMEN_DEVICE_TEST(Attention, CooperativeMatrixPrefill) {
+#ifdef LUMEN_HAS_VULKAN
+  if (!on_gpu || !vulkan::attention_uses_cooperative_matrix(s)) {
+    GTEST_SKIP() << "the device has no cooperative matrices";
+  }
+#else
+  GTEST_SKIP() << "built without Vulkan";
+#endif
+  uint32_t seed = 1100;
+  for (Dtype d : {float16, bfloat16}) {
+    for (int D : {64, 80, 128, 256}) {
+      Case c;
+      c.B = 2;
+      c.Hq = 4;
+      c.Hkv = 2;
+      c.Lq = 200;
+      c.Lk = 333;
+      c.D = D;
+      auto in = make_inputs(c, d, seed += 3);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+      check_attention(in, d, c, scale, "", {}, {}, "coopmat", s);
+      check_attention(in, d, c, scale, "causal", {}, {}, "coopmat causal", s);
+    }
+    Case c;
+    c.Hq = 4;
+    c.Hkv = 1;
+    c.Lq = 150;
+    c.Lk = 130;
+    c.D = 128;
+    auto in = make_inputs(c, d, seed += 3);
+    check_attention(in, d, c, 0.09f, "causal", {}, {}, "coopmat causal Lq > Lk", s);
+    auto sinks = random_array({c.Hq}, d, seed + 1, -1.0f, 3.0f);
+    auto keep = greater(random_array({c.B, c.Hq, c.Lq, c.Lk}, float32, seed + 2), array(-0.5f), s);
+    check_attention(in, d, c, 0.09f, "array", keep, sinks, "coopmat bool mask sinks", s);
+    auto additive = random_array({c.Lq, c.Lk}, d, seed + 3, -3.0f, 1.0f);
+    check_attention(in, d, c, 0.09f, "array", additive, {}, "coopmat additive mask", s);
+    std::vector<uint8_t> keep1(static_cast<size_t>(c.Lq) * c.Lk, 1);
+    for (int j = 0; j < c.Lk; ++j) keep1[static_cast<size_t>(17) * c.Lk + j] = 0;
+    check_attention(in, d, c, 0.09f, "array", array(keep1.begin(), {c.Lq, c.Lk}, bool_), {},
+                    "coopmat fully masked row", s);
   }
 }
 

@@ -29,4 +29,8 @@ StreamStats stream_stats(const Stream& s);
 // made and looked up): one per Compiled primitive, not one per call.
 size_t fused_kernels_generated();
 
+// Whether float16/bfloat16 attention prefill on the GPU of `s` runs on
+// cooperative matrices (kernels/attention_coopmat.cpp) for suitable head dims.
+bool attention_uses_cooperative_matrix(const Stream& s);
+
 }  // namespace lumen::vulkan

@@ -1,17 +1,45 @@
-// Vulkan kernel of ScaledDotProductAttention (shaders/attention.comp): the
-// portable path, one query row per workgroup with an online softmax over key
-// blocks of the workgroup's size. Inputs are read through their strides (a
-// table uploaded per dispatch); out and lse are row-contiguous. The lse is a
-// specialization constant, so the variant that does not write it is its own
-// pipeline. The backward primitive has no GPU kernel yet.
+// Vulkan kernel of ScaledDotProductAttention. Decode shapes (L_q <= 8) go to
+// the split-K kernel (attention_decode.cpp); the rest to the tensor-core
+// flash kernel where the device has cooperative matrices (float16/bfloat16,
+// attention_coopmat.cpp), else to the portable path (shaders/attention.comp):
+// one query row per workgroup with an online softmax over key blocks of the
+// workgroup's size. Inputs are read through their
+// strides (a table uploaded per dispatch); out and lse are row-contiguous.
+// The lse is a specialization constant, so the variant that does not write
+// it is its own pipeline.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
-#include "backends/vulkan/kernels/launch.h"
+#include "backends/vulkan/kernels/attention.h"
 #include "core/detail/errors.h"
-#include "lumen/attention_primitives.h"
 
 namespace lumen::vulkan {
+
+std::vector<const array*> AttentionInputs::all() const {
+  std::vector<const array*> reads{q, k, v};
+  if (mask) reads.push_back(mask);
+  if (sinks) reads.push_back(sinks);
+  return reads;
+}
+
+AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::AttentionParams& params) {
+  return {&inputs[0], &inputs[1], &inputs[2], params.has_mask ? &inputs[3] : nullptr,
+          params.has_sinks ? &inputs[params.has_mask ? 4 : 3] : nullptr};
+}
+
+uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
+                                  const std::vector<const array*>& extra) {
+  std::vector<const array*> tensors{in.q, in.k, in.v, in.mask};
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
+  std::vector<int64_t> strides;
+  for (const array* a : tensors) {
+    for (int d = 0; d < 4; ++d) {
+      strides.push_back(a && d < static_cast<int>(a->ndim()) ? a->strides(d) : 0);
+    }
+  }
+  return k.stream().upload(strides.data(), strides.size() * sizeof(int64_t));
+}
 
 namespace {
 
@@ -26,42 +54,22 @@ struct AttentionPush {
 
 constexpr uint32_t kMaxFeaturesPerInvocation = 4;  // MAX_FEATURES in the shader
 
-void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
-                      std::vector<array>& outputs) {
-  const auto& prim = static_cast<const fast::ScaledDotProductAttention&>(p);
+// The portable kernel, or the tensor-core one with a plan (same push
+// constants and first specialization constants).
+void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& prim,
+                       const AttentionInputs& in, std::vector<array>& outputs,
+                       const std::optional<CoopmatAttention>& coopmat) {
   const fast::AttentionParams& params = prim.params();
-  KernelContext k(p);
-  const array &q = inputs[0], &keys = inputs[1], &v = inputs[2];
-  const Dtype dt = q.dtype();
-  if (dt != float32 && dt != float16 && dt != bfloat16) {
-    detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for dtype {}",
-                          dtype_to_string(dt));
-  }
-  if (v.shape(3) > static_cast<int>(kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize)) {
-    detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for value head dim {} (at most {})",
-                          v.shape(3), kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize);
-  }
-  for (auto& o : outputs) k.allocate(o);
-  if (outputs[0].size() == 0) return;
-  const array* mask = params.has_mask ? &inputs[3] : nullptr;
-  const array* sinks = params.has_sinks ? &inputs.back() : nullptr;
-
-  std::vector<int64_t> strides;
-  for (const array* a : {&q, &keys, &v}) {
-    for (int d = 0; d < 4; ++d) strides.push_back(a->strides(d));
-  }
-  for (int d = 0; d < 4; ++d) strides.push_back(mask ? mask->strides(d) : 0);
-  strides.push_back(sinks ? sinks->strides(0) : 0);
-
+  const array &q = *in.q, &keys = *in.k, &v = *in.v;
   AttentionPush push{};
   push.q = address_of(q);
   push.k = address_of(keys);
   push.v = address_of(v);
-  push.mask = mask ? address_of(*mask) : push.q;
-  push.sinks = sinks ? address_of(*sinks) : push.q;
+  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  push.sinks = in.sinks ? address_of(*in.sinks) : push.q;
   push.out = address_of(outputs[0]);
   push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
-  push.strides = k.stream().upload(strides.data(), strides.size() * sizeof(int64_t));
+  push.strides = upload_attention_strides(k, in, {in.sinks});
   push.B = static_cast<uint32_t>(q.shape(0));
   push.Hq = static_cast<uint32_t>(q.shape(1));
   push.Hkv = static_cast<uint32_t>(keys.shape(1));
@@ -73,19 +81,46 @@ void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.scale = params.scale;
 
   Constants constants(6, 0);
-  constants[1] = dtype_id(dt);
-  constants[2] = mask ? (mask->dtype() == bool_ ? 1 : 2) : 0;
+  constants[1] = dtype_id(q.dtype());
+  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
   constants[4] = params.has_sinks;
   constants[5] = prim.output_lse();
-  std::vector<const array*> reads{&q, &keys, &v};
-  if (mask) reads.push_back(mask);
-  if (sinks) reads.push_back(sinks);
   std::vector<const array*> writes;
   for (auto& o : outputs) writes.push_back(&o);
+  const uint64_t wg = KernelContext::kWorkgroupSize;
+  if (coopmat) {
+    set_coopmat_attention_constants(*coopmat, in, constants);
+    const uint64_t tiles = uint64_t(push.B) * push.Hq * ((push.Lq + kCoopmatQueryRows - 1) / kCoopmatQueryRows);
+    k.dispatch("attention_coopmat", std::move(constants), &push, sizeof(push), tiles * wg, in.all(), writes);
+    return;
+  }
   const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;
-  k.dispatch("attention", std::move(constants), &push, sizeof(push),
-             rows * KernelContext::kWorkgroupSize, reads, writes);
+  k.dispatch("attention", std::move(constants), &push, sizeof(push), rows * wg, in.all(), writes);
+}
+
+void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
+                      std::vector<array>& outputs) {
+  const auto& prim = static_cast<const fast::ScaledDotProductAttention&>(p);
+  KernelContext k(p);
+  const Dtype dt = inputs[0].dtype();
+  if (dt != float32 && dt != float16 && dt != bfloat16) {
+    detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for dtype {}",
+                          dtype_to_string(dt));
+  }
+  const AttentionInputs in = attention_inputs(inputs, prim.params());
+  const int D = in.q->shape(3), Dv = in.v->shape(3);
+  const bool decode = in.q->shape(2) <= kDecodeMaxQueries && std::max(D, Dv) <= kDecodeMaxHeadDim;
+  const std::optional<CoopmatAttention> coopmat =
+      decode ? std::nullopt : coopmat_attention_plan(k.caps(), in);
+  if (!decode && !coopmat && Dv > static_cast<int>(kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize)) {
+    detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for value head dim {} (at most {})",
+                          Dv, kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize);
+  }
+  for (auto& o : outputs) k.allocate(o);
+  if (outputs[0].size() == 0) return;
+  if (decode) attention_decode(k, prim, in, outputs);
+  else prefill_attention(k, prim, in, outputs, coopmat);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, fast::ScaledDotProductAttention, attention_kernel);

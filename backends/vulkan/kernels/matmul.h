@@ -3,7 +3,9 @@
 // kernel; kernels/matmul_coopmat.cpp holds the tensor-core path.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "backends/vulkan/kernels/launch.h"
@@ -68,6 +70,11 @@ void record_tiled_matmul(KernelContext& k, const MatmulProblem& p, const MatmulP
 // Records the tensor-core kernel (VK_NV_cooperative_matrix) when the device,
 // dtype and shape suit it; false leaves the problem to the caller.
 bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p);
+
+// The f16 x f16 -> f32 cooperative-matrix fragment shape {m, n, k} the device
+// offers (asked once per device); nullopt without one or with
+// LUMEN_VULKAN_NO_COOPMAT=1.
+std::optional<std::array<uint32_t, 3>> coopmat_fragment(const Capabilities& caps);
 
 // Whether the device runs the tensor-core kernel at all (float16 operands).
 bool coopmat_matmul_available(const Capabilities& caps);

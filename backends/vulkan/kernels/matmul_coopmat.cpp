@@ -220,6 +220,12 @@ uint32_t slices_for(int64_t line_stride, int64_t k_stride, uint32_t lines, uint3
 
 }  // namespace
 
+std::optional<std::array<uint32_t, 3>> coopmat_fragment(const Capabilities& caps) {
+  auto f = fragment_shape(caps);
+  if (!f) return std::nullopt;
+  return std::array<uint32_t, 3>{f->m, f->n, f->k};
+}
+
 // Specialization constants of shaders/matmul_coopmat.comp for `p` (whose
 // operands are float16, or bfloat16 scaled copies when `scaled`).
 Constants coopmat_constants(const MatmulProblem& p, const MatmulPush& push, const FragmentShape& shape,

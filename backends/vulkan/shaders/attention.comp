@@ -10,9 +10,7 @@
 // code at all.
 #version 460
 #extension GL_GOOGLE_include_directive : require
-
-#include "math.glsl"
-#include "values.glsl"
+#include "ids.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint DT = DT_F32;
@@ -20,6 +18,8 @@ layout(constant_id = 2) const uint MASK = 0;  // 0 none, 1 bool (true keeps), 2 
 layout(constant_id = 3) const bool CAUSAL = false;
 layout(constant_id = 4) const bool HAS_SINKS = false;
 layout(constant_id = 5) const bool WRITE_LSE = false;
+
+#include "attention.glsl"
 
 layout(push_constant) uniform Push {
   uint64_t q;
@@ -43,7 +43,6 @@ layout(push_constant) uniform Push {
 
 const uint WG = gl_WorkGroupSize.x;
 const uint MAX_FEATURES = 4;  // output features per invocation: D_v <= 4 * WG
-#define NEG_INF (-F_INF)
 shared float block_value[WG];
 shared float partial[WG];
 
@@ -60,12 +59,10 @@ float workgroup_max(float v) {
   return m;
 }
 
-int64_t stride_of(uint tensor, uint dim) { return Int64Table(pc.strides).v[tensor * 4 + dim]; }
+int64_t stride_of(uint tensor, uint dim) { return table_stride(pc.strides, tensor, dim); }
 
 uint64_t row_address(uint64_t base, uint tensor, uint b, uint h, uint l, uint elem_size) {
-  int64_t off = int64_t(b) * stride_of(tensor, 0) + int64_t(h) * stride_of(tensor, 1) +
-                int64_t(l) * stride_of(tensor, 2);
-  return base + uint64_t(off * int64_t(elem_size));
+  return table_row(pc.strides, base, tensor, b, h, l, elem_size);
 }
 
 void main() {
@@ -100,12 +97,7 @@ void main() {
           dot += load_float(DT, q_row + uint64_t(int64_t(d) * q_step * size)) *
                  load_float(DT, k_row + uint64_t(int64_t(d) * k_step * size));
         }
-        s = pc.scale * dot;
-        if (MASK == 1) {
-          if (load_bits(DT_BOOL, mask_row + uint64_t(int64_t(j) * m_step)) == 0) s = NEG_INF;
-        } else if (MASK == 2) {
-          s += load_float(DT, mask_row + uint64_t(int64_t(j) * m_step * size));
-        }
+        s = masked_score(pc.scale * dot, mask_row, m_step, i, j, pc.causal_offset);
       }
       float block_max = workgroup_max(s);
       if (block_max != NEG_INF) {  // uniform: every invocation saw the same scores

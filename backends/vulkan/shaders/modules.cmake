@@ -58,6 +58,10 @@ lumen_shader(fp8_double fp8.comp DOUBLE=1)
 lumen_shader(divmod divmod.comp)
 # Scaled dot-product attention (kernels/attention.cpp).
 lumen_shader(attention attention.comp)
+lumen_shader(attention_decode attention_decode.comp)
+lumen_shader(attention_merge attention_merge.comp)
+lumen_shader(attention_backward attention_backward.comp)
+lumen_shader(attention_coopmat attention_coopmat.comp)
 # GumbelSample (kernels/sampling.cpp).
 foreach(module sampling_threshold sampling_draw sampling_finish)
   lumen_shader(${module} ${module}.comp)

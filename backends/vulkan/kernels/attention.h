@@ -1,0 +1,53 @@
+// Shared by the Vulkan attention kernels (attention.cpp: the portable path
+// and the dispatch; attention_decode.cpp: split-K decode).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "backends/vulkan/kernels/launch.h"
+#include "lumen/attention_primitives.h"
+
+namespace lumen::vulkan {
+
+// The inputs of a forward or backward attention primitive, by role.
+struct AttentionInputs {
+  const array* q;
+  const array* k;
+  const array* v;
+  const array* mask;   // null without one
+  const array* sinks;  // null without them
+  // Every input, for the dispatch's read ranges.
+  std::vector<const array*> all() const;
+};
+
+AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::AttentionParams& params);
+
+// Uploads the int64 stride table of shaders/attention.glsl: q, k, v, mask,
+// then each of `extra`, 4 slots per tensor (its strides, zero-padded; zeros
+// for a missing one).
+uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
+                                  const std::vector<const array*>& extra);
+
+// Split-K decode for L_q <= kDecodeMaxQueries (outputs allocated by the caller).
+// Each invocation owns 8 features of a key row, a workgroup one row at least.
+constexpr int kDecodeMaxQueries = 8;
+constexpr int kDecodeMaxHeadDim = 8 * static_cast<int>(KernelContext::kWorkgroupSize);
+void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
+                      const AttentionInputs& in, std::vector<array>& outputs);
+
+// The tensor-core prefill (attention_coopmat.cpp, shaders/attention_coopmat.comp):
+// workgroups of kCoopmatQueryRows queries; the fragment's column count and
+// the keys per tile, or nullopt where the device, dtype or head dims do not
+// suit it.
+constexpr uint32_t kCoopmatQueryRows = 128;
+struct CoopmatAttention {
+  uint32_t fragment_n;
+  uint32_t keys_per_tile;
+};
+std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in);
+// Specialization constants 6.. of the shader (1-5 are the portable kernel's).
+void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
+
+}  // namespace lumen::vulkan

@@ -1,0 +1,77 @@
+// The tensor-core prefill path of ScaledDotProductAttention
+// (shaders/attention_coopmat.comp) on devices with VK_NV_cooperative_matrix:
+// float16 and bfloat16, head dims multiples of 16 up to 256. Keys per tile:
+// 32, or 16 where 32 does not fit the shared memory (D = 256).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "backends/vulkan/debug.h"
+#include "backends/vulkan/kernels/attention.h"
+#include "backends/vulkan/kernels/matmul.h"
+
+namespace lumen::vulkan {
+
+namespace {
+
+constexpr uint32_t kUnit = 8;       // float16 per 16-byte unit
+constexpr uint32_t kSubgroups = KernelContext::kWorkgroupSize / 32;
+constexpr uint32_t kMaxHeadDim = 256;
+
+// The shared bytes the shader declares (its SMEM_UNITS).
+uint64_t shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
+  const uint64_t k_units = bk * (D / kUnit + 1), v_units = bk * (Dv / kUnit + 1);
+  const uint64_t warp_units = 16 * (bk / 4) + 16 * (bk / kUnit + 1);
+  const uint64_t loop = k_units + v_units + kSubgroups * warp_units;
+  return 16 * std::max<uint64_t>(loop, 16 * (D / kUnit + 1));
+}
+
+// 16-byte loads of 8-feature units: unit feature stride, rows 16-byte aligned.
+bool rows_aligned16(const array& a) {
+  if (a.strides(3) != 1 || address_of(a) % 16 != 0) return false;
+  for (int d = 0; d < 3; ++d) {
+    if (a.shape(d) > 1 && (a.strides(d) * static_cast<int64_t>(a.itemsize())) % 16 != 0) return false;
+  }
+  return true;
+}
+
+// The fragment's column count when the device has 16 x n x 16 float16
+// fragments and subgroup shuffles.
+std::optional<uint32_t> fragment_columns(const Capabilities& caps) {
+  if (!caps.subgroup_shuffle) return std::nullopt;
+  const auto fragment = coopmat_fragment(caps);
+  if (!fragment || (*fragment)[0] != 16 || (*fragment)[2] != 16) return std::nullopt;
+  return (*fragment)[1];
+}
+
+}  // namespace
+
+std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in) {
+  const Dtype dt = in.q->dtype();
+  if (dt != float16 && dt != bfloat16) return std::nullopt;
+  const auto columns = fragment_columns(caps);
+  if (!columns) return std::nullopt;
+  const auto D = static_cast<uint32_t>(in.q->shape(3)), Dv = static_cast<uint32_t>(in.v->shape(3));
+  if (D % 16 != 0 || Dv % 16 != 0 || D > kMaxHeadDim || Dv > kMaxHeadDim) return std::nullopt;
+  for (uint32_t bk : {32u, 16u}) {
+    if (shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{*columns, bk};
+  }
+  return std::nullopt;
+}
+
+void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
+  c.resize(11, 0);
+  c[6] = plan.fragment_n;
+  c[7] = static_cast<uint32_t>(in.q->shape(3));
+  c[8] = static_cast<uint32_t>(in.v->shape(3));
+  c[9] = plan.keys_per_tile;
+  c[10] = rows_aligned16(*in.q) && rows_aligned16(*in.k) && rows_aligned16(*in.v);
+}
+
+bool attention_uses_cooperative_matrix(const Stream& s) {
+  if (s.device.type != Device::gpu) return false;
+  return fragment_columns(backend_of(s.device).context().caps()).has_value();
+}
+
+}  // namespace lumen::vulkan

@@ -1,0 +1,285 @@
+// Scaled dot-product attention, flash prefill on tensor cores through
+// GL_NV_cooperative_matrix (float16 x float16 -> float32 fragments of
+// 16 x CM_N x 16). A workgroup of 8 subgroups (of 32) takes 128 query rows of
+// one (batch, head), 16 per subgroup, held as float16 fragments of Q
+// (unscaled, so float16 queries stay exact and the lse keeps float32
+// accuracy; the scale multiplies the float32 scores). Keys and values go by in tiles of BK rows, converted to float16
+// into shared memory by the whole workgroup; then each subgroup
+//   S = Q K^T (fragments, float32) -> its shared scratch,
+//   online softmax on S: two invocations per row (half the tile's columns
+//   each), running max and sum in float32, P = exp(S - max) as float16 into
+//   its shared P tile,
+//   P V one output fragment at a time -> scratch, added into the output
+//   rows the invocations hold in registers after rescaling them (a fragment
+//   cannot be scaled per row).
+// Causal tiles past the tile's last visible key are never loaded; the next
+// tile's global loads are in flight while the current one is multiplied. bfloat16
+// inputs are converted to float16 (exact for |x| in [2^-14, 65504]; smaller
+// magnitudes keep float16's subnormal precision, larger ones overflow: see
+// docs/attention.md). WRITE_LSE is a specialization constant, not a branch in
+// the loop. Portable counterpart: attention.comp.
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_NV_cooperative_matrix : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
+#include "ids.h"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint DT = DT_F16;  // DT_F16 or DT_BF16
+layout(constant_id = 2) const uint MASK = 0;     // 0 none, 1 bool (true keeps), 2 additive (DT)
+layout(constant_id = 3) const bool CAUSAL = false;
+layout(constant_id = 4) const bool HAS_SINKS = false;
+layout(constant_id = 5) const bool WRITE_LSE = false;
+layout(constant_id = 6) const uint CM_N = 16;  // fragment columns: 16 or 8
+layout(constant_id = 7) const uint D = 128;    // head dims, multiples of 16
+layout(constant_id = 8) const uint DV = 128;
+layout(constant_id = 9) const uint BK = 32;    // keys per tile, a multiple of 16
+// q, k and v rows contiguous and 16-byte aligned (16-byte loads).
+layout(constant_id = 10) const bool VEC = false;
+
+#include "attention.glsl"
+
+layout(push_constant) uniform Push {
+  uint64_t q;
+  uint64_t k;
+  uint64_t v;
+  uint64_t mask;
+  uint64_t sinks;
+  uint64_t out_addr;  // [B, H_q, L_q, D_v] row-contiguous
+  uint64_t lse;       // float32 [B, H_q, L_q]
+  uint64_t strides;   // int64 element strides: q, k, v, mask (4 each), then sinks'
+  uint B;
+  uint Hq;
+  uint Hkv;
+  uint Lq;
+  uint Lk;
+  uint D_unused;  // D and D_v are the constants
+  uint Dv_unused;
+  int causal_offset;
+  float scale;
+} pc;
+
+const uint WG = gl_WorkGroupSize.x;  // 256
+const uint WARPS = WG / 32;
+const uint CM_M = 16, CM_K = 16;
+const uint BQ = WARPS * CM_M;  // query rows per workgroup
+const uint UNIT = 8;           // float16 per 16-byte shared unit
+// Shared memory in 16-byte units, rows padded by one unit against bank
+// conflicts of fragment loads: the K and V tiles, then per subgroup its
+// float32 scratch [16][BK] and its float16 P tile [16][BK]. Before the loop
+// the K tile's place stages each subgroup's 16 query rows.
+const uint K_PITCH = D / UNIT + 1;
+const uint V_PITCH = DV / UNIT + 1;
+const uint P_PITCH = BK / UNIT + 1;
+const uint S_PITCH = BK / 4;
+const uint K_UNITS = BK * K_PITCH, V_UNITS = BK * V_PITCH;
+const uint S_UNITS = CM_M * S_PITCH, P_UNITS = CM_M * P_PITCH;
+const uint WARP_UNITS = S_UNITS + P_UNITS;
+const uint LOOP_UNITS = K_UNITS + V_UNITS + WARPS * WARP_UNITS;
+const uint Q_UNITS = CM_M * K_PITCH;
+const uint SMEM_UNITS = LOOP_UNITS > Q_UNITS ? LOOP_UNITS : Q_UNITS;
+shared uvec4 smem[SMEM_UNITS];
+
+const uint HALF_BK = BK / 2;        // scores per invocation per tile
+const uint HALF_N = CM_N / 2;       // output columns per invocation per fragment
+const uint O_REGS = DV / CM_N * HALF_N;
+
+// Eight consecutive features e0.. of a row as float16 pairs; zeros when the
+// row is past the end.
+uvec4 load_unit(uint64_t row, int64_t step, uint e0, bool valid) {
+  if (!valid) return uvec4(0);
+  uint size = dtype_size(DT);
+  if (VEC && DT == DT_F16) return Ptr4x32(row + e0 * 2).v;
+  float x[8];
+  if (VEC) {
+    uvec4 w = Ptr4x32(row + e0 * 2).v;
+    for (uint u = 0; u < 4; ++u) {
+      x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
+      x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
+    }
+  } else {
+    for (uint u = 0; u < 8; ++u) x[u] = load_float(DT, row + uint64_t(int64_t(e0 + u) * step * size));
+  }
+  uvec4 r;
+  for (uint u = 0; u < 4; ++u) r[u] = packHalf2x16(vec2(x[2 * u], x[2 * u + 1]));
+  return r;
+}
+
+// Units per invocation of a K and a V tile.
+const uint K_LOADS = (BK * (D / UNIT) + WG - 1) / WG;
+const uint V_LOADS = (BK * (DV / UNIT) + WG - 1) / WG;
+
+// This invocation's units of the K and V tiles from key k0 (unit c of a tile
+// is row c / (D / UNIT), features (c % (D / UNIT)) * UNIT..).
+void load_tile(uint k0, uint b, uint hk, int64_t k_step, int64_t v_step, out uvec4 kr[K_LOADS],
+               out uvec4 vr[V_LOADS]) {
+  uint tid = gl_LocalInvocationID.x, size = dtype_size(DT);
+  [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
+    uint c = tid + l * WG, j = k0 + c / (D / UNIT);
+    bool valid = c < BK * (D / UNIT) && j < pc.Lk;
+    uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
+    kr[l] = load_unit(k_row, k_step, c % (D / UNIT) * UNIT, valid);
+  }
+  [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
+    uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
+    bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
+    uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
+    vr[l] = load_unit(v_row, v_step, c % (DV / UNIT) * UNIT, valid);
+  }
+}
+
+float scratch_at(uint base, uint pitch_floats, uint row, uint col) {
+  uint e = row * pitch_floats + col;
+  return uintBitsToFloat(smem[base + e / 4][e % 4]);
+}
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  const uint row = lane / 2, half_id = lane % 2;  // this invocation's row of the subgroup's 16
+  const uint size = dtype_size(DT);
+  const uint group = pc.Hq / pc.Hkv;
+  const uint q_tiles = (pc.Lq + BQ - 1) / BQ;
+  const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
+  const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
+  const int64_t v_step = table_stride(pc.strides, T_V, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  const uint s_base = K_UNITS + V_UNITS + warp * WARP_UNITS, p_base = s_base + S_UNITS;
+
+  for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
+    uint q0 = uint(t % q_tiles) * BQ;
+    uint h = uint((t / q_tiles) % pc.Hq);
+    uint b = uint(t / (uint64_t(q_tiles) * pc.Hq));
+    uint hk = h / group;
+
+    // Q as float16 fragments, one subgroup's rows at a time.
+    fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> qf[D / CM_K];
+    for (uint w = 0; w < WARPS; ++w) {
+      for (uint c = tid; c < CM_M * (D / UNIT); c += WG) {
+        uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w * CM_M + r;
+        uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+      }
+      barrier();
+      if (warp == w) {
+        [[unroll]] for (uint kd = 0; kd < D / CM_K; ++kd) {
+          coopMatLoadNV(qf[kd], smem, kd * CM_K / UNIT, K_PITCH, false);
+        }
+      }
+      barrier();
+    }
+
+    const uint i = q0 + warp * CM_M + row;  // this invocation's query
+    uint64_t mask_row = 0;
+    if (MASK != 0 && i < pc.Lq) mask_row = table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
+    float m_run = NEG_INF, l_run = 0.0;
+    float o[O_REGS];
+    [[unroll]] for (uint x = 0; x < O_REGS; ++x) o[x] = 0.0;
+
+    uint k_stop = pc.Lk;
+    if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
+    // K and V tiles as float16, loaded into registers one tile ahead.
+    uvec4 k_next[K_LOADS], v_next[V_LOADS];
+    load_tile(0, b, hk, k_step, v_step, k_next, v_next);
+    for (uint k0 = 0; k0 < k_stop; k0 += BK) {
+      [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
+        uint c = tid + l * WG;
+        if (c < BK * (D / UNIT)) smem[c / (D / UNIT) * K_PITCH + c % (D / UNIT)] = k_next[l];
+      }
+      [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
+        uint c = tid + l * WG;
+        if (c < BK * (DV / UNIT)) smem[K_UNITS + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = v_next[l];
+      }
+      barrier();
+      if (k0 + BK < k_stop) load_tile(k0 + BK, b, hk, k_step, v_step, k_next, v_next);
+
+      // S = Q K^T into the scratch.
+      [[unroll]] for (uint n = 0; n < BK / CM_N; ++n) {
+        fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> s = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+        [[unroll]] for (uint kd = 0; kd < D / CM_K; ++kd) {
+          fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> kf;
+          coopMatLoadNV(kf, smem, n * CM_N * K_PITCH + kd * CM_K / UNIT, K_PITCH, true);
+          s = coopMatMulAddNV(qf[kd], kf, s);
+        }
+        coopMatStoreNV(s, smem, s_base + n * CM_N / 4, S_PITCH, false);
+      }
+      subgroupMemoryBarrierShared();
+      subgroupBarrier();
+
+      // Online softmax: this invocation's half of its row.
+      float sv[HALF_BK];
+      float tile_max = NEG_INF;
+      [[unroll]] for (uint c = 0; c < HALF_BK; ++c) {
+        uint col = half_id * HALF_BK + c, j = k0 + col;
+        float s = NEG_INF;
+        if (i < pc.Lq && j < pc.Lk) s = masked_score(pc.scale * scratch_at(s_base, BK, row, col), mask_row, m_step, i, j, pc.causal_offset);
+        sv[c] = s;
+        tile_max = max(tile_max, s);
+      }
+      tile_max = max(tile_max, subgroupShuffleXor(tile_max, 1));
+      float m_new = max(m_run, tile_max);
+      float alpha = m_run == NEG_INF ? 0.0 : exp(m_run - m_new);
+      float p_sum = 0.0;
+      [[unroll]] for (uint c = 0; c < HALF_BK; c += 2) {
+        float p0 = sv[c] == NEG_INF ? 0.0 : exp(sv[c] - m_new);
+        float p1 = sv[c + 1] == NEG_INF ? 0.0 : exp(sv[c + 1] - m_new);
+        p_sum += p0 + p1;
+        uint col = half_id * HALF_BK + c;
+        smem[p_base + row * P_PITCH + col / UNIT][(col % UNIT) / 2] = packHalf2x16(vec2(p0, p1));
+      }
+      p_sum += subgroupShuffleXor(p_sum, 1);
+      l_run = l_run * alpha + p_sum;
+      m_run = m_new;
+      subgroupMemoryBarrierShared();
+      subgroupBarrier();
+
+      // O = alpha O + P V, one output fragment at a time through the scratch.
+      fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> pf[BK / CM_K];
+      [[unroll]] for (uint kk = 0; kk < BK / CM_K; ++kk) {
+        coopMatLoadNV(pf[kk], smem, p_base + kk * CM_K / UNIT, P_PITCH, false);
+      }
+      [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
+        fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> pv = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+        [[unroll]] for (uint kk = 0; kk < BK / CM_K; ++kk) {
+          fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> vf;
+          coopMatLoadNV(vf, smem, K_UNITS + kk * CM_K * V_PITCH + n * CM_N / UNIT, V_PITCH, false);
+          pv = coopMatMulAddNV(pf[kk], vf, pv);
+        }
+        subgroupBarrier();  // the previous fragment's values are read
+        coopMatStoreNV(pv, smem, s_base, CM_N / 4, false);
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        [[unroll]] for (uint c = 0; c < HALF_N; ++c) {
+          uint x = n * HALF_N + c;
+          o[x] = o[x] * alpha + scratch_at(s_base, CM_N, row, half_id * HALF_N + c);
+        }
+      }
+      barrier();  // the K and V tiles are read
+    }
+
+    if (HAS_SINKS) {  // one more logit in the denominator
+      float sink = load_float(DT, pc.sinks + uint64_t(int64_t(h) * table_stride(pc.strides, 4, 0) * size));
+      float m_new = max(m_run, sink);
+      float a = m_run == NEG_INF ? 0.0 : exp(m_run - m_new);
+      l_run = l_run * a + exp(sink - m_new);
+      [[unroll]] for (uint x = 0; x < O_REGS; ++x) o[x] *= a;
+      m_run = m_new;
+    }
+    if (i < pc.Lq) {
+      uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + i;
+      uint64_t out_row = pc.out_addr + r * DV * size;
+      [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
+        [[unroll]] for (uint c = 0; c < HALF_N; ++c) {
+          uint e = n * CM_N + half_id * HALF_N + c;
+          store_float(DT, out_row + e * size, l_run > 0.0 ? o[n * HALF_N + c] / l_run : 0.0);
+        }
+      }
+      if (WRITE_LSE && half_id == 0) {
+        Ptr32(pc.lse + r * 4).v = floatBitsToUint(l_run > 0.0 ? m_run + flog(l_run) : NEG_INF);
+      }
+    }
+  }
+}
