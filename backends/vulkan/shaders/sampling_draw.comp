@@ -1,7 +1,8 @@
-// GumbelSample, stage 2: workgroup w draws chunk w % chunks of row
-// w / chunks (or, for tiny vocabularies, each invocation one row): per element, z = s + g with s = logits / T and the gumbel noise
-// g generated in registers (-inf where s is under the row's threshold; the
-// logit itself where T = 0), a running argmax per thread, then a reduction
+// GumbelSample's draw: workgroup w draws chunk w % chunks of row w / chunks
+// (or, for tiny vocabularies, each invocation one row): per element,
+// z = s + g with s = logits / T and the gumbel noise g generated in
+// registers (-inf where s is under the row's threshold; the logit itself
+// where T = 0), a running argmax per thread, then a reduction
 // across the workgroup (subgroup shuffles where available, shared memory
 // between subgroups). Writes the chunk's (value bits, index) pair.
 #version 460
@@ -29,9 +30,7 @@ float drawn(uvec2 key, uint64_t words, uint64_t r, uint j, float t, float cut) {
   return s < cut ? -F_INF : s + gumbel_noise(stream_word(key, r * pc.V + j, words));
 }
 
-float row_cut(uint64_t r) {
-  return FILTERED ? uintBitsToFloat(Ptr32(pc.cut + r * uint64_t(pc.cut_step) * 4ul).v) : -F_INF;
-}
+float row_cut(uint64_t r) { return FILTERED ? row_state(r).cut : -F_INF; }
 
 // One invocation per row (chunks = 1): no reduction.
 void draw_rows(uvec2 key, uint64_t words) {
