@@ -3,12 +3,15 @@
 // dispatch, a workgroup per row; longer rows split across many workgroups per
 // row, in a prepare dispatch and one per radix digit, the digits chosen on
 // the GPU (no host reads between passes). Then the draw
-// (shaders/sampling_draw.comp: one pass over each row in chunks, noise in
-// registers, a partial argmax per chunk) and the finish
-// (shaders/sampling_finish.comp: the chunks combined per row, and the
-// runtime parameters checked into the stream's error record, thrown as
-// std::invalid_argument when the stream finishes).
+// (shaders/sampling_draw.comp, one dispatch: one pass over each row in
+// chunks, noise in registers, a partial argmax per chunk, combined by the
+// row's last workgroup), which also checks the runtime parameters into the
+// stream's error record (thrown as std::invalid_argument when the stream
+// finishes).
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
 
 #include "backends/vulkan/kernels/index_errors.h"
 #include "backends/vulkan/kernels/launch.h"
@@ -20,11 +23,10 @@ namespace {
 
 // Push constants of shaders/sampling.glsl.
 struct SamplePush {
-  uint64_t x, temperature, top_k, top_p, key, scratch, partial, out;
+  uint64_t x, temperature, top_k, top_p, key, scratch, partial, out, sync;
   int64_t row_step, col_step;
   int32_t t_step, k_step, p_step, key_step;
-  uint64_t rows;
-  uint32_t V, chunk, chunks, dt, state_step, digit;
+  uint32_t rows, V, chunk, chunks, dt, state_step;
 };
 static_assert(sizeof(SamplePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
@@ -58,6 +60,30 @@ array scratch_bytes(KernelContext& k, int64_t n) {
   return a;
 }
 
+// The stream's SampleSync (shaders/sampling_draw.comp): the error record's
+// address, then a counter per row, which every draw leaves at zero. Kept per
+// stream for the life of the process (as the error records), grown when a
+// call has more rows; the draw lists it as written, so draws on a stream are
+// ordered.
+array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
+  static std::mutex mu;
+  static auto* syncs = new std::map<const CommandStream*, array>;
+  std::lock_guard<std::mutex> lk(mu);
+  auto it = syncs->find(&k.stream());
+  const int64_t header = 2;  // the record's address, in two words
+  if (it != syncs->end() && static_cast<int64_t>(it->second.size()) >= header + rows) return it->second;
+  int64_t words = header + std::max<int64_t>(
+      rows, it == syncs->end() ? 1024 : 2 * (static_cast<int64_t>(it->second.size()) - header));
+  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
+  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
+  std::memset(host.data<uint32_t>(), 0, host.nbytes());
+  const uint64_t record = index_error_record(k.backend(), k.stream());
+  std::memcpy(host.data<uint32_t>(), &record, sizeof(record));
+  array sync = k.backend().import(host, s);
+  (*syncs)[&k.stream()] = sync;
+  return sync;
+}
+
 // Elements per workgroup: 16 per thread, or 4 where that leaves too few
 // workgroups to fill the device (a few per SM on an H100).
 uint32_t chunk_size(uint64_t rows, uint32_t V) {
@@ -78,17 +104,16 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   push.state_step = 1;
   const uint64_t wg = KernelContext::kWorkgroupSize;
   if (whole_rows) {
-    k.dispatch("sampling_threshold", Constants{0, WholeRow}, &push, sizeof(push), push.rows * wg, reads,
-               {&scratch});
+    k.dispatch("sampling_threshold", Constants{0, WholeRow}, &push, sizeof(push),
+               uint64_t{push.rows} * wg, reads, {&scratch});
     return scratch;
   }
-  const uint64_t groups = push.rows * push.chunks;
+  const uint64_t groups = uint64_t{push.rows} * push.chunks;
   k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
              {&scratch});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {
-    push.digit = d;
-    k.dispatch("sampling_threshold", Constants{0, Digit}, &push, sizeof(push), groups * wg, reads,
+    k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
                {&scratch});
   }
   return scratch;
@@ -119,7 +144,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.key_step = small_stride(inputs[2]);
   push.k_step = filtered ? small_stride(inputs[3]) : 0;
   push.p_step = filtered ? small_stride(inputs[4]) : 0;
-  push.rows = static_cast<uint64_t>(x.shape(0));
+  push.rows = static_cast<uint32_t>(x.shape(0));
   push.V = static_cast<uint32_t>(x.shape(1));
   // tiny vocabularies (many samples of a few tokens): one row per invocation
   const bool row_per_thread = push.V <= kRowPerThreadVocab;
@@ -144,21 +169,20 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
   }
-  array partial = scratch_bytes(k, static_cast<int64_t>(push.rows * push.chunks * 8));
+  array partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * 8);
   push.partial = address_of(partial);
-  Constants draw(4, 0);
-  draw[1] = filtered;
-  draw[2] = k.caps().subgroup_shuffle;
-  draw[3] = row_per_thread;
+  array sync = sample_sync(k, p.stream(), push.rows);
+  push.sync = address_of(sync);
+  Constants draw{0,
+                 filtered,
+                 k.caps().subgroup_shuffle,
+                 row_per_thread,
+                 static_cast<uint32_t>(IndexOp::SampleTemperature),
+                 static_cast<uint32_t>(IndexOp::SampleTopK),
+                 static_cast<uint32_t>(IndexOp::SampleTopP)};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
-             row_per_thread ? push.rows : push.rows * push.chunks * wg, params, {&partial});
-  // the finish checks the parameters into the stream's error record
-  push.scratch = index_error_record(k.backend(), k.stream());
-  Constants finish{0, filtered, static_cast<uint32_t>(IndexOp::SampleTemperature),
-                   static_cast<uint32_t>(IndexOp::SampleTopK), static_cast<uint32_t>(IndexOp::SampleTopP)};
-  params.resize(filtered ? 5 : 3);
-  params.push_back(&partial);
-  k.dispatch("sampling_finish", std::move(finish), &push, sizeof(push), push.rows, params, {&out});
+             row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
+             {&partial, &sync, &out});
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);

@@ -59,7 +59,7 @@ lumen_shader(divmod divmod.comp)
 # Scaled dot-product attention (kernels/attention.cpp).
 lumen_shader(attention attention.comp)
 # GumbelSample (kernels/sampling.cpp).
-foreach(module sampling_threshold sampling_draw sampling_finish)
+foreach(module sampling_threshold sampling_draw)
   lumen_shader(${module} ${module}.comp)
 endforeach()
 # Reductions, scans and sorts (kernels/{reduce,arg_reduce,softmax,scan,sort}.cpp):

@@ -54,19 +54,18 @@ layout(push_constant) uniform Push {
   uint64_t top_k;       // [rows] int32 (filtered only)
   uint64_t top_p;       // [rows] float32 (filtered only)
   uint64_t key;         // (2,) uint32
-  uint64_t scratch;     // filtered: a RowState per row, then histograms per row, then slice
-                        // maxima; the finish pass: the stream's error record
+  uint64_t scratch;     // filtered: a RowState per row, then histograms per row, then slice maxima
   uint64_t partial;     // [rows * chunks] (value bits, index) pairs of the draw
   uint64_t out_addr;    // [rows] int32
+  uint64_t sync;        // the stream's SampleSync (sampling_draw.comp)
   int64_t row_step, col_step;       // logits strides (elements)
   int t_step, k_step, p_step, key_step;  // parameter strides (elements)
-  uint64_t rows;        // rows of this dispatch (1 for the threshold of broadcast rows)
+  uint rows;    // rows of this dispatch (1 for the threshold of broadcast rows)
   uint V;
   uint chunk;   // elements per workgroup
   uint chunks;  // workgroups per row
   uint dt;      // logits dtype id
   uint state_step;  // 0 when every row shares row 0's state (broadcast rows)
-  uint digit;       // threshold passes: the radix digit
 } pc;
 
 float logit(uint64_t r, uint j) {
@@ -147,7 +146,7 @@ const uint STATE_BYTES = 128u;
 const uint HIST_WORDS = DIGITS * BINS * 3u;
 const uint HAS_TOKENS = 0x80000000u;
 
-uint64_t state_rows() { return pc.state_step == 0u ? 1ul : pc.rows; }
+uint64_t state_rows() { return pc.state_step == 0u ? 1ul : uint64_t(pc.rows); }
 RowState row_state(uint64_t r) { return RowState(pc.scratch + r * uint64_t(pc.state_step) * STATE_BYTES); }
 uint64_t histograms(uint64_t r) {
   return pc.scratch + state_rows() * STATE_BYTES + r * uint64_t(HIST_WORDS) * 4ul;

@@ -1,25 +1,49 @@
-// GumbelSample's draw: workgroup w draws chunk w % chunks of row w / chunks
-// (or, for tiny vocabularies, each invocation one row): per element,
-// z = s + g with s = logits / T and the gumbel noise g generated in
+// GumbelSample's draw, one dispatch: workgroup w draws chunk w % chunks of
+// row w / chunks (or, for tiny vocabularies, each invocation one row): per
+// element, z = s + g with s = logits / T and the gumbel noise g generated in
 // registers (-inf where s is under the row's threshold; the logit itself
-// where T = 0), a running argmax per thread, then a reduction
-// across the workgroup (subgroup shuffles where available, shared memory
-// between subgroups). Writes the chunk's (value bits, index) pair.
+// where T = 0), a running argmax per thread, then a reduction across the
+// workgroup (subgroup shuffles where available, shared memory between
+// subgroups). A row of one chunk writes its id at once; otherwise each chunk
+// writes its (value bits, index) pair and the row's last workgroup to finish
+// (the row's counter in the stream's SampleSync, reset for the next call)
+// combines them. Whoever writes a row's id also checks the row's runtime
+// parameters (temperature >= 0, top_k >= 0, 0 < top_p <= 1) and records the
+// first bad one in the stream's error record (kernels/index_errors.cpp
+// throws it as std::invalid_argument when the stream finishes), as the CPU
+// kernel throws while it runs.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 
 #include "sampling.glsl"
+#include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool FILTERED = false;
 layout(constant_id = 2) const bool SHUFFLE = false;  // subgroup shuffles available
 layout(constant_id = 3) const bool ROW_PER_THREAD = false;  // tiny vocabularies: one row each
+// The error record's op numbers of the three checks (IndexOp in
+// kernels/index_errors.h).
+layout(constant_id = 4) const uint BAD_TEMPERATURE = 0u;
+layout(constant_id = 5) const uint BAD_TOP_K = 0u;
+layout(constant_id = 6) const uint BAD_TOP_P = 0u;
 const uint WG = gl_WorkGroupSize.x;
+
+// Per stream, kept between calls (kernels/sampling.cpp): the error record's
+// address and a counter per row, zero between calls.
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer SampleSync {
+  uint64_t error_record;
+  uint done[];
+};
+// Chunk results, coherent: the row's last workgroup reads what the others
+// wrote.
+layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Partial { uvec2 v; };
 
 shared float best_value[WG];
 shared uint best_index[WG];
+shared bool is_last;
 
 // The scaled, noised and masked value of element j of row r (the logit
 // itself at T = 0).
@@ -31,6 +55,22 @@ float drawn(uvec2 key, uint64_t words, uint64_t r, uint j, float t, float cut) {
 }
 
 float row_cut(uint64_t r) { return FILTERED ? row_state(r).cut : -F_INF; }
+
+void check_row(uint64_t r) {
+  uint64_t record = SampleSync(pc.sync).error_record;
+  float t = row_temperature(r);
+  if (!(t >= 0.0)) report_index_error(record, BAD_TEMPERATURE, int64_t(r), int64_t(floatBitsToUint(t)), 0l);
+  if (!FILTERED) return;
+  int k = row_top_k(r);
+  if (k < 0) report_index_error(record, BAD_TOP_K, int64_t(r), int64_t(k), 0l);
+  float p = row_top_p(r);
+  if (!(p > 0.0 && p <= 1.0)) report_index_error(record, BAD_TOP_P, int64_t(r), int64_t(floatBitsToUint(p)), 0l);
+}
+
+void write_id(uint64_t r, uint id) {
+  check_row(r);
+  Ptr32(pc.out_addr + r * 4ul).v = id;
+}
 
 // One invocation per row (chunks = 1): no reduction.
 void draw_rows(uvec2 key, uint64_t words) {
@@ -45,19 +85,53 @@ void draw_rows(uvec2 key, uint64_t words) {
         vi = j;
       }
     }
-    Ptr2x32(pc.partial + r * 8ul).v = uvec2(floatBitsToUint(v), vi);
+    write_id(r, vi);
+  }
+}
+
+// (ov, oi) into (v, vi) by argmax's rule; index ~0 marks no candidate.
+void offer(inout float v, inout uint vi, float ov, uint oi) {
+  if (oi != 0xffffffffu && (vi == 0xffffffffu || better(ov, oi, v, vi))) {
+    v = ov;
+    vi = oi;
+  }
+}
+
+// The workgroup's best candidate, in best_value[0] / best_index[0].
+void reduce_best(float v, uint vi) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (SHUFFLE) {
+    for (uint d = gl_SubgroupSize / 2; d > 0; d /= 2) {
+      float ov = subgroupShuffleXor(v, d);
+      uint oi = subgroupShuffleXor(vi, d);
+      offer(v, vi, ov, oi);
+    }
+  }
+  best_value[tid] = v;
+  best_index[tid] = vi;
+  barrier();
+  uint step = SHUFFLE ? gl_SubgroupSize : 1u;
+  for (uint h = WG / 2; h >= step; h /= 2) {
+    if (tid < h && tid % step == 0u) {
+      float mv = best_value[tid];
+      uint mi = best_index[tid];
+      offer(mv, mi, best_value[tid + h], best_index[tid + h]);
+      best_value[tid] = mv;
+      best_index[tid] = mi;
+    }
+    barrier();
   }
 }
 
 void main() {
-  uint tid = gl_LocalInvocationID.x;
+  const uint tid = gl_LocalInvocationID.x;
+  const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
+  const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
   if (ROW_PER_THREAD) {
-    draw_rows(load_key(pc.key, int64_t(pc.key_step)), pc.rows * uint64_t(pc.V));
+    draw_rows(key, words);
     return;
   }
-  const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
-  const uint64_t words = pc.rows * uint64_t(pc.V);
-  const uint64_t groups = pc.rows * uint64_t(pc.chunks);
+  const uint64_t groups = uint64_t(pc.rows) * uint64_t(pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
     uint64_t r = w / pc.chunks;
     uint c = uint(w - r * pc.chunks);
@@ -66,42 +140,33 @@ void main() {
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
     float v = -F_INF;
     uint vi = 0xffffffffu;
-    for (uint j = j0 + tid; j < j1; j += WG) {
-      float z = drawn(key, words, r, j, t, cut);
-      if (vi == 0xffffffffu || better(z, j, v, vi)) {
-        v = z;
-        vi = j;
-      }
-    }
-    // threads without elements hold index ~0: any real candidate beats them
-    if (SHUFFLE) {
-      for (uint d = gl_SubgroupSize / 2; d > 0; d /= 2) {
-        float ov = subgroupShuffleXor(v, d);
-        uint oi = subgroupShuffleXor(vi, d);
-        if (oi != 0xffffffffu && (vi == 0xffffffffu || better(ov, oi, v, vi))) {
-          v = ov;
-          vi = oi;
-        }
-      }
-    }
-    best_value[tid] = v;
-    best_index[tid] = vi;
-    barrier();
-    uint step = SHUFFLE ? gl_SubgroupSize : 1u;
-    for (uint h = WG / 2; h >= step; h /= 2) {
-      if (tid < h && tid % step == 0u) {
-        float ov = best_value[tid + h];
-        uint oi = best_index[tid + h];
-        uint mi = best_index[tid];
-        if (oi != 0xffffffffu && (mi == 0xffffffffu || better(ov, oi, best_value[tid], mi))) {
-          best_value[tid] = ov;
-          best_index[tid] = oi;
-        }
-      }
+    for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, drawn(key, words, r, j, t, cut), j);
+    reduce_best(v, vi);
+    if (pc.chunks == 1u) {
+      if (tid == 0u) write_id(r, best_index[0]);
       barrier();
+      continue;
     }
-    if (tid == 0) {
-      Ptr2x32(pc.partial + w * 8ul).v = uvec2(floatBitsToUint(best_value[0]), best_index[0]);
+    if (tid == 0u) Partial(pc.partial + w * 8ul).v = uvec2(floatBitsToUint(best_value[0]), best_index[0]);
+    // the chunk's result before the counter (release); the last
+    // workgroup's reads after it (acquire)
+    memoryBarrierBuffer();
+    barrier();
+    if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+    barrier();
+    if (is_last) {
+      memoryBarrierBuffer();
+      v = -F_INF;
+      vi = 0xffffffffu;
+      for (uint i = tid; i < pc.chunks; i += WG) {
+        uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
+        offer(v, vi, uintBitsToFloat(p.x), p.y);
+      }
+      reduce_best(v, vi);
+      if (tid == 0u) {
+        write_id(r, best_index[0]);
+        SampleSync(pc.sync).done[uint(r)] = 0u;
+      }
     }
     barrier();
   }

@@ -25,6 +25,7 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint MODE = 0u;
+layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 const uint MODE_PREPARE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
@@ -272,7 +273,7 @@ void prepare(uint64_t r, uint c, Row row) {
 }
 
 void digit_pass(uint64_t r, uint c, Row row) {
-  const uint d = pc.digit, tid = gl_LocalInvocationID.x;
+  const uint d = DIGIT, tid = gl_LocalInvocationID.x;
   RowState st = row_state(r);
   uint prefix_k = d == 0u ? 0u : st.prefix_k[d - 1u];
   uint prefix_p = d == 0u ? 0u : st.prefix_p[d - 1u];
@@ -317,7 +318,7 @@ void digit_pass(uint64_t r, uint c, Row row) {
 }
 
 void main() {
-  const uint64_t groups = pc.rows * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
+  const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
     uint64_t r = MODE == MODE_WHOLE_ROW ? w : w / pc.chunks;
     uint c = uint(w - r * (MODE == MODE_WHOLE_ROW ? 1u : pc.chunks));
