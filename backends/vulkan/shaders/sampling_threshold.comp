@@ -43,9 +43,9 @@ const uint WG = gl_WorkGroupSize.x;
 // added.
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Words { uint v[]; };
 
-// Bins of one digit: while building, counts holds top-k count + (top-p count
-// << 16) of a slice (<= 4096 tokens); while selecting, the top-k count, with
-// HAS_TOKENS in mass_hi for top-p.
+// Bins of one digit: while building, counts holds the top-k count + (the
+// count of top-p tokens of mass 0 << 16) of a slice (<= 4096 tokens); while
+// selecting, the top-k count, with HAS_TOKENS in mass_hi for top-p.
 shared uint counts[BINS];
 shared uint mass_lo[BINS];
 shared uint mass_hi[BINS];
@@ -131,18 +131,25 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
     uint bin = (key >> shift) & mask;
     bool in_k = row.on_k && (key & fixed_bits) == prefix_k;
     bool in_p = row.on_p && (key & fixed_bits) == prefix_p;
-    if (in_k || in_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (in_p ? 0x10000u : 0u));
-    if (in_p) add_mass_shared(bin, mass_of(s, m));
+    // a top-p token with mass marks its bin used through the mass: counted
+    // only when its mass is 0 (one shared atomic per token either way)
+    uint64_t q = in_p ? mass_of(s, m) : 0ul;
+    bool count_p = in_p && q == 0ul;
+    if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? 0x10000u : 0u));
+    if (q != 0ul) add_mass_shared(bin, q);
   }
   barrier();
 }
 
+// Whether top-p tokens fell in the bin: counted (mass 0) or with mass.
+bool has_p_tokens(uint b) { return (counts[b] >> 16) != 0u || mass_lo[b] != 0u || mass_hi[b] != 0u; }
+
 // The shared bins of a whole row turned into the selecting form.
 void to_selecting_form() {
   for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
-    uint c = counts[b];
-    counts[b] = c & 0xffffu;
-    if ((c >> 16) != 0u) mass_hi[b] |= HAS_TOKENS;
+    bool used = has_p_tokens(b);
+    counts[b] &= 0xffffu;
+    if (used) mass_hi[b] |= HAS_TOKENS;
   }
   barrier();
 }
@@ -152,7 +159,7 @@ void add_to_row(Words h) {
   for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
     uint c = counts[b];
     if ((c & 0xffffu) != 0u) atomicAdd(h.v[3u * b], c & 0xffffu);
-    if ((c >> 16) == 0u) continue;
+    if (!has_p_tokens(b)) continue;
     uint lo = mass_lo[b], hi = mass_hi[b];
     uint old = atomicAdd(h.v[3u * b + 1u], lo);
     hi += (old + lo < old) ? 1u : 0u;
