@@ -147,6 +147,33 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSplitRows) {
   fused_is_plain_case(float32, 256, 4500, s);
 }
 
+// The thresholds show in the ids only through the tokens at the cut: with
+// nearly flat distributions (a large T) and small top-k / top-p sets, a token
+// wrongly kept or dropped changes many of the 32 rows' ids. Whole rows
+// (V = 1000) and rows split across workgroups (V = 5000) on the GPU; bfloat16
+// puts ties at the cut.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainAtTheCut) {
+  struct Case {
+    int k;
+    float p;
+  };
+  auto key = random::key(12);
+  for (Dtype d : {float32, bfloat16}) {
+    for (int vocab : {1000, 5000}) {
+      auto x = make_logits(32, vocab, d, 5 + vocab, s);
+      for (auto c : {Case{1, 1.0f}, Case{7, 1.0f}, Case{0, 0.0005f}, Case{0, 0.004f}, Case{5, 0.002f}}) {
+        Filter f{"cut", [&s, c](const array& x, const array& t, const array& key) {
+                   return sample(x, t, c.k, c.p, key, s);
+                 }};
+        expect_fused_is_plain(x, array(20.0f), f, key,
+                              dtype_to_string(d) + " V " + std::to_string(vocab) + " k " +
+                                  std::to_string(c.k) + " p " + std::to_string(c.p),
+                              s);
+      }
+    }
+  }
+}
+
 // Rows whose thresholds sit on ties and extremes, with rows split across
 // workgroups on the GPU: all equal, a few levels repeated across the whole
 // row, -inf tails, a +inf, one dominant token; top-k 1 and V - 1, top-p tiny
