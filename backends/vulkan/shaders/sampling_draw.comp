@@ -45,13 +45,21 @@ shared float best_value[WG];
 shared uint best_index[WG];
 shared bool is_last;
 
+// Above every noise value: gumbel_noise of the largest uniform, plus a
+// margin for the last bits of log.
+float noise_bound() { return gumbel_noise(0xffffffffu) + 1.0; }
+
 // The scaled, noised and masked value of element j of row r (the logit
-// itself at T = 0).
-float drawn(uvec2 key, uint64_t words, uint64_t r, uint j, float t, float cut) {
+// itself at T = 0). Where even the largest noise leaves z under the thread's
+// best (v, vi; a NaN best has a lower index) the element cannot win: -inf,
+// without generating its noise (most of a real vocabulary at decode time).
+float drawn(uvec2 key, uint64_t words, uint64_t r, uint j, float t, float cut, float bound, float v,
+            uint vi) {
   float x = logit(r, j);
   if (t == 0.0) return x;
   float s = fdiv(x, t);
-  return s < cut ? -F_INF : s + gumbel_noise(stream_word(key, r * pc.V + j, words));
+  if (s < cut || (vi != 0xffffffffu && (isnan(v) || s + bound < v))) return -F_INF;
+  return s + gumbel_noise(stream_word(key, r * pc.V + j, words));
 }
 
 float row_cut(uint64_t r) { return FILTERED ? row_state(r).cut : -F_INF; }
@@ -72,28 +80,22 @@ void write_id(uint64_t r, uint id) {
   Ptr32(pc.out_addr + r * 4ul).v = id;
 }
 
-// One invocation per row (chunks = 1): no reduction.
-void draw_rows(uvec2 key, uint64_t words) {
-  for (uint64_t r = gl_GlobalInvocationID.x; r < pc.rows; r += uint64_t(gl_NumWorkGroups.x) * WG) {
-    float t = row_temperature(r), cut = row_cut(r);
-    float v = drawn(key, words, r, 0u, t, cut);
-    uint vi = 0u;
-    for (uint j = 1u; j < pc.V; ++j) {
-      float z = drawn(key, words, r, j, t, cut);
-      if (better(z, j, v, vi)) {
-        v = z;
-        vi = j;
-      }
-    }
-    write_id(r, vi);
-  }
-}
-
 // (ov, oi) into (v, vi) by argmax's rule; index ~0 marks no candidate.
 void offer(inout float v, inout uint vi, float ov, uint oi) {
   if (oi != 0xffffffffu && (vi == 0xffffffffu || better(ov, oi, v, vi))) {
     v = ov;
     vi = oi;
+  }
+}
+
+// One invocation per row (chunks = 1): no reduction.
+void draw_rows(uvec2 key, uint64_t words, float bound) {
+  for (uint64_t r = gl_GlobalInvocationID.x; r < pc.rows; r += uint64_t(gl_NumWorkGroups.x) * WG) {
+    float t = row_temperature(r), cut = row_cut(r);
+    float v = -F_INF;
+    uint vi = 0xffffffffu;
+    for (uint j = 0u; j < pc.V; ++j) offer(v, vi, drawn(key, words, r, j, t, cut, bound, v, vi), j);
+    write_id(r, vi);
   }
 }
 
@@ -127,8 +129,9 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
   const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
+  const float bound = noise_bound();
   if (ROW_PER_THREAD) {
-    draw_rows(key, words);
+    draw_rows(key, words, bound);
     return;
   }
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(pc.chunks);
@@ -140,7 +143,7 @@ void main() {
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
     float v = -F_INF;
     uint vi = 0xffffffffu;
-    for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, drawn(key, words, r, j, t, cut), j);
+    for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, drawn(key, words, r, j, t, cut, bound, v, vi), j);
     reduce_best(v, vi);
     if (pc.chunks == 1u) {
       if (tid == 0u) write_id(r, best_index[0]);
