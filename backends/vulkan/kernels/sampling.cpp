@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "backends/vulkan/kernels/index_errors.h"
 #include "backends/vulkan/kernels/launch.h"
@@ -169,10 +170,17 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
   }
-  array partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * 8);
-  push.partial = address_of(partial);
-  array sync = sample_sync(k, p.stream(), push.rows);
+  // chunk results and row counters, for rows of several chunks
+  std::vector<const array*> writes{&out};
+  std::optional<array> partial;
+  if (push.chunks > 1) {
+    partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * 8);
+    push.partial = address_of(*partial);
+    writes.push_back(&*partial);
+  }
+  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
   push.sync = address_of(sync);
+  writes.push_back(&sync);
   Constants draw{0,
                  filtered,
                  k.caps().subgroup_shuffle,
@@ -182,7 +190,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTopP)};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
-             {&partial, &sync, &out});
+             writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);
