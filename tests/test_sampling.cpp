@@ -174,22 +174,27 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainAtTheCut) {
   }
 }
 
-// Tokens far under a row's best still win at times: 4096 draws of rows of
-// 32 tokens (one row per GPU invocation), the first at 0 and the others g
-// lower, so that a kernel skipping hopeless tokens with too small a bound on
-// the noise shows (about 290 rows at g = 6, 6 at g = 10 draw a lower token).
+// Tokens far under a row's best still win at times: draws of rows whose
+// first token is at 0 and the others g lower, so that a kernel skipping
+// hopeless tokens with too small a bound on the noise shows. Rows of 32
+// (one row per GPU invocation; at g = 10 about 6 of 4096 rows draw a lower
+// token) and of 2000 (workgroups of chunks; about 80 of 1024 rows at g = 10).
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForFarTokens) {
   auto key = random::key(3);
-  for (float g : {6.0f, 10.0f}) {
-    std::vector<float> v(32, -g);
-    v[0] = 0.0f;
-    auto x = broadcast_to(array(v.data(), {1, 32}, float32), {4096, 32}, s);
-    Filter f{"far", [&s](const array& x, const array& t, const array& key) {
-               return sample(x, t, 0, 1.0f, key, s);
-             }};
-    expect_fused_is_plain(x, array(1.0f), f, key, "g " + std::to_string(g), s);
-    auto ids = to_vector<int32_t>(f.draw(x, array(1.0f), key));
-    EXPECT_GT(std::count_if(ids.begin(), ids.end(), [](int id) { return id != 0; }), 0) << g;
+  for (int vocab : {32, 2000}) {
+    const int rows = vocab == 32 ? 4096 : 1024;
+    for (float g : {6.0f, 10.0f}) {
+      std::vector<float> v(vocab, -g);
+      v[0] = 0.0f;
+      auto x = broadcast_to(array(v.data(), {1, vocab}, float32), {rows, vocab}, s);
+      Filter f{"far", [&s](const array& x, const array& t, const array& key) {
+                 return sample(x, t, 0, 1.0f, key, s);
+               }};
+      std::string what = "V " + std::to_string(vocab) + " g " + std::to_string(g);
+      expect_fused_is_plain(x, array(1.0f), f, key, what, s);
+      auto ids = to_vector<int32_t>(f.draw(x, array(1.0f), key));
+      EXPECT_GT(std::count_if(ids.begin(), ids.end(), [](int id) { return id != 0; }), 0) << what;
+    }
   }
 }
 

@@ -85,8 +85,9 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
   return sync;
 }
 
-// Elements per workgroup: 16 per thread, or 4 where that leaves too few
-// workgroups to fill the device (a few per SM on an H100).
+// Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
+// registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
+// device (a few per SM on an H100).
 uint32_t chunk_size(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));

@@ -53,13 +53,19 @@ float noise_bound() { return gumbel_noise(0xffffffffu) + 1.0; }
 // itself at T = 0). Where even the largest noise leaves z under the thread's
 // best (v, vi; a NaN best has a lower index) the element cannot win: -inf,
 // without generating its noise (most of a real vocabulary at decode time).
+float noise_at(uvec2 key, uint64_t words, uint64_t r, uint j) {
+  return gumbel_noise(stream_word(key, r * uint64_t(pc.V) + j, words));
+}
+bool beaten(float s, float bound, float v, uint vi) {
+  return vi != 0xffffffffu && (isnan(v) || s + bound < v);
+}
 float drawn(uvec2 key, uint64_t words, uint64_t r, uint j, float t, float cut, float bound, float v,
             uint vi) {
   float x = logit(r, j);
   if (t == 0.0) return x;
   float s = fdiv(x, t);
-  if (s < cut || (vi != 0xffffffffu && (isnan(v) || s + bound < v))) return -F_INF;
-  return s + gumbel_noise(stream_word(key, r * pc.V + j, words));
+  if (s < cut || beaten(s, bound, v, vi)) return -F_INF;
+  return s + noise_at(key, words, r, j);
 }
 
 float row_cut(uint64_t r) { return FILTERED ? row_state(r).cut : -F_INF; }
@@ -125,6 +131,51 @@ void reduce_best(float v, uint vi) {
   }
 }
 
+// Elements per thread of a chunk at most (chunks hold 4 or 16 per thread).
+const uint MAX_PER = 16u;
+shared float reference_z;
+
+// Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0]
+// in two phases over the thread's scaled logits, kept in registers: first
+// the chunk's best scaled logit by argmax's rule and its z (the reference);
+// then each element's z, except where even the largest noise leaves a
+// finite s under the reference's z (or the thread's best so far): such an
+// element cannot win (its z is not NaN and is smaller), so its noise is
+// skipped.
+void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut, float bound) {
+  const uint tid = gl_LocalInvocationID.x;
+  float sv[MAX_PER];
+  float v = -F_INF;
+  uint vi = 0xffffffffu;
+  for (uint n = 0u; n < MAX_PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    if (j >= j1) break;
+    sv[n] = fdiv(logit(r, j), t);
+    offer(v, vi, sv[n], j);
+  }
+  reduce_best(v, vi);
+  const float s_ref = best_value[0];
+  const uint j_ref = best_index[0];
+  if (tid == 0u) reference_z = s_ref < cut ? -F_INF : s_ref + noise_at(key, words, r, j_ref);
+  barrier();
+  const float z_ref = reference_z;
+  v = -F_INF;
+  vi = 0xffffffffu;
+  for (uint n = 0u; n < MAX_PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    if (j >= j1) break;
+    float s = sv[n];
+    if (s < cut) {
+      offer(v, vi, -F_INF, j);
+      continue;
+    }
+    bool hopeless = j != j_ref && !isinf(s) && !isnan(s) && (isnan(z_ref) || s + bound < z_ref);
+    if (hopeless || beaten(s, bound, v, vi)) continue;
+    offer(v, vi, j == j_ref ? z_ref : s + noise_at(key, words, r, j), j);
+  }
+  reduce_best(v, vi);
+}
+
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
@@ -141,10 +192,14 @@ void main() {
     float t = row_temperature(r);
     float cut = row_cut(r);
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-    float v = -F_INF;
-    uint vi = 0xffffffffu;
-    for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, drawn(key, words, r, j, t, cut, bound, v, vi), j);
-    reduce_best(v, vi);
+    if (t == 0.0) {  // argmax of the logits
+      float v = -F_INF;
+      uint vi = 0xffffffffu;
+      for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, logit(r, j), j);
+      reduce_best(v, vi);
+    } else {
+      draw_chunk(key, words, r, j0, j1, t, cut, bound);
+    }
     if (pc.chunks == 1u) {
       if (tid == 0u) write_id(r, best_index[0]);
       barrier();
@@ -159,8 +214,8 @@ void main() {
     barrier();
     if (is_last) {
       memoryBarrierBuffer();
-      v = -F_INF;
-      vi = 0xffffffffu;
+      float v = -F_INF;
+      uint vi = 0xffffffffu;
       for (uint i = tid; i < pc.chunks; i += WG) {
         uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
         offer(v, vi, uintBitsToFloat(p.x), p.y);
