@@ -338,6 +338,9 @@ void group_random(Bench& b) {
     rows("normal", dt, [&](const array& k) { return random::normal(shape, dt, k, s); });
   }
   rows("gumbel", bfloat16, [&](const array& k) { return random::gumbel(shape, bfloat16, k, s); });
+  // RandomBits itself (uint32 words: the plain chain's first step).
+  b.row(g, "bits", shape_name, uint32, static_cast<double>(side) * side * 4, 0, key_input,
+        [&](const std::vector<array>& in) { return random::bits(shape, 4, in[0], s); });
 }
 
 // One large request per family on the GPU (65536^2 bfloat16 uniform: 8.6 GB;

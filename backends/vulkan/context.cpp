@@ -53,6 +53,14 @@ Context::Context(int index) : caps_(usable_devices().at(static_cast<size_t>(inde
     *tail = &coopmat;
     tail = &coopmat.pNext;
   }
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executables{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+  executables.pipelineExecutableInfo = VK_TRUE;
+  if (caps_.pipeline_statistics) {
+    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+    *tail = &executables;
+    tail = &executables.pNext;
+  }
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   info.pNext = &features;

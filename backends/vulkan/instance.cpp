@@ -80,6 +80,12 @@ Capabilities probe(VkPhysicalDevice pd) {
   c.type = base.deviceType;
   c.api_version = base.apiVersion;
   c.vendor_id = base.vendorID;
+  {
+    const bool hardware = base.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;
+    const bool fused_vendor = base.vendorID == 0x10de || base.vendorID == 0x1002 || base.vendorID == 0x8086;
+    c.native_fma = env_is("LUMEN_VULKAN_NATIVE_FMA", "1") ||
+                   (hardware && fused_vendor && !env_is("LUMEN_VULKAN_NATIVE_FMA", "0"));
+  }
   if (base.apiVersion < VK_API_VERSION_1_2) {
     c.unusable_reason = fmt::format("Vulkan {}.{} < 1.2", VK_API_VERSION_MAJOR(base.apiVersion),
                                     VK_API_VERSION_MINOR(base.apiVersion));
@@ -95,6 +101,8 @@ Capabilities probe(VkPhysicalDevice pd) {
   c.cooperative_matrix_nv = has_extension(exts, "VK_NV_cooperative_matrix");
   c.cooperative_matrix_khr = has_extension(exts, "VK_KHR_cooperative_matrix");
   c.memory_budget_extension = has_extension(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  c.pipeline_statistics = has_extension(exts, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) &&
+                          env_is("LUMEN_VULKAN_PIPELINE_STATS", "1");
 
   // Properties.
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -199,9 +207,9 @@ void log_capabilities(const Capabilities& c) {
              c.subgroup_size, c.min_subgroup_size, c.max_subgroup_size, c.subgroup_size_control,
              c.subgroup_arithmetic, c.subgroup_shuffle);
   log->debug("  shaderFloat64 {}, shaderInt64 {}, shaderInt16 {}, shaderInt8 {}, shaderFloat16 {}, "
-             "8-bit storage {}, 16-bit storage {}, denorm preserve f32 {}",
+             "8-bit storage {}, 16-bit storage {}, denorm preserve f32 {}, native fma {}",
              c.float64, c.int64, c.int16, c.int8, c.float16, c.storage8, c.storage16,
-             c.denorm_preserve32);
+             c.denorm_preserve32, c.native_fma);
   log->debug("  bfloat16 extension {}, VK_NV_cooperative_matrix {}, VK_KHR_cooperative_matrix {}, "
              "memory budget {}",
              c.bfloat16_extension, c.cooperative_matrix_nv, c.cooperative_matrix_khr,

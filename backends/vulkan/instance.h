@@ -43,12 +43,19 @@ struct Capabilities {
   bool denorm_preserve32 = false;
   bool vulkan_memory_model = false;  // cooperative-matrix shaders need it
   bool memory_model_device_scope = false;  // atomics (scatters) with it enabled need it
+  // GLSL's fma() is a true fused multiply-add (one rounding): the hardware
+  // GPUs of NVIDIA, AMD and Intel; lavapipe splits it. LUMEN_VULKAN_NATIVE_FMA=0/1
+  // overrides. Without it, shaders that need one rounding go through double.
+  bool native_fma = false;
 
   // Extensions later kernels pick variants by.
   bool bfloat16_extension = false;        // VK_KHR_shader_bfloat16
   bool cooperative_matrix_nv = false;     // VK_NV_cooperative_matrix
   bool cooperative_matrix_khr = false;    // VK_KHR_cooperative_matrix
   bool memory_budget_extension = false;   // VK_EXT_memory_budget
+  // VK_KHR_pipeline_executable_properties, enabled by LUMEN_VULKAN_PIPELINE_STATS=1:
+  // each new pipeline's compiler statistics (registers, spills, ...) are logged.
+  bool pipeline_statistics = false;
 
   // Limits.
   uint64_t max_storage_buffer_range = 0;

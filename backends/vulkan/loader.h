@@ -74,7 +74,9 @@ namespace lumen::vulkan {
 #define LUMEN_VK_OPTIONAL_FUNCTIONS(X) \
   X(vkCreateDebugUtilsMessengerEXT)    \
   X(vkDestroyDebugUtilsMessengerEXT)   \
-  X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+  X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) \
+  X(vkGetPipelineExecutablePropertiesKHR)              \
+  X(vkGetPipelineExecutableStatisticsKHR)
 
 #define LUMEN_VK_DECLARE(name) extern PFN_##name name;
 LUMEN_VK_GLOBAL_FUNCTIONS(LUMEN_VK_DECLARE)

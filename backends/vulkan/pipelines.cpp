@@ -72,15 +72,20 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
 
-  std::vector<VkSpecializationMapEntry> entries(constants.size());
+  // The shader's own constants, then NATIVE_FMA (ignored by shaders without it).
+  std::vector<uint32_t> data(constants.begin(), constants.end());
+  data.push_back(ctx_.caps().native_fma ? 1u : 0u);
+  std::vector<VkSpecializationMapEntry> entries(data.size());
   for (uint32_t i = 0; i < constants.size(); ++i) entries[i] = {i, i * 4u, 4u};
+  entries.back() = {kNativeFmaConstant, static_cast<uint32_t>(constants.size()) * 4u, 4u};
   VkSpecializationInfo spec{};
   spec.mapEntryCount = static_cast<uint32_t>(entries.size());
   spec.pMapEntries = entries.data();
-  spec.dataSize = constants.size() * 4;
-  spec.pData = constants.data();
+  spec.dataSize = data.size() * 4;
+  spec.pData = data.data();
 
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  if (ctx_.caps().pipeline_statistics) info.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   info.stage.module = module(shader);
@@ -89,12 +94,43 @@ VkPipeline Pipelines::get(const std::string& shader, std::span<const uint32_t> c
   info.layout = layout_;
   VkPipeline p;
   auto t0 = std::chrono::steady_clock::now();
-  check(vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p),
-        "vkCreateComputePipelines");
+  VkResult r = vkCreateComputePipelines(ctx_.device(), cache_, 1, &info, nullptr, &p);
+  if (r != VK_SUCCESS) {  // name the kernel: a driver's compiler may refuse one variant
+    check(r, fmt::format("vkCreateComputePipelines of {} ({})", shader, fmt::join(constants, ", ")).c_str());
+  }
   detail::logger()->debug("vulkan: pipeline {} ({}) in {:.1f} ms", shader, fmt::join(constants, ", "),
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  if (ctx_.caps().pipeline_statistics) log_statistics(p, shader, constants);
   pipelines_.emplace(std::move(key), p);
   return p;
+}
+
+void Pipelines::log_statistics(VkPipeline p, const std::string& shader, std::span<const uint32_t> constants) {
+  if (!vkGetPipelineExecutablePropertiesKHR || !vkGetPipelineExecutableStatisticsKHR) return;
+  VkPipelineInfoKHR pipeline{VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR};
+  pipeline.pipeline = p;
+  uint32_t count = 0;
+  vkGetPipelineExecutablePropertiesKHR(ctx_.device(), &pipeline, &count, nullptr);
+  for (uint32_t e = 0; e < count; ++e) {
+    VkPipelineExecutableInfoKHR exe{VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR};
+    exe.pipeline = p;
+    exe.executableIndex = e;
+    uint32_t n = 0;
+    vkGetPipelineExecutableStatisticsKHR(ctx_.device(), &exe, &n, nullptr);
+    std::vector<VkPipelineExecutableStatisticKHR> stats(n, {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR});
+    vkGetPipelineExecutableStatisticsKHR(ctx_.device(), &exe, &n, stats.data());
+    std::string line;
+    for (const auto& st : stats) {
+      switch (st.format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: line += fmt::format(" {}={}", st.name, st.value.b32); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: line += fmt::format(" {}={}", st.name, st.value.i64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: line += fmt::format(" {}={}", st.name, st.value.u64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR: line += fmt::format(" {}={}", st.name, st.value.f64); break;
+        default: break;
+      }
+    }
+    detail::logger()->info("vulkan: pipeline {} ({}) statistics:{}", shader, fmt::join(constants, ", "), line);
+  }
 }
 
 }  // namespace lumen::vulkan

@@ -19,6 +19,9 @@ class Pipelines {
  public:
   // Push-constant bytes every pipeline may use (Vulkan guarantees 128).
   static constexpr uint32_t kPushBytes = 128;
+  // The specialization constant every pipeline gets besides its own: whether
+  // fma() rounds once (Capabilities::native_fma; math.glsl's NATIVE_FMA).
+  static constexpr uint32_t kNativeFmaConstant = 200;
 
   explicit Pipelines(Context& ctx);
   ~Pipelines();
@@ -36,6 +39,8 @@ class Pipelines {
 
  private:
   VkShaderModule module(const std::string& shader);
+  // Logs the driver's statistics of a new pipeline (Capabilities::pipeline_statistics).
+  void log_statistics(VkPipeline p, const std::string& shader, std::span<const uint32_t> constants);
 
   Context& ctx_;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;

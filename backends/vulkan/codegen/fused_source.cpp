@@ -202,7 +202,7 @@ class Writer {
           "    if (vec && MODE{0} == MODE_CONTIGUOUS) a{0} = load4_bits({1}, in{0} + first * {2}ul);\n",
           k, dt(d), size);
       lane_loads += fmt::format(
-          "      uint64_t x{0} = a{0}[l];\n"
+          "      uint64_t x{0} = lane_of(a{0}, l);\n"
           "      if (!vec && MODE{0} == MODE_CONTIGUOUS) x{0} = load_bits({1}, in{0} + e * {2}ul);\n"
           "      if (MODE{0} == MODE_STRIDED) x{0} = load_bits({1}, in{0} + uint64_t(o{0} * {2}l));\n",
           k, dt(d), size);
@@ -219,8 +219,10 @@ class Writer {
       Dtype d = dtypes_[c_.outputs()[o]];
       head += fmt::format("  uint64_t out{} = address_at({}u);\n", o, o);
       lane_results += fmt::format("    u64vec4 y{} = u64vec4(0ul);\n", o);
-      call_args += fmt::format(", y{}[l]", o);
-      lane_stores += fmt::format("      if (!vec) store_bits({0}, out{1} + e * {2}ul, y{1}[l]);\n", dt(d), o, size_of(d));
+      call_args += fmt::format(", r{}", o);
+      lane_stores += fmt::format("      y{0} = with_lane(y{0}, l, r{0});\n"
+                                 "      if (!vec) store_bits({1}, out{0} + e * {2}ul, r{0});\n",
+                                 o, dt(d), size_of(d));
       vector_stores += fmt::format("    if (vec) store4_bits({0}, out{1} + first * {2}ul, y{1});\n", dt(d), o, size_of(d));
     }
     s += head;
@@ -237,6 +239,7 @@ class Writer {
     // index statically).
     s += "    for (uint l = 0u; l < ELEMENTS_PER_THREAD; ++l) {\n      uint64_t e = first + l;\n"
          "      if (e >= last) break;\n" + lane_loads;
+    for (int o = 0; o < nout; ++o) s += fmt::format("      uint64_t r{};\n", o);
     s += "      fused_element(e" + call_args + ");\n" + lane_stores;
     s += "      if (any_strided() && e + 1ul < last) {\n"
          "        // Step along the innermost dimension, or recompute at its end.\n"

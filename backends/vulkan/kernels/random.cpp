@@ -91,7 +91,7 @@ struct FusedPush {
   float upper;
   float low32;
   float range32;
-  uint32_t pad;
+  uint32_t one;
 };
 
 void check_float_dtype(Dtype dt) {
@@ -117,6 +117,7 @@ void run_fused(const Primitive& p, const std::string& shader, const std::vector<
   push.p1 = p1 ? address_of(*p1) : 0;
   push.n = out.size();
   push.upper = upper;
+  push.one = 1;
   const backends::NormalUniform bounds = backends::normal_uniform();
   push.low32 = bounds.low;
   push.range32 = bounds.range;

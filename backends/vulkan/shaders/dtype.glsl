@@ -79,11 +79,16 @@ float half_bits_to_float(uint h) {
   return uintBitsToFloat(sign | ((e + 112u) << 23) | (mant << 13));
 }
 
+// Round to nearest even, for a value known not to be NaN.
+uint float_to_bfloat_bits_not_nan(float f) {
+  uint x = floatBitsToUint(f);
+  return (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
+}
+
 uint float_to_bfloat_bits(float f) {
   uint x = floatBitsToUint(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return (x >> 16) | 0x40u;
-  x += 0x7fffu + ((x >> 16) & 1u);
-  return x >> 16;
+  return float_to_bfloat_bits_not_nan(f);
 }
 
 float bfloat_bits_to_float(uint b) { return uintBitsToFloat(b << 16); }

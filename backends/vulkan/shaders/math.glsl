@@ -256,11 +256,22 @@ float fsigmoid(float x) {
   return r;
 }
 
+// Whether fma() rounds once on this device (set by the pipeline cache from
+// Capabilities::native_fma for every pipeline).
+layout(constant_id = 200) const bool NATIVE_FMA = false;
+
 // fma(a, b, c) rounded once: drivers may split GLSL's fma into a multiply
-// and an add (lavapipe does). Through double the product is exact and only
-// the sum rounds (to double, then to float: off only at a double-rounding tie).
+// and an add (lavapipe does), so where the device's fma is not known to be
+// fused it goes through double: the product is exact and only the sum rounds
+// (to double, then to float: off only at a double-rounding tie). The double
+// path costs two float<->double conversions per call, a quarter-rate
+// operation on most GPUs: erfinv's nine fmas made random::normal 3x slower.
 float ffma(float a, float b, float c) {
 #if LUMEN_F64
+  if (NATIVE_FMA) {
+    precise float f = fma(a, b, c);
+    return f;
+  }
   precise double r = double(a) * double(b) + double(c);
   return float(r);
 #else

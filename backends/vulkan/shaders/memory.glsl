@@ -9,6 +9,7 @@
 #extension GL_EXT_shader_8bit_storage : require
 #extension GL_EXT_shader_16bit_storage : require
 
+#include "float_controls.glsl"
 #include "ids.h"
 
 layout(buffer_reference, std430, buffer_reference_align = 1) buffer Ptr8 { uint8_t v; };

@@ -11,9 +11,8 @@ int64_t int_unary(uint op, int64_t x, bool is_unsigned) {
   switch (op) {
     case OP_ABS: return (!is_unsigned && x < 0) ? -x : x;
     case OP_NEGATIVE: return -x;
-    case OP_SIGN:
-      if (is_unsigned) return x != 0 ? 1l : 0l;
-      return x > 0 ? 1l : (x < 0 ? -1l : 0l);
+    case OP_SIGN:  // as a difference of comparisons: NVIDIA's compiler failed on the nested select (int8, strided)
+      return int64_t(x > 0 || (is_unsigned && x != 0)) - int64_t(!is_unsigned && x < 0);
     case OP_SQUARE: return x * x;
     case OP_LOGICAL_NOT: return x == 0 ? 1l : 0l;
     case OP_BITWISE_INVERT: return ~x;
