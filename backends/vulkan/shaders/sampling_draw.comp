@@ -178,6 +178,9 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
+  // a runtime 1 (V > 0): threefry's additions become multiply-adds on
+  // NVIDIA's FMA pipe (threefry.glsl)
+  threefry_one = uint(pc.V != 0u);
   const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
   const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
   const float bound = noise_bound();
