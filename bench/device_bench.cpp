@@ -147,30 +147,34 @@ class Bench {
 
   // Times op over input sets and prints its ROW line; a failure (an op with
   // no GPU kernel yet, memory) prints a comment instead and the bench goes on.
-  void row(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
-           double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
-           const std::function<array(const std::vector<array>&)>& op) {
-    if (!selected(op_name + "|" + shape + "|" + dtype_label(dtype))) return;
-    rows(group, op_name, shape, dtype, bytes, flops, make_inputs,
+  // Returns the milliseconds (0 when the row did not run).
+  double row(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
+             double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
+             const std::function<array(const std::vector<array>&)>& op) {
+    if (!selected(op_name + "|" + shape + "|" + dtype_label(dtype))) return 0;
+    return rows(group, op_name, shape, dtype, bytes, flops, make_inputs,
          [&op](const std::vector<array>& in) { return std::vector<array>{op(in)}; });
   }
 
   // The same for an op of several outputs, all evaluated.
-  void rows(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
-            double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
-            const std::function<std::vector<array>(const std::vector<array>&)>& op) {
+  double rows(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
+              double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
+              const std::function<std::vector<array>(const std::vector<array>&)>& op) {
     const std::string key = op_name + "|" + shape + "|" + dtype_label(dtype);
-    if (key.find(options_.filter) == std::string::npos) return;
+    if (key.find(options_.filter) == std::string::npos) return 0;
+    double ms = 0;
     try {
       auto sets = input_sets(bytes, make_inputs);
-      double ms = time_ms(sets, op);
+      ms = time_ms(sets, op);
       std::printf("ROW|%s|%s|%s|%s|%.4f|%.0f|%.0f\n", group.c_str(), op_name.c_str(), shape.c_str(),
                   dtype_label(dtype), ms, bytes, flops);
     } catch (const std::exception& e) {
+      ms = 0;
       std::printf("# %s %s %s %s: not run: %s\n", group.c_str(), op_name.c_str(), shape.c_str(),
                   dtype_label(dtype), e.what());
     }
     std::fflush(stdout);
+    return ms;
   }
 
  private:
@@ -637,11 +641,61 @@ void group_sampling(Bench& b) {
   }
 }
 
+// Sub-1-bit weights (ops/quantized.h) against float16 weights: x [M, 8192] @
+// W^T for W [28672, 8192] (a 70B-class MLP projection), M = 1 (GEMV), 16 and
+// 512, W as 0.75 bits per weight (v = 8, b = 6, g = 128) and as plain 1-bit,
+// beside lumen's and torch's float16 x @ W^T (row "fp16_matmul", the key
+// torch_bench.py prints). The packed weights are random bits (the kernels'
+// speed does not depend on the values), so no quantizing is timed. Row bytes
+// are the packed weights (indices, scales, codebook) plus x and the output;
+// for M <= 8 a BW line gives the GB/s over the packed weights alone and their
+// share of the H100's 3.35 TB/s.
+void group_binary(Bench& b) {
+  const std::string g = "binary";
+  const Stream s = b.gpu();
+  const int n = b.small() ? 512 : 28672, k = b.small() ? 1024 : 8192;
+  struct Format {
+    std::string name;
+    int group, vector, bits;
+  };
+  const std::vector<Format> formats = {{"binary_0.75bpw", 128, 8, 6}, {"binary_1bit", 128, 1, 1}};
+  for (int m : {1, 16, 512}) {
+    const std::string shape = std::to_string(m) + "x" + std::to_string(k) + "@" + std::to_string(n) + "x" +
+                              std::to_string(k) + "^T";
+    const double io = 2.0 * m * (k + n), flops = 2.0 * m * double(n) * k;
+    b.row(g, "fp16_matmul", shape, float16, 2.0 * n * k + io, flops,
+          [&] { return std::vector<array>{b.data({m, k}, float16), b.data({n, k}, float16)}; },
+          [&](const std::vector<array>& in) { return matmul(in[0], transpose(in[1], s), s); });
+    for (const Format& f : formats) {
+      const int words = static_cast<int>((int64_t(k / f.vector) * f.bits + 31) / 32);
+      const double packed = 4.0 * n * words + 2.0 * n * (k / f.group) + 4.0 * (1 << f.bits);
+      const double ms = b.row(
+          g, f.name, shape, float16, packed + io, flops,
+          [&] {
+            return std::vector<array>{b.data({m, k}, float16),
+                                      random::bits({n, words}, 4, random::key(11), s),
+                                      random::bits({1 << f.bits}, 4, random::key(12), s),
+                                      b.data({n, k / f.group}, float16)};
+          },
+          [&](const std::vector<array>& in) {
+            BinaryWeights w{in[1], in[2], in[3], Shape{n, k}, f.group, f.vector, f.bits};
+            return binary_matmul(in[0], w, true, s);
+          });
+      if (ms > 0 && m <= 8) {
+        const double gbps = packed / (ms * 1e-3) / 1e9;
+        std::printf("BW|%s|%s|%s|%.1f GB/s over %.1f MB packed|%.0f%% of 3.35 TB/s\n", g.c_str(), f.name.c_str(),
+                    shape.c_str(), gbps, packed / 1e6, 100.0 * gbps / 3350.0);
+      }
+    }
+  }
+}
+
 const std::map<std::string, std::function<void(Bench&)>>& groups() {
   static const std::map<std::string, std::function<void(Bench&)>> table = {
       {"core", group_core},     {"big", group_big},         {"matmul_check", group_matmul_check},
       {"random", group_random}, {"random_large", group_random_large}, {"index", group_index},
-      {"attention", group_attention}, {"transforms", group_transforms}, {"sampling", group_sampling}};
+      {"attention", group_attention}, {"transforms", group_transforms}, {"sampling", group_sampling},
+      {"binary", group_binary}};
   return table;
 }
 

@@ -3,6 +3,7 @@
 // both orientations, every format and x dtype) against float64 products.
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "reference_values.h"
@@ -225,6 +226,70 @@ LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
         expect_product(yt, to_doubles(xt), rows, n, f.k, [&](int64_t i, int64_t c) { return wq[i * f.k + c]; },
                        what + " (not transposed)");
       }
+    }
+  }
+}
+
+// Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMV; on
+// the GPU it cuts the packed rows into slices whose partial sums are added
+// afterwards, several slices per row at these K for 4 to 8 rows of x on
+// lavapipe, with a codeword . x table up to 4 rows for v = 8, b = 6)
+// and more (tiles, the contraction split into pieces when the tiles are few,
+// the last piece and the last slice of a piece shorter), rows of indices not
+// a multiple of 16 bytes (33 words), a codebook too large for shared
+// memory (4096 codewords), output columns past one 64-wide tile, and x @ W
+// contracting over enough rows of W to be split.
+LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
+  const std::vector<Format> formats = {
+      {128, 8, 6, 1408}, {128, 8, 6, 1536}, {128, 10, 8, 1280}, {128, 1, 1, 1408}, {64, 16, 12, 1536}};
+  const int n = 70;
+  for (const auto& f : formats) {
+    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 61).begin(), Shape{n, f.k}, float32), f.group,
+                             f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (int rows : {1, 4, 5, 8, 9, 16, 17}) {
+      const Dtype dt = rows % 2 == 1 ? float32 : rows == 8 ? bfloat16 : float16;
+      const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                               std::to_string(f.k) + " rows " + std::to_string(rows);
+      auto x = array(gaussian(int64_t(rows) * f.k, 70 + rows).begin(), Shape{rows, f.k}, dt);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+    }
+  }
+  const auto& f = formats[2];
+  const int tall = 520;
+  auto q = binary_quantize(array(gaussian(int64_t(tall) * f.k, 62).begin(), Shape{tall, f.k}, float32), f.group,
+                           f.vector, f.bits, s);
+  const auto wq = decode(q).w;
+  for (int rows : {2, 9}) {
+    auto x = array(gaussian(int64_t(rows) * tall, 80 + rows).begin(), Shape{rows, tall}, float32);
+    expect_product(binary_matmul(x, q, false, s), to_doubles(x), rows, tall, f.k,
+                   [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "x @ W rows " + std::to_string(rows));
+  }
+}
+
+// The GPU's route for float16 x on devices with tensor cores (W dequantized
+// to float16, then the float16 matmul kernels: 130 rows are enough work for
+// the tensor-core kernel), forced on any device by
+// LUMEN_VULKAN_BINARY_DENSE=1 (on lavapipe the product is the portable
+// kernel; the CPU ignores the variable).
+LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
+  struct Forced {
+    Forced() { ::setenv("LUMEN_VULKAN_BINARY_DENSE", "1", 1); }
+    ~Forced() { ::unsetenv("LUMEN_VULKAN_BINARY_DENSE"); }
+  } forced;
+  const int n = 70;
+  for (const auto& f : {kFormats[0], kFormats[2]}) {
+    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 91).begin(), Shape{n, f.k}, float32), f.group,
+                             f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (int rows : {3, 130}) {
+      auto x = array(gaussian(int64_t(rows) * f.k, 92 + rows).begin(), Shape{rows, f.k}, float16);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "dense rows " + std::to_string(rows));
+      auto xt = array(gaussian(int64_t(rows) * n, 93 + rows).begin(), Shape{rows, n}, float16);
+      expect_product(binary_matmul(xt, q, false, s), to_doubles(xt), rows, n, f.k,
+                     [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "dense x @ W rows " + std::to_string(rows));
     }
   }
 }

@@ -246,9 +246,22 @@ def group_sampling():
             bench(lambda: torch.multinomial(torch.softmax(wide / t, dim=-1), 1)), nbytes)
 
 
+def group_binary():
+    """The float16 side of lumen's binary rows: x [M, 8192] @ W.T for W
+    [28672, 8192], M = 1, 16, 512 (torch has no sub-1-bit kernel)."""
+    g = "binary"
+    n, k = 28672, 8192
+    w = rand((n, k), "fp16")
+    for m in (1, 16, 512):
+        x = rand((m, k), "fp16")
+        row(g, "fp16_matmul", f"{m}x{k}@{n}x{k}^T", "fp16", bench(lambda: x @ w.T),
+            2 * n * k + 2 * m * (k + n), 2 * m * n * k)
+    del w
+
+
 GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,
           "index": group_index, "attention": group_attention, "transforms": group_transforms,
-          "sampling": group_sampling}
+          "sampling": group_sampling, "binary": group_binary}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(GROUPS)

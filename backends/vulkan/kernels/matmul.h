@@ -69,4 +69,7 @@ void record_tiled_matmul(KernelContext& k, const MatmulProblem& p, const MatmulP
 // dtype and shape suit it; false leaves the problem to the caller.
 bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p);
 
+// Whether the device runs the tensor-core kernel at all (float16 operands).
+bool coopmat_matmul_available(const Capabilities& caps);
+
 }  // namespace lumen::vulkan

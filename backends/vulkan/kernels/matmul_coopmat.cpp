@@ -252,6 +252,8 @@ Constants coopmat_constants(const MatmulProblem& p, const MatmulPush& push, cons
   return constants;
 }
 
+bool coopmat_matmul_available(const Capabilities& caps) { return fragment_shape(caps).has_value(); }
+
 bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p) {
   const Dtype dt = p.out->dtype();
   if (dt != float16 && dt != bfloat16) return false;

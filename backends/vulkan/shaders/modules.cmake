@@ -80,3 +80,8 @@ foreach(class float double)
   lumen_shader(scan_logaddexp_${class} scan.comp CLASS=CLASS_${_class} ACC_LOGADDEXP=1)
 endforeach()
 lumen_shader(sort sort.comp)
+# Sub-1-bit weights (kernels/binary_quant.cpp, kernels/binary_matmul.cpp);
+# binary_format.glsl holds the layout they share.
+foreach(module binary_dequantize binary_gemv binary_gemm binary_finish)
+  lumen_shader(${module} ${module}.comp)
+endforeach()

@@ -1,0 +1,245 @@
+// GPU kernel of BinaryMatmul (docs/quantized.md):
+//   - x @ W^T with at most 8 rows of x: shaders/binary_gemv.comp, slices of
+//     the packed rows with x's matching elements in shared memory;
+//   - everything else: shaders/binary_gemm.comp, tiles with W decoded into
+//     shared memory, the contraction split when the tiles are too few.
+// Split work ends with shaders/binary_finish.comp adding the float32 partial
+// sums in a fixed order.
+//   - float16 x with 64 rows or more on devices with tensor cores
+//     (VK_NV_cooperative_matrix): W dequantized to a float16 scratch matrix
+//     (exact), then the float16 matmul kernels (kernels/matmul*.cpp). A
+//     stopgap: the portable kernel's float32 multiply-adds are an order of
+//     magnitude slower there, and a kernel decoding W's tiles straight into
+//     the tensor-core kernel's shared memory is not written yet.
+//     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
+//     it on lavapipe, where the float16 product is the portable kernel).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "backends/vulkan/kernels/binary.h"
+#include "backends/vulkan/kernels/matmul.h"
+#include "lumen/backend.h"
+
+namespace lumen::vulkan {
+
+namespace {
+
+constexpr uint32_t kMaxGemvRows = 8;
+// Workgroups worth having in flight (the H100 has 132 SMs): split-K aims at
+// about kTargetWorkgroups, the GEMV at kGemvWorkgroups (each of its
+// workgroups first copies its slice of x, so not many more).
+constexpr uint64_t kTargetWorkgroups = 264;
+constexpr uint64_t kGemvWorkgroups = 528;
+// The GEMV keeps the codebook in shared memory up to this many entries.
+constexpr uint32_t kSharedCodebookEntries = 1024;
+// Shared memory the GEMV plans with at most (H100: 48 KiB without opt-in).
+constexpr uint32_t kGemvSharedBytes = 48 * 1024;
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// A float32 scratch array of n elements on the GPU (freed once the recorded
+// work has run: the allocator waits for the stream's timeline).
+array scratch_float32(KernelContext& k, uint64_t n) {
+  if (n > INT32_MAX) throw std::runtime_error(fmt::format("[binary_matmul] {} partial sums exceed one GPU array", n));
+  array a(Shape{static_cast<int32_t>(n)}, float32, nullptr, {});
+  k.allocate(a);
+  return a;
+}
+
+void record_finish(KernelContext& k, const BinaryFormat& f, const binary::Push& push, const array& partials,
+                   array& out) {
+  k.dispatch("binary_finish", binary::format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push),
+             static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
+}
+
+// The GEMV's plan: the format its kernel walks (`fold` consecutive indices
+// of the weights' format read as one, for the table), chunks per slice,
+// slices, x's shared stride, the codebook's and the codeword . x table's
+// shared sizes (1: none).
+struct GemvPlan {
+  BinaryFormat unit{};
+  uint32_t fold = 1, chunks = 0, slices = 0, x_stride = 0, codebook_words = 1, lut_floats = 1;
+};
+
+// The table pays off where an index costs fewer table reads (one per row of
+// x) than sign-and-adds (VECTOR per row) and is rebuilt rarely enough.
+constexpr uint32_t kMaxLutRows = 4;
+constexpr int64_t kMaxLutCodewords = 256;
+
+bool lut_suits(const BinaryFormat& f, uint32_t rows) {
+  return rows <= kMaxLutRows && f.vector_size >= 4 && f.codebook_size() <= kMaxLutCodewords &&
+         f.group_size % f.vector_size == 0;
+}
+
+// Indices the table reads as one (their bits lie side by side): up to 4
+// bits, e.g. 4 plain 1-bit signs make one 16-entry table over 4 elements.
+uint32_t lut_fold(const BinaryFormat& f) {
+  uint32_t fold = 1;
+  while (2 * fold * f.index_bits <= 4 && 2 * fold * f.vector_size <= 16 && f.vectors_per_row() % (2 * fold) == 0) {
+    fold *= 2;
+  }
+  return fold;
+}
+
+// The plan with the table (`lut`) or without; false when it does not suit or
+// not even one chunk of every row of x fits in shared memory.
+bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, bool lut, GemvPlan& plan) {
+  plan.fold = lut ? lut_fold(f) : 1;
+  BinaryFormat u = f;
+  u.vector_size *= static_cast<int>(plan.fold);
+  u.index_bits *= static_cast<int>(plan.fold);
+  if (lut && !lut_suits(u, rows)) return false;
+  plan.unit = u;
+  const uint32_t wg = KernelContext::kWorkgroupSize;
+  const uint64_t row_chunks = ceil_div(static_cast<uint64_t>(u.words_per_row()), 4);
+  plan.codebook_words = f.codebook_size() <= kSharedCodebookEntries ? static_cast<uint32_t>(f.codebook_size()) : 1;
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  const uint64_t fixed = 4ull * (rows * wg + plan.codebook_words) + 64;
+  if (shared <= fixed) return false;
+  const uint64_t floats = (shared - fixed) / 4;
+  const uint64_t pitch = static_cast<uint64_t>(u.codebook_size()) + 1;  // LUT_PITCH
+  // Elements of x a slice of c chunks may need per row, and the shared floats it takes.
+  auto stride = [&](uint64_t c) { return ceil_div(c * 128, u.index_bits) * u.vector_size; };
+  auto needs = [&](uint64_t c) { return rows * (stride(c) + (lut ? stride(c) / u.vector_size * pitch : 0)); };
+  uint64_t c = std::min<uint64_t>(row_chunks, wg);
+  while (c > 0 && needs(c) > floats) --c;
+  if (c == 0) return false;
+  plan.chunks = static_cast<uint32_t>(c);
+  plan.slices = static_cast<uint32_t>(ceil_div(row_chunks, c));
+  plan.x_stride = static_cast<uint32_t>(stride(c));
+  plan.lut_floats = lut ? static_cast<uint32_t>(rows * (stride(c) / u.vector_size) * pitch) : 1;
+  return true;
+}
+
+void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const GemvPlan& plan,
+                 array& out) {
+  const BinaryFormat& f = plan.unit;
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = push.N;
+  push.splits = plan.slices;
+  push.chunks = plan.chunks;
+  push.x_stride = plan.x_stride;
+  array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
+  push.partials = address_of(partials);
+  Constants constants(8, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = f.words_per_row() % 4 == 0 && push.indices % 16 == 0;
+  constants[3] = rows;
+  constants[4] = rows * plan.x_stride;
+  constants[5] = plan.codebook_words;
+  constants[6] = plan.lut_floats;
+  constants[7] = plan.fold;
+  // Each workgroup loads its slice of x once, then walks blocks of rows.
+  const uint64_t rows_per_block = KernelContext::kWorkgroupSize / plan.chunks;
+  const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows_per_block);
+  const uint64_t per_slice = std::clamp<uint64_t>(ceil_div(kGemvWorkgroups, plan.slices), 1, blocks);
+  const uint64_t groups = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices) * plan.slices;
+  k.dispatch("binary_gemv", binary::format_constants(f, constants), &push, sizeof(push),
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {plan.slices > 1 ? &partials : &out});
+  if (plan.slices > 1) record_finish(k, f, push, partials, out);
+}
+
+void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
+                 uint32_t rows, array& out) {
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = transpose ? push.N : push.K;
+  const uint32_t contraction = transpose ? push.K : push.N;
+  // Tile and slice shapes of shaders/binary_gemm.comp: one row of 256
+  // invocations for up to 16 rows of x, else 16 x 16.
+  const bool narrow = rows <= 16;
+  const uint32_t bm = narrow ? 16 : 64, bn = narrow ? 256 : 64, depth = narrow ? 16 : 32;
+  const uint32_t bk = transpose ? std::max<uint32_t>(1, depth / f.vector_size) * f.vector_size : depth;
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(push.cols, bn);
+  // Split the contraction when the tiles are too few, keeping 8 slices or
+  // more per piece.
+  const uint64_t most = std::max<uint64_t>(1, contraction / (8ull * bk));
+  uint64_t splits = std::clamp<uint64_t>(ceil_div(kTargetWorkgroups, tiles), 1, most);
+  push.split_len = static_cast<uint32_t>(ceil_div(ceil_div(contraction, splits), bk) * bk);
+  splits = ceil_div(contraction, push.split_len);
+  push.splits = static_cast<uint32_t>(splits);
+  if (tiles * splits > UINT32_MAX) {
+    throw std::runtime_error(fmt::format("[binary_matmul] {} tiles exceed the GPU kernel's index", tiles * splits));
+  }
+  array partials = splits > 1 ? scratch_float32(k, splits * rows * push.cols) : out;
+  push.partials = address_of(partials);
+  Constants constants(4, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = transpose;
+  constants[3] = narrow ? 1 : 16;
+  k.dispatch("binary_gemm", binary::format_constants(f, constants), &push, sizeof(push),
+             tiles * splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {splits > 1 ? &partials : &out});
+  if (splits > 1) record_finish(k, f, push, partials, out);
+}
+
+// Rows of float16 x from which the tensor-core route pays for writing W.
+constexpr uint64_t kMinDenseRows = 64;
+
+bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+  const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
+  if (force && std::strcmp(force, "1") == 0) return x.dtype() == float16;
+  return x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps);
+}
+
+// out = x @ W^T (or x @ W) through a float16 copy of W.
+void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
+                  uint32_t rows, array& out) {
+  array w16(Shape{f.n, f.k}, float16, nullptr, {});
+  k.allocate(w16);
+  binary::record_dequantize(k, f, inputs[1], inputs[2], inputs[3], w16);
+  MatmulProblem p;
+  p.a = &inputs[0];
+  p.b = &w16;
+  p.out = &out;
+  p.M = rows;
+  p.N = static_cast<uint32_t>(transpose ? f.n : f.k);
+  p.K = static_cast<uint32_t>(transpose ? f.k : f.n);
+  p.batch = 1;
+  p.a_rs = p.K;
+  p.a_cs = 1;
+  // B (k, j) is W[j, k] for x @ W^T, else W[k, j].
+  p.b_rs = transpose ? 1 : f.k;
+  p.b_cs = transpose ? f.k : 1;
+  if (!record_coopmat_matmul(k, p)) record_tiled_matmul(k, p, matmul_push(k, p), false);
+}
+
+void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
+  const auto& prim = static_cast<const BinaryMatmul&>(p);
+  const BinaryFormat& f = prim.format();
+  KernelContext k(p);
+  array& out = outputs[0];
+  k.allocate(out);
+  if (out.size() == 0) return;
+  const uint64_t rows = inputs[0].size() / (prim.transpose() ? f.k : f.n);
+  if (rows > INT32_MAX) {
+    throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels take at most 2^31 - 1 rows of x; got {}", rows));
+  }
+  const auto r = static_cast<uint32_t>(rows);
+  GemvPlan plan;
+  const bool gemv = prim.transpose() && rows <= kMaxGemvRows &&
+                    (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
+  if (dense_route(k.caps(), inputs[0], rows)) {
+    record_dense(k, f, inputs, prim.transpose(), r, out);
+  } else if (gemv) {
+    record_gemv(k, inputs, r, plan, out);
+  } else {
+    record_gemm(k, f, inputs, prim.transpose(), r, out);
+  }
+}
+
+LUMEN_REGISTER_KERNEL(Device::gpu, BinaryMatmul, binary_matmul_kernel);
+
+}  // namespace
+
+}  // namespace lumen::vulkan
