@@ -613,7 +613,9 @@ void group_matmul_check(Bench& b) {
 
 // Token sampling (ops/sampling.h) on float32 logits [B, V] at T = 0.7: plain
 // Gumbel-max, top-k 50 and top-p 0.9 (torch: multinomial(softmax(x / T)),
-// topk then multinomial, and the sort-based top-p).
+// topk then multinomial, and the sort-based top-p); sample_wide: plain on
+// logits 4 x standard normal, a language model's spread, where most tokens
+// cannot win and skip their noise.
 void group_sampling(Bench& b) {
   const std::string g = "sampling";
   const Stream s = b.gpu();
@@ -633,6 +635,13 @@ void group_sampling(Bench& b) {
           [&](const std::vector<array>& in) { return sample(in[0], t, 50, 1.0f, in[1], s); });
     b.row(g, "sample_top_p", shape, float32, bytes, 0, inputs,
           [&](const std::vector<array>& in) { return sample(in[0], t, 0, 0.9f, in[1], s); });
+    auto wide_inputs = [&, rows = rows, vocab = vocab] {
+      auto x = multiply(b.data({rows, vocab}, float32), array(4.0f), s);
+      eval(x);
+      return std::vector<array>{x, random::key(7)};
+    };
+    b.row(g, "sample_wide", shape, float32, bytes, 0, wide_inputs,
+          [&](const std::vector<array>& in) { return sample(in[0], t, 0, 1.0f, in[1], s); });
   }
 }
 

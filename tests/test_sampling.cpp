@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <typeindex>
 
@@ -92,24 +93,27 @@ void expect_fused_is_plain(const array& x, const array& t, const Filter& f, cons
   EXPECT_EQ(to_vector<int32_t>(fused), to_vector<int32_t>(reference)) << what << " " << f.name;
 }
 
-void fused_is_plain_for(const std::vector<int>& vocabs, const Stream& s) {
+// One (dtype, B, V) case: every filter; B = 1 at each of the issue's
+// temperatures, larger B with the temperatures cycling over the rows.
+void fused_is_plain_case(Dtype d, int rows, int vocab, const Stream& s) {
   auto key = random::key(2024);
+  auto x = make_logits(rows, vocab, d, 7 + vocab + rows, s);
+  std::string what = dtype_to_string(d) + " B=" + std::to_string(rows) + " V=" + std::to_string(vocab);
+  for (const auto& f : filters(vocab, s)) {
+    if (rows == 1) {
+      for (float t : {0.0f, 0.7f, 1.0f, 2.0f}) {
+        expect_fused_is_plain(x, array(t), f, key, what + " T=" + std::to_string(t), s);
+      }
+    } else {
+      expect_fused_is_plain(x, row_temperatures(rows), f, key, what + " T per row", s);
+    }
+  }
+}
+
+void fused_is_plain_for(const std::vector<int>& vocabs, const Stream& s) {
   for (Dtype d : {float32, float16, bfloat16}) {
     for (int vocab : vocabs) {
-      for (int rows : {1, 3, 32}) {
-        auto x = make_logits(rows, vocab, d, 7 + vocab + rows, s);
-        for (const auto& f : filters(vocab, s)) {
-          std::string what = dtype_to_string(d) + " B=" + std::to_string(rows) +
-                             " V=" + std::to_string(vocab);
-          if (rows == 1) {
-            for (float t : {0.0f, 0.7f, 1.0f, 2.0f}) {
-              expect_fused_is_plain(x, array(t), f, key, what + " T=" + std::to_string(t), s);
-            }
-          } else {
-            expect_fused_is_plain(x, row_temperatures(rows), f, key, what + " T per row", s);
-          }
-        }
-      }
+      for (int rows : {1, 3, 32}) fused_is_plain_case(d, rows, vocab, s);
     }
   }
 }
@@ -121,10 +125,111 @@ LUMEN_DEVICE_SUITE(Sampling);
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSmallVocabularies) { fused_is_plain_for({7, 1000}, s); }
 
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainLargeVocabularies) {
-  // On lavapipe the plain path's sorts of [32, 262144] rows take many minutes
-  // (past CI's budget); the H100 bench runs these sizes.
-  if (on_gpu) GTEST_SKIP() << "over lavapipe's budget; CPU in CI";
-  fused_is_plain_for({128256, 262144}, s);
+  if (!on_gpu) {
+    fused_is_plain_for({128256, 262144}, s);
+    return;
+  }
+  // On lavapipe the plain path's sorts of [32, 262144] rows take many
+  // minutes: one B and dtype per vocabulary there (rows split across many
+  // workgroups either way); FusedIsPlainSplitRows covers the rest of the
+  // GPU's paths at smaller sizes.
+  fused_is_plain_case(bfloat16, 1, 128256, s);
+  fused_is_plain_case(float32, 3, 262144, s);
+}
+
+// Vocabularies between the whole-row threshold search (one workgroup per
+// row) and the large ones: the GPU splits these rows across workgroups (of
+// 1024 elements, and of 4096 where rows * chunks is large, the last case).
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSplitRows) {
+  fused_is_plain_case(float32, 1, 5000, s);
+  fused_is_plain_case(float16, 3, 20000, s);
+  fused_is_plain_case(bfloat16, 32, 9000, s);
+  fused_is_plain_case(float32, 256, 4500, s);
+}
+
+// The thresholds show in the ids only through the tokens at the cut: with
+// nearly flat distributions (a large T) and small top-k / top-p sets, a token
+// wrongly kept or dropped changes many of the 32 rows' ids. Whole rows
+// (V = 1000) and rows split across workgroups (V = 5000) on the GPU; bfloat16
+// puts ties at the cut.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainAtTheCut) {
+  struct Case {
+    int k;
+    float p;
+  };
+  auto key = random::key(12);
+  for (Dtype d : {float32, bfloat16}) {
+    for (int vocab : {1000, 5000}) {
+      auto x = make_logits(32, vocab, d, 5 + vocab, s);
+      for (auto c : {Case{1, 1.0f}, Case{7, 1.0f}, Case{0, 0.0005f}, Case{0, 0.004f}, Case{5, 0.002f}}) {
+        Filter f{"cut", [&s, c](const array& x, const array& t, const array& key) {
+                   return sample(x, t, c.k, c.p, key, s);
+                 }};
+        expect_fused_is_plain(x, array(20.0f), f, key,
+                              dtype_to_string(d) + " V " + std::to_string(vocab) + " k " +
+                                  std::to_string(c.k) + " p " + std::to_string(c.p),
+                              s);
+      }
+    }
+  }
+}
+
+// Tokens far under a row's best still win at times: draws of rows whose
+// first token is at 0 and the others g lower, so that a kernel skipping
+// hopeless tokens with too small a bound on the noise shows. Rows of 32
+// (one row per GPU invocation; at g = 10 about 6 of 4096 rows draw a lower
+// token) and of 2000 (workgroups of chunks; about 80 of 1024 rows at g = 10).
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForFarTokens) {
+  auto key = random::key(3);
+  for (int vocab : {32, 2000}) {
+    const int rows = vocab == 32 ? 4096 : 1024;
+    for (float g : {6.0f, 10.0f}) {
+      std::vector<float> v(vocab, -g);
+      v[0] = 0.0f;
+      auto x = broadcast_to(array(v.data(), {1, vocab}, float32), {rows, vocab}, s);
+      Filter f{"far", [&s](const array& x, const array& t, const array& key) {
+                 return sample(x, t, 0, 1.0f, key, s);
+               }};
+      std::string what = "V " + std::to_string(vocab) + " g " + std::to_string(g);
+      expect_fused_is_plain(x, array(1.0f), f, key, what, s);
+      auto ids = to_vector<int32_t>(f.draw(x, array(1.0f), key));
+      EXPECT_GT(std::count_if(ids.begin(), ids.end(), [](int id) { return id != 0; }), 0) << what;
+    }
+  }
+}
+
+// Rows whose thresholds sit on ties and extremes, with rows split across
+// workgroups on the GPU: all equal, a few levels repeated across the whole
+// row, -inf tails, a +inf, one dominant token; top-k 1 and V - 1, top-p tiny
+// and near 1; zeros of both signs.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForHardRows) {
+  const int rows = 6, vocab = 9000;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v(static_cast<size_t>(rows) * vocab);
+  for (int i = 0; i < vocab; ++i) {
+    v[0 * vocab + i] = 1.5f;
+    v[1 * vocab + i] = static_cast<float>((i * 7919) % 5) * 0.25f;
+    v[2 * vocab + i] = i % 3 == 0 ? -inf : static_cast<float>(i % 11);
+    v[3 * vocab + i] = i == 6001 ? inf : static_cast<float>(i % 13) - 3.0f;
+    v[4 * vocab + i] = i == 4321 ? 30.0f : -static_cast<float>(i % 17) * 0.01f;
+    v[5 * vocab + i] = i % 2 == 0 ? 0.0f : -0.0f;
+  }
+  auto x = array(v.data(), {rows, vocab}, float32);
+  auto key = random::key(41);
+  struct Case {
+    int k;
+    float p;
+  };
+  for (auto c : {Case{1, 1.0f}, Case{vocab - 1, 1.0f}, Case{700, 1.0f}, Case{0, 0.01f},
+                 Case{0, 0.999f}, Case{0, 0.5f}, Case{3000, 0.3f}}) {
+    Filter f{"hard", [&s, c](const array& x, const array& t, const array& key) {
+               return sample(x, t, c.k, c.p, key, s);
+             }};
+    for (float t : {0.7f, 1.0f}) {
+      expect_fused_is_plain(x, array(t), f, key,
+                            "k " + std::to_string(c.k) + " p " + std::to_string(c.p) + " T " + std::to_string(t), s);
+    }
+  }
 }
 
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForViews) {
@@ -320,17 +425,37 @@ LUMEN_DEVICE_TEST(Sampling, BadInputThrows) {
   EXPECT_THROW(sample(x, t, array(1.5f), array(0.5f), key, s), std::invalid_argument);
   EXPECT_THROW(sample(x, t, array(2), array(1), key, s), std::invalid_argument);
   EXPECT_THROW(sample(x, t, 0, 1.0f, array({1u, 2u, 3u}), s), std::invalid_argument);
-  // values known only when evaluated: eval throws where the CPU's fused kernel
-  // runs (the GPU kernel does not check them: ops/sampling.h)
-  if (has_fused(dev) && !on_gpu) {
+  // values known only when evaluated (computed on the device): the fused
+  // kernels check them and eval throws (the GPU's through the stream's error
+  // record), also for one bad row among good ones and for a sliced
+  // parameter; the device stays usable
+  if (has_fused(dev)) {
     auto lazy_t = negative(array(0.5f), s);
     EXPECT_THROW(sample(x, lazy_t, 0, 1.0f, key, s).eval(), std::invalid_argument);
+    auto lazy_ts = multiply(array({1.0f, -1.0f}), array(2.0f), s);
+    EXPECT_THROW(sample(x, lazy_ts, 3, 0.5f, key, s).eval(), std::invalid_argument);
     auto lazy_k = negative(array(2), s);
     EXPECT_THROW(sample(x, t, lazy_k, array(0.5f), key, s).eval(), std::invalid_argument);
+    auto lazy_ks = slice(subtract(array({3, 4, -1}), array(0), s), {1}, {3}, s);
+    EXPECT_THROW(sample(x, t, lazy_ks, array(0.5f), key, s).eval(), std::invalid_argument);
     auto lazy_p = add(array(0.5f), array(0.75f), s);
     EXPECT_THROW(sample(x, t, array(3), lazy_p, key, s).eval(), std::invalid_argument);
+    auto lazy_p0 = multiply(array({0.5f, 0.0f}), array(1.0f), s);
+    EXPECT_THROW(sample(x, t, array(3), lazy_p0, key, s).eval(), std::invalid_argument);
+    auto nan_p = divide(array(0.0f), array(0.0f), s);
+    EXPECT_THROW(sample(x, t, array(3), nan_p, key, s).eval(), std::invalid_argument);
+    try {
+      sample(x, multiply(array({1.0f, -1.0f}), array(2.0f), s), 0, 1.0f, key, s).eval();
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("temperature must be >= 0"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("row 1"), std::string::npos) << e.what();
+    }
     EXPECT_EQ(to_vector<int32_t>(sample(x, array(0.0f), 0, 1.0f, key, s)).size(), 2u)
         << "usable after an error";
+    auto good_t = add(array(0.5f), array(0.25f), s);
+    EXPECT_EQ(to_vector<int32_t>(sample(x, good_t, 3, 0.5f, key, s)).size(), 2u)
+        << "good lazy values do not throw";
   }
 }
 

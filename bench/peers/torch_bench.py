@@ -242,6 +242,9 @@ def group_sampling():
             bench(lambda: torch.multinomial(torch.softmax(x / t, dim=-1), 1)), nbytes)
         row(g, "sample_top_k", shape, "fp32", bench(lambda: top_k_sample(x, t, 50)), nbytes)
         row(g, "sample_top_p", shape, "fp32", bench(lambda: top_p_sample(x, t, 0.9)), nbytes)
+        wide = x * 4.0
+        row(g, "sample_wide", shape, "fp32",
+            bench(lambda: torch.multinomial(torch.softmax(wide / t, dim=-1), 1)), nbytes)
 
 
 def group_binary():

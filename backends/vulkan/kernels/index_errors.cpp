@@ -1,5 +1,6 @@
 #include "backends/vulkan/kernels/index_errors.h"
 
+#include <bit>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -39,8 +40,22 @@ const char* op_name(uint32_t op) {
     case IndexOp::Scatter: return "scatter";
     case IndexOp::PutAlongAxis: return "put_along_axis";
     case IndexOp::ScatterAddAxis: return "scatter_add_axis";
+    default: break;
   }
   return "index";
+}
+
+// The CPU kernel's message for a bad sample() parameter (backends/cpu/sampling.cpp).
+[[noreturn]] void throw_sample_error(const Record& r) {
+  const float value = std::bit_cast<float>(static_cast<uint32_t>(r.size));
+  switch (static_cast<IndexOp>(r.op)) {
+    case IndexOp::SampleTemperature:
+      detail::throw_invalid("[sample] temperature must be >= 0, got {} (row {}).", value, r.index);
+    case IndexOp::SampleTopK:
+      detail::throw_invalid("[sample] top_k must be >= 0, got {} (row {}).", r.size, r.index);
+    default:
+      detail::throw_invalid("[sample] top_p must be in (0, 1], got {} (row {}).", value, r.index);
+  }
 }
 
 }  // namespace
@@ -66,6 +81,9 @@ void check_index_errors(CommandStream& stream) {
     std::memcpy(&r, it->second.mapped, sizeof(Record));
     if (r.flag == 0) return;
     std::memset(it->second.mapped, 0, sizeof(Record));
+  }
+  if (r.op >= static_cast<uint32_t>(IndexOp::SampleTemperature) && r.op <= static_cast<uint32_t>(IndexOp::SampleTopP)) {
+    throw_sample_error(r);
   }
   const char* op = op_name(r.op & 0xffu);
   // Unsigned indices are reported as read (uint64 past 2^63 included).

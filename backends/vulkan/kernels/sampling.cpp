@@ -1,11 +1,20 @@
-// Vulkan kernel of GumbelSample in three dispatches: the filtering thresholds
-// (shaders/sampling_threshold.comp, one workgroup per row, only for filtered
-// calls), the draw (shaders/sampling_draw.comp: one pass over each row in
-// chunks, noise in registers, a partial argmax per chunk) and the finish
-// (shaders/sampling_finish.comp: the chunks' results combined per row).
-// Runtime values are not checked on the GPU (see ops/sampling.h).
+// Vulkan kernel of GumbelSample. Filtered calls first find each row's
+// threshold (shaders/sampling_threshold.comp): rows of one chunk in one
+// dispatch, a workgroup per row; longer rows split across many workgroups per
+// row, in a prepare dispatch and one per radix digit, the digits chosen on
+// the GPU (no host reads between passes). Then the draw
+// (shaders/sampling_draw.comp, one dispatch: one pass over each row in
+// chunks, noise in registers, a partial argmax per chunk, combined by the
+// row's last workgroup), which also checks the runtime parameters into the
+// stream's error record (thrown as std::invalid_argument when the stream
+// finishes).
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
 
+#include "backends/vulkan/kernels/index_errors.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "core/detail/errors.h"
 #include "lumen/sampling_primitives.h"
@@ -15,20 +24,26 @@ namespace {
 
 // Push constants of shaders/sampling.glsl.
 struct SamplePush {
-  uint64_t x, temperature, top_k, top_p, key, cut, partial, out;
+  uint64_t x, temperature, top_k, top_p, key, scratch, partial, out, sync;
   int64_t row_step, col_step;
   int32_t t_step, k_step, p_step, key_step;
-  uint64_t rows;
-  uint32_t V, chunk, chunks, dt, cut_step;
-  uint32_t pad;
+  uint32_t rows, V, chunk, chunks, dt, state_step;
 };
 static_assert(sizeof(SamplePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
+
+// Sizes of shaders/sampling.glsl's filtering scratch: a RowState per row,
+// then three digits' histograms of 2048 bins of three words per row, then a
+// float per chunk of each row.
+constexpr int64_t kStateBytes = 128;
+constexpr int64_t kHistogramBytes = 3 * 2048 * 3 * 4;
+constexpr uint32_t kDigits = 3;
+
+// sampling_threshold.comp's modes.
+enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
-// A scratch array of n 32-bit words on the GPU (freed once the recorded work
-// has run).
 // The stride of a small parameter view, which fits in 32 bits.
 int32_t small_stride(const array& a) {
   int64_t st = a.ndim() == 0 ? 0 : a.strides(0);
@@ -38,18 +53,72 @@ int32_t small_stride(const array& a) {
   return static_cast<int32_t>(st);
 }
 
-array scratch_words(KernelContext& k, int64_t n) {
-  array a(Shape{static_cast<int32_t>(n)}, uint32, nullptr, {});
+// A scratch array of n bytes (rounded up to words) on the GPU, freed once
+// the recorded work has run.
+array scratch_bytes(KernelContext& k, int64_t n) {
+  array a(Shape{static_cast<int32_t>((n + 3) / 4)}, uint32, nullptr, {});
   k.allocate(a);
   return a;
 }
 
-// Elements per draw workgroup: 16 per thread, or 4 where that leaves too few
-// workgroups to fill the device (a few per SM on an H100).
+// The stream's SampleSync (shaders/sampling_draw.comp): the error record's
+// address, then a counter per row, which every draw leaves at zero. Kept per
+// stream for the life of the process (as the error records), grown when a
+// call has more rows; the draw lists it as written, so draws on a stream are
+// ordered.
+array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
+  static std::mutex mu;
+  static auto* syncs = new std::map<const CommandStream*, array>;
+  std::lock_guard<std::mutex> lk(mu);
+  auto it = syncs->find(&k.stream());
+  const int64_t header = 2;  // the record's address, in two words
+  if (it != syncs->end() && static_cast<int64_t>(it->second.size()) >= header + rows) return it->second;
+  int64_t words = header + std::max<int64_t>(
+      rows, it == syncs->end() ? 1024 : 2 * (static_cast<int64_t>(it->second.size()) - header));
+  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
+  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
+  std::memset(host.data<uint32_t>(), 0, host.nbytes());
+  const uint64_t record = index_error_record(k.backend(), k.stream());
+  std::memcpy(host.data<uint32_t>(), &record, sizeof(record));
+  array sync = k.backend().import(host, s);
+  (*syncs)[&k.stream()] = sync;
+  return sync;
+}
+
+// Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
+// registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
+// device (a few per SM on an H100).
 uint32_t chunk_size(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
   return wide >= 512 ? 16 * wg : 4 * wg;
+}
+
+// Records the threshold passes of `push` (its rows: the rows that need one);
+// returns the scratch holding the row states.
+array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads) {
+  const int64_t rows = static_cast<int64_t>(push.rows);
+  const bool whole_rows = push.chunks == 1;
+  const int64_t bytes = rows * kStateBytes +
+                        (whole_rows ? 0 : rows * (kHistogramBytes + 4 * int64_t{push.chunks}));
+  array scratch = scratch_bytes(k, bytes);
+  push.scratch = address_of(scratch);
+  push.state_step = 1;
+  const uint64_t wg = KernelContext::kWorkgroupSize;
+  if (whole_rows) {
+    k.dispatch("sampling_threshold", Constants{0, WholeRow}, &push, sizeof(push),
+               uint64_t{push.rows} * wg, reads, {&scratch});
+    return scratch;
+  }
+  const uint64_t groups = uint64_t{push.rows} * push.chunks;
+  k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
+             {&scratch});
+  reads.push_back(&scratch);
+  for (uint32_t d = 0; d < kDigits; ++d) {
+    k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
+               {&scratch});
+  }
+  return scratch;
 }
 
 void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
@@ -59,10 +128,6 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   const array& x = inputs[0];
   if (x.dtype() != float32 && x.dtype() != float16 && x.dtype() != bfloat16) {
     detail::throw_invalid("[GumbelSample] no GPU kernel for dtype {}", dtype_to_string(x.dtype()));
-  }
-  if (filtered && x.shape(1) >= (1 << 21)) {
-    detail::throw_invalid("[GumbelSample] the GPU's top-p histograms take V < 2^21, got {}",
-                          x.shape(1));
   }
   array& out = outputs[0];
   k.allocate(out);
@@ -81,7 +146,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.key_step = small_stride(inputs[2]);
   push.k_step = filtered ? small_stride(inputs[3]) : 0;
   push.p_step = filtered ? small_stride(inputs[4]) : 0;
-  push.rows = static_cast<uint64_t>(x.shape(0));
+  push.rows = static_cast<uint32_t>(x.shape(0));
   push.V = static_cast<uint32_t>(x.shape(1));
   // tiny vocabularies (many samples of a few tokens): one row per invocation
   const bool row_per_thread = push.V <= kRowPerThreadVocab;
@@ -91,33 +156,42 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
 
   const uint64_t wg = KernelContext::kWorkgroupSize;
   std::vector<const array*> params{&x, &inputs[1], &inputs[2]};
-  array cut = out;
+  array scratch = out;
   if (filtered) {
+    params.push_back(&inputs[3]);
+    params.push_back(&inputs[4]);
     // rows that are one row broadcast (n samples of one distribution) share
     // one threshold
     const bool shared_row = x.strides(0) == 0 && push.t_step == 0 && push.k_step == 0 &&
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    push.cut_step = shared_row ? 0 : 1;
-    cut = scratch_words(k, static_cast<int64_t>(first.rows));
-    push.cut = first.cut = address_of(cut);
-    params.push_back(&inputs[3]);
-    params.push_back(&inputs[4]);
-    k.dispatch("sampling_threshold", Constants(1, 0), &first, sizeof(first), first.rows * wg, params,
-               {&cut});
-    params.push_back(&cut);
+    scratch = record_thresholds(k, first, params);
+    push.scratch = address_of(scratch);
+    push.state_step = shared_row ? 0 : 1;
+    params.push_back(&scratch);
   }
-  array partial = scratch_words(k, static_cast<int64_t>(push.rows * push.chunks * 2));
-  push.partial = address_of(partial);
-  Constants draw(4, 0);
-  draw[1] = filtered;
-  draw[2] = k.caps().subgroup_shuffle;
-  draw[3] = row_per_thread;
+  // chunk results and row counters, for rows of several chunks
+  std::vector<const array*> writes{&out};
+  std::optional<array> partial;
+  if (push.chunks > 1) {
+    partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * 8);
+    push.partial = address_of(*partial);
+    writes.push_back(&*partial);
+  }
+  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
+  push.sync = address_of(sync);
+  writes.push_back(&sync);
+  Constants draw{0,
+                 filtered,
+                 k.caps().subgroup_shuffle,
+                 row_per_thread,
+                 static_cast<uint32_t>(IndexOp::SampleTemperature),
+                 static_cast<uint32_t>(IndexOp::SampleTopK),
+                 static_cast<uint32_t>(IndexOp::SampleTopP)};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
-             row_per_thread ? push.rows : push.rows * push.chunks * wg, params, {&partial});
-  k.dispatch("sampling_finish", Constants(1, 0), &push, sizeof(push), push.rows, {&partial},
-             {&out});
+             row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
+             writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);

@@ -63,7 +63,7 @@ lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
 # GumbelSample (kernels/sampling.cpp).
-foreach(module sampling_threshold sampling_draw sampling_finish)
+foreach(module sampling_threshold sampling_draw)
   lumen_shader(${module} ${module}.comp)
 endforeach()
 # Reductions, scans and sorts (kernels/{reduce,arg_reduce,softmax,scan,sort}.cpp):
