@@ -70,15 +70,7 @@ void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& 
   push.out = address_of(outputs[0]);
   push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
   push.strides = upload_attention_strides(k, in, {in.sinks});
-  push.B = static_cast<uint32_t>(q.shape(0));
-  push.Hq = static_cast<uint32_t>(q.shape(1));
-  push.Hkv = static_cast<uint32_t>(keys.shape(1));
-  push.Lq = static_cast<uint32_t>(q.shape(2));
-  push.Lk = static_cast<uint32_t>(keys.shape(2));
-  push.D = static_cast<uint32_t>(q.shape(3));
-  push.Dv = static_cast<uint32_t>(v.shape(3));
-  push.causal_offset = params.causal_offset;
-  push.scale = params.scale;
+  set_attention_dims(push, in, params);
 
   Constants constants(6, 0);
   constants[1] = dtype_id(q.dtype());

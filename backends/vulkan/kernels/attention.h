@@ -30,6 +30,21 @@ AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::A
 uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
                                   const std::vector<const array*>& extra);
 
+// The dimensions every attention push block starts its sizes with (B, Hq,
+// Hkv, Lq, Lk, D, Dv, causal_offset, scale: the same names in each shader).
+template <class Push>
+void set_attention_dims(Push& push, const AttentionInputs& in, const fast::AttentionParams& params) {
+  push.B = static_cast<uint32_t>(in.q->shape(0));
+  push.Hq = static_cast<uint32_t>(in.q->shape(1));
+  push.Hkv = static_cast<uint32_t>(in.k->shape(1));
+  push.Lq = static_cast<uint32_t>(in.q->shape(2));
+  push.Lk = static_cast<uint32_t>(in.k->shape(2));
+  push.D = static_cast<uint32_t>(in.q->shape(3));
+  push.Dv = static_cast<uint32_t>(in.v->shape(3));
+  push.causal_offset = params.causal_offset;
+  push.scale = params.scale;
+}
+
 // Split-K decode for L_q <= kDecodeMaxQueries (outputs allocated by the caller).
 // Each invocation owns 8 features of a key row, a workgroup one row at least.
 constexpr int kDecodeMaxQueries = 8;

@@ -53,15 +53,7 @@ void attention_vjp_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.lse = address_of(lse);
   push.delta = address_of(delta);
   push.strides = upload_attention_strides(k, in, {&d_out, &lse, &delta});
-  push.B = static_cast<uint32_t>(in.q->shape(0));
-  push.Hq = static_cast<uint32_t>(in.q->shape(1));
-  push.Hkv = static_cast<uint32_t>(in.k->shape(1));
-  push.Lq = static_cast<uint32_t>(in.q->shape(2));
-  push.Lk = static_cast<uint32_t>(in.k->shape(2));
-  push.D = static_cast<uint32_t>(in.q->shape(3));
-  push.Dv = static_cast<uint32_t>(in.v->shape(3));
-  push.causal_offset = params.causal_offset;
-  push.scale = params.scale;
+  set_attention_dims(push, in, params);
 
   std::vector<const array*> reads = in.all();
   reads.insert(reads.end(), {&lse, &d_out, &delta});

@@ -63,15 +63,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.v = address_of(v);
   push.mask = in.mask ? address_of(*in.mask) : push.q;
   push.strides = upload_attention_strides(k, in, {});
-  push.B = static_cast<uint32_t>(q.shape(0));
-  push.Hq = static_cast<uint32_t>(q.shape(1));
-  push.Hkv = static_cast<uint32_t>(keys.shape(1));
-  push.Lq = static_cast<uint32_t>(q.shape(2));
-  push.Lk = static_cast<uint32_t>(keys.shape(2));
-  push.D = static_cast<uint32_t>(q.shape(3));
-  push.Dv = static_cast<uint32_t>(v.shape(3));
-  push.causal_offset = params.causal_offset;
-  push.scale = params.scale;
+  set_attention_dims(push, in, params);
 
   const uint32_t group_rows = push.Hq / push.Hkv * push.Lq;
   push.lanes = std::max(1u, ceil_div(std::max(push.D, push.Dv), kSegment));
