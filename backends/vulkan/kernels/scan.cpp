@@ -52,17 +52,7 @@ void scan_kernel(const Primitive& p, const std::vector<array>& inputs, std::vect
   int axis = prim.axis();
   auto l = cpu::make_reduce_layout(in, {axis});
   ScanPush push{};
-  push.in_addr = address_of(in);
-  push.out_addr = address_of(out);
-  push.lines = static_cast<uint64_t>(l.n_out);
-  push.n = static_cast<uint64_t>(in.shape(axis));
-  push.in_stride = in.strides(axis);
-  push.inner = 1;
-  for (size_t d = axis + 1; d < in.ndim(); ++d) push.inner *= static_cast<uint64_t>(in.shape(d));
-  std::vector<int64_t> table(l.kshape.begin(), l.kshape.end());
-  table.insert(table.end(), l.kstride.begin(), l.kstride.end());
-  push.table = upload_table(k, table);
-  push.kd = static_cast<uint32_t>(l.kshape.size());
+  set_lines(push, k, in, out, axis, l);
 
   bool per_thread = l.n_out >= kThreadLines && (push.inner > 1 || in.shape(axis) <= kShortLine);
   uint32_t op = scan_op_id(prim.reduce_type());

@@ -55,17 +55,7 @@ void sort_lines(const Primitive& p, int axis, bool indices, const array& in, arr
   auto l = cpu::make_reduce_layout(in, {axis});
   const int64_t n = in.shape(axis);
   SortPush push{};
-  push.in_addr = address_of(in);
-  push.out_addr = address_of(out);
-  push.lines = static_cast<uint64_t>(l.n_out);
-  push.n = static_cast<uint64_t>(n);
-  push.in_stride = in.strides(axis);
-  push.inner = 1;
-  for (size_t d = axis + 1; d < in.ndim(); ++d) push.inner *= static_cast<uint64_t>(in.shape(d));
-  std::vector<int64_t> table(l.kshape.begin(), l.kshape.end());
-  table.insert(table.end(), l.kstride.begin(), l.kstride.end());
-  push.table = upload_table(k, table);
-  push.kd = static_cast<uint32_t>(l.kshape.size());
+  set_lines(push, k, in, out, axis, l);
 
   const uint32_t final_write = indices ? SORT_WRITE_INDICES : SORT_WRITE_VALUES;
   auto pass = [&](uint32_t kind, uint32_t write, uint64_t threads, std::initializer_list<const array*> reads,
