@@ -9,7 +9,9 @@
 // stream's error record (thrown as std::invalid_argument when the stream
 // finishes).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -43,6 +45,16 @@ enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
+
+// Timing only (the ids are then wrong): LUMEN_SAMPLE_SKIP names passes not
+// to record ("prepare", "digits", "draw"), to split a bench row's time.
+bool skipped(const char* pass) {
+  static const std::string skip = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
+    return std::string(e ? e : "");
+  }();
+  return skip.find(pass) != std::string::npos;
+}
 
 // The stride of a small parameter view, which fits in 32 bits.
 int32_t small_stride(const array& a) {
@@ -111,10 +123,10 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
-  k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
+  if (!skipped("prepare")) k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
              {&scratch});
   reads.push_back(&scratch);
-  for (uint32_t d = 0; d < kDigits; ++d) {
+  for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
     k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
                {&scratch});
   }
@@ -189,6 +201,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTemperature),
                  static_cast<uint32_t>(IndexOp::SampleTopK),
                  static_cast<uint32_t>(IndexOp::SampleTopP)};
+  if (skipped("draw")) return;
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
              writes);

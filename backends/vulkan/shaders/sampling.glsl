@@ -92,10 +92,27 @@ uint stream_word(uvec2 key, uint64_t i, uint64_t n) {
 // random::gumbel for one word: the uniform chain (bits -> float32 / 2^32 ->
 // min(below one); its "* 1 + 0" is exact), then -log(-log(u)) with the Log
 // kernel's function.
-float gumbel_noise(uint bits) {
-  float u = fdiv(float(bits), 4294967296.0);
-  u = min(u, uintBitsToFloat(0x3f7fffffu));
-  return -log_kernel(-log_kernel(u));
+// (bits / 2^32 is exact as a product with 2^-32: the same float as fdiv.)
+float uniform_of(uint bits) { return min(float(bits) * (1.0 / 4294967296.0), uintBitsToFloat(0x3f7fffffu)); }
+float gumbel_noise(uint bits) { return -log_kernel(-log_kernel(uniform_of(bits))); }
+
+// An upper bound of gumbel_noise(bits) in a few float operations and two of
+// the device's own logs, whose error Vulkan bounds (3 ulp, or 2^-21 absolute
+// in [0.5, 2]): a lower bound of a = -log(u) (for u >= 1/2 the first four
+// terms of -log(1 - d) = d + d^2/2 + d^3/3 + ..., all positive; below, the
+// device's log), shrunk by a margin far above those errors, then -log(a)
+// plus another. +inf for u = 0, where the device's log need not hold.
+float gumbel_noise_upper(uint bits) {
+  float u = uniform_of(bits);
+  if (u == 0.0) return F_INF;
+  float a;
+  if (u >= 0.5) {
+    float d = 1.0 - u;  // exact
+    a = d * (1.0 + d * (0.5 + d * (0.333333313 + d * 0.25)));
+  } else {
+    a = -log(u);
+  }
+  return 0.001 - log(a * 0.99995);
 }
 
 // An unsigned key ordered as the float values (-0 as +0).

@@ -135,28 +135,55 @@ void reduce_best(float v, uint vi) {
 const uint MAX_PER = 16u;
 shared float reference_z;
 
+// 1 / t rounded to float (correctly, with shaderFloat64): x * (1 / t) is
+// then within 3 ulp of x / t (within 1e-5 relative, as screened() allows).
+float reciprocal(float t) {
+#if LUMEN_F64
+  return float(1.0lf / double(t));
+#else
+  return 1.0 / t;
+#endif
+}
+
+// The exact z of a token (its scaled logit exactly, -inf under the cut).
+float exact_z(float x, float t, float cut, uint bits) {
+  float s = fdiv(x, t);
+  return s < cut ? -F_INF : s + gumbel_noise(bits);
+}
+
+// Whether a token whose approximate scaled logit sa is finite cannot reach
+// z (not NaN): even its largest z, from upper bounds of s and of the noise,
+// is smaller.
+bool screened(float sa, uint bits, float z) {
+  return sa + gumbel_noise_upper(bits) + (abs(sa) * 1e-5 + 1e-3) < z;
+}
+
 // Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0]
-// in two phases over the thread's scaled logits, kept in registers: first
-// the chunk's best scaled logit by argmax's rule and its z (the reference);
-// then each element's z, except where even the largest noise leaves a
-// finite s under the reference's z (or the thread's best so far): such an
-// element cannot win (its z is not NaN and is smaller), so its noise is
-// skipped.
-void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut, float bound) {
+// in two phases over the thread's logits, kept in registers, and their
+// approximate scaled logits sa = x * (1 / t) (the exact s = x / t takes a
+// float64 division): first the chunk's best sa by argmax's rule and that
+// token's exact z (the reference); then each token's threefry bits, and its
+// exact z only where cheap upper bounds of s and of the noise do not leave
+// it under the reference's z or the thread's best so far (most tokens). A
+// token whose sa is surely under the cut takes -inf without its noise;
+// NaN and infinite sa take the exact path.
+void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut) {
   const uint tid = gl_LocalInvocationID.x;
-  float sv[MAX_PER];
+  const float rt = reciprocal(t);
+  float xv[MAX_PER];
   float v = -F_INF;
   uint vi = 0xffffffffu;
   for (uint n = 0u; n < MAX_PER; ++n) {
     uint j = j0 + tid + n * WG;
     if (j >= j1) break;
-    sv[n] = fdiv(logit(r, j), t);
-    offer(v, vi, sv[n], j);
+    xv[n] = logit(r, j);
+    offer(v, vi, xv[n] * rt, j);
   }
   reduce_best(v, vi);
-  const float s_ref = best_value[0];
   const uint j_ref = best_index[0];
-  if (tid == 0u) reference_z = s_ref < cut ? -F_INF : s_ref + noise_at(key, words, r, j_ref);
+  if (tid == 0u) {
+    reference_z = exact_z(logit(r, j_ref), t, cut, stream_word(key, r * uint64_t(pc.V) + j_ref, words));
+  }
   barrier();
   const float z_ref = reference_z;
   v = -F_INF;
@@ -164,14 +191,22 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
   for (uint n = 0u; n < MAX_PER; ++n) {
     uint j = j0 + tid + n * WG;
     if (j >= j1) break;
-    float s = sv[n];
-    if (s < cut) {
+    if (j == j_ref) {
+      offer(v, vi, z_ref, j);
+      continue;
+    }
+    float x = xv[n], sa = x * rt;
+    bool finite = !isnan(sa) && !isinf(sa);
+    if (finite && sa + (abs(sa) * 1e-5 + 1e-30) < cut) {
       offer(v, vi, -F_INF, j);
       continue;
     }
-    bool hopeless = j != j_ref && !isinf(s) && !isnan(s) && (isnan(z_ref) || s + bound < z_ref);
-    if (hopeless || beaten(s, bound, v, vi)) continue;
-    offer(v, vi, j == j_ref ? z_ref : s + noise_at(key, words, r, j), j);
+    // a NaN z (the reference's, or the thread's of a lower index) beats
+    // every token that is not NaN
+    if (finite && (isnan(z_ref) || (vi != 0xffffffffu && isnan(v)))) continue;
+    uint bits = stream_word(key, r * uint64_t(pc.V) + j, words);
+    if (finite && (screened(sa, bits, z_ref) || (vi != 0xffffffffu && screened(sa, bits, v)))) continue;
+    offer(v, vi, exact_z(x, t, cut, bits), j);
   }
   reduce_best(v, vi);
 }
@@ -201,7 +236,7 @@ void main() {
       for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, logit(r, j), j);
       reduce_best(v, vi);
     } else {
-      draw_chunk(key, words, r, j0, j1, t, cut, bound);
+      draw_chunk(key, words, r, j0, j1, t, cut);
     }
     if (pc.chunks == 1u) {
       if (tid == 0u) write_id(r, best_index[0]);
