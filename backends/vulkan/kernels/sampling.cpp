@@ -35,19 +35,22 @@ static_assert(sizeof(SamplePush) <= 128, "Vulkan guarantees 128 bytes of push co
 
 // Sizes of shaders/sampling.glsl's filtering scratch: a RowState per row,
 // then three digits' histograms of 2048 bins of three words per row, then a
-// float per chunk of each row.
+// float per chunk of each row, then the candidates path's words per row
+// (2048 candidates, 2048 group maxima, a word per chunk).
 constexpr int64_t kStateBytes = 128;
 constexpr int64_t kHistogramBytes = 3 * 2048 * 3 * 4;
+constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
 // sampling_threshold.comp's modes.
-enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2 };
+enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2, Bound = 3, Compact = 4 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
 // Timing only (the ids are then wrong): LUMEN_SAMPLE_SKIP names passes not
-// to record ("prepare", "digits", "draw"), to split a bench row's time.
+// to record ("candidates": the bound and compact passes, "prepare",
+// "digits", "draw"), to split a bench row's time.
 bool skipped(const char* pass) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -106,13 +109,15 @@ uint32_t chunk_size(uint64_t rows, uint32_t V) {
   return wide >= 512 ? 16 * wg : 4 * wg;
 }
 
-// Records the threshold passes of `push` (its rows: the rows that need one);
-// returns the scratch holding the row states.
-array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads) {
+// Records the threshold passes of `push` (its rows: the rows that need one;
+// `candidates`: whether they may take the candidates path, which draws them
+// into `out`); returns the scratch holding the row states.
+array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads,
+                        bool candidates, array& out, array& sync) {
   const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
-  const int64_t bytes = rows * kStateBytes +
-                        (whole_rows ? 0 : rows * (kHistogramBytes + 4 * int64_t{push.chunks}));
+  const int64_t split_bytes = kHistogramBytes + 4 * (int64_t{push.chunks} + kCandidateWords + push.chunks);
+  const int64_t bytes = rows * kStateBytes + (whole_rows ? 0 : rows * split_bytes);
   array scratch = scratch_bytes(k, bytes);
   push.scratch = address_of(scratch);
   push.state_step = 1;
@@ -123,6 +128,15 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
+  // every row's path first (the radix passes read it)
+  k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
+             reads, {&scratch, &sync});
+  if (candidates && !skipped("candidates")) {
+    std::vector<const array*> compact_reads = reads;
+    compact_reads.push_back(&scratch);
+    k.dispatch("sampling_threshold", Constants{0, Compact}, &push, sizeof(push), groups * wg,
+               compact_reads, {&scratch, &sync, &out});
+  }
   if (!skipped("prepare")) k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
              {&scratch});
   reads.push_back(&scratch);
@@ -169,6 +183,10 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   const uint64_t wg = KernelContext::kWorkgroupSize;
   std::vector<const array*> params{&x, &inputs[1], &inputs[2]};
   array scratch = out;
+  // the row counters of the passes that split rows across workgroups
+  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
+  push.sync = address_of(sync);
+  bool skip_done = false;
   if (filtered) {
     params.push_back(&inputs[3]);
     params.push_back(&inputs[4]);
@@ -178,7 +196,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    scratch = record_thresholds(k, first, params);
+    skip_done = !shared_row && push.chunks > 1;
+    scratch = record_thresholds(k, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
@@ -191,8 +210,6 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     push.partial = address_of(*partial);
     writes.push_back(&*partial);
   }
-  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
-  push.sync = address_of(sync);
   writes.push_back(&sync);
   Constants draw{0,
                  filtered,
@@ -200,7 +217,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  row_per_thread,
                  static_cast<uint32_t>(IndexOp::SampleTemperature),
                  static_cast<uint32_t>(IndexOp::SampleTopK),
-                 static_cast<uint32_t>(IndexOp::SampleTopP)};
+                 static_cast<uint32_t>(IndexOp::SampleTopP),
+                 skip_done};
   if (skipped("draw")) return;
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,

@@ -155,7 +155,18 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint prefix_p[DIGITS];
   float cut;                 // the threshold (-inf: no filtering)
   uint done[DIGITS];         // workgroups of the row through digit d's pass
+  uint path;                 // PATH_*: how the row's cut and id are found
+  float bound;               // PATH_CANDIDATES: the least candidate s
+  uint candidates;           // PATH_CANDIDATES: how many the compact pass found
 };
+// A row's path (written by the bound pass of calls with rows split across
+// workgroups, see sampling_threshold.comp): the radix search; top-k from the
+// candidates over a lower bound; the cut found there (the draw uses it);
+// the id drawn there too (the draw skips the row).
+const uint PATH_RADIX = 0u;
+const uint PATH_CANDIDATES = 1u;
+const uint PATH_CUT = 2u;
+const uint PATH_DONE = 3u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in
@@ -171,5 +182,32 @@ uint64_t histograms(uint64_t r) {
 uint64_t slice_maxima(uint64_t r) {
   return pc.scratch + state_rows() * (STATE_BYTES + uint64_t(HIST_WORDS) * 4ul) + r * uint64_t(pc.chunks) * 4ul;
 }
+// Per row of the candidates path: CANDIDATES token indices, then MAXIMA
+// order keys (the bound pass's group maxima, group_count per chunk), then a
+// word per chunk (its first NaN's index, or ~0).
+const uint CANDIDATES = 2048u;
+const uint MAXIMA = 2048u;
+uint64_t candidate_area(uint64_t r) {
+  uint64_t row_words = uint64_t(CANDIDATES + MAXIMA + pc.chunks);
+  return pc.scratch + state_rows() * (STATE_BYTES + uint64_t(HIST_WORDS) * 4ul + uint64_t(pc.chunks) * 4ul) +
+         r * row_words * 4ul;
+}
+uint64_t maxima_area(uint64_t r) { return candidate_area(r) + uint64_t(CANDIDATES) * 4ul; }
+uint64_t nan_area(uint64_t r) { return maxima_area(r) + uint64_t(MAXIMA) * 4ul; }
+// Group maxima per chunk: the largest power of two <= 16 that keeps a row's
+// under MAXIMA (0: too many chunks, no candidates path).
+uint group_count() {
+  uint g = 16u;
+  while (g > 0u && g * pc.chunks > MAXIMA) g /= 2u;
+  return g;
+}
+
+// Per stream, kept between calls (kernels/sampling.cpp): the error record's
+// address and a counter per row, zero between passes (each pass's last
+// workgroup of a row resets it).
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer SampleSync {
+  uint64_t error_record;
+  uint done[];
+};
 
 #endif

@@ -29,14 +29,10 @@ layout(constant_id = 3) const bool ROW_PER_THREAD = false;  // tiny vocabularies
 layout(constant_id = 4) const uint BAD_TEMPERATURE = 0u;
 layout(constant_id = 5) const uint BAD_TOP_K = 0u;
 layout(constant_id = 6) const uint BAD_TOP_P = 0u;
+// Rows may have been drawn already (RowState.path, sampling_threshold.comp).
+layout(constant_id = 7) const bool SKIP_DONE = false;
 const uint WG = gl_WorkGroupSize.x;
 
-// Per stream, kept between calls (kernels/sampling.cpp): the error record's
-// address and a counter per row, zero between calls.
-layout(buffer_reference, std430, buffer_reference_align = 8) buffer SampleSync {
-  uint64_t error_record;
-  uint done[];
-};
 // Chunk results, coherent: the row's last workgroup reads what the others
 // wrote.
 layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Partial { uvec2 v; };
@@ -227,6 +223,7 @@ void main() {
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
     uint64_t r = w / pc.chunks;
     uint c = uint(w - r * pc.chunks);
+    if (SKIP_DONE && row_state(r).path == PATH_DONE) continue;
     float t = row_temperature(r);
     float cut = row_cut(r);
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);

@@ -18,6 +18,20 @@
 //   finish (a counter) reads the row's histogram, picks the digit with a
 //   parallel suffix scan and writes the new prefix (and, after the last
 //   digit, the cut) for the next dispatch. No host round trip.
+//
+// Top-k rows without top-p (T > 0) first try a shorter path, two passes
+// that leave the radix passes nothing to do:
+// - MODE_BOUND: each workgroup writes its chunk's group maxima (the largest
+//   key of a group of threads' tokens); the row's last workgroup sorts the
+//   row's maxima: the k-th largest is a lower bound of the k-th largest
+//   logit (k groups hold a logit at least that large), so every token the
+//   top-k keeps has s >= its s (division by T > 0 keeps the order);
+// - MODE_COMPACT: each workgroup lists its tokens whose approximate s may
+//   reach that bound (k or a few more per row); the row's last workgroup
+//   computes their exact s, sorts them, takes the k-th largest as the cut
+//   and draws among the kept ones (the draw then skips the row).
+// Rows with a NaN, too few groups or too many candidates take the radix
+// passes (RowState.path).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 
@@ -26,9 +40,14 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint MODE = 0u;
 layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
+// MODE_BOUND: whether rows may take the candidates path (not where broadcast
+// rows share one row's state: the draw would skip them all)
+layout(constant_id = 3) const bool CANDIDATES_ON = false;
 const uint MODE_PREPARE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
+const uint MODE_BOUND = 3u;
+const uint MODE_COMPACT = 4u;
 const uint WG = gl_WorkGroupSize.x;
 
 // The limit of the weight above the threshold, float64 as in the plain
@@ -54,6 +73,8 @@ shared float reduce_f[WG];
 shared uint pick_min, pick_top, picked;
 shared uint64_t picked_above, grand_total;
 shared bool is_last;
+shared uint reduce_i[WG];
+shared uint local_count;
 
 struct Row {
   float t;
@@ -324,17 +345,221 @@ void digit_pass(uint64_t r, uint c, Row row) {
   if (d == DIGITS - 1u && tid == 0u) st.cut = row_cut(row, prefix_k, prefix_p);
 }
 
+// ---- the candidates path ----
+
+// 1 / t rounded to float (correctly, with shaderFloat64): x * (1 / t) is
+// then within 3 ulp of x / t.
+float reciprocal(float t) {
+#if LUMEN_F64
+  return float(1.0lf / double(t));
+#else
+  return 1.0 / t;
+#endif
+}
+
+// The smallest power of two >= n (1 for n <= 1).
+uint pow2_at_least(uint n) { return n <= 1u ? 1u : (1u << uint(findMSB(n - 1u) + 1)); }
+
+// Sorts counts[0, n) (n a power of two) into descending order, carrying
+// mass_lo[i] along (a bitonic network).
+void sort_descending(uint n) {
+  const uint tid = gl_LocalInvocationID.x;
+  for (uint size = 2u; size <= n; size <<= 1) {
+    for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+      for (uint i = tid; i < n; i += WG) {
+        uint o = i ^ stride;
+        if (o < i) continue;
+        bool down = (i & size) == 0u;
+        uint a = counts[i], b = counts[o];
+        if (down ? a < b : a > b) {
+          counts[i] = b;
+          counts[o] = a;
+          uint t = mass_lo[i];
+          mass_lo[i] = mass_lo[o];
+          mass_lo[o] = t;
+        }
+      }
+      barrier();
+    }
+  }
+}
+
+// The workgroup's best (value, index) by argmax's rule (index ~0: none).
+void workgroup_best(inout float v, inout uint vi) {
+  const uint tid = gl_LocalInvocationID.x;
+  reduce_f[tid] = v;
+  reduce_i[tid] = vi;
+  barrier();
+  for (uint h = WG / 2u; h > 0u; h /= 2u) {
+    if (tid < h) {
+      float w = reduce_f[tid + h];
+      uint wi = reduce_i[tid + h];
+      if (wi != 0xffffffffu && (reduce_i[tid] == 0xffffffffu || better(w, wi, reduce_f[tid], reduce_i[tid]))) {
+        reduce_f[tid] = w;
+        reduce_i[tid] = wi;
+      }
+    }
+    barrier();
+  }
+  v = reduce_f[0];
+  vi = reduce_i[0];
+  barrier();
+}
+
+// Whether this workgroup is the last of row r's through the pass (the
+// stream's per-row counter, left at zero for the next pass); its reads of
+// what the others wrote come after.
+bool last_of_row(uint64_t r) {
+  memoryBarrierBuffer();
+  barrier();
+  if (gl_LocalInvocationID.x == 0u) {
+    is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+    if (is_last) SampleSync(pc.sync).done[uint(r)] = 0u;
+  }
+  barrier();
+  if (is_last) memoryBarrierBuffer();
+  return is_last;
+}
+
+void bound_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x, groups = group_count();
+  const bool on = CANDIDATES_ON && groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
+                  row.p == 1.0 && row.k <= groups * pc.chunks;
+  RowState st = row_state(r);
+  if (!on) {
+    if (c == 0u && tid == 0u) st.path = PATH_RADIX;
+    return;
+  }
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  uint best = 0u, nan_at = 0xffffffffu;
+  for (uint j = j0 + tid; j < j1; j += WG) {
+    float x = logit(r, j);
+    if (isnan(x)) nan_at = min(nan_at, j);
+    best = max(best, order_key(x));
+  }
+  counts[tid] = best;
+  reduce_i[tid] = nan_at;
+  barrier();
+  for (uint h = WG / 2u; h > 0u; h /= 2u) {
+    if (tid < h) {
+      if (h >= groups) counts[tid] = max(counts[tid], counts[tid + h]);
+      reduce_i[tid] = min(reduce_i[tid], reduce_i[tid + h]);
+    }
+    barrier();
+  }
+  Words maxima = Words(maxima_area(r)), nans = Words(nan_area(r));
+  if (tid < groups) maxima.v[c * groups + tid] = counts[tid];
+  if (tid == 0u) nans.v[c] = reduce_i[0];
+  if (!last_of_row(r)) return;
+  // the row's first NaN, if any: the radix path's
+  uint first_nan = 0xffffffffu;
+  for (uint i = tid; i < pc.chunks; i += WG) first_nan = min(first_nan, nans.v[i]);
+  reduce_i[tid] = first_nan;
+  barrier();
+  for (uint h = WG / 2u; h > 0u; h /= 2u) {
+    if (tid < h) reduce_i[tid] = min(reduce_i[tid], reduce_i[tid + h]);
+    barrier();
+  }
+  first_nan = reduce_i[0];
+  const uint m = groups * pc.chunks, n = pow2_at_least(m);
+  for (uint i = tid; i < n; i += WG) counts[i] = i < m ? maxima.v[i] : 0u;
+  barrier();
+  sort_descending(n);
+  const uint lower = counts[row.k - 1u];
+  if (tid == 0u) {
+    // key 0 is no logit's (a padded or empty group)
+    if (first_nan != 0xffffffffu || lower == 0u) {
+      st.path = PATH_RADIX;
+    } else {
+      st.bound = fdiv(key_value(lower), row.t);
+      st.candidates = 0u;
+      st.path = PATH_CANDIDATES;
+    }
+  }
+}
+
+void compact_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x;
+  RowState st = row_state(r);
+  if (st.path != PATH_CANDIDATES) return;
+  const float rt = reciprocal(row.t), bound = st.bound;
+  if (tid == 0u) local_count = 0u;
+  barrier();
+  // x * (1 / t) is within 1e-5 relative of s: a superset of the tokens
+  // with s >= bound
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  for (uint j = j0 + tid; j < j1; j += WG) {
+    float sa = logit(r, j) * rt;
+    if (sa >= bound || sa + (abs(sa) * 1e-5 + 1e-30) >= bound) {
+      uint slot = atomicAdd(local_count, 1u);
+      if (slot < CANDIDATES) mass_lo[slot] = j;
+    }
+  }
+  barrier();
+  const uint found = min(local_count, CANDIDATES);
+  if (tid == 0u) picked = found == 0u ? 0u : atomicAdd(st.candidates, local_count);
+  barrier();
+  Words list = Words(candidate_area(r));
+  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = mass_lo[i];
+  if (!last_of_row(r)) return;
+  const uint total = atomicAdd(st.candidates, 0u);
+  if (total > CANDIDATES || total < row.k) {
+    if (tid == 0u) st.path = PATH_RADIX;
+    return;
+  }
+  // exact s of the candidates, sorted: the cut is the k-th largest
+  const uint n = pow2_at_least(total);
+  for (uint i = tid; i < n; i += WG) {
+    uint j = i < total ? list.v[i] : 0xffffffffu;
+    counts[i] = i < total ? order_key(scaled(r, j, row.t)) : 0u;
+    mass_lo[i] = j;
+  }
+  barrier();
+  sort_descending(n);
+  const uint cut_key = counts[row.k - 1u];
+  // the draw among the kept (s >= cut: the sorted keys down to the cut's)
+  threefry_one = 1u;
+  const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
+  const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
+  float v = -F_INF;
+  uint vi = 0xffffffffu;
+  for (uint i = tid; i < total && counts[i] >= cut_key; i += WG) {
+    uint j = mass_lo[i];
+    float z = key_value(counts[i]) + gumbel_noise(stream_word(key, r * uint64_t(pc.V) + j, words));
+    if (vi == 0xffffffffu || better(z, j, v, vi)) {
+      v = z;
+      vi = j;
+    }
+  }
+  workgroup_best(v, vi);
+  if (tid == 0u) {
+    st.cut = key_value(cut_key);
+    // every kept z -inf (noise of u = 0 only): the draw's argmax over the
+    // whole row decides
+    if (vi == 0xffffffffu || v == -F_INF) {
+      st.path = PATH_CUT;
+    } else {
+      Ptr32(pc.out_addr + r * 4ul).v = vi;
+      st.path = PATH_DONE;
+    }
+  }
+}
+
 void main() {
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
     uint64_t r = MODE == MODE_WHOLE_ROW ? w : w / pc.chunks;
     uint c = uint(w - r * (MODE == MODE_WHOLE_ROW ? 1u : pc.chunks));
     Row row = row_params(r);
-    if (MODE == MODE_PREPARE) {
-      prepare(r, c, row);
+    if (MODE == MODE_BOUND) {
+      bound_pass(r, c, row);
+    } else if (MODE == MODE_COMPACT) {
+      compact_pass(r, c, row);
+    } else if (MODE == MODE_PREPARE) {
+      if (row_state(r).path == PATH_RADIX) prepare(r, c, row);
     } else if (row.on_k || row.on_p) {
       if (MODE == MODE_WHOLE_ROW) whole_row(r, row);
-      else digit_pass(r, c, row);
+      else if (row_state(r).path == PATH_RADIX) digit_pass(r, c, row);
     } else if (MODE == MODE_WHOLE_ROW && gl_LocalInvocationID.x == 0u) {
       row_state(r).cut = -F_INF;
     }
