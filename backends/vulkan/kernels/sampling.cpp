@@ -48,9 +48,9 @@ enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2, Bound = 3,
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
-// Timing only (the ids are then wrong): LUMEN_SAMPLE_SKIP names passes not
-// to record ("candidates": the bound and compact passes, "prepare",
-// "digits", "draw"), to split a bench row's time.
+// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("prepare",
+// "digits", "draw": the ids are then wrong), to split a bench row's time;
+// "candidates" turns the candidates path off (the radix search for all).
 bool skipped(const char* pass) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -131,7 +131,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   // every row's path first (the radix passes read it)
   k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
-  if (candidates && !skipped("candidates")) {
+  if (candidates) {
     std::vector<const array*> compact_reads = reads;
     compact_reads.push_back(&scratch);
     k.dispatch("sampling_threshold", Constants{0, Compact}, &push, sizeof(push), groups * wg,
@@ -196,7 +196,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    skip_done = !shared_row && push.chunks > 1;
+    skip_done = !shared_row && push.chunks > 1 && !skipped("candidates");
     scratch = record_thresholds(k, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
