@@ -1,8 +1,9 @@
 // Vulkan kernel of GumbelSample. Filtered calls first find each row's
 // threshold (shaders/sampling_threshold.comp): rows of one chunk in one
 // dispatch, a workgroup per row; longer rows split across many workgroups per
-// row, in a prepare dispatch and one per radix digit, the digits chosen on
-// the GPU (no host reads between passes). Then the draw
+// row, in a bound and a compact dispatch (top-k from a few candidates) and
+// one per radix digit, the digits chosen on the GPU (no host reads between
+// passes). Then the draw
 // (shaders/sampling_draw.comp, one dispatch: one pass over each row in
 // chunks, noise in registers, a partial argmax per chunk, combined by the
 // row's last workgroup), which also checks the runtime parameters into the
@@ -43,13 +44,13 @@ constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
 // sampling_threshold.comp's modes.
-enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2, Bound = 3, Compact = 4 };
+enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3, Compact = 4 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
-// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("prepare",
-// "digits", "draw": the ids are then wrong), to split a bench row's time;
+// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("digits",
+// "draw": the ids are then wrong), to split a bench row's time;
 // "candidates" turns the candidates path off (the radix search for all).
 bool skipped(const char* pass) {
   static const std::string skip = [] {
@@ -128,7 +129,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
-  // every row's path first (the radix passes read it)
+  // every row's path first (the radix passes read it); radix rows' start
   k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
   if (candidates) {
@@ -137,8 +138,6 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     k.dispatch("sampling_threshold", Constants{0, Compact}, &push, sizeof(push), groups * wg,
                compact_reads, {&scratch, &sync, &out});
   }
-  if (!skipped("prepare")) k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
-             {&scratch});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
     k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,

@@ -80,6 +80,18 @@ float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(i
 // The scaled logit s = logits / T (the Divide kernel's fdiv).
 float scaled(uint64_t r, uint j, float t) { return fdiv(logit(r, j), t); }
 
+// 1 / t rounded to float (correctly, with shaderFloat64): sa = x * (1 / t)
+// is then within 3 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute,
+// the margin of the screens that use sa to skip the float64 division).
+float reciprocal(float t) {
+#if LUMEN_F64
+  return float(1.0lf / double(t));
+#else
+  return 1.0 / t;
+#endif
+}
+float approx_margin(float sa) { return abs(sa) * 1e-5 + 1e-30; }
+
 // Word i of the key's threefry stream of n words (RandomBits' layout).
 uint stream_word(uvec2 key, uint64_t i, uint64_t n) {
   uint64_t half_n = n / 2ul, second = n - half_n;

@@ -131,16 +131,6 @@ void reduce_best(float v, uint vi) {
 const uint MAX_PER = 16u;
 shared float reference_z;
 
-// 1 / t rounded to float (correctly, with shaderFloat64): x * (1 / t) is
-// then within 3 ulp of x / t (within 1e-5 relative, as screened() allows).
-float reciprocal(float t) {
-#if LUMEN_F64
-  return float(1.0lf / double(t));
-#else
-  return 1.0 / t;
-#endif
-}
-
 // The exact z of a token (its scaled logit exactly, -inf under the cut).
 float exact_z(float x, float t, float cut, uint bits) {
   float s = fdiv(x, t);

@@ -9,9 +9,11 @@
 //
 // MODE_WHOLE_ROW (rows of one workgroup's chunk): a workgroup per row does
 // every digit in shared memory. Otherwise a row is split across `chunks`
-// workgroups, in 1 + DIGITS dispatches:
-// - MODE_PREPARE: zeroes the row's histograms and counters, and writes each
-//   slice's maximum of s (top-p rows);
+// workgroups, in 2 + DIGITS dispatches:
+// - MODE_BOUND: every row's path (RowState.path, below). A radix row's
+//   workgroups zero their share of the row's histograms and counters and
+//   write their slice's maximum of s (top-p rows);
+// - MODE_COMPACT: the candidates path's second pass (below);
 // - MODE_DIGIT (digit d): each workgroup builds its slice's histogram of the
 //   tokens under the prefixes chosen so far in shared memory and adds it to
 //   the row's histogram with global atomics; the row's last workgroup to
@@ -19,8 +21,8 @@
 //   parallel suffix scan and writes the new prefix (and, after the last
 //   digit, the cut) for the next dispatch. No host round trip.
 //
-// Top-k rows without top-p (T > 0) first try a shorter path, two passes
-// that leave the radix passes nothing to do:
+// Top-k rows without top-p (T > 0) take the candidates path, which leaves
+// the radix passes nothing to do:
 // - MODE_BOUND: each workgroup writes its chunk's group maxima (the largest
 //   key of a group of threads' tokens); the row's last workgroup sorts the
 //   row's maxima: the k-th largest is a lower bound of the k-th largest
@@ -30,8 +32,8 @@
 //   reach that bound (k or a few more per row); the row's last workgroup
 //   computes their exact s, sorts them, takes the k-th largest as the cut
 //   and draws among the kept ones (the draw then skips the row).
-// Rows with a NaN, too few groups or too many candidates take the radix
-// passes (RowState.path).
+// Rows with a NaN, too few groups or too many candidates go to the radix
+// passes (the last workgroup sets the row up for them).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 
@@ -43,7 +45,6 @@ layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
 // rows share one row's state: the draw would skip them all)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
-const uint MODE_PREPARE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -118,10 +119,12 @@ float workgroup_max(float v) {
   return m;
 }
 
+// The largest s of tokens [j0, j1): x / t of the largest x (division by
+// t > 0 keeps the order; other t are errors the draw reports).
 float range_max(uint64_t r, uint j0, uint j1, float t) {
   float m = -F_INF;
-  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) m = max_of(m, scaled(r, j, t));
-  return workgroup_max(m);
+  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) m = max_of(m, logit(r, j));
+  return fdiv(workgroup_max(m), t);
 }
 
 void clear_bins() {
@@ -143,12 +146,28 @@ void add_mass_shared(uint b, uint64_t q) {
 }
 
 // Adds tokens [j0, j1) of row r under the prefixes to the shared bins of
-// digit d.
+// digit d. The float64 division s = x / t only where needed: the keys of
+// sa -+ margin bound s's key, which leave most tokens surely outside both
+// prefixes (after digit 0), or (top-k alone) surely in one bin.
 void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, uint prefix_p, float m) {
   const uint fixed_bits = digit_fixed(d), shift = digit_shift(d), mask = digit_bins(d) - 1u;
+  const float rt = reciprocal(row.t);
   for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) {
-    float s = scaled(r, j, row.t);
-    uint key = order_key(s);
+    float x = logit(r, j), sa = x * rt;
+    uint key;
+    if (isnan(sa) || isinf(sa)) {
+      key = order_key(fdiv(x, row.t));
+    } else {
+      float e = approx_margin(sa);
+      uint lo = order_key(sa - e), hi = order_key(sa + e);
+      bool maybe_k = row.on_k && hi >= prefix_k && lo <= (prefix_k | ~fixed_bits);
+      bool maybe_p = row.on_p && hi >= prefix_p && lo <= (prefix_p | ~fixed_bits);
+      if (!maybe_k && !maybe_p) continue;
+      bool sure = !maybe_p && (lo & fixed_bits) == prefix_k && (hi & fixed_bits) == prefix_k &&
+                  ((lo >> shift) & mask) == ((hi >> shift) & mask);
+      key = sure ? lo : order_key(fdiv(x, row.t));
+    }
+    float s = key_value(key);
     uint bin = (key >> shift) & mask;
     bool in_k = row.on_k && (key & fixed_bits) == prefix_k;
     bool in_p = row.on_p && (key & fixed_bits) == prefix_p;
@@ -283,16 +302,24 @@ void whole_row(uint64_t r, Row row) {
   if (gl_LocalInvocationID.x == 0u) row_state(r).cut = row_cut(row, prefix_k, prefix_p);
 }
 
-void prepare(uint64_t r, uint c, Row row) {
-  // this workgroup's share of the row's histogram words
-  const uint per = (HIST_WORDS + pc.chunks - 1u) / pc.chunks;
+// Zeroes histogram words [w0, w1) of row r; `first`: also sets the row up
+// for the radix passes (counters, cut, path).
+void clear_search(uint64_t r, uint w0, uint w1, bool first) {
   Words h = Words(histograms(r));
-  for (uint i = c * per + gl_LocalInvocationID.x; i < min(HIST_WORDS, (c + 1u) * per); i += WG) h.v[i] = 0u;
+  for (uint i = w0 + gl_LocalInvocationID.x; i < w1; i += WG) h.v[i] = 0u;
   RowState st = row_state(r);
-  if (c == 0u && gl_LocalInvocationID.x == 0u) {
+  if (first && gl_LocalInvocationID.x == 0u) {
     for (uint d = 0u; d < DIGITS; ++d) st.done[d] = 0u;
     st.cut = -F_INF;
+    st.path = PATH_RADIX;
   }
+}
+
+// A radix row's start, by chunk: this workgroup's share of the histograms
+// and (top-p) its slice's maximum.
+void prepare(uint64_t r, uint c, Row row) {
+  const uint per = (HIST_WORDS + pc.chunks - 1u) / pc.chunks;
+  clear_search(r, min(HIST_WORDS, c * per), min(HIST_WORDS, (c + 1u) * per), c == 0u);
   if (row.on_p) {
     uint j0 = c * pc.chunk;
     float m = range_max(r, j0, min(pc.V, j0 + pc.chunk), row.t);
@@ -346,16 +373,6 @@ void digit_pass(uint64_t r, uint c, Row row) {
 }
 
 // ---- the candidates path ----
-
-// 1 / t rounded to float (correctly, with shaderFloat64): x * (1 / t) is
-// then within 3 ulp of x / t.
-float reciprocal(float t) {
-#if LUMEN_F64
-  return float(1.0lf / double(t));
-#else
-  return 1.0 / t;
-#endif
-}
 
 // The smallest power of two >= n (1 for n <= 1).
 uint pow2_at_least(uint n) { return n <= 1u ? 1u : (1u << uint(findMSB(n - 1u) + 1)); }
@@ -427,7 +444,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
                   row.p == 1.0 && row.k <= groups * pc.chunks;
   RowState st = row_state(r);
   if (!on) {
-    if (c == 0u && tid == 0u) st.path = PATH_RADIX;
+    prepare(r, c, row);
     return;
   }
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
@@ -466,15 +483,13 @@ void bound_pass(uint64_t r, uint c, Row row) {
   barrier();
   sort_descending(n);
   const uint lower = counts[row.k - 1u];
-  if (tid == 0u) {
-    // key 0 is no logit's (a padded or empty group)
-    if (first_nan != 0xffffffffu || lower == 0u) {
-      st.path = PATH_RADIX;
-    } else {
-      st.bound = fdiv(key_value(lower), row.t);
-      st.candidates = 0u;
-      st.path = PATH_CANDIDATES;
-    }
+  // key 0 is no logit's (a padded or empty group)
+  if (first_nan != 0xffffffffu || lower == 0u) {
+    clear_search(r, 0u, HIST_WORDS, true);
+  } else if (tid == 0u) {
+    st.bound = fdiv(key_value(lower), row.t);
+    st.candidates = 0u;
+    st.path = PATH_CANDIDATES;
   }
 }
 
@@ -504,7 +519,7 @@ void compact_pass(uint64_t r, uint c, Row row) {
   if (!last_of_row(r)) return;
   const uint total = atomicAdd(st.candidates, 0u);
   if (total > CANDIDATES || total < row.k) {
-    if (tid == 0u) st.path = PATH_RADIX;
+    clear_search(r, 0u, HIST_WORDS, true);
     return;
   }
   // exact s of the candidates, sorted: the cut is the k-th largest
@@ -555,8 +570,6 @@ void main() {
       bound_pass(r, c, row);
     } else if (MODE == MODE_COMPACT) {
       compact_pass(r, c, row);
-    } else if (MODE == MODE_PREPARE) {
-      if (row_state(r).path == PATH_RADIX) prepare(r, c, row);
     } else if (row.on_k || row.on_p) {
       if (MODE == MODE_WHOLE_ROW) whole_row(r, row);
       else if (row_state(r).path == PATH_RADIX) digit_pass(r, c, row);
