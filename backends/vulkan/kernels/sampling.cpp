@@ -49,8 +49,8 @@ enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3, Compact = 4 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
-// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("digits",
-// "draw": the ids are then wrong), to split a bench row's time;
+// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("digits" or
+// "digit<d>", "draw": the ids are then wrong), to split a bench row's time;
 // "candidates" turns the candidates path off (the radix search for all).
 bool skipped(const char* pass) {
   static const std::string skip = [] {
@@ -140,6 +140,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   }
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
+    if (skipped(("digit" + std::to_string(d)).c_str())) continue;
     k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
                {&scratch});
   }
