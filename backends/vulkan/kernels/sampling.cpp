@@ -60,6 +60,16 @@ bool skipped(const char* pass) {
   return skip.find(pass) != std::string::npos;
 }
 
+// Timing probes of the digit passes (wrong ids): LUMEN_SAMPLE_PROBE=1 leaves
+// the float64 division out, 2 the shared atomics.
+uint32_t probe() {
+  static const uint32_t p = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_PROBE");
+    return e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+  }();
+  return p;
+}
+
 // The stride of a small parameter view, which fits in 32 bits.
 int32_t small_stride(const array& a) {
   int64_t st = a.ndim() == 0 ? 0 : a.strides(0);
@@ -141,7 +151,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
     if (skipped(("digit" + std::to_string(d)).c_str())) continue;
-    k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
+    k.dispatch("sampling_threshold", Constants{0, Digit, d, 0, probe()}, &push, sizeof(push), groups * wg, reads,
                {&scratch});
   }
   return scratch;

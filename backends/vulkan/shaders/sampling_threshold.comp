@@ -45,6 +45,9 @@ layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
 // rows share one row's state: the draw would skip them all)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
+// Timing probes of the digit passes (kernels/sampling.cpp, LUMEN_SAMPLE_PROBE;
+// wrong ids): 1 = no float64 division, 2 = no shared atomics.
+layout(constant_id = 4) const uint PROBE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -165,7 +168,7 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
       if (!maybe_k && !maybe_p) continue;
       bool sure = !maybe_p && (lo & fixed_bits) == prefix_k && (hi & fixed_bits) == prefix_k &&
                   ((lo >> shift) & mask) == ((hi >> shift) & mask);
-      key = sure ? lo : order_key(fdiv(x, row.t));
+      key = sure ? lo : order_key(PROBE == 1u ? sa : fdiv(x, row.t));
     }
     float s = key_value(key);
     uint bin = (key >> shift) & mask;
@@ -175,6 +178,10 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
     // only when its mass is 0 (one shared atomic per token either way)
     uint64_t q = in_p ? mass_of(s, m) : 0ul;
     bool count_p = in_p && q == 0ul;
+    if (PROBE == 2u) {
+      if (q == 0x123456789ul) counts[0] = bin;  // keeps q live
+      continue;
+    }
     if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? 0x10000u : 0u));
     if (q != 0ul) add_mass_shared(bin, q);
   }
