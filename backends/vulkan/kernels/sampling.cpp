@@ -44,7 +44,7 @@ constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
 // sampling_threshold.comp's modes.
-enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3, Compact = 4 };
+enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3, Compact = 4, Level = 5 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
@@ -147,6 +147,10 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     compact_reads.push_back(&scratch);
     k.dispatch("sampling_threshold", Constants{0, Compact}, &push, sizeof(push), groups * wg,
                compact_reads, {&scratch, &sync, &out});
+    for (uint32_t level = 0; level < 3; ++level) {
+      k.dispatch("sampling_threshold", Constants{0, Level, level, 0, probe()}, &push, sizeof(push),
+                 groups * wg, compact_reads, {&scratch, &sync});
+    }
   }
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
@@ -228,7 +232,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTemperature),
                  static_cast<uint32_t>(IndexOp::SampleTopK),
                  static_cast<uint32_t>(IndexOp::SampleTopP),
-                 skip_done};
+                 skip_done,
+                 row_per_thread ? 1u : push.chunk / static_cast<uint32_t>(wg)};
   if (skipped("draw")) return;
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,

@@ -93,12 +93,13 @@ float reciprocal(float t) {
 float approx_margin(float sa) { return abs(sa) * 1e-5 + 1e-30; }
 
 // Word i of the key's threefry stream of n words (RandomBits' layout).
+// (Without branches: one hash for every case.)
 uint stream_word(uvec2 key, uint64_t i, uint64_t n) {
   uint64_t half_n = n / 2ul, second = n - half_n;
-  if (i < half_n) return threefry2x32(key, uvec2(uint(i), uint(i + second))).x;
-  if (i == half_n && (n & 1ul) == 1ul) return threefry2x32(key, uvec2(uint(half_n), 0u)).x;
-  uint64_t j = i - second;
-  return threefry2x32(key, uvec2(uint(j), uint(j + second))).y;
+  bool first = i < half_n, middle = i == half_n && (n & 1ul) == 1ul;
+  uint64_t j = first ? i : i - second;
+  uvec2 w = threefry2x32(key, middle ? uvec2(uint(half_n), 0u) : uvec2(uint(j), uint(j + second)));
+  return first || middle ? w.x : w.y;
 }
 
 // random::gumbel for one word: the uniform chain (bits -> float32 / 2^32 ->
@@ -108,23 +109,19 @@ uint stream_word(uvec2 key, uint64_t i, uint64_t n) {
 float uniform_of(uint bits) { return min(float(bits) * (1.0 / 4294967296.0), uintBitsToFloat(0x3f7fffffu)); }
 float gumbel_noise(uint bits) { return -log_kernel(-log_kernel(uniform_of(bits))); }
 
-// An upper bound of gumbel_noise(bits) in a few float operations and two of
-// the device's own logs, whose error Vulkan bounds (3 ulp, or 2^-21 absolute
-// in [0.5, 2]): a lower bound of a = -log(u) (for u >= 1/2 the first four
-// terms of -log(1 - d) = d + d^2/2 + d^3/3 + ..., all positive; below, the
-// device's log), shrunk by a margin far above those errors, then -log(a)
-// plus another. +inf for u = 0, where the device's log need not hold.
-float gumbel_noise_upper(uint bits) {
+// gumbel_noise(bits) within NOISE_ERROR, in a few float operations and two
+// of the device's own logs, whose error Vulkan bounds (3 ulp, or 2^-21
+// absolute in [0.5, 2]): a = -log(u), for u >= 1/2 by eight terms of
+// -log(1 - d) = d + d^2/2 + ... (the rest under 6.3e-4 of a at d = 1/2),
+// below by the device's log; then -log(a). u = 0 (bits 0) is left to the
+// exact path. The margin is three times the worst case.
+const float NOISE_ERROR = 2e-3;
+float gumbel_noise_approx(uint bits) {
   float u = uniform_of(bits);
-  if (u == 0.0) return F_INF;
-  float a;
-  if (u >= 0.5) {
-    float d = 1.0 - u;  // exact
-    a = d * (1.0 + d * (0.5 + d * (0.333333313 + d * 0.25)));
-  } else {
-    a = -log(u);
-  }
-  return 0.001 - log(a * 0.99995);
+  float d = 1.0 - u;  // exact for u >= 1/2
+  float series = d * (1.0 + d * (0.5 + d * (0.333333333 + d * (0.25 + d * (0.2 + d * (0.166666667 +
+                 d * (0.142857143 + d * 0.125)))))));
+  return -log(u >= 0.5 ? series : -log(u));
 }
 
 // An unsigned key ordered as the float values (-0 as +0).
@@ -169,16 +166,19 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint done[DIGITS];         // workgroups of the row through digit d's pass
   uint path;                 // PATH_*: how the row's cut and id are found
   float bound;               // PATH_CANDIDATES: the least candidate s
-  uint candidates;           // PATH_CANDIDATES: how many the compact pass found
+  uint candidates;           // PATH_CANDIDATES, PATH_MASS: how many a compact pass found
+  float top;                 // PATH_MASS: the row's largest s
+  float scale;               // PATH_MASS: 256 / (largest - least finite s)
 };
 // A row's path (written by the bound pass of calls with rows split across
 // workgroups, see sampling_threshold.comp): the radix search; top-k from the
-// candidates over a lower bound; the cut found there (the draw uses it);
-// the id drawn there too (the draw skips the row).
+// candidates over a lower bound; the cut found (the draw uses it); the id
+// drawn too (the draw skips the row); top-p by levels of linear bins.
 const uint PATH_RADIX = 0u;
 const uint PATH_CANDIDATES = 1u;
 const uint PATH_CUT = 2u;
 const uint PATH_DONE = 3u;
+const uint PATH_MASS = 4u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in

@@ -31,6 +31,8 @@ layout(constant_id = 5) const uint BAD_TOP_K = 0u;
 layout(constant_id = 6) const uint BAD_TOP_P = 0u;
 // Rows may have been drawn already (RowState.path, sampling_threshold.comp).
 layout(constant_id = 7) const bool SKIP_DONE = false;
+// Tokens a thread of a chunk (chunk / WG).
+layout(constant_id = 8) const uint PER = 16u;
 const uint WG = gl_WorkGroupSize.x;
 
 // Chunk results, coherent: the row's last workgroup reads what the others
@@ -127,72 +129,56 @@ void reduce_best(float v, uint vi) {
   }
 }
 
-// Elements per thread of a chunk at most (chunks hold 4 or 16 per thread).
-const uint MAX_PER = 16u;
-shared float reference_z;
-
 // The exact z of a token (its scaled logit exactly, -inf under the cut).
 float exact_z(float x, float t, float cut, uint bits) {
   float s = fdiv(x, t);
   return s < cut ? -F_INF : s + gumbel_noise(bits);
 }
 
-// Whether a token whose approximate scaled logit sa is finite cannot reach
-// z (not NaN): even its largest z, from upper bounds of s and of the noise,
-// is smaller.
-bool screened(float sa, uint bits, float z) {
-  return sa + gumbel_noise_upper(bits) + (abs(sa) * 1e-5 + 1e-3) < z;
-}
-
-// Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0]
-// in two phases over the thread's logits, kept in registers, and their
-// approximate scaled logits sa = x * (1 / t) (the exact s = x / t takes a
-// float64 division): first the chunk's best sa by argmax's rule and that
-// token's exact z (the reference); then each token's threefry bits, and its
-// exact z only where cheap upper bounds of s and of the noise do not leave
-// it under the reference's z or the thread's best so far (most tokens). A
-// token whose sa is surely under the cut takes -inf without its noise;
-// NaN and infinite sa take the exact path.
+// Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0].
+// The exact z = x / t + noise takes a float64 division and float64 logs;
+// cheap bounds leave it to the few tokens that may win. Sweep one: each
+// token's threefry bits, sa = x * (1 / t) (within 1e-5 of s) and the
+// approximate noise (within NOISE_ERROR) bound its z in [lo, up]; the
+// subgroup's largest lo is a z that some token surely reaches. Sweep two:
+// the exact z of the tokens whose up reaches it (about one a subgroup), and
+// of NaN and infinite ones; every other token's z is smaller than that
+// token's. Straight-line sweeps (PER tokens a thread, no branches) for
+// instruction-level parallelism. Tokens surely under the cut take -inf; a
+// thread starts from its first token at -inf (the argmax of a chunk whose
+// tokens are all -inf).
 void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut) {
   const uint tid = gl_LocalInvocationID.x;
   const float rt = reciprocal(t);
-  float xv[MAX_PER];
-  float v = -F_INF;
-  uint vi = 0xffffffffu;
-  for (uint n = 0u; n < MAX_PER; ++n) {
+  float up[PER];
+  float reached = -F_INF;
+  uint exact = 0u;  // bit n: token n takes the exact path whatever its bounds
+  for (uint n = 0u; n < PER; ++n) {
     uint j = j0 + tid + n * WG;
-    if (j >= j1) break;
-    xv[n] = logit(r, j);
-    offer(v, vi, xv[n] * rt, j);
-  }
-  reduce_best(v, vi);
-  const uint j_ref = best_index[0];
-  if (tid == 0u) {
-    reference_z = exact_z(logit(r, j_ref), t, cut, stream_word(key, r * uint64_t(pc.V) + j_ref, words));
-  }
-  barrier();
-  const float z_ref = reference_z;
-  v = -F_INF;
-  vi = 0xffffffffu;
-  for (uint n = 0u; n < MAX_PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    if (j >= j1) break;
-    if (j == j_ref) {
-      offer(v, vi, z_ref, j);
-      continue;
-    }
-    float x = xv[n], sa = x * rt;
-    bool finite = !isnan(sa) && !isinf(sa);
-    if (finite && sa + (abs(sa) * 1e-5 + 1e-30) < cut) {
-      offer(v, vi, -F_INF, j);
-      continue;
-    }
-    // a NaN z (the reference's, or the thread's of a lower index) beats
-    // every token that is not NaN
-    if (finite && (isnan(z_ref) || (vi != 0xffffffffu && isnan(v)))) continue;
+    bool valid = j < j1;
+    j = valid ? j : j0;
+    float sa = logit(r, j) * rt;
     uint bits = stream_word(key, r * uint64_t(pc.V) + j, words);
-    if (finite && (screened(sa, bits, z_ref) || (vi != 0xffffffffu && screened(sa, bits, v)))) continue;
-    offer(v, vi, exact_z(x, t, cut, bits), j);
+    float g = gumbel_noise_approx(bits);
+    float e = approx_margin(sa);
+    bool finite = !isnan(sa) && !isinf(sa) && bits != 0u;
+    bool cut_off = sa + e < cut, kept = sa - e >= cut;
+    float margin = abs(sa) * 1e-5 + 2.0 * NOISE_ERROR;
+    float z = sa + g;
+    up[n] = valid && finite && !cut_off ? z + margin : -F_INF;
+    if (valid && finite && kept) reached = max(reached, z - margin);
+    if (valid && !finite) exact |= 1u << n;
+  }
+  if (SHUFFLE) {
+    for (uint d = gl_SubgroupSize / 2u; d > 0u; d /= 2u) reached = max(reached, subgroupShuffleXor(reached, d));
+  }
+  float v = -F_INF;
+  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
+  for (uint n = 0u; n < PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    bool may_win = up[n] != -F_INF && up[n] >= reached;
+    if (j >= j1 || (((exact >> n) & 1u) == 0u && !may_win)) continue;
+    offer(v, vi, exact_z(logit(r, j), t, cut, stream_word(key, r * uint64_t(pc.V) + j, words)), j);
   }
   reduce_best(v, vi);
 }

@@ -52,6 +52,7 @@ const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
 const uint MODE_COMPACT = 4u;
+const uint MODE_LEVEL = 5u;
 const uint WG = gl_WorkGroupSize.x;
 
 // The limit of the weight above the threshold, float64 as in the plain
@@ -218,9 +219,9 @@ void add_to_row(Words h) {
 // The row's histogram of a digit into the shared bins (selecting form).
 void load_row(Words h) {
   for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
-    counts[b] = atomicOr(h.v[3u * b], 0u);
-    mass_lo[b] = atomicOr(h.v[3u * b + 1u], 0u);
-    mass_hi[b] = atomicOr(h.v[3u * b + 2u], 0u);
+    counts[b] = h.v[3u * b];
+    mass_lo[b] = h.v[3u * b + 1u];
+    mass_hi[b] = h.v[3u * b + 2u];
   }
   barrier();
 }
@@ -232,15 +233,16 @@ bool bin_used(uint b, bool by_mass) {
   return by_mass ? (mass_hi[b] & HAS_TOKENS) != 0u : counts[b] != 0u;
 }
 
-// Digit d of one search from the shared bins, as the CPU kernel's loop: with
-// the weight above each bin (above + the bins over it), the lowest used bin
-// whose weight above is < limit, or the top used bin when none is. The limit
-// is k, or p times the total (at digit 0 the sum of the bins). Sets picked,
-// picked_above and grand_total; every thread calls it.
-void select_bin(uint d, bool by_mass, uint64_t above, uint k, float p, uint64_t total) {
+// One step of a search from the shared bins [0, nbins), as the CPU kernel's
+// loop: with the weight above each bin (above + the bins over it), the
+// lowest used bin whose weight above is < limit, or the top used bin when
+// none is. The limit is k, or p times the total (at the first step the sum
+// of the bins). Sets picked, picked_above and grand_total; every thread
+// calls it.
+void select_among(uint nbins, bool first, bool by_mass, uint64_t above, uint k, float p, uint64_t total) {
   const uint tid = gl_LocalInvocationID.x;
-  const uint per = (digit_bins(d) + WG - 1u) / WG;
-  const uint b0 = tid * per, b1 = min(b0 + per, digit_bins(d));
+  const uint per = (nbins + WG - 1u) / WG;
+  const uint b0 = tid * per, b1 = min(b0 + per, nbins);
   uint64_t mine = 0ul;
   for (uint b = b0; b < b1; ++b) mine += bin_weight(b, by_mass);
   // suffix sums over the threads: scan[i] = sum of the bins of threads >= i
@@ -257,7 +259,7 @@ void select_bin(uint d, bool by_mass, uint64_t above, uint k, float p, uint64_t 
     scan[tid] = x;
     barrier();
   }
-  if (d == 0u && by_mass) total = scan[0];
+  if (first && by_mass) total = scan[0];
   limit_t limit = by_mass ? limit_t(total) * limit_t(p) : limit_t(k);
   uint64_t acc = above + scan[tid] - mine;
   for (uint b = b1; b > b0; --b) {
@@ -276,6 +278,11 @@ void select_bin(uint d, bool by_mass, uint64_t above, uint k, float p, uint64_t 
     grand_total = total;
   }
   barrier();
+}
+
+// Digit d of the radix search.
+void select_bin(uint d, bool by_mass, uint64_t above, uint k, float p, uint64_t total) {
+  select_among(digit_bins(d), d == 0u, by_mass, above, k, p, total);
 }
 
 // The cut from the two thresholds: the CPU's std::max(top-k cut, top-p cut).
@@ -319,6 +326,16 @@ void clear_search(uint64_t r, uint w0, uint w1, bool first) {
     for (uint d = 0u; d < DIGITS; ++d) st.done[d] = 0u;
     st.cut = -F_INF;
     st.path = PATH_RADIX;
+  }
+}
+
+// A row sent to the radix passes by a path's last workgroup: the whole row
+// set up, and (top-p) every slice's maximum the row's, m.
+void radix_fallback(uint64_t r, Row row, float m) {
+  clear_search(r, 0u, HIST_WORDS, true);
+  if (!row.on_p) return;
+  for (uint c = gl_LocalInvocationID.x; c < pc.chunks; c += WG) {
+    Ptr32(slice_maxima(r) + uint64_t(c) * 4ul).v = floatBitsToUint(m);
   }
 }
 
@@ -445,47 +462,90 @@ bool last_of_row(uint64_t r) {
   return is_last;
 }
 
-void bound_pass(uint64_t r, uint c, Row row) {
-  const uint tid = gl_LocalInvocationID.x, groups = group_count();
-  const bool on = CANDIDATES_ON && groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
-                  row.p == 1.0 && row.k <= groups * pc.chunks;
-  RowState st = row_state(r);
-  if (!on) {
-    prepare(r, c, row);
-    return;
-  }
-  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-  uint best = 0u, nan_at = 0xffffffffu;
-  for (uint j = j0 + tid; j < j1; j += WG) {
-    float x = logit(r, j);
-    if (isnan(x)) nan_at = min(nan_at, j);
-    best = max(best, order_key(x));
-  }
+// Workgroup reductions in place: counts[0, groups) the largest keys of the
+// threads = i mod groups; mass_lo[0] the least, reduce_i[0] the least index.
+void reduce_keys(uint best, uint least, uint nan_at, uint groups) {
+  const uint tid = gl_LocalInvocationID.x;
   counts[tid] = best;
+  mass_lo[tid] = least;
   reduce_i[tid] = nan_at;
   barrier();
   for (uint h = WG / 2u; h > 0u; h /= 2u) {
     if (tid < h) {
       if (h >= groups) counts[tid] = max(counts[tid], counts[tid + h]);
+      mass_lo[tid] = min(mass_lo[tid], mass_lo[tid + h]);
       reduce_i[tid] = min(reduce_i[tid], reduce_i[tid + h]);
     }
     barrier();
   }
+}
+
+void bound_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x, k_groups = group_count();
+  const bool by_k = CANDIDATES_ON && k_groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
+                    row.p == 1.0 && row.k <= k_groups * pc.chunks;
+  const bool by_mass = CANDIDATES_ON && row.t > 0.0 && row.on_p && !row.on_k && row.p > 0.0 &&
+                       pc.chunks <= MAXIMA / 2u;
+  RowState st = row_state(r);
+  if (!by_k && !by_mass) {
+    prepare(r, c, row);
+    return;
+  }
+  // the chunk's largest keys (by group for top-k), its least finite one and
+  // first NaN
+  const uint groups = by_k ? k_groups : 1u;
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  uint best = 0u, least = 0xffffffffu, nan_at = 0xffffffffu;
+  for (uint j = j0 + tid; j < j1; j += WG) {
+    float x = logit(r, j);
+    if (isnan(x)) nan_at = min(nan_at, j);
+    best = max(best, order_key(x));
+    if (!isinf(x) && !isnan(x)) least = min(least, order_key(x));
+  }
+  reduce_keys(best, least, nan_at, groups);
   Words maxima = Words(maxima_area(r)), nans = Words(nan_area(r));
   if (tid < groups) maxima.v[c * groups + tid] = counts[tid];
-  if (tid == 0u) nans.v[c] = reduce_i[0];
-  if (!last_of_row(r)) return;
-  // the row's first NaN, if any: the radix path's
-  uint first_nan = 0xffffffffu;
-  for (uint i = tid; i < pc.chunks; i += WG) first_nan = min(first_nan, nans.v[i]);
-  reduce_i[tid] = first_nan;
-  barrier();
-  for (uint h = WG / 2u; h > 0u; h /= 2u) {
-    if (tid < h) reduce_i[tid] = min(reduce_i[tid], reduce_i[tid + h]);
-    barrier();
+  if (tid == 0u) {
+    nans.v[c] = reduce_i[0];
+    if (by_mass) maxima.v[MAXIMA / 2u + c] = mass_lo[0];
   }
-  first_nan = reduce_i[0];
+  if (!last_of_row(r)) return;
+  // the row's: first NaN (if any, the radix path's), and for top-p its
+  // largest and least finite keys
+  best = 0u;
+  least = 0xffffffffu;
+  nan_at = 0xffffffffu;
+  for (uint i = tid; i < pc.chunks; i += WG) {
+    nan_at = min(nan_at, nans.v[i]);
+    if (by_mass) {
+      best = max(best, maxima.v[i]);
+      least = min(least, maxima.v[MAXIMA / 2u + i]);
+    }
+  }
+  reduce_keys(best, least, nan_at, 1u);
+  const uint first_nan = reduce_i[0];
+  if (by_mass) {
+    // u = (top - s) * scale spans [0, 256] over the finite tokens
+    const float top = fdiv(key_value(counts[0]), row.t), low = fdiv(key_value(mass_lo[0]), row.t);
+    const float scale = 256.0 / (top - low);
+    const bool ok = first_nan == 0xffffffffu && mass_lo[0] != 0xffffffffu && !isinf(top) && !isinf(low) &&
+                    top > low && scale > 0.0 && !isinf(scale);
+    barrier();
+    if (!ok) {
+      radix_fallback(r, row, top);
+      return;
+    }
+    clear_search(r, 0u, 2u * BINS * 3u, false);
+    if (tid == 0u) {
+      st.top = top;
+      st.scale = scale;
+      st.candidates = 0u;
+      st.path = PATH_MASS;
+    }
+    return;
+  }
   const uint m = groups * pc.chunks, n = pow2_at_least(m);
+  barrier();
   for (uint i = tid; i < n; i += WG) counts[i] = i < m ? maxima.v[i] : 0u;
   barrier();
   sort_descending(n);
@@ -500,6 +560,38 @@ void bound_pass(uint64_t r, uint c, Row row) {
   }
 }
 
+// Lists token j in the workgroup's shared list (mass_lo).
+void list_candidate(uint j) {
+  uint slot = atomicAdd(local_count, 1u);
+  if (slot < CANDIDATES) mass_lo[slot] = j;
+}
+
+// Appends the workgroup's shared list to row r's (RowState.candidates
+// counts them all, past CANDIDATES too).
+void flush_candidates(uint64_t r, RowState st) {
+  const uint tid = gl_LocalInvocationID.x;
+  barrier();
+  const uint found = min(local_count, CANDIDATES);
+  if (tid == 0u) picked = found == 0u ? 0u : atomicAdd(st.candidates, local_count);
+  barrier();
+  Words list = Words(candidate_area(r));
+  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = mass_lo[i];
+}
+
+// Row r's `total` listed tokens sorted by exact s, descending: their keys in
+// counts, indices in mass_lo.
+void sort_candidates(uint64_t r, uint total, float t) {
+  Words list = Words(candidate_area(r));
+  const uint n = pow2_at_least(total);
+  for (uint i = gl_LocalInvocationID.x; i < n; i += WG) {
+    uint j = i < total ? list.v[i] : 0xffffffffu;
+    counts[i] = i < total ? order_key(scaled(r, j, t)) : 0u;
+    mass_lo[i] = j;
+  }
+  barrier();
+  sort_descending(n);
+}
+
 void compact_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x;
   RowState st = row_state(r);
@@ -512,32 +604,17 @@ void compact_pass(uint64_t r, uint c, Row row) {
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
   for (uint j = j0 + tid; j < j1; j += WG) {
     float sa = logit(r, j) * rt;
-    if (sa >= bound || sa + (abs(sa) * 1e-5 + 1e-30) >= bound) {
-      uint slot = atomicAdd(local_count, 1u);
-      if (slot < CANDIDATES) mass_lo[slot] = j;
-    }
+    if (sa >= bound || sa + approx_margin(sa) >= bound) list_candidate(j);
   }
-  barrier();
-  const uint found = min(local_count, CANDIDATES);
-  if (tid == 0u) picked = found == 0u ? 0u : atomicAdd(st.candidates, local_count);
-  barrier();
-  Words list = Words(candidate_area(r));
-  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = mass_lo[i];
+  flush_candidates(r, st);
   if (!last_of_row(r)) return;
   const uint total = atomicAdd(st.candidates, 0u);
   if (total > CANDIDATES || total < row.k) {
     clear_search(r, 0u, HIST_WORDS, true);
     return;
   }
-  // exact s of the candidates, sorted: the cut is the k-th largest
-  const uint n = pow2_at_least(total);
-  for (uint i = tid; i < n; i += WG) {
-    uint j = i < total ? list.v[i] : 0xffffffffu;
-    counts[i] = i < total ? order_key(scaled(r, j, row.t)) : 0u;
-    mass_lo[i] = j;
-  }
-  barrier();
-  sort_descending(n);
+  sort_candidates(r, total, row.t);
+  // the cut is the k-th largest
   const uint cut_key = counts[row.k - 1u];
   // the draw among the kept (s >= cut: the sorted keys down to the cut's)
   threefry_one = 1u;
@@ -567,6 +644,123 @@ void compact_pass(uint64_t r, uint c, Row row) {
   }
 }
 
+// ---- top-p by levels of linear bins (PATH_MASS) ----
+//
+// The radix digits of s's order keys pile a language model's tokens into a
+// few bins (the exponent's), whose shared atomics then serialize. Top-p rows
+// (T > 0, no top-k) instead bin u = (top - s) * scale, linear in s over the
+// row's finite range: fine_of(s) in [0, 65535], monotone (decreasing) in s,
+// its high byte the first level's bin (from the top), its low byte the
+// second's. MODE_LEVEL 0 builds the first level's histogram of masses over
+// every token (the only pass that needs every token's exact s and mass) and
+// picks the bin where the cumulative mass crosses p * total; level 1 the
+// same within that bin (tokens surely outside it skip the division); level 2
+// lists that fine bin's tokens, and the row's last workgroup sorts them,
+// adds their masses in order and takes the crossing token's s as the cut.
+// Ties share a bin, so the cut is the plain composition's. A fine bin of
+// more than CANDIDATES tokens goes to the radix passes.
+uint fine_of(float s, float top, float scale) {
+  precise float u = (top - s) * scale;
+  precise float w = u * 256.0;
+  return w >= 65535.0 ? 65535u : uint(w);
+}
+
+// The crossing token of the sorted candidates (`total` of them) of row r.
+void resolve_mass(uint64_t r, Row row, RowState st) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint total = atomicAdd(st.candidates, 0u);
+  const float top = st.top;
+  if (total == 0u || total > CANDIDATES) {
+    radix_fallback(r, row, top);
+    return;
+  }
+  sort_candidates(r, total, row.t);
+  // exclusive prefix masses in the sorted order: each thread a run of
+  // positions, a scan over the threads
+  const uint per = (total + WG - 1u) / WG, i0 = min(total, tid * per), i1 = min(i0 + per, total);
+  uint64_t mine = 0ul;
+  for (uint i = i0; i < i1; ++i) mine += mass_of(key_value(counts[i]), top);
+  scan[tid] = mine;
+  if (tid == 0u) pick_top = 0u;
+  barrier();
+  for (uint off = 1u; off < WG; off <<= 1) {
+    uint64_t x = scan[tid];
+    if (tid >= off) x += scan[tid - off];
+    barrier();
+    scan[tid] = x;
+    barrier();
+  }
+  const limit_t limit = limit_t(st.total) * limit_t(row.p);
+  uint64_t before = st.above_p[1] + scan[tid] - mine;
+  for (uint i = i0; i < i1; ++i) {
+    if (limit_t(before) < limit) atomicMax(pick_top, i + 1u);
+    before += mass_of(key_value(counts[i]), top);
+  }
+  barrier();
+  const uint kept = pick_top;
+  if (kept == 0u) {  // the level passes' pick guarantees one
+    radix_fallback(r, row, top);
+    return;
+  }
+  if (tid == 0u) {
+    st.cut = key_value(counts[kept - 1u]);
+    st.path = PATH_CUT;
+  }
+}
+
+void level_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x, level = DIGIT;
+  RowState st = row_state(r);
+  if (st.path != PATH_MASS) return;
+  const float top = st.top, scale = st.scale, rt = reciprocal(row.t);
+  // the bits of fine_of already chosen
+  const uint fixed_bits = level == 0u ? 0u : (level == 1u ? 0xff00u : 0xffffu);
+  const uint fine = level == 0u ? 0u
+                                : (((255u - st.prefix_p[0]) << 8) | (level == 2u ? 255u - st.prefix_p[1] : 0u));
+  if (level < 2u) clear_bins();
+  if (tid == 0u) local_count = 0u;
+  barrier();
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  for (uint j = j0 + tid; j < j1; j += WG) {
+    float x = logit(r, j), sa = x * rt;
+    if (level > 0u && !isnan(sa) && !isinf(sa)) {
+      // the token's fine_of lies in [f_lo, f_hi]
+      float e = approx_margin(sa);
+      uint f_lo = fine_of(sa + e, top, scale), f_hi = fine_of(sa - e, top, scale);
+      if ((f_lo & fixed_bits) > fine || (f_hi & fixed_bits) < fine) continue;
+    }
+    float s = PROBE == 1u ? sa : fdiv(x, row.t);
+    uint f = fine_of(s, top, scale);
+    if ((f & fixed_bits) != fine) continue;
+    if (level == 2u) {
+      list_candidate(j);
+      continue;
+    }
+    uint b = 255u - (level == 0u ? f >> 8 : f & 255u);
+    uint64_t q = mass_of(s, top);
+    if (PROBE == 2u) continue;
+    if (q == 0ul) atomicAdd(counts[b], 0x10000u);
+    else add_mass_shared(b, q);
+  }
+  barrier();
+  if (level == 2u) {
+    flush_candidates(r, st);
+    if (last_of_row(r)) resolve_mass(r, row, st);
+    return;
+  }
+  Words h = Words(histograms(r) + uint64_t(level * BINS * 3u) * 4ul);
+  add_to_row(h);
+  if (!last_of_row(r)) return;
+  load_row(h);
+  select_among(256u, level == 0u, true, level == 0u ? 0ul : st.above_p[0], 0u, row.p,
+               level == 0u ? 0ul : st.total);
+  if (tid == 0u) {
+    st.prefix_p[level] = picked;
+    st.above_p[level] = picked_above;
+    if (level == 0u) st.total = grand_total;
+  }
+}
+
 void main() {
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
@@ -577,6 +771,8 @@ void main() {
       bound_pass(r, c, row);
     } else if (MODE == MODE_COMPACT) {
       compact_pass(r, c, row);
+    } else if (MODE == MODE_LEVEL) {
+      level_pass(r, c, row);
     } else if (row.on_k || row.on_p) {
       if (MODE == MODE_WHOLE_ROW) whole_row(r, row);
       else if (row_state(r).path == PATH_RADIX) digit_pass(r, c, row);
