@@ -266,6 +266,23 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForSmallTopK) {
   }
 }
 
+// Rows of more than 65535 tokens whose cut sits on a tie of most of the row
+// (all equal, or two levels): the GPU's fast paths list too many candidates
+// and search the whole row in one workgroup; top-k and top-p.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongTiedRows) {
+  const int rows = 2, vocab = 70000;
+  std::vector<float> v(static_cast<size_t>(rows) * vocab, 1.0f);
+  for (int i = 0; i < vocab; i += 7) v[vocab + i] = 2.0f;
+  auto x = array(v.data(), {rows, vocab}, float32);
+  auto key = random::key(8);
+  for (auto [k, p] : {std::pair{50, 1.0f}, std::pair{0, 0.3f}}) {
+    Filter f{"tied", [&s, k = k, p = p](const array& x, const array& t, const array& key) {
+               return sample(x, t, k, p, key, s);
+             }};
+    expect_fused_is_plain(x, array(0.7f), f, key, "k " + std::to_string(k) + " p " + std::to_string(p), s);
+  }
+}
+
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForViews) {
   auto key = random::key(5);
   auto t = row_temperatures(6);

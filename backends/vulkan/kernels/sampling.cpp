@@ -44,7 +44,7 @@ constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
 // sampling_threshold.comp's modes.
-enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3, Compact = 4, Level = 5 };
+enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
@@ -139,24 +139,15 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
-  // every row's path first (the radix passes read it); radix rows' start
+  // every row's path first (radix rows' start), then three passes in which
+  // each row takes its path's next step
   k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
-  if (candidates) {
-    std::vector<const array*> compact_reads = reads;
-    compact_reads.push_back(&scratch);
-    k.dispatch("sampling_threshold", Constants{0, Compact}, &push, sizeof(push), groups * wg,
-               compact_reads, {&scratch, &sync, &out});
-    for (uint32_t level = 0; level < 3; ++level) {
-      k.dispatch("sampling_threshold", Constants{0, Level, level, 0, probe()}, &push, sizeof(push),
-                 groups * wg, compact_reads, {&scratch, &sync});
-    }
-  }
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
     if (skipped(("digit" + std::to_string(d)).c_str())) continue;
-    k.dispatch("sampling_threshold", Constants{0, Digit, d, 0, probe()}, &push, sizeof(push), groups * wg, reads,
-               {&scratch});
+    k.dispatch("sampling_threshold", Constants{0, Digit, d, 0, probe()}, &push, sizeof(push), groups * wg,
+               reads, {&scratch, &sync, &out});
   }
   return scratch;
 }

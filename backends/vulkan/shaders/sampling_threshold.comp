@@ -51,8 +51,6 @@ layout(constant_id = 4) const uint PROBE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
-const uint MODE_COMPACT = 4u;
-const uint MODE_LEVEL = 5u;
 const uint WG = gl_WorkGroupSize.x;
 
 // The limit of the weight above the threshold, float64 as in the plain
@@ -131,8 +129,8 @@ float range_max(uint64_t r, uint j0, uint j1, float t) {
   return fdiv(workgroup_max(m), t);
 }
 
-void clear_bins() {
-  for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
+void clear_bins(uint nbins) {
+  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
     counts[b] = 0u;
     mass_lo[b] = 0u;
     mass_hi[b] = 0u;
@@ -148,6 +146,14 @@ void add_mass_shared(uint b, uint64_t q) {
   hi += (old + lo < old) ? 1u : 0u;
   if (hi != 0u) atomicAdd(mass_hi[b], hi);
 }
+
+// counts[b] holds the bin's top-k count and its count of top-p tokens of
+// mass 0: 16 bits each for rows with both filters (a workgroup's slice,
+// at most 4096 tokens), else the one filter's count in all 32 bits (a whole
+// row of any length in one workgroup: the fast paths' fallback).
+uint p_unit(Row row) { return row.on_k ? 0x10000u : 1u; }
+uint k_count(uint c, Row row) { return row.on_k ? (row.on_p ? c & 0xffffu : c) : 0u; }
+uint p_count(uint c, Row row) { return row.on_p ? (row.on_k ? c >> 16 : c) : 0u; }
 
 // Adds tokens [j0, j1) of row r under the prefixes to the shared bins of
 // digit d. The float64 division s = x / t only where needed: the keys of
@@ -183,31 +189,31 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
       if (q == 0x123456789ul) counts[0] = bin;  // keeps q live
       continue;
     }
-    if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? 0x10000u : 0u));
+    if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? p_unit(row) : 0u));
     if (q != 0ul) add_mass_shared(bin, q);
   }
   barrier();
 }
 
 // Whether top-p tokens fell in the bin: counted (mass 0) or with mass.
-bool has_p_tokens(uint b) { return (counts[b] >> 16) != 0u || mass_lo[b] != 0u || mass_hi[b] != 0u; }
+bool has_p_tokens(uint b, Row row) { return p_count(counts[b], row) != 0u || mass_lo[b] != 0u || mass_hi[b] != 0u; }
 
 // The shared bins of a whole row turned into the selecting form.
-void to_selecting_form() {
+void to_selecting_form(Row row) {
   for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
-    bool used = has_p_tokens(b);
-    counts[b] &= 0xffffu;
+    bool used = has_p_tokens(b, row);
+    counts[b] = k_count(counts[b], row);
     if (used) mass_hi[b] |= HAS_TOKENS;
   }
   barrier();
 }
 
 // Adds the slice's bins to the row's histogram of a digit.
-void add_to_row(Words h) {
-  for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
-    uint c = counts[b];
-    if ((c & 0xffffu) != 0u) atomicAdd(h.v[3u * b], c & 0xffffu);
-    if (!has_p_tokens(b)) continue;
+void add_to_row(Words h, uint nbins, Row row) {
+  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
+    uint k = k_count(counts[b], row);
+    if (k != 0u) atomicAdd(h.v[3u * b], k);
+    if (!has_p_tokens(b, row)) continue;
     uint lo = mass_lo[b], hi = mass_hi[b];
     uint old = atomicAdd(h.v[3u * b + 1u], lo);
     hi += (old + lo < old) ? 1u : 0u;
@@ -217,8 +223,8 @@ void add_to_row(Words h) {
 }
 
 // The row's histogram of a digit into the shared bins (selecting form).
-void load_row(Words h) {
-  for (uint b = gl_LocalInvocationID.x; b < BINS; b += WG) {
+void load_row(Words h, uint nbins) {
+  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
     counts[b] = h.v[3u * b];
     mass_lo[b] = h.v[3u * b + 1u];
     mass_hi[b] = h.v[3u * b + 2u];
@@ -298,9 +304,9 @@ void whole_row(uint64_t r, Row row) {
   uint prefix_k = 0u, prefix_p = 0u;
   uint64_t above_k = 0ul, above_p = 0ul, total = 0ul;
   for (uint d = 0u; d < DIGITS; ++d) {
-    clear_bins();
+    clear_bins(BINS);
     add_tokens(r, 0u, pc.V, row, d, prefix_k, prefix_p, m);
-    to_selecting_form();
+    to_selecting_form(row);
     if (row.on_k) {
       select_bin(d, false, above_k, row.k, 0.0, 0ul);
       prefix_k |= picked << digit_shift(d);
@@ -339,6 +345,13 @@ void radix_fallback(uint64_t r, Row row, float m) {
   }
 }
 
+// A row whose fast path failed after the radix passes began (too many
+// candidates: ties): the last workgroup searches the whole row itself.
+void whole_row_fallback(uint64_t r, Row row) {
+  whole_row(r, row);
+  if (gl_LocalInvocationID.x == 0u) row_state(r).path = PATH_CUT;
+}
+
 // A radix row's start, by chunk: this workgroup's share of the histograms
 // and (top-p) its slice's maximum.
 void prepare(uint64_t r, uint c, Row row) {
@@ -362,11 +375,11 @@ void digit_pass(uint64_t r, uint c, Row row) {
     for (uint i = tid; i < pc.chunks; i += WG) mm = max_of(mm, uintBitsToFloat(Ptr32(slice_maxima(r) + uint64_t(i) * 4ul).v));
     m = workgroup_max(mm);
   }
-  clear_bins();
+  clear_bins(BINS);
   uint j0 = c * pc.chunk;
   add_tokens(r, j0, min(pc.V, j0 + pc.chunk), row, d, prefix_k, prefix_p, m);
   Words h = Words(histograms(r) + uint64_t(d * BINS * 3u) * 4ul);
-  add_to_row(h);
+  add_to_row(h, BINS, row);
   // the slice's additions before the counter (release); the last
   // workgroup's reads after it (acquire)
   memoryBarrierBuffer();
@@ -375,7 +388,7 @@ void digit_pass(uint64_t r, uint c, Row row) {
   barrier();
   if (!is_last) return;
   memoryBarrierBuffer();
-  load_row(h);
+  load_row(h, BINS);
   if (row.on_k) {
     select_bin(d, false, d == 0u ? 0ul : st.above_k[d - 1u], row.k, 0.0, 0ul);
     prefix_k |= picked << digit_shift(d);
@@ -535,7 +548,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
       radix_fallback(r, row, top);
       return;
     }
-    clear_search(r, 0u, 2u * BINS * 3u, false);
+    clear_search(r, 0u, 2u * 256u * 3u, false);
     if (tid == 0u) {
       st.top = top;
       st.scale = scale;
@@ -610,7 +623,7 @@ void compact_pass(uint64_t r, uint c, Row row) {
   if (!last_of_row(r)) return;
   const uint total = atomicAdd(st.candidates, 0u);
   if (total > CANDIDATES || total < row.k) {
-    clear_search(r, 0u, HIST_WORDS, true);
+    whole_row_fallback(r, row);
     return;
   }
   sort_candidates(r, total, row.t);
@@ -671,7 +684,7 @@ void resolve_mass(uint64_t r, Row row, RowState st) {
   const uint total = atomicAdd(st.candidates, 0u);
   const float top = st.top;
   if (total == 0u || total > CANDIDATES) {
-    radix_fallback(r, row, top);
+    whole_row_fallback(r, row);
     return;
   }
   sort_candidates(r, total, row.t);
@@ -699,7 +712,7 @@ void resolve_mass(uint64_t r, Row row, RowState st) {
   barrier();
   const uint kept = pick_top;
   if (kept == 0u) {  // the level passes' pick guarantees one
-    radix_fallback(r, row, top);
+    whole_row_fallback(r, row);
     return;
   }
   if (tid == 0u) {
@@ -717,7 +730,7 @@ void level_pass(uint64_t r, uint c, Row row) {
   const uint fixed_bits = level == 0u ? 0u : (level == 1u ? 0xff00u : 0xffffu);
   const uint fine = level == 0u ? 0u
                                 : (((255u - st.prefix_p[0]) << 8) | (level == 2u ? 255u - st.prefix_p[1] : 0u));
-  if (level < 2u) clear_bins();
+  if (level < 2u) clear_bins(256u);
   if (tid == 0u) local_count = 0u;
   barrier();
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
@@ -739,7 +752,7 @@ void level_pass(uint64_t r, uint c, Row row) {
     uint b = 255u - (level == 0u ? f >> 8 : f & 255u);
     uint64_t q = mass_of(s, top);
     if (PROBE == 2u) continue;
-    if (q == 0ul) atomicAdd(counts[b], 0x10000u);
+    if (q == 0ul) atomicAdd(counts[b], p_unit(row));
     else add_mass_shared(b, q);
   }
   barrier();
@@ -748,10 +761,10 @@ void level_pass(uint64_t r, uint c, Row row) {
     if (last_of_row(r)) resolve_mass(r, row, st);
     return;
   }
-  Words h = Words(histograms(r) + uint64_t(level * BINS * 3u) * 4ul);
-  add_to_row(h);
+  Words h = Words(histograms(r) + uint64_t(level * 256u * 3u) * 4ul);
+  add_to_row(h, 256u, row);
   if (!last_of_row(r)) return;
-  load_row(h);
+  load_row(h, 256u);
   select_among(256u, level == 0u, true, level == 0u ? 0ul : st.above_p[0], 0u, row.p,
                level == 0u ? 0ul : st.total);
   if (tid == 0u) {
@@ -769,13 +782,19 @@ void main() {
     Row row = row_params(r);
     if (MODE == MODE_BOUND) {
       bound_pass(r, c, row);
-    } else if (MODE == MODE_COMPACT) {
-      compact_pass(r, c, row);
-    } else if (MODE == MODE_LEVEL) {
-      level_pass(r, c, row);
+    } else if (MODE == MODE_DIGIT) {
+      // each row's pass by its path (the same for all its workgroups: only
+      // its last one changes it)
+      uint path = row_state(r).path;
+      if (path == PATH_RADIX) {
+        if (row.on_k || row.on_p) digit_pass(r, c, row);
+      } else if (path == PATH_CANDIDATES) {
+        if (DIGIT == 0u) compact_pass(r, c, row);
+      } else if (path == PATH_MASS) {
+        level_pass(r, c, row);
+      }
     } else if (row.on_k || row.on_p) {
-      if (MODE == MODE_WHOLE_ROW) whole_row(r, row);
-      else if (row_state(r).path == PATH_RADIX) digit_pass(r, c, row);
+      whole_row(r, row);
     } else if (MODE == MODE_WHOLE_ROW && gl_LocalInvocationID.x == 0u) {
       row_state(r).cut = -F_INF;
     }
