@@ -51,7 +51,8 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 
 // For timing: LUMEN_SAMPLE_SKIP names passes not to record ("digits" or
 // "digit<d>", "draw": the ids are then wrong), to split a bench row's time;
-// "candidates" turns the candidates path off (the radix search for all).
+// "candidates" turns the fast threshold paths off (the radix search for
+// all), "pairs" the draw's shared hashes.
 bool skipped(const char* pass) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -216,6 +217,9 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     writes.push_back(&*partial);
   }
   writes.push_back(&sync);
+  // an even number of rows: one threefry hash serves a token of row r and
+  // one of row r + rows / 2 (sampling_draw.comp's draw_chunk_pair)
+  const bool paired = !row_per_thread && push.rows % 2 == 0 && !skipped("pairs");
   Constants draw{0,
                  filtered,
                  k.caps().subgroup_shuffle,
@@ -224,11 +228,12 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTopK),
                  static_cast<uint32_t>(IndexOp::SampleTopP),
                  skip_done,
-                 row_per_thread ? 1u : push.chunk / static_cast<uint32_t>(wg)};
+                 row_per_thread ? 1u : push.chunk / static_cast<uint32_t>(wg),
+                 paired};
   if (skipped("draw")) return;
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
-             row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
-             writes);
+             row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,
+             params, writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);

@@ -33,6 +33,8 @@ layout(constant_id = 6) const uint BAD_TOP_P = 0u;
 layout(constant_id = 7) const bool SKIP_DONE = false;
 // Tokens a thread of a chunk (chunk / WG).
 layout(constant_id = 8) const uint PER = 16u;
+// An even number of rows (and chunks split): see draw_chunk_pair.
+layout(constant_id = 9) const bool PAIRED = false;
 const uint WG = gl_WorkGroupSize.x;
 
 // Chunk results, coherent: the row's last workgroup reads what the others
@@ -135,43 +137,36 @@ float exact_z(float x, float t, float cut, uint bits) {
   return s < cut ? -F_INF : s + gumbel_noise(bits);
 }
 
-// Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0].
-// The exact z = x / t + noise takes a float64 division and float64 logs;
-// cheap bounds leave it to the few tokens that may win. Sweep one: each
-// token's threefry bits, sa = x * (1 / t) (within 1e-5 of s) and the
-// approximate noise (within NOISE_ERROR) bound its z in [lo, up]; the
-// subgroup's largest lo is a z that some token surely reaches. Sweep two:
-// the exact z of the tokens whose up reaches it (about one a subgroup), and
-// of NaN and infinite ones; every other token's z is smaller than that
-// token's. Straight-line sweeps (PER tokens a thread, no branches) for
-// instruction-level parallelism. Tokens surely under the cut take -inf; a
+// Sweep one of a token (see draw_chunk): the upper bound of its z (-inf
+// where it surely cannot win: past the chunk, surely under the cut);
+// raises `reached` to its lower bound where it is surely kept; `exact`:
+// NaN or infinite sa, or u = 0, take the exact path.
+float token_bound(float sa, uint bits, float cut, bool valid, inout float reached, out bool exact) {
+  float g = gumbel_noise_approx(bits);
+  float e = approx_margin(sa);
+  bool finite = !isnan(sa) && !isinf(sa) && bits != 0u;
+  bool cut_off = sa + e < cut, kept = sa - e >= cut;
+  float margin = abs(sa) * 1e-5 + 2.0 * NOISE_ERROR;
+  float z = sa + g;
+  if (valid && finite && kept) reached = max(reached, z - margin);
+  exact = valid && !finite;
+  return valid && finite && !cut_off ? z + margin : -F_INF;
+}
+
+float subgroup_max(float v) {
+  if (SHUFFLE) {
+    for (uint d = gl_SubgroupSize / 2u; d > 0u; d /= 2u) v = max(v, subgroupShuffleXor(v, d));
+  }
+  return v;
+}
+
+// Sweep two of row r's chunk [j0, j1): the exact z of the thread's tokens
+// that may reach `reached`, into the workgroup's best (value, index). A
 // thread starts from its first token at -inf (the argmax of a chunk whose
 // tokens are all -inf).
-void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut) {
+void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+                     float up[PER], uint exact, float reached, out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
-  const float rt = reciprocal(t);
-  float up[PER];
-  float reached = -F_INF;
-  uint exact = 0u;  // bit n: token n takes the exact path whatever its bounds
-  for (uint n = 0u; n < PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    bool valid = j < j1;
-    j = valid ? j : j0;
-    float sa = logit(r, j) * rt;
-    uint bits = stream_word(key, r * uint64_t(pc.V) + j, words);
-    float g = gumbel_noise_approx(bits);
-    float e = approx_margin(sa);
-    bool finite = !isnan(sa) && !isinf(sa) && bits != 0u;
-    bool cut_off = sa + e < cut, kept = sa - e >= cut;
-    float margin = abs(sa) * 1e-5 + 2.0 * NOISE_ERROR;
-    float z = sa + g;
-    up[n] = valid && finite && !cut_off ? z + margin : -F_INF;
-    if (valid && finite && kept) reached = max(reached, z - margin);
-    if (valid && !finite) exact |= 1u << n;
-  }
-  if (SHUFFLE) {
-    for (uint d = gl_SubgroupSize / 2u; d > 0u; d /= 2u) reached = max(reached, subgroupShuffleXor(reached, d));
-  }
   float v = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
   for (uint n = 0u; n < PER; ++n) {
@@ -181,6 +176,116 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
     offer(v, vi, exact_z(logit(r, j), t, cut, stream_word(key, r * uint64_t(pc.V) + j, words)), j);
   }
   reduce_best(v, vi);
+  bv = best_value[0];
+  bi = best_index[0];
+  barrier();
+}
+
+// Draws chunk [j0, j1) of row r (T != 0). The exact z = x / t + noise takes
+// a float64 division and float64 logs; cheap bounds leave it to the few
+// tokens that may win. Sweep one: each token's threefry bits,
+// sa = x * (1 / t) (within 1e-5 of s) and the approximate noise (within
+// NOISE_ERROR) bound its z in [lo, up]; the subgroup's largest lo is a z
+// that some token surely reaches. Sweep two: the exact z of the tokens whose
+// up reaches it (about one a subgroup), and of NaN and infinite ones; every
+// other token's z is smaller than that token's. Straight-line sweeps (PER
+// tokens a thread) for instruction-level parallelism.
+void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+                out float bv, out uint bi) {
+  const uint tid = gl_LocalInvocationID.x;
+  const float rt = reciprocal(t);
+  float up[PER];
+  float reached = -F_INF;
+  uint exact = 0u;
+  for (uint n = 0u; n < PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    bool valid = j < j1, ex;
+    j = valid ? j : j0;
+    uint bits = stream_word(key, r * uint64_t(pc.V) + j, words);
+    up[n] = token_bound(logit(r, j) * rt, bits, cut, valid, reached, ex);
+    exact |= ex ? 1u << n : 0u;
+  }
+  draw_candidates(key, words, r, j0, j1, t, cut, up, exact, subgroup_max(reached), bv, bi);
+}
+
+// The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
+// are the two of one threefry hash (RandomBits' layout), so one hash serves
+// both.
+void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+                     float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint64_t r2 = r + uint64_t(pc.rows / 2u), second = words / 2ul;
+  const float rt = reciprocal(t), rt2 = reciprocal(t2);
+  float up[PER], up2[PER];
+  float reached = -F_INF, reached2 = -F_INF;
+  uint exact = 0u, exact2 = 0u;
+  for (uint n = 0u; n < PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    bool valid = j < j1, ex, ex2;
+    j = valid ? j : j0;
+    uint64_t g = r * uint64_t(pc.V) + j;
+    uvec2 bits = threefry2x32(key, uvec2(uint(g), uint(g + second)));
+    up[n] = token_bound(logit(r, j) * rt, bits.x, cut, valid, reached, ex);
+    up2[n] = token_bound(logit(r2, j) * rt2, bits.y, cut2, valid, reached2, ex2);
+    exact |= ex ? 1u << n : 0u;
+    exact2 |= ex2 ? 1u << n : 0u;
+  }
+  draw_candidates(key, words, r, j0, j1, t, cut, up, exact, subgroup_max(reached), bv, bi);
+  draw_candidates(key, words, r2, j0, j1, t2, cut2, up2, exact2, subgroup_max(reached2), bv2, bi2);
+}
+
+// The argmax of row r's logits over [j0, j1) (T = 0).
+void argmax_chunk(uint64_t r, uint j0, uint j1, out float bv, out uint bi) {
+  float v = -F_INF;
+  uint vi = 0xffffffffu;
+  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) offer(v, vi, logit(r, j), j);
+  reduce_best(v, vi);
+  bv = best_value[0];
+  bi = best_index[0];
+  barrier();
+}
+
+// Chunk c of row r drawn (bv, bi): a row of one chunk writes its id; else
+// the chunk's result goes to its partial, and the row's last workgroup to
+// finish (the row's counter in the stream's SampleSync, reset for the next
+// call) combines them.
+void finish_chunk(uint64_t r, uint c, float bv, uint bi) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) write_id(r, bi);
+    return;
+  }
+  if (tid == 0u) Partial(pc.partial + (r * pc.chunks + c) * 8ul).v = uvec2(floatBitsToUint(bv), bi);
+  // the chunk's result before the counter (release); the last workgroup's
+  // reads after it (acquire)
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+  barrier();
+  if (!is_last) return;
+  memoryBarrierBuffer();
+  float v = -F_INF;
+  uint vi = 0xffffffffu;
+  for (uint i = tid; i < pc.chunks; i += WG) {
+    uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
+    offer(v, vi, uintBitsToFloat(p.x), p.y);
+  }
+  reduce_best(v, vi);
+  if (tid == 0u) {
+    write_id(r, best_index[0]);
+    SampleSync(pc.sync).done[uint(r)] = 0u;
+  }
+  barrier();
+}
+
+// Chunk c of row r, by itself.
+void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
+  if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
+  float t = row_temperature(r), bv;
+  uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
+  if (t == 0.0) argmax_chunk(r, j0, j1, bv, bi);
+  else draw_chunk(key, words, r, j0, j1, t, row_cut(r), bv, bi);
+  finish_chunk(r, c, bv, bi);
 }
 
 void main() {
@@ -195,48 +300,28 @@ void main() {
     draw_rows(key, words, bound);
     return;
   }
-  const uint64_t groups = uint64_t(pc.rows) * uint64_t(pc.chunks);
-  for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
+  // PAIRED: a workgroup draws a chunk of rows r and r + rows / 2
+  const uint64_t units = uint64_t(PAIRED ? pc.rows / 2u : pc.rows) * uint64_t(pc.chunks);
+  for (uint64_t w = gl_WorkGroupID.x; w < units; w += gl_NumWorkGroups.x) {
     uint64_t r = w / pc.chunks;
     uint c = uint(w - r * pc.chunks);
-    if (SKIP_DONE && row_state(r).path == PATH_DONE) continue;
-    float t = row_temperature(r);
-    float cut = row_cut(r);
-    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-    if (t == 0.0) {  // argmax of the logits
-      float v = -F_INF;
-      uint vi = 0xffffffffu;
-      for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, logit(r, j), j);
-      reduce_best(v, vi);
-    } else {
-      draw_chunk(key, words, r, j0, j1, t, cut);
-    }
-    if (pc.chunks == 1u) {
-      if (tid == 0u) write_id(r, best_index[0]);
-      barrier();
+    if (!PAIRED) {
+      draw_one(key, words, r, c);
       continue;
     }
-    if (tid == 0u) Partial(pc.partial + w * 8ul).v = uvec2(floatBitsToUint(best_value[0]), best_index[0]);
-    // the chunk's result before the counter (release); the last
-    // workgroup's reads after it (acquire)
-    memoryBarrierBuffer();
-    barrier();
-    if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
-    barrier();
-    if (is_last) {
-      memoryBarrierBuffer();
-      float v = -F_INF;
-      uint vi = 0xffffffffu;
-      for (uint i = tid; i < pc.chunks; i += WG) {
-        uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
-        offer(v, vi, uintBitsToFloat(p.x), p.y);
-      }
-      reduce_best(v, vi);
-      if (tid == 0u) {
-        write_id(r, best_index[0]);
-        SampleSync(pc.sync).done[uint(r)] = 0u;
-      }
+    const uint64_t r2 = r + uint64_t(pc.rows / 2u);
+    float t = row_temperature(r), t2 = row_temperature(r2);
+    bool both = t != 0.0 && t2 != 0.0 &&
+                !(SKIP_DONE && (row_state(r).path == PATH_DONE || row_state(r2).path == PATH_DONE));
+    if (!both) {
+      draw_one(key, words, r, c);
+      draw_one(key, words, r2, c);
+      continue;
     }
-    barrier();
+    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
+    float bv, bv2;
+    draw_chunk_pair(key, words, r, j0, j1, t, row_cut(r), t2, row_cut(r2), bv, bi, bv2, bi2);
+    finish_chunk(r, c, bv, bi);
+    finish_chunk(r2, c, bv2, bi2);
   }
 }
