@@ -1,17 +1,20 @@
 // GumbelSample's draw, one dispatch: workgroup w draws chunk w % chunks of
-// row w / chunks (or, for tiny vocabularies, each invocation one row): per
-// element, z = s + g with s = logits / T and the gumbel noise g generated in
-// registers (-inf where s is under the row's threshold; the logit itself
-// where T = 0), a running argmax per thread, then a reduction across the
-// workgroup (subgroup shuffles where available, shared memory between
-// subgroups). A row of one chunk writes its id at once; otherwise each chunk
-// writes its (value bits, index) pair and the row's last workgroup to finish
-// (the row's counter in the stream's SampleSync, reset for the next call)
-// combines them. Whoever writes a row's id also checks the row's runtime
-// parameters (temperature >= 0, top_k >= 0, 0 < top_p <= 1) and records the
-// first bad one in the stream's error record (kernels/index_errors.cpp
-// throws it as std::invalid_argument when the stream finishes), as the CPU
-// kernel throws while it runs.
+// row w / chunks (with an even number of rows, that chunk of rows r and
+// r + rows / 2, which share threefry hashes; for tiny vocabularies each
+// invocation one row): per token, z = s + g with s = logits / T and the
+// gumbel noise g generated in registers (-inf where s is under the row's
+// threshold; the logit itself where T = 0), exactly only where cheap bounds
+// leave the token a chance (draw_chunk), a running argmax per thread, then a
+// reduction across the workgroup (subgroup shuffles where available, shared
+// memory between subgroups). A row of one chunk writes its id at once;
+// otherwise each chunk writes its (value bits, index) pair and the row's
+// last workgroup to finish (the row's counter in the stream's SampleSync,
+// reset for the next call) combines them. Whoever writes a row's id also
+// checks the row's runtime parameters (temperature >= 0, top_k >= 0,
+// 0 < top_p <= 1) and records the first bad one in the stream's error
+// record (kernels/index_errors.cpp throws it as std::invalid_argument when
+// the stream finishes), as the CPU kernel throws while it runs. Rows the
+// threshold passes drew already (top-k's candidates path) are skipped.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
