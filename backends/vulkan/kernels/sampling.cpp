@@ -115,8 +115,15 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
 // Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
 // registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
 // device (a few per SM on an H100).
+// LUMEN_SAMPLE_CHUNK=4 or 16 forces one (timing).
 uint32_t chunk_size(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
+  static const uint32_t forced = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_CHUNK");
+    uint32_t per = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+    return per == 4 || per == 16 ? per : 0u;
+  }();
+  if (forced) return forced * wg;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
   return wide >= 512 ? 16 * wg : 4 * wg;
 }
