@@ -49,26 +49,15 @@ enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3 };
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
 
-// For timing: LUMEN_SAMPLE_SKIP names passes not to record ("digits" or
-// "digit<d>", "draw": the ids are then wrong), to split a bench row's time;
-// "candidates" turns the fast threshold paths off (the radix search for
-// all), "pairs" the draw's shared hashes.
-bool skipped(const char* pass) {
+// A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
+// "fast_paths" (split rows all take the radix search), "pairs" (the draw
+// hashes every token itself).
+bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
     return std::string(e ? e : "");
   }();
-  return skip.find(pass) != std::string::npos;
-}
-
-// Timing probes of the digit passes (wrong ids): LUMEN_SAMPLE_PROBE=1 leaves
-// the float64 division out, 2 the shared atomics.
-uint32_t probe() {
-  static const uint32_t p = [] {
-    const char* e = std::getenv("LUMEN_SAMPLE_PROBE");
-    return e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
-  }();
-  return p;
+  return skip.find(what) != std::string::npos;
 }
 
 // The stride of a small parameter view, which fits in 32 bits.
@@ -115,7 +104,7 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
 // Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
 // registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
 // device (a few per SM on an H100).
-// LUMEN_SAMPLE_CHUNK=4 or 16 forces one (timing).
+// LUMEN_SAMPLE_CHUNK=4 or 16 forces one (A/B timing).
 uint32_t chunk_size(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
   static const uint32_t forced = [] {
@@ -152,10 +141,9 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
   reads.push_back(&scratch);
-  for (uint32_t d = 0; d < kDigits && !skipped("digits"); ++d) {
-    if (skipped(("digit" + std::to_string(d)).c_str())) continue;
-    k.dispatch("sampling_threshold", Constants{0, Digit, d, 0, probe()}, &push, sizeof(push), groups * wg,
-               reads, {&scratch, &sync, &out});
+  for (uint32_t d = 0; d < kDigits; ++d) {
+    k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
+               {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -209,7 +197,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    skip_done = !shared_row && push.chunks > 1 && !skipped("candidates");
+    skip_done = !shared_row && push.chunks > 1 && !skipped("fast_paths");
     scratch = record_thresholds(k, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
@@ -237,7 +225,6 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  skip_done,
                  row_per_thread ? 1u : push.chunk / static_cast<uint32_t>(wg),
                  paired};
-  if (skipped("draw")) return;
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,
              params, writes);

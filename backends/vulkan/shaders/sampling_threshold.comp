@@ -45,9 +45,6 @@ layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
 // rows share one row's state: the draw would skip them all)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
-// Timing probes of the digit passes (kernels/sampling.cpp, LUMEN_SAMPLE_PROBE;
-// wrong ids): 1 = no float64 division, 2 = no shared atomics.
-layout(constant_id = 4) const uint PROBE = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -175,7 +172,7 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
       if (!maybe_k && !maybe_p) continue;
       bool sure = !maybe_p && (lo & fixed_bits) == prefix_k && (hi & fixed_bits) == prefix_k &&
                   ((lo >> shift) & mask) == ((hi >> shift) & mask);
-      key = sure ? lo : order_key(PROBE == 1u ? sa : fdiv(x, row.t));
+      key = sure ? lo : order_key(fdiv(x, row.t));
     }
     float s = key_value(key);
     uint bin = (key >> shift) & mask;
@@ -185,10 +182,6 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
     // only when its mass is 0 (one shared atomic per token either way)
     uint64_t q = in_p ? mass_of(s, m) : 0ul;
     bool count_p = in_p && q == 0ul;
-    if (PROBE == 2u) {
-      if (q == 0x123456789ul) counts[0] = bin;  // keeps q live
-      continue;
-    }
     if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? p_unit(row) : 0u));
     if (q != 0ul) add_mass_shared(bin, q);
   }
@@ -742,7 +735,7 @@ void level_pass(uint64_t r, uint c, Row row) {
       uint f_lo = fine_of(sa + e, top, scale), f_hi = fine_of(sa - e, top, scale);
       if ((f_lo & fixed_bits) > fine || (f_hi & fixed_bits) < fine) continue;
     }
-    float s = PROBE == 1u ? sa : fdiv(x, row.t);
+    float s = fdiv(x, row.t);
     uint f = fine_of(s, top, scale);
     if ((f & fixed_bits) != fine) continue;
     if (level == 2u) {
@@ -751,7 +744,6 @@ void level_pass(uint64_t r, uint c, Row row) {
     }
     uint b = 255u - (level == 0u ? f >> 8 : f & 255u);
     uint64_t q = mass_of(s, top);
-    if (PROBE == 2u) continue;
     if (q == 0ul) atomicAdd(counts[b], p_unit(row));
     else add_mass_shared(b, q);
   }
