@@ -101,20 +101,26 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
   return sync;
 }
 
-// Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
-// registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
-// device (a few per SM on an H100).
-// LUMEN_SAMPLE_CHUNK=4 or 16 forces one (A/B timing).
-uint32_t chunk_size(uint64_t rows, uint32_t V) {
+// Tokens per workgroup of the threshold passes: 16 per thread, or 4 where
+// that leaves too few workgroups to fill the device (a few per SM on an
+// H100). Their workgroups' fixed work (histograms, row counters) favours
+// long chunks.
+uint32_t threshold_chunk(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
-  static const uint32_t forced = [] {
-    const char* e = std::getenv("LUMEN_SAMPLE_CHUNK");
-    uint32_t per = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
-    return per == 4 || per == 16 ? per : 0u;
-  }();
-  if (forced) return forced * wg;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
   return wide >= 512 ? 16 * wg : 4 * wg;
+}
+
+// Tokens a thread of the draw (sampling_draw.comp's PER): 4, whose few
+// registers keep many workgroups resident while their loads and hashes are
+// in flight; LUMEN_SAMPLE_DRAW_PER=8 or 16 for A/B timing.
+uint32_t draw_per() {
+  static const uint32_t per = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_DRAW_PER");
+    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 4u;
+    return v == 8 || v == 16 ? v : 4u;
+  }();
+  return per;
 }
 
 // Records the threshold passes of `push` (its rows: the rows that need one;
@@ -177,15 +183,17 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.V = static_cast<uint32_t>(x.shape(1));
   // tiny vocabularies (many samples of a few tokens): one row per invocation
   const bool row_per_thread = push.V <= kRowPerThreadVocab;
-  push.chunk = row_per_thread ? push.V : chunk_size(push.rows, push.V);
-  push.chunks = (push.V + push.chunk - 1) / push.chunk;
   push.dt = dtype_id(x.dtype());
+  // the threshold passes' chunks, then the draw's
+  push.chunk = row_per_thread ? push.V : threshold_chunk(push.rows, push.V);
+  push.chunks = (push.V + push.chunk - 1) / push.chunk;
+  const bool split_rows = push.chunks > 1;
 
   const uint64_t wg = KernelContext::kWorkgroupSize;
   std::vector<const array*> params{&x, &inputs[1], &inputs[2]};
   array scratch = out;
   // the row counters of the passes that split rows across workgroups
-  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
+  array sync = sample_sync(k, p.stream(), push.rows);
   push.sync = address_of(sync);
   bool skip_done = false;
   if (filtered) {
@@ -197,11 +205,15 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    skip_done = !shared_row && push.chunks > 1 && !skipped("fast_paths");
+    skip_done = !shared_row && split_rows && !skipped("fast_paths");
     scratch = record_thresholds(k, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
+  }
+  if (!row_per_thread) {
+    push.chunk = std::min(push.V, draw_per() * static_cast<uint32_t>(wg));
+    push.chunks = (push.V + push.chunk - 1) / push.chunk;
   }
   // chunk results and row counters, for rows of several chunks
   std::vector<const array*> writes{&out};
@@ -223,7 +235,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTopK),
                  static_cast<uint32_t>(IndexOp::SampleTopP),
                  skip_done,
-                 row_per_thread ? 1u : push.chunk / static_cast<uint32_t>(wg),
+                 row_per_thread ? 1u : draw_per(),
                  paired};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,

@@ -73,6 +73,23 @@ float logit(uint64_t r, uint j) {
   return load_float(pc.dt, pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) *
                                            int64_t(size)));
 }
+// A thread's logits of row r: the address of token j (its first) and the
+// step to its next, `wg` tokens on.
+uint64_t thread_logits(uint64_t r, uint j) {
+  return pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) * int64_t(dtype_size(pc.dt)));
+}
+uint64_t logits_step(uint wg) { return uint64_t(int64_t(wg) * pc.col_step * int64_t(dtype_size(pc.dt))); }
+
+// A thread's tokens of chunk [j0, j1) of row r, at most THREAD_TOKENS:
+// token n is j0 + tid + n * wg (0 past j1), loaded together so that their
+// loads are in flight at once.
+const uint THREAD_TOKENS = 16u;
+void load_thread_tokens(uint64_t r, uint j0, uint j1, uint wg, out float x[THREAD_TOKENS]) {
+  const uint j = j0 + gl_LocalInvocationID.x;
+  const uint64_t a0 = thread_logits(r, j), step = logits_step(wg);
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
+}
+
 float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature + uint64_t(int64_t(r) * int64_t(pc.t_step) * 4)).v); }
 int row_top_k(uint64_t r) { return int(Ptr32(pc.top_k + uint64_t(int64_t(r) * int64_t(pc.k_step) * 4)).v); }
 float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(int64_t(r) * int64_t(pc.p_step) * 4)).v); }

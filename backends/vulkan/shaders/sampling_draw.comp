@@ -163,21 +163,49 @@ float subgroup_max(float v) {
   return v;
 }
 
-// Sweep two of row r's chunk [j0, j1): the exact z of the thread's tokens
-// that may reach `reached`, into the workgroup's best (value, index). A
-// thread starts from its first token at -inf (the argmax of a chunk whose
-// tokens are all -inf).
-void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
-                     float up[PER], uint exact, float reached, out float bv, out uint bi) {
-  const uint tid = gl_LocalInvocationID.x;
-  float v = -F_INF;
-  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
-  for (uint n = 0u; n < PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    bool may_win = up[n] != -F_INF && up[n] >= reached;
-    if (j >= j1 || (((exact >> n) & 1u) == 0u && !may_win)) continue;
+// Where a chunk's tokens take their words of the key's stream (stream_word):
+// all from the first half (word x of the hash of counter (i, i + second)),
+// all from the second (word y of (i - second, i)), or either (per token).
+const uint WORDS_X = 0u;
+const uint WORDS_Y = 1u;
+const uint WORDS_EITHER = 2u;
+uint chunk_words(uint64_t r, uint j0, uint j1, uint64_t words) {
+  uint64_t lo = r * uint64_t(pc.V) + j0, hi = r * uint64_t(pc.V) + j1 - 1u, half_n = words / 2ul;
+  if (hi < half_n) return WORDS_X;
+  if (lo >= words - half_n && lo != half_n) return WORDS_Y;
+  return WORDS_EITHER;
+}
+// The word of token j (counter index ci = its stream index, truncated as the
+// hash's counters are).
+uint token_word(uvec2 key, uint mode, uint ci, uint second, uint64_t r, uint j, uint64_t words) {
+  if (mode == WORDS_X) return threefry2x32(key, uvec2(ci, ci + second)).x;
+  if (mode == WORDS_Y) return threefry2x32(key, uvec2(ci - second, ci)).y;
+  return stream_word(key, r * uint64_t(pc.V) + j, words);
+}
+
+// Sweep two (see draw_chunk): bit n of the result set where token n may win
+// (its up reaches the subgroup's `reached`) or takes the exact path.
+uint candidates_of(float up[PER], uint exact, float reached) {
+  uint mask = exact;
+  for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
+  return mask;
+}
+
+// Sweep three: the exact z of the thread's candidates of row r (bits of
+// `mask`), into (v, vi).
+void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, float t, float cut, uint mask,
+                     inout float v, inout uint vi) {
+  while (mask != 0u) {
+    uint n = uint(findLSB(mask));
+    mask &= mask - 1u;
+    uint j = j0 + gl_LocalInvocationID.x + n * WG;
     offer(v, vi, exact_z(logit(r, j), t, cut, stream_word(key, r * uint64_t(pc.V) + j, words)), j);
   }
+}
+
+// The workgroup's best of the threads' (v, vi); a thread starts from its
+// first token at -inf (the argmax of a chunk whose tokens are all -inf).
+void chunk_best(float v, uint vi, out float bv, out uint bi) {
   reduce_best(v, vi);
   bv = best_value[0];
   bi = best_index[0];
@@ -189,52 +217,70 @@ void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, fl
 // tokens that may win. Sweep one: each token's threefry bits,
 // sa = x * (1 / t) (within 1e-5 of s) and the approximate noise (within
 // NOISE_ERROR) bound its z in [lo, up]; the subgroup's largest lo is a z
-// that some token surely reaches. Sweep two: the exact z of the tokens whose
-// up reaches it (about one a subgroup), and of NaN and infinite ones; every
-// other token's z is smaller than that token's. Straight-line sweeps (PER
-// tokens a thread) for instruction-level parallelism.
+// that some token surely reaches. Sweep two: the tokens whose up reaches it
+// (about one a subgroup), and NaN and infinite ones, are candidates; every
+// other token's z is smaller than that token's. Sweep three: the
+// candidates' exact z. The first two sweeps are straight-line code over PER
+// tokens a thread (their loads issued together) and hold no float64 state.
 void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
                 out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
   const float rt = reciprocal(t);
-  float up[PER];
+  const uint mode = chunk_words(r, j0, j1, words), second = uint(words - words / 2ul);
+  const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
+  const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
+  float x[PER], up[PER];
+  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
   float reached = -F_INF;
   uint exact = 0u;
   for (uint n = 0u; n < PER; ++n) {
     uint j = j0 + tid + n * WG;
-    bool valid = j < j1, ex;
-    j = valid ? j : j0;
-    uint bits = stream_word(key, r * uint64_t(pc.V) + j, words);
-    up[n] = token_bound(logit(r, j) * rt, bits, cut, valid, reached, ex);
+    bool ex;
+    uint bits = token_word(key, mode, c0 + n * WG, second, r, j, words);
+    up[n] = token_bound(x[n] * rt, bits, cut, j < j1, reached, ex);
     exact |= ex ? 1u << n : 0u;
   }
-  draw_candidates(key, words, r, j0, j1, t, cut, up, exact, subgroup_max(reached), bv, bi);
+  uint mask = candidates_of(up, exact, subgroup_max(reached));
+  float v = -F_INF;
+  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
+  draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+  chunk_best(v, vi, bv, bi);
 }
 
 // The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
-// are the two of one threefry hash (RandomBits' layout), so one hash serves
-// both.
+// are the two of one threefry hash, so one hash serves both.
 void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
                      float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
   const uint tid = gl_LocalInvocationID.x;
-  const uint64_t r2 = r + uint64_t(pc.rows / 2u), second = words / 2ul;
+  const uint64_t r2 = r + uint64_t(pc.rows / 2u);
+  const uint second = uint(words / 2ul), c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const float rt = reciprocal(t), rt2 = reciprocal(t2);
-  float up[PER], up2[PER];
+  const uint64_t a0 = thread_logits(r, j0 + tid), a2 = thread_logits(r2, j0 + tid), step = logits_step(WG);
+  float x[PER], x2[PER], up[PER], up2[PER];
+  for (uint n = 0u; n < PER; ++n) {
+    bool valid = j0 + tid + n * WG < j1;
+    x[n] = valid ? load_float(pc.dt, a0 + n * step) : 0.0;
+    x2[n] = valid ? load_float(pc.dt, a2 + n * step) : 0.0;
+  }
   float reached = -F_INF, reached2 = -F_INF;
   uint exact = 0u, exact2 = 0u;
   for (uint n = 0u; n < PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    bool valid = j < j1, ex, ex2;
-    j = valid ? j : j0;
-    uint64_t g = r * uint64_t(pc.V) + j;
-    uvec2 bits = threefry2x32(key, uvec2(uint(g), uint(g + second)));
-    up[n] = token_bound(logit(r, j) * rt, bits.x, cut, valid, reached, ex);
-    up2[n] = token_bound(logit(r2, j) * rt2, bits.y, cut2, valid, reached2, ex2);
+    bool valid = j0 + tid + n * WG < j1, ex, ex2;
+    uint ci = c0 + n * WG;
+    uvec2 bits = threefry2x32(key, uvec2(ci, ci + second));
+    up[n] = token_bound(x[n] * rt, bits.x, cut, valid, reached, ex);
+    up2[n] = token_bound(x2[n] * rt2, bits.y, cut2, valid, reached2, ex2);
     exact |= ex ? 1u << n : 0u;
     exact2 |= ex2 ? 1u << n : 0u;
   }
-  draw_candidates(key, words, r, j0, j1, t, cut, up, exact, subgroup_max(reached), bv, bi);
-  draw_candidates(key, words, r2, j0, j1, t2, cut2, up2, exact2, subgroup_max(reached2), bv2, bi2);
+  uint mask = candidates_of(up, exact, subgroup_max(reached));
+  uint mask2 = candidates_of(up2, exact2, subgroup_max(reached2));
+  float v = -F_INF, v2 = -F_INF;
+  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
+  draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+  draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
+  chunk_best(v, vi, bv, bi);
+  chunk_best(v2, vi2, bv2, bi2);
 }
 
 // The argmax of row r's logits over [j0, j1) (T = 0).

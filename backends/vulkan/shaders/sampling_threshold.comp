@@ -502,8 +502,12 @@ void bound_pass(uint64_t r, uint c, Row row) {
   const uint groups = by_k ? k_groups : 1u;
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
   uint best = 0u, least = 0xffffffffu, nan_at = 0xffffffffu;
-  for (uint j = j0 + tid; j < j1; j += WG) {
-    float x = logit(r, j);
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, j1, WG, xs);
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    uint j = j0 + tid + n * WG;
+    if (j >= j1) break;
+    float x = xs[n];
     if (isnan(x)) nan_at = min(nan_at, j);
     best = max(best, order_key(x));
     if (!isinf(x) && !isnan(x)) least = min(least, order_key(x));
@@ -608,8 +612,12 @@ void compact_pass(uint64_t r, uint c, Row row) {
   // x * (1 / t) is within 1e-5 relative of s: a superset of the tokens
   // with s >= bound
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-  for (uint j = j0 + tid; j < j1; j += WG) {
-    float sa = logit(r, j) * rt;
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, j1, WG, xs);
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    uint j = j0 + tid + n * WG;
+    if (j >= j1) break;
+    float sa = xs[n] * rt;
     if (sa >= bound || sa + approx_margin(sa) >= bound) list_candidate(j);
   }
   flush_candidates(r, st);
@@ -727,8 +735,12 @@ void level_pass(uint64_t r, uint c, Row row) {
   if (tid == 0u) local_count = 0u;
   barrier();
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-  for (uint j = j0 + tid; j < j1; j += WG) {
-    float x = logit(r, j), sa = x * rt;
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, j1, WG, xs);
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    uint j = j0 + tid + n * WG;
+    if (j >= j1) break;
+    float x = xs[n], sa = x * rt;
     if (level > 0u && !isnan(sa) && !isinf(sa)) {
       // the token's fine_of lies in [f_lo, f_hi]
       float e = approx_margin(sa);
