@@ -111,3 +111,25 @@ TEST(Memory, PeakCountsAllDevicesTogether) {
   }
   EXPECT_EQ(get_active_memory(), base);
 }
+
+// A donated buffer is laid out in the output's own shape: a dying [1] input
+// of a [1, 1] result (plain elementwise and compiled) must not lend its
+// rank-1 strides, or the next op reads the result wrongly.
+LUMEN_DEVICE_TEST(Memory, DonatedBufferTakesTheOutputsLayout) {
+  auto check = [&](const array& y, double want, const char* what) {
+    eval(y);
+    ASSERT_EQ(y.shape(), (Shape{1, 1})) << what;
+    EXPECT_EQ(y.strides(), (Strides{1, 1})) << what;
+    auto z = matmul(y, full({1, 3}, 1.0f, s), s);  // [1, 1] @ [1, 3]
+    eval(z);
+    ASSERT_EQ(z.shape(), (Shape{1, 3})) << what;
+    for (double v : to_doubles(z)) EXPECT_NEAR(v, want, 1e-5 * want) << what;
+  };
+  // (each result is built in its own statement: the inputs' temporaries
+  // must be gone when it is evaluated, or nothing is donated)
+  auto plain = add(exp(array({1.0f}), s), array({2.0f}, {1, 1}), s);
+  check(plain, std::exp(1.0) + 2.0, "add");
+  auto f = [s](const std::vector<array>& in) { return std::vector<array>{add(exp(in[0], s), in[1], s)}; };
+  auto fused = compile(f)({exp(array({1.0f}), s), array({2.0f}, {1, 1})})[0];
+  check(fused, std::exp(std::exp(1.0)) + 2.0, "compiled");
+}
