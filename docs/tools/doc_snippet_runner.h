@@ -6,6 +6,7 @@
 // What snippets may use without including it: <lumen/lumen.h> and these.
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
