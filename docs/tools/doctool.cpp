@@ -129,6 +129,12 @@ std::string make_snippet_tu(const std::string& md_path, const std::string& displ
     ++n;
     if (kind == Kind::skipped) continue;
     std::string ns = "doc_" + id + "_" + std::to_string(n);
+    // `// <lumen/NAME.h>`: declarations from that header, which is included
+    // (extension headers are not in <lumen/lumen.h>).
+    if (std::string first = trim(b.lines.front()); starts_with(first, "// <lumen/")) {
+      std::string inc = "#include " + first.substr(3, first.find('>') - 2);
+      if (seen_includes.insert(inc).second) includes << inc << "\n";
+    }
     // Hoist #include lines out of the namespace (headers are guarded, so a
     // second inclusion further down would expand to nothing anyway).
     std::ostringstream code;
@@ -240,6 +246,14 @@ std::vector<std::string> tokenize(const std::string& s) {
   return toks;
 }
 
+// LUMEN_DECLARE_RULES and the like: all capitals, digits and underscores.
+bool is_macro_name(const std::string& t) {
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+           c == '_';
+  });
+}
+
 bool is_ident(const std::string& t) {
   return !t.empty() && (std::isalpha(static_cast<unsigned char>(t[0])) || t[0] == '_');
 }
@@ -337,7 +351,7 @@ class DeclScanner {
         size_t e = skip_group(j);
         bool expect_name = true;
         for (size_t k = j + 1; k + 1 < e; ++k) {
-          if (expect_name && is_ident(t_[k])) add(t_[k], pub);
+          if (expect_name && is_ident(t_[k]) && !is_macro_name(t_[k])) add(t_[k], pub);
           expect_name = t_[k] == ",";
           if (t_[k] == "(" || t_[k] == "{") k = skip_group(k) - 1;
         }
@@ -395,9 +409,7 @@ class DeclScanner {
     // `array::init(...) {...}`: an out-of-class definition; the declaration
     // in the class decided whether it is public.
     bool out_of_class = name_at > i && t_[name_at - 1] == "::";
-    bool is_macro = std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
-    });
+    bool is_macro = is_macro_name(name);
     bool deleted = false;
     for (size_t k = j; k + 1 < t_.size() && t_[k] != ";" && t_[k] != "{"; ++k)
       if (t_[k] == "=" && t_[k + 1] == "delete") deleted = true;
@@ -405,8 +417,14 @@ class DeclScanner {
       add(name, pub);
     // Step over the rest: parameter lists, initializers, bodies, up to ';'
     // or the end of a body.
+    // A macro call (`LUMEN_DECLARE_RULES()`) has no ';': it ends with its
+    // argument list.
+    if (is_macro && j < t_.size() && t_[j] == "(") return skip_group(j);
     for (; j < t_.size(); ++j) {
       if (t_[j] == ";") return j + 1;
+      if ((t_[j] == "public" || t_[j] == "private" || t_[j] == "protected") &&
+          j + 1 < t_.size() && t_[j + 1] == ":")
+        return j;
       if (t_[j] == "(" || t_[j] == "[") { j = skip_group(j) - 1; continue; }
       if (t_[j] == "{") {
         size_t e = skip_group(j);
@@ -485,12 +503,26 @@ int check_listed(const std::string& index, const std::vector<std::string>& heade
   return missing ? 1 : 0;
 }
 
+// The page that documents a header: the first `](page.md)` link on the index
+// line that names `<lumen/NAME.h>`, else <stem>.md.
+std::string page_of(const std::string& api_dir, const std::string& index, const std::string& h) {
+  std::string name = "`<lumen/" + std::filesystem::path(h).filename().string() + ">`";
+  for (auto& line : split_lines(index)) {
+    if (line.find(name) == std::string::npos) continue;
+    size_t l = line.find("](");
+    size_t e = l == std::string::npos ? l : line.find(".md)", l);
+    if (e != std::string::npos) return api_dir + "/" + line.substr(l + 2, e + 3 - (l + 2));
+  }
+  return api_dir + "/" + std::filesystem::path(h).stem().string() + ".md";
+}
+
 int check_api(const std::string& api_dir, const std::vector<std::string>& headers) {
+  std::string index_path = api_dir + "/README.md";
+  std::string index = std::filesystem::exists(index_path) ? read_file(index_path) : "";
   int missing = 0;
   for (auto& h : headers) {
     auto names = DeclScanner(tokenize(strip_header(read_file(h)))).scan();
-    std::string stem = std::filesystem::path(h).stem().string();
-    std::string doc = api_dir + "/" + stem + ".md";
+    std::string doc = page_of(api_dir, index, h);
     if (names.empty()) continue;
     if (!std::filesystem::exists(doc)) {
       std::cerr << h << ": declares " << names.size() << " names but " << doc
