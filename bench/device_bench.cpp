@@ -10,7 +10,8 @@
 // other lines besides: PEAK|... (random: peak memory over output bytes) and
 // LARGE|... (random_large); see there.
 //
-// Timing: a few evaluations to warm up (pipelines, allocator cache), then
+// Timing: evaluations to warm up (pipelines, allocator cache, GPU clocks: at
+// least 0.2 s), then
 // repeats of many back-to-back evaluations, each repeat closed by
 // synchronize() before the host clock is read; the row reports the median
 // repeat's time per evaluation. Where one evaluation's data would fit in the
@@ -47,6 +48,7 @@ constexpr double kCacheBytes = 4 * 50e6;
 // Time one repeat aims at: short ops run many times per repeat.
 constexpr double kRepeatSeconds = 0.05;
 constexpr int kWarmup = 3;
+constexpr double kWarmupSeconds = 0.2;
 constexpr int kMaxIterations = 2000;
 constexpr int kMaxInputSets = 64;
 // Random values are drawn in blocks of this many and tiled beyond.
@@ -136,8 +138,11 @@ class Bench {
                  const std::function<std::vector<array>(const std::vector<array>&)>& op) {
     size_t next = 0;
     auto run = [&] { return op(sets[next++ % sets.size()]); };
+    // Warm up for a while as well as a few times: a GPU that idled (host
+    // work between rows) runs at low clocks for tens of milliseconds.
     double once = 0;
-    for (int i = 0; i < kWarmup; ++i) {
+    const double warm_until = seconds_now() + (small() ? 0.0 : kWarmupSeconds);
+    for (int i = 0; i < kWarmup || seconds_now() < warm_until; ++i) {
       double t0 = seconds_now();
       eval(run());
       once = seconds_now() - t0;
