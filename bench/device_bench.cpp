@@ -11,9 +11,8 @@
 // LARGE|... (random_large); see there.
 //
 // Timing: evaluations to warm up (pipelines, allocator cache, GPU clocks: at
-// least 0.2 s), then
-// repeats of many back-to-back evaluations, each repeat closed by
-// synchronize() before the host clock is read; the row reports the median
+// least 0.2 s), then repeats of many back-to-back evaluations, each repeat
+// closed by synchronize() before the host clock is read; the row reports the median
 // repeat's time per evaluation. Where one evaluation's data would fit in the
 // GPU's L2 (50 MB on the H100), evaluations rotate over enough copies of the
 // inputs to defeat it. --small runs every row at tiny shapes (a smoke test on
