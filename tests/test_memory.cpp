@@ -74,6 +74,34 @@ LUMEN_DEVICE_TEST(Memory, LimitThrowsClearErrorAndLibraryStaysUsable) {
   expect_close(to_doubles(ok), std::vector<double>(16, 2.0));
 }
 
+// The limit bounds active bytes whether a request is served from the cache
+// or not: two cached buffers do not let two requests pass a 1.5-buffer limit.
+LUMEN_DEVICE_TEST(Memory, LimitCountsBuffersServedFromTheCache) {
+  const int n = 1 << 22;
+  const size_t bytes = size_t(n) * 4;
+  synchronize(s);
+  const size_t base = get_active_memory();
+  {
+    auto a = dense(n, s);
+    auto b = dense(n, s);
+    eval(a, b);
+    synchronize(s);
+  }
+  ASSERT_GE(get_cache_memory(dev), 2 * bytes);
+  size_t prev = set_memory_limit(base + bytes * 3 / 2);
+  try {
+    auto c = dense(n, s);
+    auto d = dense(n, s);
+    eval(c, d);
+    ADD_FAILURE() << "expected the memory limit error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("memory limit"), std::string::npos) << e.what();
+  }
+  set_memory_limit(prev);
+  auto ok = add(dense(16, s), array(1.0f), s);
+  expect_close(to_doubles(ok), std::vector<double>(16, 2.0));
+}
+
 LUMEN_DEVICE_TEST(Memory, CacheAndLimitsRoundTrip) {
   {
     auto x = dense(1 << 20, s);
