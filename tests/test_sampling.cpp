@@ -270,9 +270,11 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForSmallTopK) {
 // (all equal, or two levels): the GPU's fast paths list too many candidates
 // and search the whole row in one workgroup; top-k and top-p.
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongTiedRows) {
-  const int rows = 2, vocab = 70000;
+  const int rows = 8, vocab = 70000;  // the GPU's top-k candidates path needs 8 rows
   std::vector<float> v(static_cast<size_t>(rows) * vocab, 1.0f);
-  for (int i = 0; i < vocab; i += 7) v[vocab + i] = 2.0f;
+  for (int r = 1; r < rows; r += 2) {
+    for (int i = 0; i < vocab; i += 7) v[static_cast<size_t>(r) * vocab + i] = 2.0f;
+  }
   auto x = array(v.data(), {rows, vocab}, float32);
   auto key = random::key(8);
   for (auto [k, p] : {std::pair{50, 1.0f}, std::pair{0, 0.3f}}) {

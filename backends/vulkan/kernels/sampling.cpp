@@ -111,16 +111,19 @@ uint32_t threshold_chunk(uint64_t rows, uint32_t V) {
   return wide >= 512 ? 16 * wg : 4 * wg;
 }
 
-// Tokens a thread of the draw (sampling_draw.comp's PER): 4, whose few
-// registers keep many workgroups resident while their loads and hashes are
-// in flight; LUMEN_SAMPLE_DRAW_PER=8 or 16 for A/B timing.
-uint32_t draw_per() {
-  static const uint32_t per = [] {
+// Tokens a thread of the draw (sampling_draw.comp's PER): 8, or 4 where
+// that leaves few workgroups (H100, plain: B = 1 0.025 ms at 4, 0.027 at 8;
+// B = 64 0.229 at 4, 0.218 at 8); LUMEN_SAMPLE_DRAW_PER=4, 8 or 16 forces
+// one (A/B timing).
+uint32_t draw_per(uint64_t rows, uint32_t V) {
+  static const uint32_t forced = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_DRAW_PER");
-    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 4u;
-    return v == 8 || v == 16 ? v : 4u;
+    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+    return v == 4 || v == 8 || v == 16 ? v : 0u;
   }();
-  return per;
+  if (forced) return forced;
+  const uint32_t wg = KernelContext::kWorkgroupSize;
+  return rows * ((V + 8 * wg - 1) / (8 * wg)) >= 1024 ? 8u : 4u;
 }
 
 // Records the threshold passes of `push` (its rows: the rows that need one;
@@ -144,7 +147,10 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
   // every row's path first (radix rows' start), then three passes in which
   // each row takes its path's next step
-  k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates}, &push, sizeof(push), groups * wg,
+  // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
+  // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
+  const bool top_k_candidates = push.rows >= 8;
+  k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates, top_k_candidates}, &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {
@@ -211,8 +217,9 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
   }
+  const uint32_t per = draw_per(push.rows, push.V);
   if (!row_per_thread) {
-    push.chunk = std::min(push.V, draw_per() * static_cast<uint32_t>(wg));
+    push.chunk = std::min(push.V, per * static_cast<uint32_t>(wg));
     push.chunks = (push.V + push.chunk - 1) / push.chunk;
   }
   // chunk results and row counters, for rows of several chunks
@@ -235,7 +242,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTopK),
                  static_cast<uint32_t>(IndexOp::SampleTopP),
                  skip_done,
-                 row_per_thread ? 1u : draw_per(),
+                 row_per_thread ? 1u : per,
                  paired};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,

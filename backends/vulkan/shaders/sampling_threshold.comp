@@ -45,6 +45,9 @@ layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
 // rows share one row's state: the draw would skip them all)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
+// MODE_BOUND: whether top-k rows may take it (with few rows the serial sort
+// of a row's group maxima costs more than the radix passes)
+layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -488,7 +491,7 @@ void reduce_keys(uint best, uint least, uint nan_at, uint groups) {
 
 void bound_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x, k_groups = group_count();
-  const bool by_k = CANDIDATES_ON && k_groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
+  const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && k_groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
                     row.p == 1.0 && row.k <= k_groups * pc.chunks;
   const bool by_mass = CANDIDATES_ON && row.t > 0.0 && row.on_p && !row.on_k && row.p > 0.0 &&
                        pc.chunks <= MAXIMA / 2u;
