@@ -1,11 +1,19 @@
 // Split-K decode attention (shaders/attention_decode.comp, then
 // shaders/attention_merge.comp): the keys are cut into chunks so that
-// B * H_kv * chunks workgroups fill the device even for one query; each
-// workgroup reads its chunk of K and V once for every q head of its kv group
-// and writes partial (max, sum, output) per row to a float32 scratch array,
-// which the merge pass combines through the partial logsumexps.
+// B * H_kv * row groups * chunks workgroups fill the device even for one
+// query; each workgroup reads its chunk of K and V once for all the query
+// rows of its row group (the q heads of a kv group) and writes a partial
+// (max, sum, output) per row to a float32 scratch array, which the merge pass
+// combines through the partial logsumexps.
+//
+// Measuring variants on a device: LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
+// to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
+// key lane and step) and LUMEN_VULKAN_DECODE_LANES (at most this many
+// invocations per key: fewer lanes, more segments each).
 #include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <cstdlib>
 
 #include "backends/vulkan/kernels/attention.h"
 
@@ -18,23 +26,33 @@ struct DecodePush {
   uint32_t B, Hq, Hkv, Lq, Lk, D, Dv;
   int32_t causal_offset;
   float scale;
-  uint32_t rows_per_group, row_groups, chunks, chunk_keys, lanes;
+  uint32_t rows_per_group, row_groups, chunks, chunk_keys;
 };
 static_assert(sizeof(DecodePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
 struct MergePush {
   uint64_t partial, sinks, out, lse;
   int64_t sinks_stride;
-  uint32_t rows, Hq, Lq, chunks, Dv;
+  uint32_t rows, Hq, Lq, chunks, Dv, chunk_lanes;
 };
 
-constexpr uint32_t kMaxRows = 8;       // MAX_ROWS in the shader
-constexpr uint32_t kSegment = 8;       // features per invocation (SEG)
-// Workgroups to aim for: several per SM of an H100 (132 SMs), so that enough
-// loads are in flight to saturate HBM.
-constexpr uint64_t kTargetWorkgroups = 1024;
-constexpr uint32_t kMinChunkKeys = 64;  // below this the merge costs more than it spreads
+constexpr uint32_t kSegment = 8;   // features per segment (SEG in the shader)
+constexpr uint32_t kMaxSegments = 4;  // per invocation: registers for q, output and loads
+// Query rows x segments per workgroup: each holds 8 query and 8 output
+// features in registers per invocation.
+constexpr uint32_t kMaxRowSegments = 8;
+// Workgroups to aim for: a few per SM of an H100 (132 SMs), each with many
+// 16-byte loads in flight, so that HBM stays busy.
+constexpr uint64_t kTargetWorkgroups = 512;
 constexpr uint32_t kMaxChunks = KernelContext::kWorkgroupSize;  // one merge weight per invocation
+
+uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
+
+uint32_t env_or(const char* name, uint32_t fallback) {
+  const char* v = std::getenv(name);
+  const long n = v ? std::atol(v) : 0;
+  return n > 0 ? static_cast<uint32_t>(n) : fallback;
+}
 
 // K and V can go by 16-byte loads: unit feature stride, whole 8-feature
 // segments, rows and base 16-byte aligned.
@@ -48,12 +66,28 @@ bool vector_loads(const array& a) {
   return true;
 }
 
-uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
-
 }  // namespace
 
+std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in) {
+  const uint32_t subgroup = std::max(1u, caps.min_subgroup_size);
+  if (!caps.subgroup_shuffle) return std::nullopt;
+  const uint32_t segments =
+      std::max(1u, ceil_div(std::max(in.q->shape(3), in.v->shape(3)), kSegment));
+  DecodeAttention plan{};
+  const uint32_t max_lanes = std::bit_floor(std::min(subgroup, env_or("LUMEN_VULKAN_DECODE_LANES", subgroup)));
+  plan.lanes = std::min({std::bit_ceil(segments), max_lanes, KernelContext::kWorkgroupSize});
+  plan.segs = ceil_div(segments, plan.lanes);
+  if (plan.segs > kMaxSegments) return std::nullopt;
+  const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
+  const uint32_t row_groups = ceil_div(group_rows, std::max(1u, kMaxRowSegments / plan.segs));
+  plan.rows = ceil_div(group_rows, row_groups);
+  plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 4 / plan.segs));
+  return plan;
+}
+
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
-                      const AttentionInputs& in, std::vector<array>& outputs) {
+                      const AttentionInputs& in, const DecodeAttention& plan,
+                      std::vector<array>& outputs) {
   const fast::AttentionParams& params = prim.params();
   const array &q = *in.q, &keys = *in.k, &v = *in.v;
   const uint32_t wg = KernelContext::kWorkgroupSize;
@@ -66,14 +100,14 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   set_attention_dims(push, in, params);
 
   const uint32_t group_rows = push.Hq / push.Hkv * push.Lq;
-  push.lanes = std::max(1u, ceil_div(std::max(push.D, push.Dv), kSegment));
-  const uint32_t keys_per_pass = wg / push.lanes;
-  push.rows_per_group = std::min({kMaxRows, group_rows, kMaxRows * wg / std::max(push.D, 1u)});
-  push.row_groups = ceil_div(group_rows, push.rows_per_group);
+  push.rows_per_group = plan.rows;
+  push.row_groups = ceil_div(group_rows, plan.rows);
+  const uint32_t step = wg / plan.lanes * plan.unroll;  // keys per step of a workgroup
   const uint64_t base = uint64_t(push.B) * push.Hkv * push.row_groups;
-  uint32_t chunks = std::clamp<uint32_t>(ceil_div(kTargetWorkgroups, base), 1, kMaxChunks);
-  chunks = std::max(1u, std::min(chunks, ceil_div(push.Lk, kMinChunkKeys)));
-  push.chunk_keys = std::max(1u, ceil_div(ceil_div(push.Lk, chunks), keys_per_pass)) * keys_per_pass;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
+  uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, kMaxChunks);
+  chunks = std::max(1u, std::min(chunks, ceil_div(push.Lk, step)));
+  push.chunk_keys = std::max(1u, ceil_div(ceil_div(push.Lk, chunks), step)) * step;
   push.chunks = std::max(1u, ceil_div(push.Lk, push.chunk_keys));
 
   const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;
@@ -82,11 +116,15 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   k.allocate(partial);
   push.partial = address_of(partial);
 
-  Constants constants(5, 0);
+  Constants constants(9, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
   constants[4] = vector_loads(keys) && vector_loads(v);
+  constants[5] = plan.lanes;
+  constants[6] = plan.segs;
+  constants[7] = plan.rows;
+  constants[8] = plan.unroll;
   const uint64_t groups = base * push.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
              {&partial});
@@ -102,6 +140,9 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   merge.Lq = push.Lq;
   merge.chunks = push.chunks;
   merge.Dv = push.Dv;
+  // Features per pass: the whole row where it fits, the rest of the
+  // workgroup sums chunks side by side.
+  merge.chunk_lanes = wg / std::min(wg, std::bit_ceil(std::max(1u, push.Dv)));
   Constants merge_constants(4, 0);
   merge_constants[1] = dtype_id(q.dtype());
   merge_constants[2] = params.has_sinks;

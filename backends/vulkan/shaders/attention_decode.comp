@@ -1,19 +1,25 @@
 // Scaled dot-product attention, split-K decode (L_q <= 8): the keys are cut
 // into chunks spread over many workgroups so that a few query rows still fill
-// the device. A workgroup takes one (batch, kv head, row group, chunk) and all
-// query rows of that kv head's group (every q head sharing it, every query),
-// so each key and value byte is read once per row group. It writes a partial
-// result per row: the chunk's running max m, its sum l of exp(s - m) and the
+// the device. A workgroup takes one (batch, kv head, row group, chunk) and
+// ROWS query rows of that kv head's group (q heads sharing it, queries), so
+// each key and value byte is read once per row group. It writes a partial
+// result per row: the chunk's max m, its sum l of exp(s - m) and the
 // unnormalized output; attention_merge.comp combines the chunks through them.
 //
-// Layout: LANES invocations share one key (each owns 8 consecutive features,
-// one 16-byte load for 16-bit types when VEC), so WG / LANES keys go by per
-// pass, loads coalesced over whole rows. Per pass: partial dot products ->
-// shared, summed to scores (masked), row max and rescale factor, then every
-// invocation accumulates p * v for its key into its 8 features of every row;
-// the key lanes' accumulators are summed once per chunk.
+// Layout: a "key lane" is LANES consecutive invocations of one subgroup that
+// share a key, each owning SEGS segments of 8 features (16-byte loads for
+// 16-bit types when VEC; segment s of lane x holds features (s * LANES + x) * 8
+// on, so a key row is read by consecutive 16-byte loads). A key lane takes
+// UNROLL keys per step (all of them loaded before any is used, to keep many
+// loads in flight), sums its dot products with subgroup shuffles and keeps
+// its own online softmax (max, sum, output features) in registers: the hot
+// loop has no barrier and no shared memory. The key lanes are combined once
+// per chunk through shared memory. The queries, scaled, live in registers.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
 #include "ids.h"
 
 layout(local_size_x_id = 0) in;
@@ -22,8 +28,17 @@ layout(constant_id = 2) const uint MASK = 0;  // 0 none, 1 bool (true keeps), 2 
 layout(constant_id = 3) const bool CAUSAL = false;
 // K and V rows are contiguous and 16-byte aligned, D and D_v multiples of 8.
 layout(constant_id = 4) const bool VEC = false;
+// Invocations per key: a power of two no larger than the subgroup.
+layout(constant_id = 5) const uint LANES = 16;
+// 8-feature segments per invocation: LANES * SEGS * 8 >= max(D, D_v).
+layout(constant_id = 6) const uint SEGS = 1;
+// Query rows per workgroup (the host sets rows_per_group <= ROWS).
+layout(constant_id = 7) const uint ROWS = 4;
+// Keys per key lane and step.
+layout(constant_id = 8) const uint UNROLL = 4;
 
 #include "attention.glsl"
+#include "index_table.glsl"
 
 layout(push_constant) uniform Push {
   uint64_t q;
@@ -41,46 +56,44 @@ layout(push_constant) uniform Push {
   uint Dv;
   int causal_offset;
   float scale;
-  uint rows_per_group;  // query rows per workgroup, <= MAX_ROWS and * D <= MAX_ROWS * WG
+  uint rows_per_group;  // <= ROWS
   uint row_groups;
   uint chunks;
-  uint chunk_keys;  // a multiple of WG / LANES
-  uint lanes;       // invocations per key: ceil(max(D, D_v) / 8)
+  uint chunk_keys;  // a multiple of KEY_LANES * UNROLL
 } pc;
 
 const uint WG = gl_WorkGroupSize.x;
-const uint MAX_ROWS = 8;
-const uint SEG = 8;  // features per invocation
+const uint SEG = 8;                  // features per segment
+const uint F = SEGS * SEG;           // features per invocation
+const uint KEY_LANES = WG / LANES;   // keys side by side in a workgroup
+const uint STEP = KEY_LANES * UNROLL;  // keys per step of the workgroup
 
-shared float q_rows[MAX_ROWS * WG];  // scaled queries, [row][D]
-shared float scratch[MAX_ROWS * WG];  // partial dots [row][WG], then the lanes' outputs
-shared float probs[MAX_ROWS * WG];    // scores, then probabilities: [row][key of the pass]
-shared float row_max[MAX_ROWS];
-shared float rescale[MAX_ROWS];
-shared float lane_sum[WG];
+shared float lane_max[ROWS * KEY_LANES];
+shared float lane_sum[ROWS * KEY_LANES];
+shared float scratch[WG * SEG];  // one segment of every invocation's output
 
 // Features e0 .. e0 + 7 of the row at `row` (n features, `step` elements
-// apart), zero past n.
-void load_segment(uint64_t row, int64_t step, uint e0, uint n, out float x[SEG]) {
+// apart), zero past n; `vec`: one or two 16-byte loads.
+void load_segment(uint64_t row, int64_t step, uint e0, uint n, bool vec, out float x[SEG]) {
   uint size = dtype_size(DT);
-  if (VEC) {
+  if (vec) {
     if (e0 >= n) {
-      for (uint u = 0; u < SEG; ++u) x[u] = 0.0;
+      [[unroll]] for (uint u = 0; u < SEG; ++u) x[u] = 0.0;
     } else if (size == 2) {
-      uvec4 w = Ptr4x32(row + e0 * 2).v;
-      for (uint u = 0; u < 4; ++u) {
+      uvec4 w = ReadPtr4x32(row + e0 * 2).v;
+      [[unroll]] for (uint u = 0; u < 4; ++u) {
         x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
         x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
       }
     } else {
-      uvec4 lo = Ptr4x32(row + e0 * 4).v, hi = Ptr4x32(row + e0 * 4 + 16).v;
-      for (uint u = 0; u < 4; ++u) {
+      uvec4 lo = ReadPtr4x32(row + e0 * 4).v, hi = ReadPtr4x32(row + e0 * 4 + 16).v;
+      [[unroll]] for (uint u = 0; u < 4; ++u) {
         x[u] = uintBitsToFloat(lo[u]);
         x[u + 4] = uintBitsToFloat(hi[u]);
       }
     }
   } else {
-    for (uint u = 0; u < SEG; ++u) {
+    [[unroll]] for (uint u = 0; u < SEG; ++u) {
       uint e = e0 + u;
       x[u] = e < n ? load_float(DT, row + uint64_t(int64_t(e) * step * size)) : 0.0;
     }
@@ -90,10 +103,8 @@ void load_segment(uint64_t row, int64_t step, uint e0, uint n, out float x[SEG])
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint size = dtype_size(DT);
-  const uint keys_per_pass = WG / pc.lanes;
-  const uint lane = tid / pc.lanes;     // which key of the pass
-  const uint e0 = (tid % pc.lanes) * SEG;  // first owned feature
-  const bool has_key = lane < keys_per_pass;
+  const uint lane = tid % LANES;
+  const uint key_lane = tid / LANES;
   const uint group = pc.Hq / pc.Hkv;
   const uint group_rows = group * pc.Lq;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
@@ -109,99 +120,129 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    // Row r of the workgroup is query i of head h.
-    for (uint x = tid; x < nr * pc.D; x += WG) {
-      uint r = x / pc.D, d = x % pc.D, gr = row0 + r;
-      uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, hk * group + gr / pc.Lq, gr % pc.Lq, size);
-      q_rows[x] = pc.scale * load_float(DT, q_row + uint64_t(int64_t(d) * q_step * size));
+    // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq.
+    float qr[ROWS * F];
+    uint64_t mask_row[ROWS];
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+      uint gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
+      uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i, size);
+      mask_row[r] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
+      [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+        float x[SEG];
+        load_segment(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, x);
+        [[unroll]] for (uint u = 0; u < SEG; ++u) qr[r * F + s * SEG + u] = pc.scale * x[u];
+      }
     }
-    if (tid < nr) row_max[tid] = NEG_INF;
     uint k_begin = chunk * pc.chunk_keys;
     uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
-    float acc[MAX_ROWS][SEG];
-    float sum[MAX_ROWS];  // of this lane's probabilities (counted by its e0 == 0 invocation)
-    for (uint r = 0; r < MAX_ROWS; ++r) {
-      sum[r] = 0.0;
-      for (uint u = 0; u < SEG; ++u) acc[r][u] = 0.0;
+
+    // Keys are rows of K and V: their addresses step by a row stride.
+    const uint64_t k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    const uint64_t v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    const int64_t k_row_bytes = table_stride(pc.strides, T_K, 2) * size;
+    const int64_t v_row_bytes = table_stride(pc.strides, T_V, 2) * size;
+
+    float m[ROWS], l[ROWS], acc[ROWS * F];
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+      m[r] = NEG_INF;
+      l[r] = 0.0;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = 0.0;
+    }
+
+    for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
+      float kx[UNROLL * F], vx[UNROLL * F];
+      [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+        uint j = k0 + u * KEY_LANES + key_lane;
+        bool valid = j < k_end;
+        uint64_t k_row = k_base + uint64_t(int64_t(valid ? j : 0) * k_row_bytes);
+        uint64_t v_row = v_base + uint64_t(int64_t(valid ? j : 0) * v_row_bytes);
+        [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+          uint e0 = (s * LANES + lane) * SEG;
+          float x[SEG];
+          load_segment(k_row, k_step, e0, valid ? pc.D : 0, VEC, x);
+          [[unroll]] for (uint t = 0; t < SEG; ++t) kx[u * F + s * SEG + t] = x[t];
+          load_segment(v_row, v_step, e0, valid ? pc.Dv : 0, VEC, x);
+          [[unroll]] for (uint t = 0; t < SEG; ++t) vx[u * F + s * SEG + t] = x[t];
+        }
+      }
+      // Scores of the step's keys (every lane of a key lane gets the sum).
+      float score[UNROLL * ROWS];
+      [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+        uint j = k0 + u * KEY_LANES + key_lane;
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+          float dot = 0.0;
+          [[unroll]] for (uint f = 0; f < F; ++f) dot = fma(qr[r * F + f], kx[u * F + f], dot);
+          [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
+          uint i = (row0 + min(r, nr - 1)) % pc.Lq;
+          score[u * ROWS + r] = j < k_end ? masked_score(dot, mask_row[r], m_step, i, j, pc.causal_offset) : NEG_INF;
+        }
+      }
+      // The key lane's online softmax, UNROLL keys at a time.
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+        float mx = m[r];
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * ROWS + r]);
+        if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
+        float a = exp(m[r] - mx);
+        m[r] = mx;
+        float p[UNROLL];
+        float ps = 0.0;
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+          p[u] = exp(score[u * ROWS + r] - mx);
+          ps += p[u];
+        }
+        l[r] = l[r] * a + ps;
+        [[unroll]] for (uint f = 0; f < F; ++f) {
+          float o = acc[r * F + f] * a;
+          [[unroll]] for (uint u = 0; u < UNROLL; ++u) o = fma(p[u], vx[u * F + f], o);
+          acc[r * F + f] = o;
+        }
+      }
+    }
+
+    // Combine the key lanes: the chunk's max M per row, each lane's share
+    // scaled by exp(m - M), then summed feature by feature through shared.
+    barrier();  // the previous workgroup item's readers are done
+    if (lane == 0) {
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) lane_max[r * KEY_LANES + key_lane] = m[r];
     }
     barrier();
-
-    float kx[SEG], vx[SEG];
-    for (uint k0 = k_begin; k0 < k_end; k0 += keys_per_pass) {
-      uint j = k0 + lane;
-      bool valid = has_key && j < k_end;
-      uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
-      uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
-      load_segment(k_row, k_step, e0, valid ? pc.D : 0, kx);
-      load_segment(v_row, v_step, e0, valid ? pc.Dv : 0, vx);
-      for (uint r = 0; r < MAX_ROWS; ++r) {
-        if (r >= nr) break;
-        float dot = 0.0;
-        for (uint u = 0; u < SEG; ++u) {
-          uint e = e0 + u;
-          dot += e < pc.D ? q_rows[r * pc.D + e] * kx[u] : 0.0;
-        }
-        scratch[r * WG + tid] = dot;
-      }
-      barrier();
-      for (uint x = tid; x < nr * keys_per_pass; x += WG) {
-        uint r = x / keys_per_pass, key = x % keys_per_pass, jj = k0 + key;
-        float s = NEG_INF;
-        if (jj < k_end) {
-          s = 0.0;
-          for (uint l = 0; l < pc.lanes; ++l) s += scratch[r * WG + key * pc.lanes + l];
-          uint gr = row0 + r, i = gr % pc.Lq;
-          uint64_t mask_row = MASK == 0 ? 0
-              : table_row(pc.strides, pc.mask, T_MASK, b, hk * group + gr / pc.Lq, i, MASK == 1 ? 1 : size);
-          s = masked_score(s, mask_row, m_step, i, jj, pc.causal_offset);
-        }
-        probs[r * keys_per_pass + key] = s;
-      }
-      barrier();
-      if (tid < nr) {
-        float old_max = row_max[tid], m = old_max;
-        for (uint key = 0; key < keys_per_pass; ++key) m = max(m, probs[tid * keys_per_pass + key]);
-        rescale[tid] = old_max == NEG_INF ? 0.0 : exp(old_max - m);
-        row_max[tid] = m;
-      }
-      barrier();
-      for (uint x = tid; x < nr * keys_per_pass; x += WG) {
-        float s = probs[x], m = row_max[x / keys_per_pass];
-        probs[x] = s == NEG_INF ? 0.0 : exp(s - m);
-      }
-      barrier();
-      for (uint r = 0; r < MAX_ROWS; ++r) {
-        if (r >= nr) break;
-        float a = rescale[r];
-        float p = has_key ? probs[r * keys_per_pass + lane] : 0.0;
-        sum[r] = sum[r] * a + (e0 == 0 ? p : 0.0);
-        for (uint u = 0; u < SEG; ++u) acc[r][u] = acc[r][u] * a + p * vx[u];
-      }
+    float row_max[ROWS];
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+      float mx = NEG_INF;
+      for (uint x = 0; x < KEY_LANES; ++x) mx = max(mx, lane_max[r * KEY_LANES + x]);
+      row_max[r] = mx;
+      float w = m[r] == NEG_INF ? 0.0 : exp(m[r] - mx);
+      l[r] *= w;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] *= w;
     }
-
-    // Sum the key lanes' accumulators row by row and write the partial.
-    for (uint r = 0; r < MAX_ROWS; ++r) {
+    if (lane == 0) {
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) lane_sum[r * KEY_LANES + key_lane] = l[r];
+    }
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       if (r >= nr) break;
-      barrier();
-      for (uint u = 0; u < SEG; ++u) scratch[tid * SEG + u] = acc[r][u];
-      lane_sum[tid] = e0 == 0 && has_key ? sum[r] : 0.0;
-      barrier();
       uint gr = row0 + r;
       uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
       uint64_t dst = pc.partial + (row * pc.chunks + chunk) * (2 + pc.Dv) * 4;
-      for (uint e = tid; e < pc.Dv; e += WG) {
-        float o = 0.0;
-        for (uint l = 0; l < keys_per_pass; ++l) o += scratch[l * pc.lanes * SEG + e];
-        Ptr32(dst + (2 + e) * 4).v = floatBitsToUint(o);
+      [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+        barrier();
+        [[unroll]] for (uint t = 0; t < SEG; ++t) scratch[tid * SEG + t] = acc[r * F + s * SEG + t];
+        barrier();
+        // Entry x of a key lane's segment is feature (s * LANES) * 8 + x.
+        for (uint x = tid; x < LANES * SEG; x += WG) {
+          uint e = s * LANES * SEG + x;
+          if (e >= pc.Dv) break;
+          float o = 0.0;
+          for (uint kl = 0; kl < KEY_LANES; ++kl) o += scratch[kl * LANES * SEG + x];
+          Ptr32(dst + (2 + e) * 4).v = floatBitsToUint(o);
+        }
       }
       if (tid == 0) {
-        float l = 0.0;
-        for (uint x = 0; x < keys_per_pass; ++x) l += lane_sum[x * pc.lanes];
+        float total_l = 0.0;
+        for (uint x = 0; x < KEY_LANES; ++x) total_l += lane_sum[r * KEY_LANES + x];
         Ptr32(dst).v = floatBitsToUint(row_max[r]);
-        Ptr32(dst + 4).v = floatBitsToUint(l);
+        Ptr32(dst + 4).v = floatBitsToUint(total_l);
       }
     }
-    barrier();
   }
 }
