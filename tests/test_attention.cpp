@@ -709,6 +709,12 @@ LUMEN_DEVICE_TEST(Attention, CooperativeMatrixPrefill) {
     check_attention(in, d, c, 0.09f, "array", keep, sinks, "coopmat bool mask sinks", s);
     auto additive = random_array({c.Lq, c.Lk}, d, seed + 3, -3.0f, 1.0f);
     check_attention(in, d, c, 0.09f, "array", additive, {}, "coopmat additive mask", s);
+    // Scores rising along the keys (12.8 per tile of 32 keys): the running max moves by
+    // more than e^8 several times, which rescales the lazy variant's output.
+    std::vector<float> ramp(c.Lk);
+    for (int j = 0; j < c.Lk; ++j) ramp[j] = 0.4f * static_cast<float>(j) - 8.0f;
+    check_attention(in, d, c, 0.09f, "array", array(ramp.begin(), {c.Lk}, d), {},
+                    "coopmat rising scores", s);
     std::vector<uint8_t> keep1(static_cast<size_t>(c.Lq) * c.Lk, 1);
     for (int j = 0; j < c.Lk; ++j) keep1[static_cast<size_t>(17) * c.Lk + j] = 0;
     check_attention(in, d, c, 0.09f, "array", array(keep1.begin(), {c.Lq, c.Lk}, bool_), {},
