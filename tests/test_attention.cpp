@@ -256,7 +256,8 @@ LUMEN_DEVICE_TEST(Attention, Sinks) {
 // Decode shapes (L_q <= 8) with many keys: on the GPU the split-K kernel cuts
 // the keys into dozens of chunks and merges them through their logsumexps;
 // 16-byte loads (contiguous K/V, D a multiple of 8) and element loads
-// (transposed keys, D = 20), GQA groups split over several row groups (L_q 8).
+// (transposed keys, D = 20), GQA groups split over several row groups (L_q 8),
+// wide heads.
 LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
   uint32_t seed = 350;
   for (Dtype d : {bfloat16, float32}) {
@@ -293,6 +294,15 @@ LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
               swapaxes(random_array({c.B, c.Lk, c.Hkv, c.D}, d, seed + 7), 1, 2, s),
               random_array({c.B, c.Hkv, c.Lk, c.D}, d, seed + 8)};
     check_attention(in, d, c, 0.125f, "", {}, {}, "decode transposed keys", s);
+    // Wide heads, D != D_v: several 8-feature segments per invocation.
+    Case w;
+    w.Hq = 2;
+    w.Hkv = 1;
+    w.Lq = 1;
+    w.Lk = 300;
+    w.D = 512;
+    w.Dv = 320;
+    check_attention(make_inputs(w, d, seed + 9), d, w, 0.05f, "", {}, {}, "decode wide head", s);
   }
 }
 

@@ -37,7 +37,7 @@ struct MergePush {
 };
 
 constexpr uint32_t kSegment = 8;   // features per segment (SEG in the shader)
-constexpr uint32_t kMaxSegments = 4;  // per invocation: registers for q, output and loads
+constexpr uint32_t kMaxSegments = 8;  // per invocation (head dims to 2048 on NVIDIA)
 // Query rows x segments per workgroup: each holds 8 query and 8 output
 // features in registers per invocation.
 constexpr uint32_t kMaxRowSegments = 8;
