@@ -8,8 +8,9 @@
 //
 // Measuring variants on a device: LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
 // to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
-// key lane and step) and LUMEN_VULKAN_DECODE_LANES (at most this many
-// invocations per key: fewer lanes, more segments each).
+// key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
+// invocations per key: fewer lanes, more segments each) and
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -82,6 +83,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t row_groups = ceil_div(group_rows, std::max(1u, kMaxRowSegments / plan.segs));
   plan.rows = ceil_div(group_rows, row_groups);
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 4 / plan.segs));
+  plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
   return plan;
 }
 
@@ -116,7 +118,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   k.allocate(partial);
   push.partial = address_of(partial);
 
-  Constants constants(9, 0);
+  Constants constants(10, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -125,6 +127,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[6] = plan.segs;
   constants[7] = plan.rows;
   constants[8] = plan.unroll;
+  constants[9] = plan.q_shared;
   const uint64_t groups = base * push.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
              {&partial});

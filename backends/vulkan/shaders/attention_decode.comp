@@ -36,6 +36,9 @@ layout(constant_id = 6) const uint SEGS = 1;
 layout(constant_id = 7) const uint ROWS = 4;
 // Keys per key lane and step.
 layout(constant_id = 8) const uint UNROLL = 4;
+// The scaled queries are read from shared memory in the loop rather than
+// held in registers (fewer registers, more workgroups per SM).
+layout(constant_id = 9) const bool Q_SHARED = false;
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -71,6 +74,7 @@ const uint STEP = KEY_LANES * UNROLL;  // keys per step of the workgroup
 shared float lane_max[ROWS * KEY_LANES];
 shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
+shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
 
 // Features e0 .. e0 + 7 of the row at `row` (n features, `step` elements
 // apart), zero past n; `vec`: one or two 16-byte loads.
@@ -133,6 +137,17 @@ void main() {
         [[unroll]] for (uint u = 0; u < SEG; ++u) qr[r * F + s * SEG + u] = pc.scale * x[u];
       }
     }
+    if (Q_SHARED) {
+      barrier();  // the previous workgroup item's readers are done
+      if (key_lane == 0) {
+        [[unroll]] for (uint x = 0; x < ROWS * F / 4; ++x) {
+          uint r = x / (F / 4), f = x % (F / 4) * 4;
+          q_shared[(r * LANES + lane) * (F / 4) + f / 4] =
+              vec4(qr[r * F + f], qr[r * F + f + 1], qr[r * F + f + 2], qr[r * F + f + 3]);
+        }
+      }
+      barrier();
+    }
     uint k_begin = chunk * pc.chunk_keys;
     uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
@@ -172,7 +187,11 @@ void main() {
         uint j = k0 + u * KEY_LANES + key_lane;
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
           float dot = 0.0;
-          [[unroll]] for (uint f = 0; f < F; ++f) dot = fma(qr[r * F + f], kx[u * F + f], dot);
+          [[unroll]] for (uint f = 0; f < F; f += 4) {
+            vec4 qv = Q_SHARED ? q_shared[(r * LANES + lane) * (F / 4) + f / 4]
+                               : vec4(qr[r * F + f], qr[r * F + f + 1], qr[r * F + f + 2], qr[r * F + f + 3]);
+            [[unroll]] for (uint t = 0; t < 4; ++t) dot = fma(qv[t], kx[u * F + f + t], dot);
+          }
           [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
           uint i = (row0 + min(r, nr - 1)) % pc.Lq;
           score[u * ROWS + r] = j < k_end ? masked_score(dot, mask_row[r], m_step, i, j, pc.causal_offset) : NEG_INF;
