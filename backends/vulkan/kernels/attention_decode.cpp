@@ -9,8 +9,9 @@
 // Measuring variants on a device: LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
 // to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
-// invocations per key: fewer lanes, more segments each) and
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory).
+// invocations per key: fewer lanes, more segments each),
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory) and
+// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -27,14 +28,14 @@ struct DecodePush {
   uint32_t B, Hq, Hkv, Lq, Lk, D, Dv;
   int32_t causal_offset;
   float scale;
-  uint32_t rows_per_group, row_groups, chunks, chunk_keys;
+  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch;
 };
 static_assert(sizeof(DecodePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
 struct MergePush {
   uint64_t partial, sinks, out, lse;
   int64_t sinks_stride;
-  uint32_t rows, Hq, Lq, chunks, Dv, chunk_lanes;
+  uint32_t rows, Hq, Lq, chunks, Dv, chunk_lanes, pitch;
 };
 
 constexpr uint32_t kSegment = 8;   // features per segment (SEG in the shader)
@@ -82,8 +83,9 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
   const uint32_t row_groups = ceil_div(group_rows, std::max(1u, kMaxRowSegments / plan.segs));
   plan.rows = ceil_div(group_rows, row_groups);
-  plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 4 / plan.segs));
+  plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
+  plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
   return plan;
 }
 
@@ -112,13 +114,16 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_keys = std::max(1u, ceil_div(ceil_div(push.Lk, chunks), step)) * step;
   push.chunks = std::max(1u, ceil_div(push.Lk, push.chunk_keys));
 
+  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
+  const uint32_t quads = ceil_div(push.Dv, 4);
+  push.pitch = 4 + 4 * quads;
   const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;
-  array partial(Shape{static_cast<int32_t>(rows * push.chunks), static_cast<int32_t>(push.Dv + 2)},
+  array partial(Shape{static_cast<int32_t>(rows * push.chunks), static_cast<int32_t>(push.pitch)},
                 float32, nullptr, {});
   k.allocate(partial);
   push.partial = address_of(partial);
 
-  Constants constants(10, 0);
+  Constants constants(11, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -128,6 +133,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[7] = plan.rows;
   constants[8] = plan.unroll;
   constants[9] = plan.q_shared;
+  constants[10] = plan.prefetch;
   const uint64_t groups = base * push.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
              {&partial});
@@ -143,9 +149,10 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   merge.Lq = push.Lq;
   merge.chunks = push.chunks;
   merge.Dv = push.Dv;
-  // Features per pass: the whole row where it fits, the rest of the
-  // workgroup sums chunks side by side.
-  merge.chunk_lanes = wg / std::min(wg, std::bit_ceil(std::max(1u, push.Dv)));
+  merge.pitch = push.pitch;
+  // Quads per pass: the whole row where it fits, the rest of the workgroup
+  // sums chunks side by side.
+  merge.chunk_lanes = wg / std::min(wg, std::bit_ceil(std::max(1u, quads)));
   Constants merge_constants(4, 0);
   merge_constants[1] = dtype_id(q.dtype());
   merge_constants[2] = params.has_sinks;

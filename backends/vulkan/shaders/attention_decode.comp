@@ -39,6 +39,9 @@ layout(constant_id = 8) const uint UNROLL = 4;
 // The scaled queries are read from shared memory in the loop rather than
 // held in registers (fewer registers, more workgroups per SM).
 layout(constant_id = 9) const bool Q_SHARED = false;
+// The next step's keys and values are loaded before this step's are used
+// (their loads overlap the arithmetic, for twice the load registers).
+layout(constant_id = 10) const bool PREFETCH = false;
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -48,7 +51,7 @@ layout(push_constant) uniform Push {
   uint64_t k;
   uint64_t v;
   uint64_t mask;
-  uint64_t partial;  // float32 [B, H_q, L_q, chunks, 2 + D_v]: m, l, output
+  uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
   uint64_t strides;  // int64 element strides: q, k, v, mask (4 each)
   uint B;
   uint Hq;
@@ -63,6 +66,7 @@ layout(push_constant) uniform Push {
   uint row_groups;
   uint chunks;
   uint chunk_keys;  // a multiple of KEY_LANES * UNROLL
+  uint pitch;       // floats per partial: 4 + D_v rounded up to 4
 } pc;
 
 const uint WG = gl_WorkGroupSize.x;
@@ -100,6 +104,37 @@ void load_segment(uint64_t row, int64_t step, uint e0, uint n, bool vec, out flo
     [[unroll]] for (uint u = 0; u < SEG; ++u) {
       uint e = e0 + u;
       x[u] = e < n ? load_float(DT, row + uint64_t(int64_t(e) * step * size)) : 0.0;
+    }
+  }
+}
+
+// Where a kv head's keys and values are: row j of K at k_base + j * k_row
+// bytes, its features k_step elements apart; likewise V.
+struct KvRows {
+  uint64_t k_base, v_base;
+  int64_t k_row, v_row, k_step, v_step;
+};
+
+// This invocation's features of the UNROLL keys of a step: loaded into
+// k_next, v_next, used from kx, vx (private globals: arrays sized by
+// specialization constants cannot be function arguments).
+float k_next[UNROLL * F], v_next[UNROLL * F];
+float kx[UNROLL * F], vx[UNROLL * F];
+
+// The step from key k0 into k_next, v_next (zeros past k_end).
+void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
+  [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+    uint j = k0 + u * KEY_LANES + key_lane;
+    bool valid = j < k_end;
+    uint64_t k_row = kv.k_base + uint64_t(int64_t(valid ? j : 0) * kv.k_row);
+    uint64_t v_row = kv.v_base + uint64_t(int64_t(valid ? j : 0) * kv.v_row);
+    [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+      uint e0 = (s * LANES + lane) * SEG;
+      float x[SEG];
+      load_segment(k_row, kv.k_step, e0, valid ? pc.D : 0, VEC, x);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) k_next[u * F + s * SEG + t] = x[t];
+      load_segment(v_row, kv.v_step, e0, valid ? pc.Dv : 0, VEC, x);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) v_next[u * F + s * SEG + t] = x[t];
     }
   }
 }
@@ -152,11 +187,13 @@ void main() {
     uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
 
-    // Keys are rows of K and V: their addresses step by a row stride.
-    const uint64_t k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
-    const uint64_t v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    const int64_t k_row_bytes = table_stride(pc.strides, T_K, 2) * size;
-    const int64_t v_row_bytes = table_stride(pc.strides, T_V, 2) * size;
+    KvRows kv;
+    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
+    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
+    kv.k_step = k_step;
+    kv.v_step = v_step;
 
     float m[ROWS], l[ROWS], acc[ROWS * F];
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
@@ -165,22 +202,14 @@ void main() {
       [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = 0.0;
     }
 
+    if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
     for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
-      float kx[UNROLL * F], vx[UNROLL * F];
-      [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-        uint j = k0 + u * KEY_LANES + key_lane;
-        bool valid = j < k_end;
-        uint64_t k_row = k_base + uint64_t(int64_t(valid ? j : 0) * k_row_bytes);
-        uint64_t v_row = v_base + uint64_t(int64_t(valid ? j : 0) * v_row_bytes);
-        [[unroll]] for (uint s = 0; s < SEGS; ++s) {
-          uint e0 = (s * LANES + lane) * SEG;
-          float x[SEG];
-          load_segment(k_row, k_step, e0, valid ? pc.D : 0, VEC, x);
-          [[unroll]] for (uint t = 0; t < SEG; ++t) kx[u * F + s * SEG + t] = x[t];
-          load_segment(v_row, v_step, e0, valid ? pc.Dv : 0, VEC, x);
-          [[unroll]] for (uint t = 0; t < SEG; ++t) vx[u * F + s * SEG + t] = x[t];
-        }
+      if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
+      [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
+        kx[x] = k_next[x];
+        vx[x] = v_next[x];
       }
+      if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).
       float score[UNROLL * ROWS];
       [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
@@ -242,7 +271,7 @@ void main() {
       if (r >= nr) break;
       uint gr = row0 + r;
       uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
-      uint64_t dst = pc.partial + (row * pc.chunks + chunk) * (2 + pc.Dv) * 4;
+      uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
       [[unroll]] for (uint s = 0; s < SEGS; ++s) {
         barrier();
         [[unroll]] for (uint t = 0; t < SEG; ++t) scratch[tid * SEG + t] = acc[r * F + s * SEG + t];
@@ -253,7 +282,7 @@ void main() {
           if (e >= pc.Dv) break;
           float o = 0.0;
           for (uint kl = 0; kl < KEY_LANES; ++kl) o += scratch[kl * LANES * SEG + x];
-          Ptr32(dst + (2 + e) * 4).v = floatBitsToUint(o);
+          Ptr32(dst + (4 + e) * 4).v = floatBitsToUint(o);
         }
       }
       if (tid == 0) {
