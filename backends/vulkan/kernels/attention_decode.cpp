@@ -10,8 +10,10 @@
 // to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
 // invocations per key: fewer lanes, more segments each),
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory) and
-// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead).
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
+// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead) and
+// LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
+// between them).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -86,6 +88,9 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
   plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
+  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
+  const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
+  plan.row_split = can_split ? split : 1;
   return plan;
 }
 
@@ -106,7 +111,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   const uint32_t group_rows = push.Hq / push.Hkv * push.Lq;
   push.rows_per_group = plan.rows;
   push.row_groups = ceil_div(group_rows, plan.rows);
-  const uint32_t step = wg / plan.lanes * plan.unroll;  // keys per step of a workgroup
+  const uint32_t step = wg / (plan.lanes * plan.row_split) * plan.unroll;  // keys per workgroup step
   const uint64_t base = uint64_t(push.B) * push.Hkv * push.row_groups;
   const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
   uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, kMaxChunks);
@@ -123,7 +128,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   k.allocate(partial);
   push.partial = address_of(partial);
 
-  Constants constants(11, 0);
+  Constants constants(12, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -134,6 +139,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[8] = plan.unroll;
   constants[9] = plan.q_shared;
   constants[10] = plan.prefetch;
+  constants[11] = plan.row_split;
   const uint64_t groups = base * push.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
              {&partial});

@@ -14,7 +14,9 @@
 // loads in flight), sums its dot products with subgroup shuffles and keeps
 // its own online softmax (max, sum, output features) in registers: the hot
 // loop has no barrier and no shared memory. The key lanes are combined once
-// per chunk through shared memory. The queries, scaled, live in registers.
+// per chunk through shared memory. The queries, scaled, live in registers
+// (or shared memory: Q_SHARED). With ROW_SPLIT > 1, that many key lanes of a
+// subgroup take the same keys, each for its share of the rows.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -42,6 +44,10 @@ layout(constant_id = 9) const bool Q_SHARED = false;
 // The next step's keys and values are loaded before this step's are used
 // (their loads overlap the arithmetic, for twice the load registers).
 layout(constant_id = 10) const bool PREFETCH = false;
+// ROW_SPLIT key lanes of one subgroup take the same keys for different rows
+// (ROWS / ROW_SPLIT each): their loads are the same addresses, served once,
+// and each invocation holds fewer rows' queries and outputs.
+layout(constant_id = 11) const uint ROW_SPLIT = 1;
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -72,7 +78,8 @@ layout(push_constant) uniform Push {
 const uint WG = gl_WorkGroupSize.x;
 const uint SEG = 8;                  // features per segment
 const uint F = SEGS * SEG;           // features per invocation
-const uint KEY_LANES = WG / LANES;   // keys side by side in a workgroup
+const uint RPT = ROWS / ROW_SPLIT;   // rows per invocation
+const uint KEY_LANES = WG / (LANES * ROW_SPLIT);  // keys side by side in a workgroup
 const uint STEP = KEY_LANES * UNROLL;  // keys per step of the workgroup
 
 shared float lane_max[ROWS * KEY_LANES];
@@ -143,7 +150,8 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint size = dtype_size(DT);
   const uint lane = tid % LANES;
-  const uint key_lane = tid / LANES;
+  const uint part = tid / LANES % ROW_SPLIT;  // which rows: part * RPT ..
+  const uint key_lane = tid / (LANES * ROW_SPLIT);
   const uint group = pc.Hq / pc.Hkv;
   const uint group_rows = group * pc.Lq;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
@@ -159,26 +167,30 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq.
-    float qr[ROWS * F];
-    uint64_t mask_row[ROWS];
-    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-      uint gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
+    // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
+    // this invocation's row rr is row part * RPT + rr (rows past nr repeat
+    // the last one, their results unused).
+    float qr[RPT * F];
+    uint64_t mask_row[RPT];
+    uint query[RPT];
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      uint gr = row0 + min(part * RPT + rr, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
+      query[rr] = i;
       uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i, size);
-      mask_row[r] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
+      mask_row[rr] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
       [[unroll]] for (uint s = 0; s < SEGS; ++s) {
         float x[SEG];
         load_segment(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, x);
-        [[unroll]] for (uint u = 0; u < SEG; ++u) qr[r * F + s * SEG + u] = pc.scale * x[u];
+        [[unroll]] for (uint u = 0; u < SEG; ++u) qr[rr * F + s * SEG + u] = pc.scale * x[u];
       }
     }
     if (Q_SHARED) {
       barrier();  // the previous workgroup item's readers are done
       if (key_lane == 0) {
-        [[unroll]] for (uint x = 0; x < ROWS * F / 4; ++x) {
-          uint r = x / (F / 4), f = x % (F / 4) * 4;
-          q_shared[(r * LANES + lane) * (F / 4) + f / 4] =
-              vec4(qr[r * F + f], qr[r * F + f + 1], qr[r * F + f + 2], qr[r * F + f + 3]);
+        [[unroll]] for (uint x = 0; x < RPT * F / 4; ++x) {
+          uint rr = x / (F / 4), f = x % (F / 4) * 4;
+          q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4] =
+              vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
         }
       }
       barrier();
@@ -195,11 +207,11 @@ void main() {
     kv.k_step = k_step;
     kv.v_step = v_step;
 
-    float m[ROWS], l[ROWS], acc[ROWS * F];
-    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-      m[r] = NEG_INF;
-      l[r] = 0.0;
-      [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = 0.0;
+    float m[RPT], l[RPT], acc[RPT * F];
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      m[rr] = NEG_INF;
+      l[rr] = 0.0;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
     }
 
     if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
@@ -211,39 +223,39 @@ void main() {
       }
       if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).
-      float score[UNROLL * ROWS];
+      float score[UNROLL * RPT];
       [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
         uint j = k0 + u * KEY_LANES + key_lane;
-        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+        [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
           float dot = 0.0;
           [[unroll]] for (uint f = 0; f < F; f += 4) {
-            vec4 qv = Q_SHARED ? q_shared[(r * LANES + lane) * (F / 4) + f / 4]
-                               : vec4(qr[r * F + f], qr[r * F + f + 1], qr[r * F + f + 2], qr[r * F + f + 3]);
+            vec4 qv = Q_SHARED ? q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4]
+                               : vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
             [[unroll]] for (uint t = 0; t < 4; ++t) dot = fma(qv[t], kx[u * F + f + t], dot);
           }
           [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
-          uint i = (row0 + min(r, nr - 1)) % pc.Lq;
-          score[u * ROWS + r] = j < k_end ? masked_score(dot, mask_row[r], m_step, i, j, pc.causal_offset) : NEG_INF;
+          score[u * RPT + rr] =
+              j < k_end ? masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset) : NEG_INF;
         }
       }
       // The key lane's online softmax, UNROLL keys at a time.
-      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-        float mx = m[r];
-        [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * ROWS + r]);
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+        float mx = m[rr];
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * RPT + rr]);
         if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
-        float a = exp(m[r] - mx);
-        m[r] = mx;
+        float a = exp(m[rr] - mx);
+        m[rr] = mx;
         float p[UNROLL];
         float ps = 0.0;
         [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-          p[u] = exp(score[u * ROWS + r] - mx);
+          p[u] = exp(score[u * RPT + rr] - mx);
           ps += p[u];
         }
-        l[r] = l[r] * a + ps;
+        l[rr] = l[rr] * a + ps;
         [[unroll]] for (uint f = 0; f < F; ++f) {
-          float o = acc[r * F + f] * a;
+          float o = acc[rr * F + f] * a;
           [[unroll]] for (uint u = 0; u < UNROLL; ++u) o = fma(p[u], vx[u * F + f], o);
-          acc[r * F + f] = o;
+          acc[rr * F + f] = o;
         }
       }
     }
@@ -252,20 +264,18 @@ void main() {
     // scaled by exp(m - M), then summed feature by feature through shared.
     barrier();  // the previous workgroup item's readers are done
     if (lane == 0) {
-      [[unroll]] for (uint r = 0; r < ROWS; ++r) lane_max[r * KEY_LANES + key_lane] = m[r];
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) lane_max[(part * RPT + rr) * KEY_LANES + key_lane] = m[rr];
     }
     barrier();
-    float row_max[ROWS];
-    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       float mx = NEG_INF;
-      for (uint x = 0; x < KEY_LANES; ++x) mx = max(mx, lane_max[r * KEY_LANES + x]);
-      row_max[r] = mx;
-      float w = m[r] == NEG_INF ? 0.0 : exp(m[r] - mx);
-      l[r] *= w;
-      [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] *= w;
+      for (uint x = 0; x < KEY_LANES; ++x) mx = max(mx, lane_max[(part * RPT + rr) * KEY_LANES + x]);
+      float w = m[rr] == NEG_INF ? 0.0 : exp(m[rr] - mx);
+      l[rr] *= w;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= w;
     }
     if (lane == 0) {
-      [[unroll]] for (uint r = 0; r < ROWS; ++r) lane_sum[r * KEY_LANES + key_lane] = l[r];
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) lane_sum[(part * RPT + rr) * KEY_LANES + key_lane] = l[rr];
     }
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       if (r >= nr) break;
@@ -274,7 +284,11 @@ void main() {
       uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
       [[unroll]] for (uint s = 0; s < SEGS; ++s) {
         barrier();
-        [[unroll]] for (uint t = 0; t < SEG; ++t) scratch[tid * SEG + t] = acc[r * F + s * SEG + t];
+        if (part == r / RPT) {
+          [[unroll]] for (uint t = 0; t < SEG; ++t) {
+            scratch[(key_lane * LANES + lane) * SEG + t] = acc[r % RPT * F + s * SEG + t];
+          }
+        }
         barrier();
         // Entry x of a key lane's segment is feature (s * LANES) * 8 + x.
         for (uint x = tid; x < LANES * SEG; x += WG) {
@@ -286,9 +300,12 @@ void main() {
         }
       }
       if (tid == 0) {
-        float total_l = 0.0;
-        for (uint x = 0; x < KEY_LANES; ++x) total_l += lane_sum[r * KEY_LANES + x];
-        Ptr32(dst).v = floatBitsToUint(row_max[r]);
+        float mx = NEG_INF, total_l = 0.0;
+        for (uint x = 0; x < KEY_LANES; ++x) {
+          mx = max(mx, lane_max[r * KEY_LANES + x]);
+          total_l += lane_sum[r * KEY_LANES + x];
+        }
+        Ptr32(dst).v = floatBitsToUint(mx);
         Ptr32(dst + 4).v = floatBitsToUint(total_l);
       }
     }
