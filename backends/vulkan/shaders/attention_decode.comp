@@ -87,34 +87,6 @@ shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
 shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
 
-// Features e0 .. e0 + 7 of the row at `row` (n features, `step` elements
-// apart), zero past n; `vec`: one or two 16-byte loads.
-void load_segment(uint64_t row, int64_t step, uint e0, uint n, bool vec, out float x[SEG]) {
-  uint size = dtype_size(DT);
-  if (vec) {
-    if (e0 >= n) {
-      [[unroll]] for (uint u = 0; u < SEG; ++u) x[u] = 0.0;
-    } else if (size == 2) {
-      uvec4 w = ReadPtr4x32(row + e0 * 2).v;
-      [[unroll]] for (uint u = 0; u < 4; ++u) {
-        x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
-        x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
-      }
-    } else {
-      uvec4 lo = ReadPtr4x32(row + e0 * 4).v, hi = ReadPtr4x32(row + e0 * 4 + 16).v;
-      [[unroll]] for (uint u = 0; u < 4; ++u) {
-        x[u] = uintBitsToFloat(lo[u]);
-        x[u + 4] = uintBitsToFloat(hi[u]);
-      }
-    }
-  } else {
-    [[unroll]] for (uint u = 0; u < SEG; ++u) {
-      uint e = e0 + u;
-      x[u] = e < n ? load_float(DT, row + uint64_t(int64_t(e) * step * size)) : 0.0;
-    }
-  }
-}
-
 // Where a kv head's keys and values are: row j of K at k_base + j * k_row
 // bytes, its features k_step elements apart; likewise V.
 struct KvRows {
@@ -122,13 +94,52 @@ struct KvRows {
   int64_t k_row, v_row, k_step, v_step;
 };
 
-// This invocation's features of the UNROLL keys of a step: loaded into
-// k_next, v_next, used from kx, vx (private globals: arrays sized by
-// specialization constants cannot be function arguments).
-float k_next[UNROLL * F], v_next[UNROLL * F];
+// The bits of features e0 .. e0 + 7 of the row at `row` (n features, `step`
+// elements apart; zero past n): 16-bit types in pairs in words 0-3, float32
+// one per word; `vec`: one or two 16-byte loads.
+void load_segment_bits(uint64_t row, int64_t step, uint e0, uint n, bool vec, out uint w[SEG]) {
+  uint size = dtype_size(DT);
+  [[unroll]] for (uint u = 0; u < SEG; ++u) w[u] = 0;
+  if (e0 >= n) return;
+  if (vec) {
+    uvec4 lo = ReadPtr4x32(row + e0 * size).v;
+    [[unroll]] for (uint u = 0; u < 4; ++u) w[u] = lo[u];
+    if (size == 4) {
+      uvec4 hi = ReadPtr4x32(row + e0 * 4 + 16).v;
+      [[unroll]] for (uint u = 0; u < 4; ++u) w[u + 4] = hi[u];
+    }
+  } else {
+    [[unroll]] for (uint u = 0; u < SEG; ++u) {
+      uint e = e0 + u;
+      uint bits = e < n ? uint(load_bits(DT, row + uint64_t(int64_t(e) * step * size))) : 0;
+      if (size == 2) w[u / 2] |= bits << (16 * (u % 2));
+      else w[u] = bits;
+    }
+  }
+}
+
+// Feature t of a segment's bits.
+float segment_feature(uint w_pair, uint w_own, uint t) {
+  if (dtype_size(DT) == 2) return bits_to_float(DT, t % 2 == 0 ? w_pair & 0xffffu : w_pair >> 16);
+  return uintBitsToFloat(w_own);
+}
+
+// This invocation's features of the UNROLL keys of a step: their bits loaded
+// into k_bits, v_bits (8 words per segment; kept as bits while a PREFETCH
+// is in flight), converted to kx, vx when the step begins (private globals:
+// arrays sized by specialization constants cannot be function arguments).
+uint k_bits[UNROLL * F], v_bits[UNROLL * F];
 float kx[UNROLL * F], vx[UNROLL * F];
 
-// The step from key k0 into k_next, v_next (zeros past k_end).
+void unpack_step() {
+  [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
+    uint pair = x - x % SEG + x % SEG / 2;
+    kx[x] = segment_feature(k_bits[pair], k_bits[x], x % SEG);
+    vx[x] = segment_feature(v_bits[pair], v_bits[x], x % SEG);
+  }
+}
+
+// The step from key k0 into k_bits, v_bits (zeros past k_end).
 void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
   [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
     uint j = k0 + u * KEY_LANES + key_lane;
@@ -137,11 +148,11 @@ void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
     uint64_t v_row = kv.v_base + uint64_t(int64_t(valid ? j : 0) * kv.v_row);
     [[unroll]] for (uint s = 0; s < SEGS; ++s) {
       uint e0 = (s * LANES + lane) * SEG;
-      float x[SEG];
-      load_segment(k_row, kv.k_step, e0, valid ? pc.D : 0, VEC, x);
-      [[unroll]] for (uint t = 0; t < SEG; ++t) k_next[u * F + s * SEG + t] = x[t];
-      load_segment(v_row, kv.v_step, e0, valid ? pc.Dv : 0, VEC, x);
-      [[unroll]] for (uint t = 0; t < SEG; ++t) v_next[u * F + s * SEG + t] = x[t];
+      uint w[SEG];
+      load_segment_bits(k_row, kv.k_step, e0, valid ? pc.D : 0, VEC, w);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) k_bits[u * F + s * SEG + t] = w[t];
+      load_segment_bits(v_row, kv.v_step, e0, valid ? pc.Dv : 0, VEC, w);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) v_bits[u * F + s * SEG + t] = w[t];
     }
   }
 }
@@ -179,9 +190,9 @@ void main() {
       uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i, size);
       mask_row[rr] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
       [[unroll]] for (uint s = 0; s < SEGS; ++s) {
-        float x[SEG];
-        load_segment(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, x);
-        [[unroll]] for (uint u = 0; u < SEG; ++u) qr[rr * F + s * SEG + u] = pc.scale * x[u];
+        uint w[SEG];
+        load_segment_bits(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, w);
+        [[unroll]] for (uint t = 0; t < SEG; ++t) qr[rr * F + s * SEG + t] = pc.scale * segment_feature(w[t / 2], w[t], t);
       }
     }
     if (Q_SHARED) {
@@ -217,10 +228,7 @@ void main() {
     if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
     for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
       if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
-      [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
-        kx[x] = k_next[x];
-        vx[x] = v_next[x];
-      }
+      unpack_step();
       if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).
       float score[UNROLL * RPT];
