@@ -62,7 +62,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(13, 0);
+  c.resize(12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -72,9 +72,6 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
   // LAZY): opt-in until measured on the H100.
   const char* lazy = std::getenv("LUMEN_VULKAN_ATTENTION_LAZY_RESCALE");
   c[11] = lazy != nullptr && lazy[0] == '1';
-  // Q K^T in two accumulator chains (the shader's SPLIT_S): opt-in until measured.
-  const char* split = std::getenv("LUMEN_VULKAN_ATTENTION_SPLIT_S");
-  c[12] = split != nullptr && split[0] == '1';
 }
 
 bool attention_uses_cooperative_matrix(const Stream& s) {

@@ -48,7 +48,6 @@ layout(constant_id = 10) const bool VEC = false;
 // rescaled, row by row through the scratch. lse = reference + log(sum).
 layout(constant_id = 11) const bool LAZY = false;
 const float LAZY_SLACK = 8.0;
-layout(constant_id = 12) const bool SPLIT_S = false;  // see S = Q K^T below
 
 #include "attention.glsl"
 
@@ -207,18 +206,14 @@ void main() {
       barrier();
       if (k0 + BK < k_stop) load_tile(k0 + BK, b, hk, k_step, v_step, k_next, v_next);
 
-      // S = Q K^T into the scratch (with SPLIT_S, even and odd head-dim
-      // blocks in two accumulators: two dependency chains of products).
+      // S = Q K^T into the scratch.
       [[unroll]] for (uint n = 0; n < BK / CM_N; ++n) {
         fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> s = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
-        fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> s_odd = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
         [[unroll]] for (uint kd = 0; kd < D / CM_K; ++kd) {
           fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> kf;
           coopMatLoadNV(kf, smem, n * CM_N * K_PITCH + kd * CM_K / UNIT, K_PITCH, true);
-          if (SPLIT_S && kd % 2 == 1) s_odd = coopMatMulAddNV(qf[kd], kf, s_odd);
-          else s = coopMatMulAddNV(qf[kd], kf, s);
+          s = coopMatMulAddNV(qf[kd], kf, s);
         }
-        if (SPLIT_S) s = s + s_odd;
         coopMatStoreNV(s, smem, s_base + n * CM_N / 4, S_PITCH, false);
       }
       subgroupMemoryBarrierShared();
