@@ -277,6 +277,11 @@ LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
       check_attention(in, d, c, scale, "array", keep, sinks, "decode bool mask sinks", s);
       auto additive = random_array({c.Lk}, d, seed + 3, -3.0f, 1.0f);
       check_attention(in, d, c, scale, "array", additive, {}, "decode additive mask", s);
+      // Scores rising along the keys: the running maxima move by more than
+      // e^8 many times within a chunk.
+      std::vector<float> ramp(c.Lk);
+      for (int j = 0; j < c.Lk; ++j) ramp[j] = 0.05f * static_cast<float>(j) - 30.0f;
+      check_attention(in, d, c, scale, "array", array(ramp.begin(), {c.Lk}, d), {}, "decode rising scores", s);
       // Keys seen only in the last chunk, and a row seeing nothing.
       std::vector<uint8_t> late(static_cast<size_t>(c.Lq) * c.Lk, 0);
       for (int i = 1; i < c.Lq; ++i) late[static_cast<size_t>(i) * c.Lk + c.Lk - i] = 1;

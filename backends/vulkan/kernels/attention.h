@@ -48,7 +48,7 @@ void set_attention_dims(Push& push, const AttentionInputs& in, const fast::Atten
 
 // Split-K decode for L_q <= kDecodeMaxQueries (attention_decode.cpp; outputs
 // allocated by the caller): the shape of its workgroups (specialization
-// constants 5-11 of the shader), or nullopt where the device has no subgroup
+// constants 5-12 of the shader), or nullopt where the device has no subgroup
 // shuffles or the head dims are too large for them.
 constexpr int kDecodeMaxQueries = 8;
 struct DecodeAttention {
@@ -59,6 +59,7 @@ struct DecodeAttention {
   bool q_shared;    // queries read from shared memory in the loop
   bool prefetch;    // the next step's loads issued before this step's arithmetic
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
+  bool lazy;           // the reference max moves only by more than e^8
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

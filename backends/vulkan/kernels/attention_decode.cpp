@@ -11,9 +11,10 @@
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
 // invocations per key: fewer lanes, more segments each),
 // LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
-// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead) and
+// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
 // LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
-// between them).
+// between them; default 2 where the subgroup and rows allow) and
+// LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by more than e^8).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -45,9 +46,9 @@ constexpr uint32_t kMaxSegments = 8;  // per invocation (head dims to 2048 on NV
 // Query rows x segments per workgroup: each holds 8 query and 8 output
 // features in registers per invocation.
 constexpr uint32_t kMaxRowSegments = 8;
-// Workgroups to aim for: a few per SM of an H100 (132 SMs), each with many
-// 16-byte loads in flight, so that HBM stays busy.
-constexpr uint64_t kTargetWorkgroups = 512;
+// Workgroups to aim for: about two per SM of an H100 (132 SMs), one wave
+// (measured: 256 beat 512, 1024 and 2048).
+constexpr uint64_t kTargetWorkgroups = 256;
 constexpr uint32_t kMaxChunks = KernelContext::kWorkgroupSize;  // one merge weight per invocation
 
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
@@ -88,9 +89,10 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
   plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
-  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
+  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 2);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
+  plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
   return plan;
 }
 
@@ -128,7 +130,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   k.allocate(partial);
   push.partial = address_of(partial);
 
-  Constants constants(12, 0);
+  Constants constants(13, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -140,6 +142,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[9] = plan.q_shared;
   constants[10] = plan.prefetch;
   constants[11] = plan.row_split;
+  constants[12] = plan.lazy;
   const uint64_t groups = base * push.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
              {&partial});

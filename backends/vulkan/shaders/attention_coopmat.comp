@@ -46,7 +46,7 @@ layout(constant_id = 10) const bool VEC = false;
 // reference max that moves only when a row's tile max passes it by more than
 // LAZY_SLACK (so P <= e^8 still fits float16); only then are the fragments
 // rescaled, row by row through the scratch. lse = reference + log(sum).
-layout(constant_id = 11) const bool LAZY = false;
+layout(constant_id = 11) const bool LAZY = true;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"

@@ -48,6 +48,11 @@ layout(constant_id = 10) const bool PREFETCH = false;
 // (ROWS / ROW_SPLIT each): their loads are the same addresses, served once,
 // and each invocation holds fewer rows' queries and outputs.
 layout(constant_id = 11) const uint ROW_SPLIT = 1;
+// LAZY: a key lane's reference max moves only when a step's max passes it
+// by more than LAZY_SLACK (then the output and sum are rescaled); otherwise
+// the probabilities are taken against it (at most e^8) and simply added.
+layout(constant_id = 12) const bool LAZY = false;
+const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -250,20 +255,22 @@ void main() {
       [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
         float mx = m[rr];
         [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * RPT + rr]);
-        if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
-        float a = exp(m[rr] - mx);
-        m[rr] = mx;
-        float p[UNROLL];
-        float ps = 0.0;
-        [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-          p[u] = exp(score[u * RPT + rr] - mx);
-          ps += p[u];
+        bool rescale = true;
+        if (LAZY) {
+          rescale = mx > m[rr] + LAZY_SLACK;  // false while nothing is visible
+          if (!rescale) mx = m[rr];
         }
-        l[rr] = l[rr] * a + ps;
-        [[unroll]] for (uint f = 0; f < F; ++f) {
-          float o = acc[rr * F + f] * a;
-          [[unroll]] for (uint u = 0; u < UNROLL; ++u) o = fma(p[u], vx[u * F + f], o);
-          acc[rr * F + f] = o;
+        if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
+        if (rescale) {
+          float a = exp(m[rr] - mx);
+          m[rr] = mx;
+          l[rr] *= a;
+          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= a;
+        }
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+          float p = exp(score[u * RPT + rr] - mx);
+          l[rr] += p;
+          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = fma(p, vx[u * F + f], acc[rr * F + f]);
         }
       }
     }
