@@ -13,7 +13,7 @@
 // LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
 // LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
 // LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
-// between them; default 2 where the subgroup and rows allow) and
+// between them; measured slower with 256 workgroups, so off by default) and
 // LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by more than e^8).
 #include <algorithm>
 #include <bit>
@@ -89,7 +89,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
   plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
-  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 2);
+  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
   plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
