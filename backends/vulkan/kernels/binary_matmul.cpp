@@ -14,6 +14,7 @@
 //     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
 //     it on lavapipe, where the float16 product is the portable kernel).
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -147,6 +148,129 @@ void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t ro
   if (plan.slices > 1) record_finish(k, f, push, partials, out);
 }
 
+// The table GEMV's plan (shaders/binary_gemv_table.comp): the format its
+// kernel walks (`fold` indices of the weights read as one), the unit's words,
+// invocations per weight row and units per invocation, the slices of the
+// contraction and the workgroups aimed at.
+struct TableGemvPlan {
+  BinaryFormat unit{};
+  uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
+};
+
+// Tuning knobs of the table GEMV (read at each call, so that tests can walk
+// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=chunk takes binary_gemv.comp instead,
+// LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
+// LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
+// invocations per weight row and the units each reads,
+// LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at.
+struct TableGemvKnobs {
+  bool chunked = false;
+  int table_bits = 8;
+  uint32_t row_lanes = 8, lane_units = 1, workgroups = 528;
+};
+
+TableGemvKnobs table_knobs() {
+  TableGemvKnobs k;
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
+  k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
+  k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 8), 1, 8));
+  k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
+  k.lane_units = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 1, 8);
+  k.workgroups = std::max<uint32_t>(1, number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", k.workgroups));
+  return k;
+}
+
+uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
+
+// False where the table GEMV does not apply: more than 4 rows of x, more
+// than 256 codewords, vectors across scale groups, no subgroup shuffles, or
+// not even the shortest slice's table fitting shared memory.
+bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, TableGemvPlan& plan) {
+  const TableGemvKnobs knobs = table_knobs();
+  if (knobs.chunked || rows > kMaxLutRows || !caps.subgroup_shuffle) return false;
+  if (f.codebook_size() > kMaxLutCodewords || f.group_size % f.vector_size != 0) return false;
+  // Fold indices while the table stays within the knob's bits and the
+  // folded vectors within a scale group and a 32-bit pattern.
+  int fold = 1;
+  while (2 * fold * f.index_bits <= knobs.table_bits && 2 * fold * f.vector_size <= 32 &&
+         f.vectors_per_row() % (2 * fold) == 0 && f.group_size % (2 * fold * f.vector_size) == 0) {
+    fold *= 2;
+  }
+  BinaryFormat u = f;
+  u.vector_size *= fold;
+  u.index_bits *= fold;
+  const auto bits = static_cast<uint32_t>(u.index_bits), vector = static_cast<uint32_t>(u.vector_size);
+  const uint32_t unit_words = bits / gcd32(bits, 32), unit_vectors = 32 / gcd32(bits, 32);
+  const uint64_t group_vectors = static_cast<uint64_t>(u.group_size / u.vector_size);
+  const uint64_t codes = uint64_t(1) << bits;
+  const uint32_t subgroup = caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  const uint64_t vectors = static_cast<uint64_t>(u.vectors_per_row());
+  auto fits = [&](uint32_t lanes, uint32_t units) {
+    const uint64_t lane_vectors = uint64_t(units) * unit_vectors, slice = lanes * lane_vectors;
+    const bool groups_align = lane_vectors % group_vectors == 0 || group_vectors % lane_vectors == 0;
+    const uint64_t floats = rows * slice * (vector + codes) + static_cast<uint64_t>(f.codebook_size());
+    return groups_align && 4 * floats <= shared;
+  };
+  uint32_t lanes = std::min({knobs.row_lanes, subgroup, KernelContext::kWorkgroupSize});
+  lanes = std::bit_floor(std::max<uint32_t>(lanes, 1));
+  uint32_t units = knobs.lane_units;
+  // No longer slices than the row, then shorter until the table fits.
+  while (lanes > 1 && uint64_t(lanes / 2) * units * unit_vectors >= vectors) lanes /= 2;
+  while (units > 1 && uint64_t(lanes) * (units - 1) * unit_vectors >= vectors) --units;
+  while (!fits(lanes, units) && (lanes > 1 || units > 1)) {
+    if (units > 1) {
+      --units;
+    } else {
+      lanes /= 2;
+    }
+  }
+  if (!fits(lanes, units)) return false;
+  plan.unit = u;
+  plan.fold = static_cast<uint32_t>(fold);
+  plan.unit_words = unit_words;
+  plan.row_lanes = lanes;
+  plan.lane_units = units;
+  plan.slices = static_cast<uint32_t>(ceil_div(vectors, uint64_t(lanes) * units * unit_vectors));
+  plan.workgroups = knobs.workgroups;
+  return true;
+}
+
+void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const TableGemvPlan& plan,
+                       array& out) {
+  const BinaryFormat& f = plan.unit;
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = push.N;
+  push.splits = plan.slices;
+  array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
+  push.partials = address_of(partials);
+  Constants constants(8, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = rows;
+  constants[3] = plan.row_lanes;
+  constants[4] = plan.lane_units;
+  constants[5] = plan.unit_words;
+  constants[6] = plan.fold;
+  constants[7] = static_cast<uint32_t>(uint64_t(1) << (f.index_bits / static_cast<int>(plan.fold)));
+  // Steps of rows per slice: about the knob's workgroups in all, each
+  // walking the same number of steps.
+  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
+  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
+  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
+  per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
+  k.dispatch("binary_gemv_table", binary::format_constants(f, constants), &push, sizeof(push),
+             per_slice * plan.slices * KernelContext::kWorkgroupSize,
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
+  if (plan.slices > 1) record_finish(k, f, push, partials, out);
+}
+
 void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
                  uint32_t rows, array& out) {
   binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
@@ -226,11 +350,14 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
     throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels take at most 2^31 - 1 rows of x; got {}", rows));
   }
   const auto r = static_cast<uint32_t>(rows);
+  TableGemvPlan table_plan;
   GemvPlan plan;
-  const bool gemv = prim.transpose() && rows <= kMaxGemvRows &&
-                    (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
+  const bool decoding = prim.transpose() && rows <= kMaxGemvRows;
+  const bool gemv = decoding && (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
+  } else if (decoding && plan_table_gemv(k.caps(), f, r, table_plan)) {
+    record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {
     record_gemv(k, inputs, r, plan, out);
   } else {
