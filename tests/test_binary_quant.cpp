@@ -288,15 +288,16 @@ class ScopedEnv {
 
 // The GPU's table GEMV (1 to 4 rows of x, at most 256 codewords) under each
 // of its knobs: units of 3, 5 and 7 words (6, 5 and 7 bits), folded indices
-// (1-bit signs read 8 or 4 at a time, 2- and 3-bit indices 4 and 2 at a
-// time), a row's last unit cut short (64-element groups: K / 8 vectors of 6
+// (1-bit signs read 8 or 4 at a time, 2-, 3- and 4-bit indices 4, 2 and 2 at a
+// time; 5-element vectors fold to 10, a nibble of the table build cut
+// short), a row's last unit cut short (64-element groups: K / 8 vectors of 6
 // bits end mid-unit), the last slice of a row shorter than the others, one
 // invocation or two per weight row reading one or two units each, and
 // workgroups walking several steps of rows; and the chunked kernel it
 // replaces (LUMEN_VULKAN_BINARY_GEMV=chunk).
 LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
   const std::vector<Format> formats = {{64, 8, 6, 1472}, {128, 8, 5, 1280}, {128, 8, 7, 768},
-                                       {128, 1, 1, 1408}, {64, 4, 2, 320},  {64, 4, 3, 448}};
+                                       {128, 1, 1, 1408}, {64, 4, 2, 320},  {64, 4, 3, 448}, {80, 5, 4, 320}};
   const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
       {},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "2"}, {"LUMEN_VULKAN_BINARY_LANE_UNITS", "2"}},

@@ -155,6 +155,7 @@ void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t ro
 struct TableGemvPlan {
   BinaryFormat unit{};
   uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
+  uint32_t round_vectors = 1;  // vectors whose nibble sums are built at once
 };
 
 // Tuning knobs of the table GEMV (read at each call, so that tests can walk
@@ -210,10 +211,15 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   const uint32_t subgroup = caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   const uint64_t vectors = static_cast<uint64_t>(u.vectors_per_row());
+  // Shared floats: the table, the codebook, and the nibble sums of `round`
+  // vectors (at least min(slice, 8) of them: few rounds of building).
+  const uint64_t nibble_floats = rows * ceil_div(vector, 4) * 16;
+  const uint64_t codebook = static_cast<uint64_t>(f.codebook_size());
+  auto slice_of = [&](uint32_t lanes, uint32_t units) { return uint64_t(lanes) * units * unit_vectors; };
   auto fits = [&](uint32_t lanes, uint32_t units) {
-    const uint64_t lane_vectors = uint64_t(units) * unit_vectors, slice = lanes * lane_vectors;
+    const uint64_t lane_vectors = uint64_t(units) * unit_vectors, slice = slice_of(lanes, units);
     const bool groups_align = lane_vectors % group_vectors == 0 || group_vectors % lane_vectors == 0;
-    const uint64_t floats = rows * slice * (vector + codes) + static_cast<uint64_t>(f.codebook_size());
+    const uint64_t floats = rows * slice * codes + codebook + std::min<uint64_t>(slice, 8) * nibble_floats;
     return groups_align && 4 * floats <= shared;
   };
   uint32_t lanes = std::min({knobs.row_lanes, subgroup, KernelContext::kWorkgroupSize});
@@ -235,7 +241,10 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.unit_words = unit_words;
   plan.row_lanes = lanes;
   plan.lane_units = units;
-  plan.slices = static_cast<uint32_t>(ceil_div(vectors, uint64_t(lanes) * units * unit_vectors));
+  const uint64_t slice = slice_of(lanes, units);
+  plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice));
+  const uint64_t round = std::min(slice, (shared / 4 - rows * slice * codes - codebook) / nibble_floats);
+  plan.round_vectors = static_cast<uint32_t>(ceil_div(slice, ceil_div(slice, round)));
   plan.workgroups = knobs.workgroups;
   return true;
 }
@@ -265,7 +274,9 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
   per_slice = ceil_div(steps, ceil_div(steps, per_slice));
   per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
-  k.dispatch("binary_gemv_table", binary::format_constants(f, constants), &push, sizeof(push),
+  constants = binary::format_constants(f, constants);
+  constants.push_back(plan.round_vectors);  // constant 11, after the format's
+  k.dispatch("binary_gemv_table", std::move(constants), &push, sizeof(push),
              per_slice * plan.slices * KernelContext::kWorkgroupSize,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
   if (plan.slices > 1) record_finish(k, f, push, partials, out);

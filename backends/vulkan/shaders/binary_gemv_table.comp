@@ -36,6 +36,8 @@ layout(constant_id = 4) const uint LANE_UNITS = 1;   // units each of them reads
 layout(constant_id = 5) const uint UNIT_WORDS = 3;   // BITS / gcd(BITS, 32)
 layout(constant_id = 6) const uint FOLD = 1;         // indices of the weights read as one
 layout(constant_id = 7) const uint CODEBOOK_WORDS = 64;  // the weights' own codebook: 2^(BITS / FOLD)
+// (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl)
+layout(constant_id = 11) const uint ROUND_VECTORS = 64;  // vectors whose nibble sums shared memory holds at once
 
 // Streamed once: read-only, not coherent with anything this kernel writes.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -56,8 +58,9 @@ const uint LANE_GROUPS = WHOLE_GROUPS ? LANE_VECTORS / GROUP_VECTORS : 1u;
 const uint VECTORS_PER_SCALE = WHOLE_GROUPS ? GROUP_VECTORS : LANE_VECTORS;
 // The weights' own vectors and indices (FOLD of them per table entry).
 const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
+const uint NIBBLES = (VECTOR + 3u) / 4u;
 
-shared float xs[XR * SLICE_VECTORS * VECTOR];
+shared float nibble_sums[XR * ROUND_VECTORS * NIBBLES * 16u];  // [row of x][vector of the round][nibble][16]
 shared float table[XR * SLICE_VECTORS * CODES];  // [row of x][vector of the slice][codeword]
 shared uint codebook[CODEBOOK_WORDS];
 
@@ -71,27 +74,44 @@ uint folded_pattern(uint code) {
   return pattern;
 }
 
-// x's slice into shared memory (0 past K), then the table: consecutive
-// invocations take consecutive codewords of one vector, so x's elements are
-// read as broadcasts.
+// The table, ROUND_VECTORS vectors at a time: first, per nibble (4
+// elements) of a vector, the 16 signed sums of its elements; then entry
+// (vector, code) adds the sums its pattern's nibbles pick (two reads for
+// 8-element vectors). Every invocation keeps one codeword (CODES divides
+// WG), so its pattern and nibbles are fixed.
 void build_table(uint tid, uint slice) {
   for (uint c = tid; c < CODEBOOK_WORDS; c += WG) codebook[c] = global_codeword(c);
+  barrier();
+  uint pattern = folded_pattern(tid % CODES);
   uint size = dtype_size(DT);
-  const uint slice_len = SLICE_VECTORS * VECTOR;
-  uint k_first = slice * slice_len;
-  for (uint e = tid; e < XR * slice_len; e += WG) {
-    uint m = e / slice_len, k = k_first + (e - m * slice_len);
-    xs[e] = k < pc.K ? load_float(DT, pc.x + (uint64_t(m) * pc.K + k) * size) : 0.0;
+  for (uint v0 = 0; v0 < SLICE_VECTORS; v0 += ROUND_VECTORS) {
+    for (uint t = tid; t < XR * ROUND_VECTORS * NIBBLES; t += WG) {
+      uint q = t % NIBBLES, rest = t / NIBBLES;
+      uint v = rest % ROUND_VECTORS, m = rest / ROUND_VECTORS;
+      uint k0 = (slice * SLICE_VECTORS + v0 + v) * VECTOR + 4u * q;
+      bool live = v0 + v < SLICE_VECTORS;
+      float x[4];
+      [[unroll]] for (uint i = 0; i < 4u; ++i) {
+        uint k = k0 + i;
+        x[i] = live && 4u * q + i < VECTOR && k < pc.K ? load_float(DT, pc.x + (uint64_t(m) * pc.K + k) * size) : 0.0;
+      }
+      [[unroll]] for (uint p = 0; p < 16u; ++p) {
+        float sum = 0.0;
+        [[unroll]] for (uint i = 0; i < 4u; ++i) sum += ((p >> i) & 1u) != 0u ? x[i] : -x[i];
+        nibble_sums[t * 16u + p] = sum;
+      }
+    }
+    barrier();
+    for (uint e = tid; e < XR * ROUND_VECTORS * CODES; e += WG) {
+      uint rest = e / CODES;  // m * ROUND_VECTORS + v
+      uint v = rest % ROUND_VECTORS, m = rest / ROUND_VECTORS;
+      if (v0 + v >= SLICE_VECTORS) continue;
+      float dot = 0.0;
+      [[unroll]] for (uint q = 0; q < NIBBLES; ++q) dot += nibble_sums[(rest * NIBBLES + q) * 16u + ((pattern >> (4u * q)) & 15u)];
+      table[(m * SLICE_VECTORS + v0 + v) * CODES + (e % CODES)] = dot;
+    }
+    barrier();
   }
-  barrier();
-  for (uint e = tid; e < XR * SLICE_VECTORS * CODES; e += WG) {
-    uint code = e % CODES, vector = e / CODES;  // vector: m * SLICE_VECTORS + v
-    uint pattern = folded_pattern(code);
-    float dot = 0.0;
-    [[unroll]] for (uint i = 0; i < VECTOR; ++i) dot += signed_value(pattern, i, xs[vector * VECTOR + i]);
-    table[e] = dot;
-  }
-  barrier();
 }
 
 // A lane's words of weight row n (0 past the row or past N) and the scales
@@ -113,8 +133,6 @@ void load_lane(uint n, uint word0, uint group0, out uint words[LANE_WORDS], out 
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint slice = gl_WorkGroupID.x % pc.splits;
-  build_table(tid, slice);
-
   uint lane = tid % ROW_LANES;
   // This lane's first vector in its row, its first word and scale group.
   uint vector0 = slice * SLICE_VECTORS + lane * LANE_VECTORS;
@@ -129,7 +147,9 @@ void main() {
   uint step = gl_WorkGroupID.x / pc.splits;
   uint words[LANE_WORDS];
   float scales[LANE_GROUPS];
+  // The first step's loads are in flight while the table is built.
   load_lane(step * ROWS_PER_STEP + tid / ROW_LANES, word0, group0, words, scales);
+  build_table(tid, slice);
   // Uniform per workgroup: every lane takes part in the shuffles.
   for (; step < steps; step += step_stride) {
     uint n = step * ROWS_PER_STEP + tid / ROW_LANES;
