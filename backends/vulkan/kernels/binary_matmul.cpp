@@ -155,12 +155,12 @@ void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t ro
 struct TableGemvPlan {
   BinaryFormat unit{};
   uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
-  uint32_t round_vectors = 1;  // vectors whose nibble sums are built at once
+  uint32_t slice_entries = 0;  // table floats of a slice per row of x
 };
 
 // Tuning knobs of the table GEMV (read at each call, so that tests can walk
-// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=chunk takes binary_gemv.comp instead,
-// LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
+// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=chunk
+// takes binary_gemv.comp instead, LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
 // LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
 // invocations per weight row and the units each reads,
 // LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at.
@@ -204,23 +204,18 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   BinaryFormat u = f;
   u.vector_size *= fold;
   u.index_bits *= fold;
-  const auto bits = static_cast<uint32_t>(u.index_bits), vector = static_cast<uint32_t>(u.vector_size);
+  const auto bits = static_cast<uint32_t>(u.index_bits);
   const uint32_t unit_words = bits / gcd32(bits, 32), unit_vectors = 32 / gcd32(bits, 32);
   const uint64_t group_vectors = static_cast<uint64_t>(u.group_size / u.vector_size);
   const uint64_t codes = uint64_t(1) << bits;
   const uint32_t subgroup = caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   const uint64_t vectors = static_cast<uint64_t>(u.vectors_per_row());
-  // Shared floats: the table, the codebook, and the nibble sums of `round`
-  // vectors (at least min(slice, 8) of them: few rounds of building).
-  const uint64_t nibble_floats = rows * ceil_div(vector, 4) * 16;
-  const uint64_t codebook = static_cast<uint64_t>(f.codebook_size());
   auto slice_of = [&](uint32_t lanes, uint32_t units) { return uint64_t(lanes) * units * unit_vectors; };
   auto fits = [&](uint32_t lanes, uint32_t units) {
-    const uint64_t lane_vectors = uint64_t(units) * unit_vectors, slice = slice_of(lanes, units);
+    const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
     const bool groups_align = lane_vectors % group_vectors == 0 || group_vectors % lane_vectors == 0;
-    const uint64_t floats = rows * slice * codes + codebook + std::min<uint64_t>(slice, 8) * nibble_floats;
-    return groups_align && 4 * floats <= shared;
+    return groups_align && 4 * rows * slice_of(lanes, units) * codes <= shared;
   };
   uint32_t lanes = std::min({knobs.row_lanes, subgroup, KernelContext::kWorkgroupSize});
   lanes = std::bit_floor(std::max<uint32_t>(lanes, 1));
@@ -241,10 +236,8 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.unit_words = unit_words;
   plan.row_lanes = lanes;
   plan.lane_units = units;
-  const uint64_t slice = slice_of(lanes, units);
-  plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice));
-  const uint64_t round = std::min(slice, (shared / 4 - rows * slice * codes - codebook) / nibble_floats);
-  plan.round_vectors = static_cast<uint32_t>(ceil_div(slice, ceil_div(slice, round)));
+  plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
+  plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
   plan.workgroups = knobs.workgroups;
   return true;
 }
@@ -260,6 +253,9 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   push.splits = plan.slices;
   array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
+  const uint64_t entries = static_cast<uint64_t>(plan.slices) * rows * plan.slice_entries;
+  array table = scratch_float32(k, entries);
+  push.table = address_of(table);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = rows;
@@ -275,10 +271,10 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   per_slice = ceil_div(steps, ceil_div(steps, per_slice));
   per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
   constants = binary::format_constants(f, constants);
-  constants.push_back(plan.round_vectors);  // constant 11, after the format's
-  k.dispatch("binary_gemv_table", std::move(constants), &push, sizeof(push),
+  k.dispatch("binary_table", constants, &push, sizeof(push), entries, {&inputs[0], &inputs[2]}, {&table});
+  k.dispatch("binary_gemv_table", constants, &push, sizeof(push),
              per_slice * plan.slices * KernelContext::kWorkgroupSize,
-             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
+             {&table, &inputs[1], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
   if (plan.slices > 1) record_finish(k, f, push, partials, out);
 }
 

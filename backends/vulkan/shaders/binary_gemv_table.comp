@@ -1,19 +1,16 @@
 // BinaryMatmul, x @ W^T for 1 to 4 rows of x (decoding) with a codeword . x
 // table: formats of at most 256 codewords whose vectors stay inside their
 // scale group (the default v = 8, b = 6; the plain 1-bit format reads 4 or 8
-// signs as one index: FOLD).
+// signs as one index: FOLD). The second pass, after binary_table.comp.
 //
-// The contraction is split: workgroup w owns slice w % pc.splits, a run of
-// SLICE_VECTORS vectors of every weight row. It tabulates codeword . x for
-// every codeword and every vector of its slice once (the table fits shared
-// memory: that is what sets the slice length), then streams the slice's
-// packed indices of many weight rows: ROW_LANES adjacent invocations share a
-// row, each reading LANE_UNITS units of the row's slice (a unit is the fewest
-// whole words holding whole indices: 3 words = 16 indices for 6 bits), so a
-// subgroup reads whole contiguous runs of words. An index costs one table
-// read per row of x; float32 sums per scale group, times the group's scale.
-// The row's lanes add their sums by a fixed butterfly of subgroup shuffles,
-// and each slice writes float32 partial sums that binary_finish.comp adds in
+// The contraction is split (binary_table.glsl): workgroup w owns slice
+// w % pc.splits, copies that slice's table into shared memory, then streams
+// the slice's packed indices of many weight rows: ROW_LANES adjacent
+// invocations share a row, each reading its LANE_UNITS units (a subgroup
+// reads whole contiguous runs of words). An index costs one table read per
+// row of x; float32 sums per scale group, times the group's scale. The
+// row's lanes add their sums by a fixed butterfly of subgroup shuffles, and
+// each slice writes float32 partial sums that binary_finish.comp adds in
 // slice order (one slice: the kernel writes the output itself). Nothing is
 // combined with atomics: results are the same on every run.
 //
@@ -26,29 +23,16 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 
-#include "binary_format.glsl"
+#include "binary_table.glsl"
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint DT = DT_F32;
-layout(constant_id = 2) const uint XR = 1;           // rows of x, 1 to 4
-layout(constant_id = 3) const uint ROW_LANES = 8;    // invocations per weight row: a power of two <= the subgroup
-layout(constant_id = 4) const uint LANE_UNITS = 1;   // units each of them reads
-layout(constant_id = 5) const uint UNIT_WORDS = 3;   // BITS / gcd(BITS, 32)
-layout(constant_id = 6) const uint FOLD = 1;         // indices of the weights read as one
-layout(constant_id = 7) const uint CODEBOOK_WORDS = 64;  // the weights' own codebook: 2^(BITS / FOLD)
-// (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl)
-layout(constant_id = 11) const uint ROUND_VECTORS = 64;  // vectors whose nibble sums shared memory holds at once
 
 // Streamed once: read-only, not coherent with anything this kernel writes.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
 
 const uint WG = gl_WorkGroupSize.x;
-const uint CODES = 1u << BITS;
-const uint UNIT_VECTORS = UNIT_WORDS * 32u / BITS;
-const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
-const uint LANE_VECTORS = LANE_UNITS * UNIT_VECTORS;
-const uint SLICE_VECTORS = ROW_LANES * LANE_VECTORS;
 const uint ROWS_PER_STEP = WG / ROW_LANES;
 // The host makes one of LANE_VECTORS and GROUP / VECTOR divide the other:
 // a lane's vectors are whole scale groups, or lie in one.
@@ -56,62 +40,17 @@ const uint GROUP_VECTORS = GROUP / VECTOR;
 const bool WHOLE_GROUPS = LANE_VECTORS % GROUP_VECTORS == 0u;
 const uint LANE_GROUPS = WHOLE_GROUPS ? LANE_VECTORS / GROUP_VECTORS : 1u;
 const uint VECTORS_PER_SCALE = WHOLE_GROUPS ? GROUP_VECTORS : LANE_VECTORS;
-// The weights' own vectors and indices (FOLD of them per table entry).
-const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
-const uint NIBBLES = (VECTOR + 3u) / 4u;
 
-shared float nibble_sums[XR * ROUND_VECTORS * NIBBLES * 16u];  // [row of x][vector of the round][nibble][16]
-shared float table[XR * SLICE_VECTORS * CODES];  // [row of x][vector of the slice][codeword]
-shared uint codebook[CODEBOOK_WORDS];
+shared float table[XR * SLICE_ENTRIES];  // [row of x][slice entries]
 
-// The pattern of table entry `code`: FOLD codewords side by side.
-uint folded_pattern(uint code) {
-  uint pattern = 0;
-  [[unroll]] for (uint u = 0; u < FOLD; ++u) {
-    uint word = codebook[(code >> (u * CODE_BITS)) & ((1u << CODE_BITS) - 1u)];
-    pattern |= (word & ((1u << CODE_VECTOR) - 1u)) << (u * CODE_VECTOR);
+// The slice's table from global memory (binary_table.comp), 16 bytes at a time.
+void copy_table(uint tid, uint slice) {
+  uint64_t src = pc.table + uint64_t(slice) * XR * SLICE_ENTRIES * 4u;
+  for (uint e = tid; e < XR * SLICE_ENTRIES / 4u; e += WG) {
+    uvec4 v = QuadPtr(src + uint64_t(e) * 16u).v;
+    [[unroll]] for (uint i = 0; i < 4u; ++i) table[4u * e + i] = uintBitsToFloat(v[i]);
   }
-  return pattern;
-}
-
-// The table, ROUND_VECTORS vectors at a time: first, per nibble (4
-// elements) of a vector, the 16 signed sums of its elements; then entry
-// (vector, code) adds the sums its pattern's nibbles pick (two reads for
-// 8-element vectors). Every invocation keeps one codeword (CODES divides
-// WG), so its pattern and nibbles are fixed.
-void build_table(uint tid, uint slice) {
-  for (uint c = tid; c < CODEBOOK_WORDS; c += WG) codebook[c] = global_codeword(c);
   barrier();
-  uint pattern = folded_pattern(tid % CODES);
-  uint size = dtype_size(DT);
-  for (uint v0 = 0; v0 < SLICE_VECTORS; v0 += ROUND_VECTORS) {
-    for (uint t = tid; t < XR * ROUND_VECTORS * NIBBLES; t += WG) {
-      uint q = t % NIBBLES, rest = t / NIBBLES;
-      uint v = rest % ROUND_VECTORS, m = rest / ROUND_VECTORS;
-      uint k0 = (slice * SLICE_VECTORS + v0 + v) * VECTOR + 4u * q;
-      bool live = v0 + v < SLICE_VECTORS;
-      float x[4];
-      [[unroll]] for (uint i = 0; i < 4u; ++i) {
-        uint k = k0 + i;
-        x[i] = live && 4u * q + i < VECTOR && k < pc.K ? load_float(DT, pc.x + (uint64_t(m) * pc.K + k) * size) : 0.0;
-      }
-      [[unroll]] for (uint p = 0; p < 16u; ++p) {
-        float sum = 0.0;
-        [[unroll]] for (uint i = 0; i < 4u; ++i) sum += ((p >> i) & 1u) != 0u ? x[i] : -x[i];
-        nibble_sums[t * 16u + p] = sum;
-      }
-    }
-    barrier();
-    for (uint e = tid; e < XR * ROUND_VECTORS * CODES; e += WG) {
-      uint rest = e / CODES;  // m * ROUND_VECTORS + v
-      uint v = rest % ROUND_VECTORS, m = rest / ROUND_VECTORS;
-      if (v0 + v >= SLICE_VECTORS) continue;
-      float dot = 0.0;
-      [[unroll]] for (uint q = 0; q < NIBBLES; ++q) dot += nibble_sums[(rest * NIBBLES + q) * 16u + ((pattern >> (4u * q)) & 15u)];
-      table[(m * SLICE_VECTORS + v0 + v) * CODES + (e % CODES)] = dot;
-    }
-    barrier();
-  }
 }
 
 // A lane's words of weight row n (0 past the row or past N) and the scales
@@ -138,8 +77,6 @@ void main() {
   uint vector0 = slice * SLICE_VECTORS + lane * LANE_VECTORS;
   uint word0 = vector0 / UNIT_VECTORS * UNIT_WORDS;
   uint group0 = vector0 / GROUP_VECTORS;
-  uint table0 = lane * LANE_VECTORS * CODES;
-  const uint table_row = SLICE_VECTORS * CODES;
   uint size = dtype_size(DT);
 
   uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP;
@@ -147,9 +84,9 @@ void main() {
   uint step = gl_WorkGroupID.x / pc.splits;
   uint words[LANE_WORDS];
   float scales[LANE_GROUPS];
-  // The first step's loads are in flight while the table is built.
+  // The first step's loads are in flight while the table is copied.
   load_lane(step * ROWS_PER_STEP + tid / ROW_LANES, word0, group0, words, scales);
-  build_table(tid, slice);
+  copy_table(tid, slice);
   // Uniform per workgroup: every lane takes part in the shuffles.
   for (; step < steps; step += step_stride) {
     uint n = step * ROWS_PER_STEP + tid / ROW_LANES;
@@ -171,8 +108,8 @@ void main() {
         uint bit = i * BITS, q = bit >> 5, shift = bit & 31u;
         uint index = cur_words[q] >> shift;
         if (shift + BITS > 32u) index |= cur_words[min(q + 1u, LANE_WORDS - 1u)] << (32u - shift);
-        uint entry = table0 + i * CODES + (index & INDEX_MASK);
-        [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[m * table_row + entry];
+        uint entry = table_offset(lane, i * CODES + (index & INDEX_MASK));
+        [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[m * SLICE_ENTRIES + entry];
       }
       [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(cur_scales[g], part[m], acc[m]);
     }
