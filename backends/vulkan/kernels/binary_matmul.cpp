@@ -167,7 +167,7 @@ struct TableGemvPlan {
 struct TableGemvKnobs {
   bool chunked = false;
   int table_bits = 8;
-  uint32_t row_lanes = 8, lane_units = 1, workgroups = 528;
+  uint32_t row_lanes = 8, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
 };
 
 TableGemvKnobs table_knobs() {
@@ -180,7 +180,7 @@ TableGemvKnobs table_knobs() {
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 8), 1, 8));
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
-  k.lane_units = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 1, 8);
+  k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
   k.workgroups = std::max<uint32_t>(1, number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", k.workgroups));
   return k;
 }
@@ -219,15 +219,18 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   };
   uint32_t lanes = std::min({knobs.row_lanes, subgroup, KernelContext::kWorkgroupSize});
   lanes = std::bit_floor(std::max<uint32_t>(lanes, 1));
-  uint32_t units = knobs.lane_units;
+  // By default a lane reads a whole scale group (one scale, and the row's
+  // per-step work spread over fewer lanes), e.g. 4 words of 1-bit signs.
+  uint32_t units = knobs.lane_units ? knobs.lane_units
+                                    : static_cast<uint32_t>(std::clamp<uint64_t>(group_vectors / unit_vectors, 1, 8));
   // No longer slices than the row, then shorter until the table fits.
   while (lanes > 1 && uint64_t(lanes / 2) * units * unit_vectors >= vectors) lanes /= 2;
   while (units > 1 && uint64_t(lanes) * (units - 1) * unit_vectors >= vectors) --units;
   while (!fits(lanes, units) && (lanes > 1 || units > 1)) {
-    if (units > 1) {
-      --units;
-    } else {
+    if (lanes > 1) {
       lanes /= 2;
+    } else {
+      --units;
     }
   }
   if (!fits(lanes, units)) return false;
