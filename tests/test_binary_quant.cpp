@@ -292,17 +292,21 @@ class ScopedEnv {
 // time; 5-element vectors fold to 10, a nibble of the table build cut
 // short), a row's last unit cut short (64-element groups: K / 8 vectors of 6
 // bits end mid-unit), the last slice of a row shorter than the others, one
-// invocation or two per weight row reading one or two units each, and
-// workgroups walking several steps of rows; and the chunked kernel it
-// replaces (LUMEN_VULKAN_BINARY_GEMV=chunk).
+// invocation or two per weight row reading one or two units each,
+// workgroups walking several steps of rows, the staggered table layout
+// (6 bits with 128-element groups, 2 bits folded to 8) with 4 and 8 rows of a
+// subgroup per lane and without it; and the chunked kernel it replaces
+// (LUMEN_VULKAN_BINARY_GEMV=chunk).
 LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
-  const std::vector<Format> formats = {{64, 8, 6, 1472}, {128, 8, 5, 1280}, {128, 8, 7, 768},
+  const std::vector<Format> formats = {{128, 8, 6, 1536}, {64, 8, 6, 1472}, {128, 8, 5, 1280}, {128, 8, 7, 768},
                                        {128, 1, 1, 1408}, {64, 4, 2, 320},  {64, 4, 3, 448}, {80, 5, 4, 320}};
   const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
       {},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "2"}, {"LUMEN_VULKAN_BINARY_LANE_UNITS", "2"}},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
       {{"LUMEN_VULKAN_BINARY_TABLE_BITS", "4"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_ROW_LANES", "4"}},
+      {{"LUMEN_VULKAN_BINARY_STAGGER", "0"}},
       {{"LUMEN_VULKAN_BINARY_GEMV", "chunk"}}};
   const int n = 75;
   for (const auto& f : formats) {

@@ -156,6 +156,7 @@ struct TableGemvPlan {
   BinaryFormat unit{};
   uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
   uint32_t slice_entries = 0;  // table floats of a slice per row of x
+  bool stagger = false;        // shaders/binary_table.glsl's STAGGER
 };
 
 // Tuning knobs of the table GEMV (read at each call, so that tests can walk
@@ -163,9 +164,10 @@ struct TableGemvPlan {
 // takes binary_gemv.comp instead, LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
 // LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
 // invocations per weight row and the units each reads,
-// LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at.
+// LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at,
+// LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off.
 struct TableGemvKnobs {
-  bool chunked = false;
+  bool chunked = false, stagger = true;
   int table_bits = 8;
   uint32_t row_lanes = 8, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
 };
@@ -178,6 +180,7 @@ TableGemvKnobs table_knobs() {
   };
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
+  k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 8), 1, 8));
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
@@ -242,6 +245,13 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
   plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
   plan.workgroups = knobs.workgroups;
+  // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
+  // words and deals out evenly over the lane's banks (at most 8 of them).
+  const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
+  const uint64_t period = lane_vectors % group_vectors == 0 ? group_vectors : lane_vectors;
+  const uint32_t lane_banks = 32 / lanes;
+  plan.stagger = knobs.stagger && lane_banks <= 8 && period * bits % 32 == 0 && period * bits <= 128 &&
+                 period % lane_banks == 0;
   return true;
 }
 
@@ -274,6 +284,7 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   per_slice = ceil_div(steps, ceil_div(steps, per_slice));
   per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
   constants = binary::format_constants(f, constants);
+  constants.push_back(plan.stagger);  // constant 11, after the format's
   k.dispatch("binary_table", constants, &push, sizeof(push), entries, {&inputs[0], &inputs[2]}, {&table});
   k.dispatch("binary_gemv_table", constants, &push, sizeof(push),
              per_slice * plan.slices * KernelContext::kWorkgroupSize,

@@ -34,14 +34,32 @@ layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict 
 
 const uint WG = gl_WorkGroupSize.x;
 const uint ROWS_PER_STEP = WG / ROW_LANES;
-// The host makes one of LANE_VECTORS and GROUP / VECTOR divide the other:
-// a lane's vectors are whole scale groups, or lie in one.
-const uint GROUP_VECTORS = GROUP / VECTOR;
-const bool WHOLE_GROUPS = LANE_VECTORS % GROUP_VECTORS == 0u;
-const uint LANE_GROUPS = WHOLE_GROUPS ? LANE_VECTORS / GROUP_VECTORS : 1u;
-const uint VECTORS_PER_SCALE = WHOLE_GROUPS ? GROUP_VECTORS : LANE_VECTORS;
 
 shared float table[XR * SLICE_ENTRIES];  // [row of x][slice entries]
+
+const uint ROT_WORDS = STAGGER ? PERIOD_WORDS : 1u;
+const uint ROT_BANKS = STAGGER ? LANE_BANKS : 1u;
+
+// The BITS-bit index (unmasked) at bit `bit` of the n words w; `bit` is
+// constant once the loops are unrolled. Units hold whole indices: one that
+// straddles a word ends in the next word of the same array.
+#define INDEX_AT(w, n, bit) \
+  ((w[(bit) >> 5] >> ((bit)&31u)) | \
+   (((bit)&31u) + BITS > 32u ? w[min(((bit) >> 5) + 1u, (n)-1u)] << (32u - ((bit)&31u)) : 0u))
+
+// Period g's words of a lane (src), rotated right by `rotation` bits.
+void rotate_period(uint src[LANE_WORDS], uint g, uint rotation, out uint w[ROT_WORDS]) {
+  uint ws = rotation >> 5, bs = rotation & 31u;
+  [[unroll]] for (uint k = 0; k < ROT_WORDS; ++k) {
+    uint lo = 0u, hi = 0u;
+    [[unroll]] for (uint j = 0; j < ROT_WORDS; ++j) {
+      uint word = src[min(g * ROT_WORDS + j, LANE_WORDS - 1u)];
+      if (j == (k + ws) % ROT_WORDS) lo = word;
+      if (j == (k + ws + 1u) % ROT_WORDS) hi = word;
+    }
+    w[k] = bs == 0u ? lo : (lo >> bs) | (hi << (32u - bs));
+  }
+}
 
 // The slice's table from global memory (binary_table.comp), 16 bytes at a time.
 void copy_table(uint tid, uint slice) {
@@ -78,6 +96,12 @@ void main() {
   uint word0 = vector0 / UNIT_VECTORS * UNIT_WORDS;
   uint group0 = vector0 / GROUP_VECTORS;
   uint size = dtype_size(DT);
+  // STAGGER: this row's place among the subgroup's rows sharing a lane, its
+  // rotation and the banks of its lane in the order it reads them.
+  uint r = (tid / ROW_LANES) % LANE_BANKS;
+  uint rotation = r * SUB * BITS;
+  uint lane_banks[ROT_BANKS];
+  [[unroll]] for (uint k = 0; k < ROT_BANKS; ++k) lane_banks[k] = lane * LANE_BANKS + (k + r) % LANE_BANKS;
 
   uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP;
   uint step_stride = gl_NumWorkGroups.x / pc.splits;
@@ -99,16 +123,21 @@ void main() {
     float acc[XR];
     [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
     [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) {
+      // The period's words; with STAGGER rotated right by rotation bits
+      // (row r reads vector (t + r * SUB) % PERIOD at position t).
+      uint w[ROT_WORDS];
+      if (STAGGER) rotate_period(cur_words, g, rotation, w);
       float part[XR];
       [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
-      [[unroll]] for (uint t = 0; t < VECTORS_PER_SCALE; ++t) {
-        uint i = g * VECTORS_PER_SCALE + t;
-        // Units hold whole indices: one that straddles a word ends in the
-        // lane's next word.
-        uint bit = i * BITS, q = bit >> 5, shift = bit & 31u;
-        uint index = cur_words[q] >> shift;
-        if (shift + BITS > 32u) index |= cur_words[min(q + 1u, LANE_WORDS - 1u)] << (32u - shift);
-        uint entry = table_offset(lane, i * CODES + (index & INDEX_MASK));
+      [[unroll]] for (uint t = 0; t < PERIOD; ++t) {
+        uint index, entry;
+        if (STAGGER) {
+          index = INDEX_AT(w, ROT_WORDS, t * BITS) & INDEX_MASK;
+          entry = ((g * SUB + t % SUB) * CODES + index) * 32u + lane_banks[t / SUB];
+        } else {
+          index = INDEX_AT(cur_words, LANE_WORDS, (g * PERIOD + t) * BITS) & INDEX_MASK;
+          entry = table_offset(lane, g * PERIOD + t, index);
+        }
         [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[m * SLICE_ENTRIES + entry];
       }
       [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(cur_scales[g], part[m], acc[m]);

@@ -27,10 +27,10 @@ void main() {
   for (uint a = gl_GlobalInvocationID.x; a < total; a += threads) {
     uint block = a / SLICE_ENTRIES, r = a % SLICE_ENTRIES;  // block: slice * XR + m
     uint slice = block / XR, m = block % XR;
-    uint bank = r % 32u, lane = bank / LANE_BANKS;
-    uint u = (r / 32u) * LANE_BANKS + bank % LANE_BANKS;
-    uint vector = slice * SLICE_VECTORS + lane * LANE_VECTORS + u / CODES;
-    uint pattern = folded_pattern(u % CODES);
+    uint lane, t, c;
+    table_entry(r, lane, t, c);
+    uint vector = slice * SLICE_VECTORS + lane * LANE_VECTORS + t;
+    uint pattern = folded_pattern(c);
     float dot = 0.0;
     [[unroll]] for (uint i = 0; i < VECTOR; ++i) {
       uint k = vector * VECTOR + i;
