@@ -6,8 +6,9 @@
 //     device_bench [--small] [--reps N] [--filter TEXT] [group ...]
 //
 // (default: every group; --filter keeps the rows whose "op|shape|dtype"
-// contains TEXT). Groups may print other lines besides: PEAK|... (random:
-// peak memory over output bytes) and LARGE|... (random_large); see there.
+// contains TEXT, or one of its comma-separated parts). Groups may print
+// other lines besides: PEAK|... (random: peak memory over output bytes) and
+// LARGE|... (random_large); see there.
 //
 // Timing: a few evaluations to warm up (pipelines, allocator cache), then
 // repeats of many back-to-back evaluations, each repeat closed by
@@ -75,8 +76,18 @@ class Bench {
       : options_(options), gpu_(default_stream(Device::gpu)), cpu_(default_stream(Device::cpu)) {}
 
   bool small() const { return options_.small; }
-  // Whether --filter keeps a row of key "op|shape|dtype".
-  bool selected(const std::string& key) const { return key.find(options_.filter) != std::string::npos; }
+  // Whether --filter keeps a row of key "op|shape|dtype": it contains one of
+  // the filter's comma-separated parts.
+  bool selected(const std::string& key) const {
+    size_t from = 0;
+    while (true) {
+      size_t comma = options_.filter.find(',', from);
+      std::string part = options_.filter.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+      if (key.find(part) != std::string::npos) return true;
+      if (comma == std::string::npos) return false;
+      from = comma + 1;
+    }
+  }
   Stream gpu() const { return gpu_; }
   Stream cpu() const { return cpu_; }
 
@@ -161,7 +172,7 @@ class Bench {
               double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
               const std::function<std::vector<array>(const std::vector<array>&)>& op) {
     const std::string key = op_name + "|" + shape + "|" + dtype_label(dtype);
-    if (key.find(options_.filter) == std::string::npos) return 0;
+    if (!selected(key)) return 0;
     double ms = 0;
     try {
       auto sets = input_sets(bytes, make_inputs);

@@ -332,12 +332,14 @@ int run(const Options& o) {
     return sample(logits, temperature, o.top_k, o.top_p, k);
   };
 
-  // Warm-up: one prefill and one decode step on a scratch cache, so that the
-  // timings below do not include one-time work (GPU pipeline creation).
+  // Warm-up: one prefill and one decode step on a scratch cache, sampled with
+  // a throwaway key, so that the timings below do not include one-time work
+  // (GPU pipeline creation, which costs up to a quarter second per kernel).
   {
     auto scratch = make_caches(m, o.prompt_len + 1);
-    eval(forward(m, prompt_tokens(o), scratch));
-    eval(forward(m, zeros({1, 1}, int32), scratch));
+    const array warm_key = random::key(o.seed + 3);
+    eval(sample(forward(m, prompt_tokens(o), scratch), temperature, o.top_k, o.top_p, warm_key));
+    eval(sample(forward(m, zeros({1, 1}, int32), scratch), temperature, o.top_k, o.top_p, warm_key));
   }
 
   if (!o.trace.empty()) trace::start(o.trace);

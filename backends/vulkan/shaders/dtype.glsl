@@ -85,6 +85,18 @@ uint float_to_bfloat_bits_not_nan(float f) {
   return (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
 }
 
+// The same rounding on the float pipe, for kernels bound by integer issue:
+// Veltkamp's split of f at 16 bits (g = f * (2^16 + 1), hi = g + (f - g))
+// is f rounded to bfloat16, ties to even, for every finite |f| < 2^111
+// (checked against the integer form over all of them on the host); the
+// result is its bits, in the high half of the word, the low half zero.
+uint float_to_bfloat_word_split(float f) {
+  precise float g = f * 65537.0;
+  precise float d = f - g;
+  precise float hi = g + d;
+  return floatBitsToUint(hi);
+}
+
 uint float_to_bfloat_bits(float f) {
   uint x = floatBitsToUint(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return (x >> 16) | 0x40u;

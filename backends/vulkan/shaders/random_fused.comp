@@ -65,10 +65,10 @@ uint element_bits(uint word, float p0, float p1, bool unit) {
   return uint(float_to_bits(DT, y));
 #else
   float u = unit_float(word);
-  // AsType to DT; u is never NaN, so bfloat16 skips the NaN case (the kernel
-  // is bound by integer issue: two instructions per element are 0.1 ms on
-  // the H100 at 16384^2)
-  uint bits = DT == DT_BF16 ? float_to_bfloat_bits_not_nan(u) : uint(float_to_bits(DT, u));
+  // AsType to DT. The kernel is bound by integer issue (two instructions
+  // per element are 0.1 ms on the H100 at 16384^2): u is in [0, 1), so
+  // bfloat16 rounds on the float pipe.
+  uint bits = DT == DT_BF16 ? float_to_bfloat_word_split(u) >> 16 : uint(float_to_bits(DT, u));
   if (unit) return bits;
   float x = bits_to_float(DT, uint64_t(bits));
   float scaled = round_to_dtype(float_binary(OP_MULTIPLY, p1, x));
