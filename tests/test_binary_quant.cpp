@@ -287,13 +287,14 @@ class ScopedEnv {
 };
 
 // The GPU's table GEMV (1 to 4 rows of x, at most 256 codewords) under each
-// of its knobs: units of 3, 5 and 7 words (6, 5 and 7 bits), folded indices
-// (1-bit signs read 8 or 4 at a time, 2-, 3- and 4-bit indices 4, 2 and 2 at a
-// time; 5-element vectors fold to 10, a nibble of the table build cut
-// short), a row's last unit cut short (64-element groups: K / 8 vectors of 6
+// of its knobs: units of 1, 3, 5 and 7 words, folded indices (1-bit signs
+// read 4 at a time, or 8 with LUMEN_VULKAN_BINARY_TABLE_BITS=8; 2-bit ones
+// 2 or 4 at a time; 4-bit ones 2 at a time into 10-element vectors with 8),
+// a row's last unit cut short (64-element groups: K / 8 vectors of 6
 // bits end mid-unit), the last slice of a row shorter than the others, one
 // invocation or two per weight row reading one or two units each,
-// workgroups walking several steps of rows, the staggered table layout
+// workgroups walking several steps of rows (more than the steps whose
+// loads are in flight at once: 1 or 2 of them), the staggered table layout
 // (6 bits with 128-element groups, 2 bits folded to 8) with 4 and 8 rows of a
 // subgroup per lane and without it; and the chunked kernel it replaces
 // (LUMEN_VULKAN_BINARY_GEMV=chunk).
@@ -304,7 +305,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
       {},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "2"}, {"LUMEN_VULKAN_BINARY_LANE_UNITS", "2"}},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
-      {{"LUMEN_VULKAN_BINARY_TABLE_BITS", "4"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_TABLE_BITS", "8"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "4"}},
       {{"LUMEN_VULKAN_BINARY_STAGGER", "0"}},
       {{"LUMEN_VULKAN_BINARY_GEMV", "chunk"}}};

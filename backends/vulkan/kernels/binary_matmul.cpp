@@ -157,6 +157,7 @@ struct TableGemvPlan {
   uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
   uint32_t slice_entries = 0;  // table floats of a slice per row of x
   bool stagger = false;        // shaders/binary_table.glsl's STAGGER
+  uint32_t depth = 1;          // shaders/binary_gemv_table.comp's DEPTH
 };
 
 // Tuning knobs of the table GEMV (read at each call, so that tests can walk
@@ -165,11 +166,13 @@ struct TableGemvPlan {
 // LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
 // invocations per weight row and the units each reads,
 // LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at,
+// LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight,
 // LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off.
 struct TableGemvKnobs {
   bool chunked = false, stagger = true;
-  int table_bits = 8;
-  uint32_t row_lanes = 8, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
+  int table_bits = 4;
+  uint32_t row_lanes = 4, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
+  uint32_t depth = 4;
 };
 
 TableGemvKnobs table_knobs() {
@@ -181,7 +184,8 @@ TableGemvKnobs table_knobs() {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
-  k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 8), 1, 8));
+  k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
+  k.depth = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", k.depth), 1, 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
   k.workgroups = std::max<uint32_t>(1, number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", k.workgroups));
@@ -245,6 +249,7 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
   plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
   plan.workgroups = knobs.workgroups;
+  plan.depth = knobs.depth;
   // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
   // words and deals out evenly over the lane's banks (at most 8 of them).
   const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
@@ -285,6 +290,7 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
   constants = binary::format_constants(f, constants);
   constants.push_back(plan.stagger);  // constant 11, after the format's
+  constants.push_back(plan.depth);    // 12
   k.dispatch("binary_table", constants, &push, sizeof(push), entries, {&inputs[0], &inputs[2]}, {&table});
   k.dispatch("binary_gemv_table", constants, &push, sizeof(push),
              per_slice * plan.slices * KernelContext::kWorkgroupSize,

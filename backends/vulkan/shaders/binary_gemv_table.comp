@@ -15,8 +15,10 @@
 // combined with atomics: results are the same on every run.
 //
 // Each workgroup walks steps of WG / ROW_LANES weight rows (steps
-// w / pc.splits, + gl_NumWorkGroups.x / pc.splits, ...), loading the next
-// step's words and scales before it reads the table for the current one.
+// w / pc.splits, + gl_NumWorkGroups.x / pc.splits, ...) with the loads of
+// the next DEPTH steps in flight: one step's loads per lane are too few
+// bytes to cover the memory's latency (on the H100, 1 step ahead ran at
+// 15% of its bandwidth).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -37,6 +39,8 @@ const uint ROWS_PER_STEP = WG / ROW_LANES;
 
 shared float table[XR * SLICE_ENTRIES];  // [row of x][slice entries]
 
+// Steps of weight rows whose loads are in flight at once.
+layout(constant_id = 12) const uint DEPTH = 4;
 const uint ROT_WORDS = STAGGER ? PERIOD_WORDS : 1u;
 const uint ROT_BANKS = STAGGER ? LANE_BANKS : 1u;
 
@@ -61,12 +65,22 @@ void rotate_period(uint src[LANE_WORDS], uint g, uint rotation, out uint w[ROT_W
   }
 }
 
-// The slice's table from global memory (binary_table.comp), 16 bytes at a time.
+// The slice's table from global memory (binary_table.comp), 16 bytes at a
+// time, every load issued before the first store (one round trip).
+const uint COPY_QUADS = XR * SLICE_ENTRIES / 4u;
+const uint COPY_LOADS = (COPY_QUADS + WG - 1u) / WG;
 void copy_table(uint tid, uint slice) {
   uint64_t src = pc.table + uint64_t(slice) * XR * SLICE_ENTRIES * 4u;
-  for (uint e = tid; e < XR * SLICE_ENTRIES / 4u; e += WG) {
-    uvec4 v = QuadPtr(src + uint64_t(e) * 16u).v;
-    [[unroll]] for (uint i = 0; i < 4u; ++i) table[4u * e + i] = uintBitsToFloat(v[i]);
+  uvec4 v[COPY_LOADS];
+  [[unroll]] for (uint i = 0; i < COPY_LOADS; ++i) {
+    uint e = tid + i * WG;
+    v[i] = e < COPY_QUADS ? QuadPtr(src + uint64_t(e) * 16u).v : uvec4(0);
+  }
+  [[unroll]] for (uint i = 0; i < COPY_LOADS; ++i) {
+    uint e = tid + i * WG;
+    if (e < COPY_QUADS) {
+      [[unroll]] for (uint q = 0; q < 4u; ++q) table[4u * e + q] = uintBitsToFloat(v[i][q]);
+    }
   }
   barrier();
 }
@@ -87,6 +101,48 @@ void load_lane(uint n, uint word0, uint group0, out uint words[LANE_WORDS], out 
   }
 }
 
+// One step: this lane's part of weight row n (its words and scales), the
+// row's lanes' sums added by shuffles, written by lane 0. Every lane of the
+// workgroup calls it (the shuffles), rows past N included.
+void process_step(uint n, uint slice, uint lane, uint rotation, uint lane_banks[ROT_BANKS],
+                  uint cur_words[LANE_WORDS], float cur_scales[LANE_GROUPS]) {
+  float acc[XR];
+  [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
+  [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) {
+    // The period's words; with STAGGER rotated right by rotation bits
+    // (row r reads vector (t + r * SUB) % PERIOD at position t).
+    uint w[ROT_WORDS];
+    if (STAGGER) rotate_period(cur_words, g, rotation, w);
+    float part[XR];
+    [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
+    [[unroll]] for (uint t = 0; t < PERIOD; ++t) {
+      uint index, entry;
+      if (STAGGER) {
+        index = INDEX_AT(w, ROT_WORDS, t * BITS) & INDEX_MASK;
+        entry = ((g * SUB + t % SUB) * CODES + index) * 32u + lane_banks[t / SUB];
+      } else {
+        index = INDEX_AT(cur_words, LANE_WORDS, (g * PERIOD + t) * BITS) & INDEX_MASK;
+        entry = table_offset(lane, g * PERIOD + t, index);
+      }
+      [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[m * SLICE_ENTRIES + entry];
+    }
+    [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(cur_scales[g], part[m], acc[m]);
+  }
+  uint size = dtype_size(DT);
+  [[unroll]] for (uint m = 0; m < XR; ++m) {
+    float total = acc[m];
+    [[unroll]] for (uint d = 1; d < ROW_LANES; d *= 2u) total += subgroupShuffleXor(total, d);
+    if (lane == 0u && n < pc.N) {
+      uint64_t e = uint64_t(m) * pc.N + n;
+      if (pc.splits == 1u) {
+        store_float(DT, pc.out_addr + e * size, total);
+      } else {
+        Ptr32(pc.partials + (uint64_t(slice) * XR * pc.N + e) * 4u).v = floatBitsToUint(total);
+      }
+    }
+  }
+}
+
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint slice = gl_WorkGroupID.x % pc.splits;
@@ -95,7 +151,6 @@ void main() {
   uint vector0 = slice * SLICE_VECTORS + lane * LANE_VECTORS;
   uint word0 = vector0 / UNIT_VECTORS * UNIT_WORDS;
   uint group0 = vector0 / GROUP_VECTORS;
-  uint size = dtype_size(DT);
   // STAGGER: this row's place among the subgroup's rows sharing a lane, its
   // rotation and the banks of its lane in the order it reads them.
   uint r = (tid / ROW_LANES) % LANE_BANKS;
@@ -105,53 +160,29 @@ void main() {
 
   uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP;
   uint step_stride = gl_NumWorkGroups.x / pc.splits;
-  uint step = gl_WorkGroupID.x / pc.splits;
-  uint words[LANE_WORDS];
-  float scales[LANE_GROUPS];
-  // The first step's loads are in flight while the table is copied.
-  load_lane(step * ROWS_PER_STEP + tid / ROW_LANES, word0, group0, words, scales);
+  uint row = tid / ROW_LANES;  // within a step
+  // DEPTH steps' words and scales in flight: a ring, slot d holding step
+  // first + (k * DEPTH + d) * step_stride; the first DEPTH load while the
+  // table is copied.
+  uint first = gl_WorkGroupID.x / pc.splits;
+  uint ring_words[DEPTH][LANE_WORDS];
+  float ring_scales[DEPTH][LANE_GROUPS];
+  [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+    load_lane((first + d * step_stride) * ROWS_PER_STEP + row, word0, group0, ring_words[d], ring_scales[d]);
+  }
   copy_table(tid, slice);
   // Uniform per workgroup: every lane takes part in the shuffles.
-  for (; step < steps; step += step_stride) {
-    uint n = step * ROWS_PER_STEP + tid / ROW_LANES;
-    uint cur_words[LANE_WORDS];
-    float cur_scales[LANE_GROUPS];
-    [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) cur_words[q] = words[q];
-    [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) cur_scales[g] = scales[g];
-    if (step + step_stride < steps) load_lane(n + step_stride * ROWS_PER_STEP, word0, group0, words, scales);
-
-    float acc[XR];
-    [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
-    [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) {
-      // The period's words; with STAGGER rotated right by rotation bits
-      // (row r reads vector (t + r * SUB) % PERIOD at position t).
-      uint w[ROT_WORDS];
-      if (STAGGER) rotate_period(cur_words, g, rotation, w);
-      float part[XR];
-      [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
-      [[unroll]] for (uint t = 0; t < PERIOD; ++t) {
-        uint index, entry;
-        if (STAGGER) {
-          index = INDEX_AT(w, ROT_WORDS, t * BITS) & INDEX_MASK;
-          entry = ((g * SUB + t % SUB) * CODES + index) * 32u + lane_banks[t / SUB];
-        } else {
-          index = INDEX_AT(cur_words, LANE_WORDS, (g * PERIOD + t) * BITS) & INDEX_MASK;
-          entry = table_offset(lane, g * PERIOD + t, index);
-        }
-        [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[m * SLICE_ENTRIES + entry];
-      }
-      [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(cur_scales[g], part[m], acc[m]);
-    }
-    [[unroll]] for (uint m = 0; m < XR; ++m) {
-      float total = acc[m];
-      [[unroll]] for (uint d = 1; d < ROW_LANES; d *= 2u) total += subgroupShuffleXor(total, d);
-      if (lane == 0u && n < pc.N) {
-        uint64_t e = uint64_t(m) * pc.N + n;
-        if (pc.splits == 1u) {
-          store_float(DT, pc.out_addr + e * size, total);
-        } else {
-          Ptr32(pc.partials + (uint64_t(slice) * XR * pc.N + e) * 4u).v = floatBitsToUint(total);
-        }
+  for (uint base = first; base < steps; base += DEPTH * step_stride) {
+    [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+      uint step = base + d * step_stride;
+      if (step < steps) {
+        uint cur_words[LANE_WORDS];
+        float cur_scales[LANE_GROUPS];
+        [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) cur_words[q] = ring_words[d][q];
+        [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) cur_scales[g] = ring_scales[d][g];
+        uint next = step + DEPTH * step_stride;
+        if (next < steps) load_lane(next * ROWS_PER_STEP + row, word0, group0, ring_words[d], ring_scales[d]);
+        process_step(step * ROWS_PER_STEP + row, slice, lane, rotation, lane_banks, cur_words, cur_scales);
       }
     }
   }
