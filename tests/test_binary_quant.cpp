@@ -296,8 +296,9 @@ class ScopedEnv {
 // workgroups walking several steps of rows (more than the steps whose
 // loads are in flight at once: 1 or 2 of them), the staggered table layout
 // (6 bits with 128-element groups, 2 bits folded to 8) with 4 and 8 rows of a
-// subgroup per lane and without it; and the chunked kernel it replaces
-// (LUMEN_VULKAN_BINARY_GEMV=chunk).
+// subgroup per lane and without it, the slices' sums added by the GEMV's
+// last workgroups (LUMEN_VULKAN_BINARY_FINISH=1); and the chunked kernel it
+// replaces (LUMEN_VULKAN_BINARY_GEMV=chunk).
 LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
   const std::vector<Format> formats = {{128, 8, 6, 1536}, {64, 8, 6, 1472}, {128, 8, 5, 1280}, {128, 8, 7, 768},
                                        {128, 1, 1, 1408}, {64, 4, 2, 320},  {64, 4, 3, 448}, {80, 5, 4, 320}};
@@ -308,6 +309,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
       {{"LUMEN_VULKAN_BINARY_TABLE_BITS", "8"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"},
        {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
       {{"LUMEN_VULKAN_BINARY_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_FINISH", "1"}},
+      {{"LUMEN_VULKAN_BINARY_FINISH", "1"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"}, {"LUMEN_VULKAN_BINARY_DEPTH", "1"}},
       {{"LUMEN_VULKAN_BINARY_ROW_LANES", "4"}},
       {{"LUMEN_VULKAN_BINARY_STAGGER", "0"}},
       {{"LUMEN_VULKAN_BINARY_GEMV", "chunk"}}};

@@ -158,6 +158,7 @@ struct TableGemvPlan {
   uint32_t slice_entries = 0;  // table floats of a slice per row of x
   bool stagger = false;        // shaders/binary_table.glsl's STAGGER
   uint32_t depth = 1;          // shaders/binary_gemv_table.comp's DEPTH
+  bool finish = false;         // and its FINISH
 };
 
 // Tuning knobs of the table GEMV (read at each call, so that tests can walk
@@ -167,9 +168,11 @@ struct TableGemvPlan {
 // invocations per weight row and the units each reads,
 // LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at,
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight,
-// LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off.
+// LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off,
+// LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups add the
+// slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
-  bool chunked = false, stagger = true;
+  bool chunked = false, stagger = true, finish = false;
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
   uint32_t depth = 4;
@@ -184,6 +187,7 @@ TableGemvKnobs table_knobs() {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
+  k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
   k.depth = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", k.depth), 1, 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
@@ -250,6 +254,7 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
   plan.workgroups = knobs.workgroups;
   plan.depth = knobs.depth;
+  plan.finish = knobs.finish;
   // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
   // words and deals out evenly over the lane's banks (at most 8 of them).
   const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
@@ -269,10 +274,19 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   push.rows = rows;
   push.cols = push.N;
   push.splits = plan.slices;
-  array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
+  // Steps of rows per slice: about the knob's workgroups in all, each
+  // walking the same number of steps.
+  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
+  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
+  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
+  per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
+  const bool split = plan.slices > 1, fused_finish = split && plan.finish;
+  array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
+  // The table, then (fused finish) a counter per run of steps.
   const uint64_t entries = static_cast<uint64_t>(plan.slices) * rows * plan.slice_entries;
-  array table = scratch_float32(k, entries);
+  push.chunks = fused_finish ? static_cast<uint32_t>(per_slice) : 0;
+  array table = scratch_float32(k, entries + push.chunks);
   push.table = address_of(table);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
@@ -282,20 +296,16 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   constants[5] = plan.unit_words;
   constants[6] = plan.fold;
   constants[7] = static_cast<uint32_t>(uint64_t(1) << (f.index_bits / static_cast<int>(plan.fold)));
-  // Steps of rows per slice: about the knob's workgroups in all, each
-  // walking the same number of steps.
-  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
-  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
-  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
-  per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
   constants = binary::format_constants(f, constants);
   constants.push_back(plan.stagger);  // constant 11, after the format's
   constants.push_back(plan.depth);    // 12
+  constants.push_back(fused_finish);  // 13
   k.dispatch("binary_table", constants, &push, sizeof(push), entries, {&inputs[0], &inputs[2]}, {&table});
+  std::vector<const array*> writes{split ? &partials : &out};
+  if (fused_finish) writes.insert(writes.end(), {&table, &out});  // the counters after the table
   k.dispatch("binary_gemv_table", constants, &push, sizeof(push),
-             per_slice * plan.slices * KernelContext::kWorkgroupSize,
-             {&table, &inputs[1], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
-  if (plan.slices > 1) record_finish(k, f, push, partials, out);
+             per_slice * plan.slices * KernelContext::kWorkgroupSize, {&table, &inputs[1], &inputs[3]}, writes);
+  if (split && !fused_finish) record_finish(k, f, push, partials, out);
 }
 
 void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,

@@ -41,6 +41,11 @@ shared float table[XR * SLICE_ENTRIES];  // [row of x][slice entries]
 
 // Steps of weight rows whose loads are in flight at once.
 layout(constant_id = 12) const uint DEPTH = 4;
+// FINISH: the last workgroup of a run of steps (a counter per run, zeroed by
+// binary_table.comp) adds the slices' partial sums of its rows in slice
+// order, instead of binary_finish.comp (one dispatch and barrier fewer).
+layout(constant_id = 13) const bool FINISH = false;
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer SharedWord { uint v; };
 const uint ROT_WORDS = STAGGER ? PERIOD_WORDS : 1u;
 const uint ROT_BANKS = STAGGER ? LANE_BANKS : 1u;
 
@@ -137,8 +142,38 @@ void process_step(uint n, uint slice, uint lane, uint rotation, uint lane_banks[
       if (pc.splits == 1u) {
         store_float(DT, pc.out_addr + e * size, total);
       } else {
-        Ptr32(pc.partials + (uint64_t(slice) * XR * pc.N + e) * 4u).v = floatBitsToUint(total);
+        SharedWord(pc.partials + (uint64_t(slice) * XR * pc.N + e) * 4u).v = floatBitsToUint(total);
       }
+    }
+  }
+}
+
+// FINISH: after its partial sums, workgroup (slice, run `first`) counts
+// itself in; the last of the run's pc.splits workgroups adds every slice's
+// partial sums of the run's rows, in slice order (as binary_finish.comp).
+void finish_run(uint tid, uint first, uint steps, uint step_stride) {
+  memoryBarrierBuffer();
+  barrier();
+  uint64_t counters = pc.table + uint64_t(pc.splits) * XR * SLICE_ENTRIES * 4u;
+  // The flag goes through table[0]: every step is done with the table.
+  if (tid == 0u) {
+    uint arrived = atomicAdd(SharedWord(counters + uint64_t(first) * 4u).v, 1u);
+    table[0] = arrived == pc.splits - 1u ? 1.0 : 0.0;
+  }
+  barrier();
+  if (table[0] == 0.0) return;
+  memoryBarrierBuffer();
+  uint size = dtype_size(DT);
+  for (uint step = first; step < steps; step += step_stride) {
+    for (uint e = tid; e < ROWS_PER_STEP * XR; e += WG) {
+      uint m = e / ROWS_PER_STEP, n = step * ROWS_PER_STEP + e % ROWS_PER_STEP;
+      if (n >= pc.N) continue;
+      uint64_t at = uint64_t(m) * pc.N + n;
+      float sum = 0.0;
+      for (uint s = 0; s < pc.splits; ++s) {
+        sum += uintBitsToFloat(SharedWord(pc.partials + (uint64_t(s) * XR * pc.N + at) * 4u).v);
+      }
+      store_float(DT, pc.out_addr + at * size, sum);
     }
   }
 }
@@ -186,4 +221,5 @@ void main() {
       }
     }
   }
+  if (FINISH && pc.splits > 1u) finish_run(tid, first, steps, step_stride);
 }

@@ -1,7 +1,8 @@
 // The table GEMV's first pass: the codeword . x table of every slice of the
 // contraction (layout: binary_table.glsl), float32 [slices][rows of x]
 // [SLICE_ENTRIES] at pc.table; an invocation per entry, which it writes at
-// its own offset (coalesced). Entries of vectors past K are 0.
+// its own offset (coalesced). Entries of vectors past K are 0. Then zeroes
+// pc.chunks counters after the table (0 without the GEMV's FINISH).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -38,5 +39,10 @@ void main() {
       dot += signed_value(pattern, i, x);
     }
     Ptr32(pc.table + uint64_t(a) * 4u).v = floatBitsToUint(dot);
+  }
+  // The GEMV's finishing counters (binary_gemv_table.comp's FINISH): pc.chunks
+  // of them after the table.
+  for (uint a = gl_GlobalInvocationID.x; a < pc.chunks; a += threads) {
+    Ptr32(pc.table + (uint64_t(total) + a) * 4u).v = 0u;
   }
 }
