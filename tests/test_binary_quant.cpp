@@ -321,7 +321,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
     const auto wq = decode(q).w;
     for (size_t v = 0; v < knobs.size(); ++v) {
       ScopedEnv env(knobs[v]);
-      for (int rows : {1, 2, 3, 4}) {
+      // Every row count of x under the defaults, one per other knob setting
+      // (each setting and row count is a pipeline of its own to compile).
+      const std::vector<int> row_counts = v == 0 ? std::vector<int>{1, 2, 3, 4} : std::vector<int>{1 + int(v % 4)};
+      for (int rows : row_counts) {
         const Dtype dt = std::vector<Dtype>{float32, float16, bfloat16}[(rows + v) % 3];
         const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                  std::to_string(f.k) + " knobs " + std::to_string(v) + " rows " +
