@@ -10,9 +10,9 @@
 // other lines besides: PEAK|... (random: peak memory over output bytes) and
 // LARGE|... (random_large); see there.
 //
-// Timing: a few evaluations to warm up (pipelines, allocator cache), then
-// repeats of many back-to-back evaluations, each repeat closed by
-// synchronize() before the host clock is read; the row reports the median
+// Timing: evaluations to warm up (pipelines, allocator cache, GPU clocks: at
+// least 0.2 s), then repeats of many back-to-back evaluations, each repeat
+// closed by synchronize() before the host clock is read; the row reports the median
 // repeat's time per evaluation. Where one evaluation's data would fit in the
 // GPU's L2 (50 MB on the H100), evaluations rotate over enough copies of the
 // inputs to defeat it. --small runs every row at tiny shapes (a smoke test on
@@ -47,6 +47,7 @@ constexpr double kCacheBytes = 4 * 50e6;
 // Time one repeat aims at: short ops run many times per repeat.
 constexpr double kRepeatSeconds = 0.05;
 constexpr int kWarmup = 3;
+constexpr double kWarmupSeconds = 0.2;
 constexpr int kMaxIterations = 2000;
 constexpr int kMaxInputSets = 64;
 // Random values are drawn in blocks of this many and tiled beyond.
@@ -136,8 +137,11 @@ class Bench {
                  const std::function<std::vector<array>(const std::vector<array>&)>& op) {
     size_t next = 0;
     auto run = [&] { return op(sets[next++ % sets.size()]); };
+    // Warm up for a while as well as a few times: a GPU that idled (host
+    // work between rows) runs at low clocks for tens of milliseconds.
     double once = 0;
-    for (int i = 0; i < kWarmup; ++i) {
+    const double warm_until = seconds_now() + (small() ? 0.0 : kWarmupSeconds);
+    for (int i = 0; i < kWarmup || seconds_now() < warm_until; ++i) {
       double t0 = seconds_now();
       eval(run());
       once = seconds_now() - t0;
@@ -579,9 +583,9 @@ void group_matmul_check(Bench& b) {
       array a = c.ta ? b.data({c.batch, c.K, c.M}, dt) : b.data({c.batch, c.M, c.K}, dt);
       array w = c.tb ? b.data({c.batch, c.N, c.K}, dt) : b.data({c.batch, c.K, c.N}, dt);
       array bias = b.data({c.batch, c.M, c.N}, dt);
-      // Transpose is a view: its CPU kernel makes one of the GPU buffer.
-      array av = c.ta ? transpose(a, {0, 2, 1}, b.cpu()) : a;
-      array wv = c.tb ? transpose(w, {0, 2, 1}, b.cpu()) : w;
+      // Transposed operands as views on the GPU stream (no copy).
+      array av = c.ta ? transpose(a, {0, 2, 1}, s) : a;
+      array wv = c.tb ? transpose(w, {0, 2, 1}, s) : w;
       const float alpha = 0.75f, beta = 0.5f;
       array out = c.with_c ? addmm(bias, av, wv, alpha, beta, s) : matmul(av, wv, s);
       eval(out);
@@ -617,7 +621,7 @@ void group_matmul_check(Bench& b) {
   std::vector<std::vector<array>> sets{{b.data({n, n}, float16), b.data({n, n}, float16)}};
   const double nn = b.time_ms(sets, [&](const std::vector<array>& in) { return matmul(in[0], in[1], s); });
   const double nt = b.time_ms(sets, [&](const std::vector<array>& in) {
-    return matmul(in[0], transpose(in[1], b.cpu()), s);
+    return matmul(in[0], transpose(in[1], s), s);
   });
   std::printf("TIME|4096^3|fp16|a@b %.4f ms|a@b.T %.4f ms\n", nn, nt);
 }

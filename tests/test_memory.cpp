@@ -74,6 +74,34 @@ LUMEN_DEVICE_TEST(Memory, LimitThrowsClearErrorAndLibraryStaysUsable) {
   expect_close(to_doubles(ok), std::vector<double>(16, 2.0));
 }
 
+// The limit bounds active bytes whether a request is served from the cache
+// or not: two cached buffers do not let two requests pass a 1.5-buffer limit.
+LUMEN_DEVICE_TEST(Memory, LimitCountsBuffersServedFromTheCache) {
+  const int n = 1 << 22;
+  const size_t bytes = size_t(n) * 4;
+  synchronize(s);
+  const size_t base = get_active_memory();
+  {
+    auto a = dense(n, s);
+    auto b = dense(n, s);
+    eval(a, b);
+    synchronize(s);
+  }
+  ASSERT_GE(get_cache_memory(dev), 2 * bytes);
+  size_t prev = set_memory_limit(base + bytes * 3 / 2);
+  try {
+    auto c = dense(n, s);
+    auto d = dense(n, s);
+    eval(c, d);
+    ADD_FAILURE() << "expected the memory limit error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("memory limit"), std::string::npos) << e.what();
+  }
+  set_memory_limit(prev);
+  auto ok = add(dense(16, s), array(1.0f), s);
+  expect_close(to_doubles(ok), std::vector<double>(16, 2.0));
+}
+
 LUMEN_DEVICE_TEST(Memory, CacheAndLimitsRoundTrip) {
   {
     auto x = dense(1 << 20, s);
@@ -110,4 +138,26 @@ TEST(Memory, PeakCountsAllDevicesTogether) {
     EXPECT_GE(get_peak_memory(), base + (size_t(1) << 22));
   }
   EXPECT_EQ(get_active_memory(), base);
+}
+
+// A donated buffer is laid out in the output's own shape: a dying [1] input
+// of a [1, 1] result (plain elementwise and compiled) must not lend its
+// rank-1 strides, or the next op reads the result wrongly.
+LUMEN_DEVICE_TEST(Memory, DonatedBufferTakesTheOutputsLayout) {
+  auto check = [&](const array& y, double want, const char* what) {
+    eval(y);
+    ASSERT_EQ(y.shape(), (Shape{1, 1})) << what;
+    EXPECT_EQ(y.strides(), (Strides{1, 1})) << what;
+    auto z = matmul(y, full({1, 3}, 1.0f, s), s);  // [1, 1] @ [1, 3]
+    eval(z);
+    ASSERT_EQ(z.shape(), (Shape{1, 3})) << what;
+    for (double v : to_doubles(z)) EXPECT_NEAR(v, want, 1e-5 * want) << what;
+  };
+  // (each result is built in its own statement: the inputs' temporaries
+  // must be gone when it is evaluated, or nothing is donated)
+  auto plain = add(exp(array({1.0f}), s), array({2.0f}, {1, 1}), s);
+  check(plain, std::exp(1.0) + 2.0, "add");
+  auto f = [s](const std::vector<array>& in) { return std::vector<array>{add(exp(in[0], s), in[1], s)}; };
+  auto fused = compile(f)({exp(array({1.0f}), s), array({2.0f}, {1, 1})})[0];
+  check(fused, std::exp(std::exp(1.0)) + 2.0, "compiled");
 }

@@ -13,4 +13,14 @@ inline bool can_donate(const array& in, const array& out) {
          in.data_size() == in.size() && in.size() == out.size() && in.offset() == 0;
 }
 
+// Gives `out` the buffer of `in` (can_donate holds), laid out densely in
+// out's own shape: the two may differ in rank ([1] into [1, 1], a broadcast
+// result), so out must not take in's strides.
+inline void take_donated(array& out, const array& in) {
+  int big = 0;
+  for (auto d : out.shape()) big += d > 1;
+  out.copy_shared_buffer(in, detail::row_major_strides(out.shape()), {true, true, out.size() <= 1 || big <= 1},
+                         in.data_size());
+}
+
 }  // namespace lumen::backends

@@ -42,6 +42,14 @@ size_t CpuAllocator::bucket(size_t size) {
 allocator::Buffer CpuAllocator::malloc(size_t size) {
   size_t b = bucket(size);
   std::unique_lock<std::mutex> lk(mu_);
+  // The limit bounds active bytes, so a buffer from the cache counts too.
+  if (!fits_limit(b)) {
+    trim_cache_locked(0);  // cached blocks count against nothing, but return them first
+    if (!fits_limit(b)) {
+      lk.unlock();
+      throw_limit(b);
+    }
+  }
   auto it = cache_.find(b);
   if (it != cache_.end()) {
     void* p = it->second;
@@ -50,13 +58,6 @@ allocator::Buffer CpuAllocator::malloc(size_t size) {
     set_cache_bytes(cached_bytes_);
     count_alloc(b);
     return allocator::Buffer(p, nullptr, b, this);
-  }
-  if (!fits_limit(b)) {
-    trim_cache_locked(0);  // cached blocks count against nothing, but return them first
-    if (!fits_limit(b)) {
-      lk.unlock();
-      throw_limit(b);
-    }
   }
   void* p = std::aligned_alloc(kAlign, b);
   if (!p) {

@@ -15,7 +15,7 @@ void alloc_elementwise_outputs(const std::vector<array>& inputs, const std::vect
     for (size_t k = 0; k < inputs.size() && !donated; ++k) {
       const array& in = inputs[k];
       if (!taken[k] && backends::can_donate(in, *out)) {
-        out->copy_shared_buffer(in);
+        backends::take_donated(*out, in);
         taken[k] = donated = true;
       }
     }

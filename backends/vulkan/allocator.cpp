@@ -64,10 +64,7 @@ allocator::Buffer VulkanAllocator::malloc_for_stream(size_t size, int slot) {
 allocator::Buffer VulkanAllocator::allocate(size_t size, int slot) {
   uint64_t b = bucket(size);
   std::unique_lock<std::mutex> lk(mu_);
-  if (auto* rec = take_cached(b, slot)) {
-    count_alloc(rec->size);
-    return wrap(rec);
-  }
+  // The limit bounds active bytes, so a buffer from the cache counts too.
   if (!fits_limit(b)) {
     // Return the cache and wait for in-flight work before giving up.
     release_idle(true);
@@ -75,6 +72,10 @@ allocator::Buffer VulkanAllocator::allocate(size_t size, int slot) {
       lk.unlock();
       throw_limit(b);
     }
+  }
+  if (auto* rec = take_cached(b, slot)) {
+    count_alloc(rec->size);
+    return wrap(rec);
   }
   if (device_bytes_ + b > ctx_.tensor_heap_size()) release_idle(false);
   BufferRecord* rec = create(b);

@@ -103,7 +103,7 @@ void allocate_outputs(KernelContext& k, const std::vector<array>& inputs, std::v
     for (size_t i = 0; i < inputs.size() && !donated; ++i) {
       const array& in = inputs[i];
       if (!taken[i] && in.buffer().owner == &k.backend().memory() && backends::can_donate(in, out)) {
-        out.copy_shared_buffer(in);
+        backends::take_donated(out, in);
         taken[i] = donated = true;
       }
     }

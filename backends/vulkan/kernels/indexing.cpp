@@ -264,7 +264,7 @@ struct Order {
 // values that the scatter may overwrite: in's own when it is dying.
 void copy_or_donate(KernelContext& k, const array& in, array& out) {
   if (in.buffer().owner == &k.backend().memory() && backends::can_donate(in, out)) {
-    out.copy_shared_buffer(in);
+    backends::take_donated(out, in);
     return;
   }
   copy_contiguous(k, in, out);

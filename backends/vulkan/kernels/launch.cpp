@@ -128,7 +128,7 @@ void KernelContext::allocate_elementwise(const std::vector<array>& inputs, array
   for (size_t i = first; i < inputs.size(); ++i) {
     const array& in = inputs[i];
     if (in.buffer().owner == &backend_.memory() && backends::can_donate(in, out)) {
-      out.copy_shared_buffer(in);
+      backends::take_donated(out, in);
       return;
     }
   }
