@@ -175,7 +175,7 @@ struct TableGemvKnobs {
   bool chunked = false, stagger = true, finish = false;
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
-  uint32_t depth = 4;
+  uint32_t depth = 2;
 };
 
 TableGemvKnobs table_knobs() {

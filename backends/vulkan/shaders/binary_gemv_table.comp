@@ -40,7 +40,7 @@ const uint ROWS_PER_STEP = WG / ROW_LANES;
 shared float table[XR * SLICE_ENTRIES];  // [row of x][slice entries]
 
 // Steps of weight rows whose loads are in flight at once.
-layout(constant_id = 12) const uint DEPTH = 4;
+layout(constant_id = 12) const uint DEPTH = 2;
 // FINISH: the last workgroup of a run of steps (a counter per run, zeroed by
 // binary_table.comp) adds the slices' partial sums of its rows in slice
 // order, instead of binary_finish.comp (one dispatch and barrier fewer).
