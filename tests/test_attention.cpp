@@ -256,7 +256,8 @@ LUMEN_DEVICE_TEST(Attention, Sinks) {
 // Decode shapes (L_q <= 8) with many keys: on the GPU the split-K kernel cuts
 // the keys into dozens of chunks and merges them through their logsumexps;
 // 16-byte loads (contiguous K/V, D a multiple of 8) and element loads
-// (transposed keys, D = 20), GQA groups split over several row groups (L_q 8).
+// (transposed keys, D = 20), GQA groups split over several row groups (L_q 8),
+// wide heads.
 LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
   uint32_t seed = 350;
   for (Dtype d : {bfloat16, float32}) {
@@ -276,6 +277,11 @@ LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
       check_attention(in, d, c, scale, "array", keep, sinks, "decode bool mask sinks", s);
       auto additive = random_array({c.Lk}, d, seed + 3, -3.0f, 1.0f);
       check_attention(in, d, c, scale, "array", additive, {}, "decode additive mask", s);
+      // Scores rising along the keys: the running maxima move by more than
+      // e^8 many times within a chunk.
+      std::vector<float> ramp(c.Lk);
+      for (int j = 0; j < c.Lk; ++j) ramp[j] = 0.05f * static_cast<float>(j) - 30.0f;
+      check_attention(in, d, c, scale, "array", array(ramp.begin(), {c.Lk}, d), {}, "decode rising scores", s);
       // Keys seen only in the last chunk, and a row seeing nothing.
       std::vector<uint8_t> late(static_cast<size_t>(c.Lq) * c.Lk, 0);
       for (int i = 1; i < c.Lq; ++i) late[static_cast<size_t>(i) * c.Lk + c.Lk - i] = 1;
@@ -293,6 +299,15 @@ LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
               swapaxes(random_array({c.B, c.Lk, c.Hkv, c.D}, d, seed + 7), 1, 2, s),
               random_array({c.B, c.Hkv, c.Lk, c.D}, d, seed + 8)};
     check_attention(in, d, c, 0.125f, "", {}, {}, "decode transposed keys", s);
+    // Wide heads, D != D_v: several 8-feature segments per invocation.
+    Case w;
+    w.Hq = 2;
+    w.Hkv = 1;
+    w.Lq = 1;
+    w.Lk = 300;
+    w.D = 512;
+    w.Dv = 320;
+    check_attention(make_inputs(w, d, seed + 9), d, w, 0.05f, "", {}, {}, "decode wide head", s);
   }
 }
 
@@ -709,6 +724,12 @@ LUMEN_DEVICE_TEST(Attention, CooperativeMatrixPrefill) {
     check_attention(in, d, c, 0.09f, "array", keep, sinks, "coopmat bool mask sinks", s);
     auto additive = random_array({c.Lq, c.Lk}, d, seed + 3, -3.0f, 1.0f);
     check_attention(in, d, c, 0.09f, "array", additive, {}, "coopmat additive mask", s);
+    // Scores rising along the keys (12.8 per tile of 32 keys): the running max moves by
+    // more than e^8 several times, which rescales the lazy variant's output.
+    std::vector<float> ramp(c.Lk);
+    for (int j = 0; j < c.Lk; ++j) ramp[j] = 0.4f * static_cast<float>(j) - 8.0f;
+    check_attention(in, d, c, 0.09f, "array", array(ramp.begin(), {c.Lk}, d), {},
+                    "coopmat rising scores", s);
     std::vector<uint8_t> keep1(static_cast<size_t>(c.Lq) * c.Lk, 1);
     for (int j = 0; j < c.Lk; ++j) keep1[static_cast<size_t>(17) * c.Lk + j] = 0;
     check_attention(in, d, c, 0.09f, "array", array(keep1.begin(), {c.Lq, c.Lk}, bool_), {},

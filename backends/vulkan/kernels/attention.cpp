@@ -1,5 +1,6 @@
 // Vulkan kernel of ScaledDotProductAttention. Decode shapes (L_q <= 8) go to
-// the split-K kernel (attention_decode.cpp); the rest to the tensor-core
+// the split-K kernel (attention_decode.cpp) where the device has subgroup
+// shuffles and the head dims suit it; the rest to the tensor-core
 // flash kernel where the device has cooperative matrices (float16/bfloat16,
 // attention_coopmat.cpp), else to the portable path (shaders/attention.comp):
 // one query row per workgroup with an online softmax over key blocks of the
@@ -101,8 +102,9 @@ void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
                           dtype_to_string(dt));
   }
   const AttentionInputs in = attention_inputs(inputs, prim.params());
-  const int D = in.q->shape(3), Dv = in.v->shape(3);
-  const bool decode = in.q->shape(2) <= kDecodeMaxQueries && std::max(D, Dv) <= kDecodeMaxHeadDim;
+  const int Dv = in.v->shape(3);
+  const std::optional<DecodeAttention> decode =
+      in.q->shape(2) <= kDecodeMaxQueries ? decode_attention_plan(k.caps(), in) : std::nullopt;
   const std::optional<CoopmatAttention> coopmat =
       decode ? std::nullopt : coopmat_attention_plan(k.caps(), in);
   if (!decode && !coopmat && Dv > static_cast<int>(kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize)) {
@@ -111,7 +113,7 @@ void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
   }
   for (auto& o : outputs) k.allocate(o);
   if (outputs[0].size() == 0) return;
-  if (decode) attention_decode(k, prim, in, outputs);
+  if (decode) attention_decode(k, prim, in, *decode, outputs);
   else prefill_attention(k, prim, in, outputs, coopmat);
 }
 

@@ -1,5 +1,6 @@
 // Shared by the Vulkan attention kernels (attention.cpp: the portable path
-// and the dispatch; attention_decode.cpp: split-K decode).
+// and the dispatch; attention_decode.cpp: split-K decode;
+// attention_coopmat.cpp: the tensor-core prefill).
 #pragma once
 
 #include <cstdint>
@@ -45,12 +46,25 @@ void set_attention_dims(Push& push, const AttentionInputs& in, const fast::Atten
   push.scale = params.scale;
 }
 
-// Split-K decode for L_q <= kDecodeMaxQueries (outputs allocated by the caller).
-// Each invocation owns 8 features of a key row, a workgroup one row at least.
+// Split-K decode for L_q <= kDecodeMaxQueries (attention_decode.cpp; outputs
+// allocated by the caller): the shape of its workgroups (specialization
+// constants 5-12 of the shader), or nullopt where the device has no subgroup
+// shuffles or the head dims are too large for them.
 constexpr int kDecodeMaxQueries = 8;
-constexpr int kDecodeMaxHeadDim = 8 * static_cast<int>(KernelContext::kWorkgroupSize);
+struct DecodeAttention {
+  uint32_t lanes;   // invocations per key (<= the subgroup)
+  uint32_t segs;    // 8-feature segments per invocation
+  uint32_t rows;    // query rows per workgroup
+  uint32_t unroll;  // keys per key lane and step
+  bool q_shared;    // queries read from shared memory in the loop
+  bool prefetch;    // the next step's loads issued before this step's arithmetic
+  uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
+  bool lazy;           // the reference max moves only by more than e^8
+};
+std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
-                      const AttentionInputs& in, std::vector<array>& outputs);
+                      const AttentionInputs& in, const DecodeAttention& plan,
+                      std::vector<array>& outputs);
 
 // The tensor-core prefill (attention_coopmat.cpp, shaders/attention_coopmat.comp):
 // workgroups of kCoopmatQueryRows queries; the fragment's column count and

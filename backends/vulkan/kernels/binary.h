@@ -17,6 +17,7 @@ struct Push {
   uint64_t scales = 0;
   uint64_t out = 0;
   uint64_t partials = 0;
+  uint64_t table = 0;
   uint32_t rows = 0;
   uint32_t cols = 0;
   uint32_t N = 0;

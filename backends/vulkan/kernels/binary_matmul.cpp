@@ -14,6 +14,7 @@
 //     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
 //     it on lavapipe, where the float16 product is the portable kernel).
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -147,6 +148,166 @@ void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t ro
   if (plan.slices > 1) record_finish(k, f, push, partials, out);
 }
 
+// The table GEMV's plan (shaders/binary_gemv_table.comp): the format its
+// kernel walks (`fold` indices of the weights read as one), the unit's words,
+// invocations per weight row and units per invocation, the slices of the
+// contraction and the workgroups aimed at.
+struct TableGemvPlan {
+  BinaryFormat unit{};
+  uint32_t fold = 1, unit_words = 1, row_lanes = 1, lane_units = 1, slices = 1, workgroups = 1;
+  uint32_t slice_entries = 0;  // table floats of a slice per row of x
+  bool stagger = false;        // shaders/binary_table.glsl's STAGGER
+  uint32_t depth = 1;          // shaders/binary_gemv_table.comp's DEPTH
+  bool finish = false;         // and its FINISH
+};
+
+// Tuning knobs of the table GEMV (read at each call, so that tests can walk
+// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=chunk
+// takes binary_gemv.comp instead, LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
+// LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
+// invocations per weight row and the units each reads,
+// LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at,
+// LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight,
+// LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off,
+// LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups add the
+// slices' partial sums (no binary_finish.comp).
+struct TableGemvKnobs {
+  bool chunked = false, stagger = true, finish = false;
+  int table_bits = 4;
+  uint32_t row_lanes = 4, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
+  uint32_t depth = 2;
+};
+
+TableGemvKnobs table_knobs() {
+  TableGemvKnobs k;
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
+  k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
+  k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
+  k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
+  k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
+  k.depth = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", k.depth), 1, 16);
+  k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
+  k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
+  k.workgroups = std::max<uint32_t>(1, number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", k.workgroups));
+  return k;
+}
+
+uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
+
+// False where the table GEMV does not apply: more than 4 rows of x, more
+// than 256 codewords, vectors across scale groups, no subgroup shuffles, or
+// not even the shortest slice's table fitting shared memory.
+bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, TableGemvPlan& plan) {
+  const TableGemvKnobs knobs = table_knobs();
+  if (knobs.chunked || rows > kMaxLutRows || !caps.subgroup_shuffle) return false;
+  if (f.codebook_size() > kMaxLutCodewords || f.group_size % f.vector_size != 0) return false;
+  // Fold indices while the table stays within the knob's bits and the
+  // folded vectors within a scale group and a 32-bit pattern.
+  int fold = 1;
+  while (2 * fold * f.index_bits <= knobs.table_bits && 2 * fold * f.vector_size <= 32 &&
+         f.vectors_per_row() % (2 * fold) == 0 && f.group_size % (2 * fold * f.vector_size) == 0) {
+    fold *= 2;
+  }
+  BinaryFormat u = f;
+  u.vector_size *= fold;
+  u.index_bits *= fold;
+  const auto bits = static_cast<uint32_t>(u.index_bits);
+  const uint32_t unit_words = bits / gcd32(bits, 32), unit_vectors = 32 / gcd32(bits, 32);
+  const uint64_t group_vectors = static_cast<uint64_t>(u.group_size / u.vector_size);
+  const uint64_t codes = uint64_t(1) << bits;
+  const uint32_t subgroup = caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  const uint64_t vectors = static_cast<uint64_t>(u.vectors_per_row());
+  auto slice_of = [&](uint32_t lanes, uint32_t units) { return uint64_t(lanes) * units * unit_vectors; };
+  auto fits = [&](uint32_t lanes, uint32_t units) {
+    const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
+    const bool groups_align = lane_vectors % group_vectors == 0 || group_vectors % lane_vectors == 0;
+    return groups_align && 4 * rows * slice_of(lanes, units) * codes <= shared;
+  };
+  uint32_t lanes = std::min({knobs.row_lanes, subgroup, KernelContext::kWorkgroupSize});
+  lanes = std::bit_floor(std::max<uint32_t>(lanes, 1));
+  // By default a lane reads a whole scale group (one scale, and the row's
+  // per-step work spread over fewer lanes), e.g. 4 words of 1-bit signs.
+  uint32_t units = knobs.lane_units ? knobs.lane_units
+                                    : static_cast<uint32_t>(std::clamp<uint64_t>(group_vectors / unit_vectors, 1, 8));
+  // No longer slices than the row, then shorter until the table fits.
+  while (lanes > 1 && uint64_t(lanes / 2) * units * unit_vectors >= vectors) lanes /= 2;
+  while (units > 1 && uint64_t(lanes) * (units - 1) * unit_vectors >= vectors) --units;
+  while (!fits(lanes, units) && (lanes > 1 || units > 1)) {
+    if (lanes > 1) {
+      lanes /= 2;
+    } else {
+      --units;
+    }
+  }
+  if (!fits(lanes, units)) return false;
+  plan.unit = u;
+  plan.fold = static_cast<uint32_t>(fold);
+  plan.unit_words = unit_words;
+  plan.row_lanes = lanes;
+  plan.lane_units = units;
+  plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
+  plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
+  plan.workgroups = knobs.workgroups;
+  plan.depth = knobs.depth;
+  plan.finish = knobs.finish;
+  // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
+  // words and deals out evenly over the lane's banks (at most 8 of them).
+  const uint64_t lane_vectors = uint64_t(units) * unit_vectors;
+  const uint64_t period = lane_vectors % group_vectors == 0 ? group_vectors : lane_vectors;
+  const uint32_t lane_banks = 32 / lanes;
+  plan.stagger = knobs.stagger && lane_banks <= 8 && period * bits % 32 == 0 && period * bits <= 128 &&
+                 period % lane_banks == 0;
+  return true;
+}
+
+void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const TableGemvPlan& plan,
+                       array& out) {
+  const BinaryFormat& f = plan.unit;
+  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
+  push.x = address_of(inputs[0]);
+  push.out = address_of(out);
+  push.rows = rows;
+  push.cols = push.N;
+  push.splits = plan.slices;
+  // Steps of rows per slice: about the knob's workgroups in all, each
+  // walking the same number of steps.
+  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
+  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
+  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
+  per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
+  const bool split = plan.slices > 1, fused_finish = split && plan.finish;
+  array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
+  push.partials = address_of(partials);
+  // The table, then (fused finish) a counter per run of steps.
+  const uint64_t entries = static_cast<uint64_t>(plan.slices) * rows * plan.slice_entries;
+  push.chunks = fused_finish ? static_cast<uint32_t>(per_slice) : 0;
+  array table = scratch_float32(k, entries + push.chunks);
+  push.table = address_of(table);
+  Constants constants(8, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = rows;
+  constants[3] = plan.row_lanes;
+  constants[4] = plan.lane_units;
+  constants[5] = plan.unit_words;
+  constants[6] = plan.fold;
+  constants[7] = static_cast<uint32_t>(uint64_t(1) << (f.index_bits / static_cast<int>(plan.fold)));
+  constants = binary::format_constants(f, constants);
+  constants.push_back(plan.stagger);  // constant 11, after the format's
+  constants.push_back(plan.depth);    // 12
+  constants.push_back(fused_finish);  // 13
+  k.dispatch("binary_table", constants, &push, sizeof(push), entries, {&inputs[0], &inputs[2]}, {&table});
+  std::vector<const array*> writes{split ? &partials : &out};
+  if (fused_finish) writes.insert(writes.end(), {&table, &out});  // the counters after the table
+  k.dispatch("binary_gemv_table", constants, &push, sizeof(push),
+             per_slice * plan.slices * KernelContext::kWorkgroupSize, {&table, &inputs[1], &inputs[3]}, writes);
+  if (split && !fused_finish) record_finish(k, f, push, partials, out);
+}
+
 void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
                  uint32_t rows, array& out) {
   binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
@@ -226,11 +387,14 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
     throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels take at most 2^31 - 1 rows of x; got {}", rows));
   }
   const auto r = static_cast<uint32_t>(rows);
+  TableGemvPlan table_plan;
   GemvPlan plan;
-  const bool gemv = prim.transpose() && rows <= kMaxGemvRows &&
-                    (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
+  const bool decoding = prim.transpose() && rows <= kMaxGemvRows;
+  const bool gemv = decoding && (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
+  } else if (decoding && plan_table_gemv(k.caps(), f, r, table_plan)) {
+    record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {
     record_gemv(k, inputs, r, plan, out);
   } else {

@@ -25,6 +25,7 @@
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
 #extension GL_EXT_control_flow_attributes : require
 #include "ids.h"
 
@@ -40,6 +41,13 @@ layout(constant_id = 8) const uint DV = 128;
 layout(constant_id = 9) const uint BK = 32;    // keys per tile, a multiple of 16
 // q, k and v rows contiguous and 16-byte aligned (16-byte loads).
 layout(constant_id = 10) const bool VEC = false;
+// LAZY: the output stays in accumulator fragments (P V adds into them, no
+// scratch round trip per fragment). The exponentials are taken against a
+// reference max that moves only when a row's tile max passes it by more than
+// LAZY_SLACK (so P <= e^8 still fits float16); only then are the fragments
+// rescaled, row by row through the scratch. lse = reference + log(sum).
+layout(constant_id = 11) const bool LAZY = true;
+const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
 
@@ -175,9 +183,11 @@ void main() {
     const uint i = q0 + warp * CM_M + row;  // this invocation's query
     uint64_t mask_row = 0;
     if (MASK != 0 && i < pc.Lq) mask_row = table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
-    float m_run = NEG_INF, l_run = 0.0;
+    float m_run = NEG_INF, l_run = 0.0;  // with LAZY, m_run is the reference max
     float o[O_REGS];
     [[unroll]] for (uint x = 0; x < O_REGS; ++x) o[x] = 0.0;
+    fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> of[DV / CM_N];
+    [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) of[n] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
 
     uint k_stop = pc.Lk;
     if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
@@ -222,6 +232,26 @@ void main() {
       tile_max = max(tile_max, subgroupShuffleXor(tile_max, 1));
       float m_new = max(m_run, tile_max);
       float alpha = m_run == NEG_INF ? 0.0 : exp(m_run - m_new);
+      if (LAZY) {
+        bool rescale = m_run != NEG_INF && tile_max > m_run + LAZY_SLACK;
+        if (m_run != NEG_INF && !rescale) m_new = m_run;
+        alpha = rescale ? alpha : 1.0;
+        if (subgroupAny(rescale)) {
+          [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
+            subgroupBarrier();  // the scratch's previous values are read
+            coopMatStoreNV(of[n], smem, s_base, CM_N / 4, false);
+            subgroupMemoryBarrierShared();
+            subgroupBarrier();
+            [[unroll]] for (uint c = 0; c < HALF_N; ++c) {
+              uint e = row * CM_N + half_id * HALF_N + c;
+              smem[s_base + e / 4][e % 4] = floatBitsToUint(uintBitsToFloat(smem[s_base + e / 4][e % 4]) * alpha);
+            }
+            subgroupMemoryBarrierShared();
+            subgroupBarrier();
+            coopMatLoadNV(of[n], smem, s_base, CM_N / 4, false);
+          }
+        }
+      }
       float p_sum = 0.0;
       [[unroll]] for (uint c = 0; c < HALF_BK; c += 2) {
         float p0 = sv[c] == NEG_INF ? 0.0 : exp(sv[c] - m_new);
@@ -242,6 +272,14 @@ void main() {
         coopMatLoadNV(pf[kk], smem, p_base + kk * CM_K / UNIT, P_PITCH, false);
       }
       [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
+        if (LAZY) {
+          [[unroll]] for (uint kk = 0; kk < BK / CM_K; ++kk) {
+            fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> vf;
+            coopMatLoadNV(vf, smem, K_UNITS + kk * CM_K * V_PITCH + n * CM_N / UNIT, V_PITCH, false);
+            of[n] = coopMatMulAddNV(pf[kk], vf, of[n]);
+          }
+          continue;
+        }
         fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> pv = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
         [[unroll]] for (uint kk = 0; kk < BK / CM_K; ++kk) {
           fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> vf;
@@ -260,13 +298,23 @@ void main() {
       barrier();  // the K and V tiles are read
     }
 
+    float o_scale = 1.0;  // of the outputs accumulated so far
     if (HAS_SINKS) {  // one more logit in the denominator
       float sink = load_float(DT, pc.sinks + uint64_t(int64_t(h) * table_stride(pc.strides, 4, 0) * size));
       float m_new = max(m_run, sink);
       float a = m_run == NEG_INF ? 0.0 : exp(m_run - m_new);
       l_run = l_run * a + exp(sink - m_new);
-      [[unroll]] for (uint x = 0; x < O_REGS; ++x) o[x] *= a;
+      o_scale = a;
       m_run = m_new;
+    }
+    if (LAZY) {  // the fragments' rows to this invocation's registers
+      [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
+        subgroupBarrier();
+        coopMatStoreNV(of[n], smem, s_base, CM_N / 4, false);
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        [[unroll]] for (uint c = 0; c < HALF_N; ++c) o[n * HALF_N + c] = scratch_at(s_base, CM_N, row, half_id * HALF_N + c);
+      }
     }
     if (i < pc.Lq) {
       uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + i;
@@ -274,7 +322,7 @@ void main() {
       [[unroll]] for (uint n = 0; n < DV / CM_N; ++n) {
         [[unroll]] for (uint c = 0; c < HALF_N; ++c) {
           uint e = n * CM_N + half_id * HALF_N + c;
-          store_float(DT, out_row + e * size, l_run > 0.0 ? o[n * HALF_N + c] / l_run : 0.0);
+          store_float(DT, out_row + e * size, l_run > 0.0 ? o[n * HALF_N + c] * o_scale / l_run : 0.0);
         }
       }
       if (WRITE_LSE && half_id == 0) {

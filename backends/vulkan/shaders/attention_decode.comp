@@ -1,19 +1,27 @@
 // Scaled dot-product attention, split-K decode (L_q <= 8): the keys are cut
 // into chunks spread over many workgroups so that a few query rows still fill
-// the device. A workgroup takes one (batch, kv head, row group, chunk) and all
-// query rows of that kv head's group (every q head sharing it, every query),
-// so each key and value byte is read once per row group. It writes a partial
-// result per row: the chunk's running max m, its sum l of exp(s - m) and the
+// the device. A workgroup takes one (batch, kv head, row group, chunk) and
+// ROWS query rows of that kv head's group (q heads sharing it, queries), so
+// each key and value byte is read once per row group. It writes a partial
+// result per row: the chunk's max m, its sum l of exp(s - m) and the
 // unnormalized output; attention_merge.comp combines the chunks through them.
 //
-// Layout: LANES invocations share one key (each owns 8 consecutive features,
-// one 16-byte load for 16-bit types when VEC), so WG / LANES keys go by per
-// pass, loads coalesced over whole rows. Per pass: partial dot products ->
-// shared, summed to scores (masked), row max and rescale factor, then every
-// invocation accumulates p * v for its key into its 8 features of every row;
-// the key lanes' accumulators are summed once per chunk.
+// Layout: a "key lane" is LANES consecutive invocations of one subgroup that
+// share a key, each owning SEGS segments of 8 features (16-byte loads for
+// 16-bit types when VEC; segment s of lane x holds features (s * LANES + x) * 8
+// on, so a key row is read by consecutive 16-byte loads). A key lane takes
+// UNROLL keys per step (all of them loaded before any is used, to keep many
+// loads in flight), sums its dot products with subgroup shuffles and keeps
+// its own online softmax (max, sum, output features) in registers: the hot
+// loop has no barrier and no shared memory. The key lanes are combined once
+// per chunk through shared memory. The queries, scaled, live in registers
+// (or shared memory: Q_SHARED). With ROW_SPLIT > 1, that many key lanes of a
+// subgroup take the same keys, each for its share of the rows.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
 #include "ids.h"
 
 layout(local_size_x_id = 0) in;
@@ -22,15 +30,39 @@ layout(constant_id = 2) const uint MASK = 0;  // 0 none, 1 bool (true keeps), 2 
 layout(constant_id = 3) const bool CAUSAL = false;
 // K and V rows are contiguous and 16-byte aligned, D and D_v multiples of 8.
 layout(constant_id = 4) const bool VEC = false;
+// Invocations per key: a power of two no larger than the subgroup.
+layout(constant_id = 5) const uint LANES = 16;
+// 8-feature segments per invocation: LANES * SEGS * 8 >= max(D, D_v).
+layout(constant_id = 6) const uint SEGS = 1;
+// Query rows per workgroup (the host sets rows_per_group <= ROWS).
+layout(constant_id = 7) const uint ROWS = 4;
+// Keys per key lane and step.
+layout(constant_id = 8) const uint UNROLL = 4;
+// The scaled queries are read from shared memory in the loop rather than
+// held in registers (fewer registers, more workgroups per SM).
+layout(constant_id = 9) const bool Q_SHARED = false;
+// The next step's keys and values are loaded before this step's are used
+// (their loads overlap the arithmetic, for twice the load registers).
+layout(constant_id = 10) const bool PREFETCH = false;
+// ROW_SPLIT key lanes of one subgroup take the same keys for different rows
+// (ROWS / ROW_SPLIT each): their loads are the same addresses, served once,
+// and each invocation holds fewer rows' queries and outputs.
+layout(constant_id = 11) const uint ROW_SPLIT = 1;
+// LAZY: a key lane's reference max moves only when a step's max passes it
+// by more than LAZY_SLACK (then the output and sum are rescaled); otherwise
+// the probabilities are taken against it (at most e^8) and simply added.
+layout(constant_id = 12) const bool LAZY = false;
+const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
+#include "index_table.glsl"
 
 layout(push_constant) uniform Push {
   uint64_t q;
   uint64_t k;
   uint64_t v;
   uint64_t mask;
-  uint64_t partial;  // float32 [B, H_q, L_q, chunks, 2 + D_v]: m, l, output
+  uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
   uint64_t strides;  // int64 element strides: q, k, v, mask (4 each)
   uint B;
   uint Hq;
@@ -41,48 +73,91 @@ layout(push_constant) uniform Push {
   uint Dv;
   int causal_offset;
   float scale;
-  uint rows_per_group;  // query rows per workgroup, <= MAX_ROWS and * D <= MAX_ROWS * WG
+  uint rows_per_group;  // <= ROWS
   uint row_groups;
   uint chunks;
-  uint chunk_keys;  // a multiple of WG / LANES
-  uint lanes;       // invocations per key: ceil(max(D, D_v) / 8)
+  uint chunk_keys;  // a multiple of KEY_LANES * UNROLL
+  uint pitch;       // floats per partial: 4 + D_v rounded up to 4
 } pc;
 
 const uint WG = gl_WorkGroupSize.x;
-const uint MAX_ROWS = 8;
-const uint SEG = 8;  // features per invocation
+const uint SEG = 8;                  // features per segment
+const uint F = SEGS * SEG;           // features per invocation
+const uint RPT = ROWS / ROW_SPLIT;   // rows per invocation
+const uint KEY_LANES = WG / (LANES * ROW_SPLIT);  // keys side by side in a workgroup
+const uint STEP = KEY_LANES * UNROLL;  // keys per step of the workgroup
 
-shared float q_rows[MAX_ROWS * WG];  // scaled queries, [row][D]
-shared float scratch[MAX_ROWS * WG];  // partial dots [row][WG], then the lanes' outputs
-shared float probs[MAX_ROWS * WG];    // scores, then probabilities: [row][key of the pass]
-shared float row_max[MAX_ROWS];
-shared float rescale[MAX_ROWS];
-shared float lane_sum[WG];
+shared float lane_max[ROWS * KEY_LANES];
+shared float lane_sum[ROWS * KEY_LANES];
+shared float scratch[WG * SEG];  // one segment of every invocation's output
+shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
 
-// Features e0 .. e0 + 7 of the row at `row` (n features, `step` elements
-// apart), zero past n.
-void load_segment(uint64_t row, int64_t step, uint e0, uint n, out float x[SEG]) {
+// Where a kv head's keys and values are: row j of K at k_base + j * k_row
+// bytes, its features k_step elements apart; likewise V.
+struct KvRows {
+  uint64_t k_base, v_base;
+  int64_t k_row, v_row, k_step, v_step;
+};
+
+// The bits of features e0 .. e0 + 7 of the row at `row` (n features, `step`
+// elements apart; zero past n): 16-bit types in pairs in words 0-3, float32
+// one per word; `vec`: one or two 16-byte loads.
+void load_segment_bits(uint64_t row, int64_t step, uint e0, uint n, bool vec, out uint w[SEG]) {
   uint size = dtype_size(DT);
-  if (VEC) {
-    if (e0 >= n) {
-      for (uint u = 0; u < SEG; ++u) x[u] = 0.0;
-    } else if (size == 2) {
-      uvec4 w = Ptr4x32(row + e0 * 2).v;
-      for (uint u = 0; u < 4; ++u) {
-        x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
-        x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
-      }
-    } else {
-      uvec4 lo = Ptr4x32(row + e0 * 4).v, hi = Ptr4x32(row + e0 * 4 + 16).v;
-      for (uint u = 0; u < 4; ++u) {
-        x[u] = uintBitsToFloat(lo[u]);
-        x[u + 4] = uintBitsToFloat(hi[u]);
-      }
+  [[unroll]] for (uint u = 0; u < SEG; ++u) w[u] = 0;
+  if (e0 >= n) return;
+  if (vec) {
+    uvec4 lo = ReadPtr4x32(row + e0 * size).v;
+    [[unroll]] for (uint u = 0; u < 4; ++u) w[u] = lo[u];
+    if (size == 4) {
+      uvec4 hi = ReadPtr4x32(row + e0 * 4 + 16).v;
+      [[unroll]] for (uint u = 0; u < 4; ++u) w[u + 4] = hi[u];
     }
   } else {
-    for (uint u = 0; u < SEG; ++u) {
+    [[unroll]] for (uint u = 0; u < SEG; ++u) {
       uint e = e0 + u;
-      x[u] = e < n ? load_float(DT, row + uint64_t(int64_t(e) * step * size)) : 0.0;
+      uint bits = e < n ? uint(load_bits(DT, row + uint64_t(int64_t(e) * step * size))) : 0;
+      if (size == 2) w[u / 2] |= bits << (16 * (u % 2));
+      else w[u] = bits;
+    }
+  }
+}
+
+// Feature t of a segment's bits.
+float segment_feature(uint w_pair, uint w_own, uint t) {
+  if (dtype_size(DT) == 2) return bits_to_float(DT, t % 2 == 0 ? w_pair & 0xffffu : w_pair >> 16);
+  return uintBitsToFloat(w_own);
+}
+
+// This invocation's features of the UNROLL keys of a step: their bits loaded
+// into k_bits, v_bits (8 words per segment; kept as bits while a PREFETCH
+// is in flight), converted to kx, vx when the step begins (private globals:
+// arrays sized by specialization constants cannot be function arguments).
+uint k_bits[UNROLL * F], v_bits[UNROLL * F];
+float kx[UNROLL * F], vx[UNROLL * F];
+
+void unpack_step() {
+  [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
+    uint pair = x - x % SEG + x % SEG / 2;
+    kx[x] = segment_feature(k_bits[pair], k_bits[x], x % SEG);
+    vx[x] = segment_feature(v_bits[pair], v_bits[x], x % SEG);
+  }
+}
+
+// The step from key k0 into k_bits, v_bits (zeros past k_end).
+void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
+  [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+    uint j = k0 + u * KEY_LANES + key_lane;
+    bool valid = j < k_end;
+    uint64_t k_row = kv.k_base + uint64_t(int64_t(valid ? j : 0) * kv.k_row);
+    uint64_t v_row = kv.v_base + uint64_t(int64_t(valid ? j : 0) * kv.v_row);
+    [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+      uint e0 = (s * LANES + lane) * SEG;
+      uint w[SEG];
+      load_segment_bits(k_row, kv.k_step, e0, valid ? pc.D : 0, VEC, w);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) k_bits[u * F + s * SEG + t] = w[t];
+      load_segment_bits(v_row, kv.v_step, e0, valid ? pc.Dv : 0, VEC, w);
+      [[unroll]] for (uint t = 0; t < SEG; ++t) v_bits[u * F + s * SEG + t] = w[t];
     }
   }
 }
@@ -90,10 +165,9 @@ void load_segment(uint64_t row, int64_t step, uint e0, uint n, out float x[SEG])
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint size = dtype_size(DT);
-  const uint keys_per_pass = WG / pc.lanes;
-  const uint lane = tid / pc.lanes;     // which key of the pass
-  const uint e0 = (tid % pc.lanes) * SEG;  // first owned feature
-  const bool has_key = lane < keys_per_pass;
+  const uint lane = tid % LANES;
+  const uint part = tid / LANES % ROW_SPLIT;  // which rows: part * RPT ..
+  const uint key_lane = tid / (LANES * ROW_SPLIT);
   const uint group = pc.Hq / pc.Hkv;
   const uint group_rows = group * pc.Lq;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
@@ -109,99 +183,146 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    // Row r of the workgroup is query i of head h.
-    for (uint x = tid; x < nr * pc.D; x += WG) {
-      uint r = x / pc.D, d = x % pc.D, gr = row0 + r;
-      uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, hk * group + gr / pc.Lq, gr % pc.Lq, size);
-      q_rows[x] = pc.scale * load_float(DT, q_row + uint64_t(int64_t(d) * q_step * size));
+    // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
+    // this invocation's row rr is row part * RPT + rr (rows past nr repeat
+    // the last one, their results unused).
+    float qr[RPT * F];
+    uint64_t mask_row[RPT];
+    uint query[RPT];
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      uint gr = row0 + min(part * RPT + rr, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
+      query[rr] = i;
+      uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i, size);
+      mask_row[rr] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, i, MASK == 1 ? 1 : size);
+      [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+        uint w[SEG];
+        load_segment_bits(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, w);
+        [[unroll]] for (uint t = 0; t < SEG; ++t) qr[rr * F + s * SEG + t] = pc.scale * segment_feature(w[t / 2], w[t], t);
+      }
     }
-    if (tid < nr) row_max[tid] = NEG_INF;
+    if (Q_SHARED) {
+      barrier();  // the previous workgroup item's readers are done
+      if (key_lane == 0) {
+        [[unroll]] for (uint x = 0; x < RPT * F / 4; ++x) {
+          uint rr = x / (F / 4), f = x % (F / 4) * 4;
+          q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4] =
+              vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
+        }
+      }
+      barrier();
+    }
     uint k_begin = chunk * pc.chunk_keys;
     uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
-    float acc[MAX_ROWS][SEG];
-    float sum[MAX_ROWS];  // of this lane's probabilities (counted by its e0 == 0 invocation)
-    for (uint r = 0; r < MAX_ROWS; ++r) {
-      sum[r] = 0.0;
-      for (uint u = 0; u < SEG; ++u) acc[r][u] = 0.0;
+
+    KvRows kv;
+    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
+    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
+    kv.k_step = k_step;
+    kv.v_step = v_step;
+
+    float m[RPT], l[RPT], acc[RPT * F];
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      m[rr] = NEG_INF;
+      l[rr] = 0.0;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
+    }
+
+    if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
+    for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
+      if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
+      unpack_step();
+      if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      // Scores of the step's keys (every lane of a key lane gets the sum).
+      float score[UNROLL * RPT];
+      [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+        uint j = k0 + u * KEY_LANES + key_lane;
+        [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+          float dot = 0.0;
+          [[unroll]] for (uint f = 0; f < F; f += 4) {
+            vec4 qv = Q_SHARED ? q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4]
+                               : vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
+            [[unroll]] for (uint t = 0; t < 4; ++t) dot = fma(qv[t], kx[u * F + f + t], dot);
+          }
+          [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
+          score[u * RPT + rr] =
+              j < k_end ? masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset) : NEG_INF;
+        }
+      }
+      // The key lane's online softmax, UNROLL keys at a time.
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+        float mx = m[rr];
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * RPT + rr]);
+        bool rescale = true;
+        if (LAZY) {
+          rescale = mx > m[rr] + LAZY_SLACK;  // false while nothing is visible
+          if (!rescale) mx = m[rr];
+        }
+        if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
+        if (rescale) {
+          float a = exp(m[rr] - mx);
+          m[rr] = mx;
+          l[rr] *= a;
+          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= a;
+        }
+        [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+          float p = exp(score[u * RPT + rr] - mx);
+          l[rr] += p;
+          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = fma(p, vx[u * F + f], acc[rr * F + f]);
+        }
+      }
+    }
+
+    // Combine the key lanes: the chunk's max M per row, each lane's share
+    // scaled by exp(m - M), then summed feature by feature through shared.
+    barrier();  // the previous workgroup item's readers are done
+    if (lane == 0) {
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) lane_max[(part * RPT + rr) * KEY_LANES + key_lane] = m[rr];
     }
     barrier();
-
-    float kx[SEG], vx[SEG];
-    for (uint k0 = k_begin; k0 < k_end; k0 += keys_per_pass) {
-      uint j = k0 + lane;
-      bool valid = has_key && j < k_end;
-      uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
-      uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
-      load_segment(k_row, k_step, e0, valid ? pc.D : 0, kx);
-      load_segment(v_row, v_step, e0, valid ? pc.Dv : 0, vx);
-      for (uint r = 0; r < MAX_ROWS; ++r) {
-        if (r >= nr) break;
-        float dot = 0.0;
-        for (uint u = 0; u < SEG; ++u) {
-          uint e = e0 + u;
-          dot += e < pc.D ? q_rows[r * pc.D + e] * kx[u] : 0.0;
-        }
-        scratch[r * WG + tid] = dot;
-      }
-      barrier();
-      for (uint x = tid; x < nr * keys_per_pass; x += WG) {
-        uint r = x / keys_per_pass, key = x % keys_per_pass, jj = k0 + key;
-        float s = NEG_INF;
-        if (jj < k_end) {
-          s = 0.0;
-          for (uint l = 0; l < pc.lanes; ++l) s += scratch[r * WG + key * pc.lanes + l];
-          uint gr = row0 + r, i = gr % pc.Lq;
-          uint64_t mask_row = MASK == 0 ? 0
-              : table_row(pc.strides, pc.mask, T_MASK, b, hk * group + gr / pc.Lq, i, MASK == 1 ? 1 : size);
-          s = masked_score(s, mask_row, m_step, i, jj, pc.causal_offset);
-        }
-        probs[r * keys_per_pass + key] = s;
-      }
-      barrier();
-      if (tid < nr) {
-        float old_max = row_max[tid], m = old_max;
-        for (uint key = 0; key < keys_per_pass; ++key) m = max(m, probs[tid * keys_per_pass + key]);
-        rescale[tid] = old_max == NEG_INF ? 0.0 : exp(old_max - m);
-        row_max[tid] = m;
-      }
-      barrier();
-      for (uint x = tid; x < nr * keys_per_pass; x += WG) {
-        float s = probs[x], m = row_max[x / keys_per_pass];
-        probs[x] = s == NEG_INF ? 0.0 : exp(s - m);
-      }
-      barrier();
-      for (uint r = 0; r < MAX_ROWS; ++r) {
-        if (r >= nr) break;
-        float a = rescale[r];
-        float p = has_key ? probs[r * keys_per_pass + lane] : 0.0;
-        sum[r] = sum[r] * a + (e0 == 0 ? p : 0.0);
-        for (uint u = 0; u < SEG; ++u) acc[r][u] = acc[r][u] * a + p * vx[u];
-      }
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      float mx = NEG_INF;
+      for (uint x = 0; x < KEY_LANES; ++x) mx = max(mx, lane_max[(part * RPT + rr) * KEY_LANES + x]);
+      float w = m[rr] == NEG_INF ? 0.0 : exp(m[rr] - mx);
+      l[rr] *= w;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= w;
     }
-
-    // Sum the key lanes' accumulators row by row and write the partial.
-    for (uint r = 0; r < MAX_ROWS; ++r) {
+    if (lane == 0) {
+      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) lane_sum[(part * RPT + rr) * KEY_LANES + key_lane] = l[rr];
+    }
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       if (r >= nr) break;
-      barrier();
-      for (uint u = 0; u < SEG; ++u) scratch[tid * SEG + u] = acc[r][u];
-      lane_sum[tid] = e0 == 0 && has_key ? sum[r] : 0.0;
-      barrier();
       uint gr = row0 + r;
       uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
-      uint64_t dst = pc.partial + (row * pc.chunks + chunk) * (2 + pc.Dv) * 4;
-      for (uint e = tid; e < pc.Dv; e += WG) {
-        float o = 0.0;
-        for (uint l = 0; l < keys_per_pass; ++l) o += scratch[l * pc.lanes * SEG + e];
-        Ptr32(dst + (2 + e) * 4).v = floatBitsToUint(o);
+      uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
+      [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+        barrier();
+        if (part == r / RPT) {
+          [[unroll]] for (uint t = 0; t < SEG; ++t) {
+            scratch[(key_lane * LANES + lane) * SEG + t] = acc[r % RPT * F + s * SEG + t];
+          }
+        }
+        barrier();
+        // Entry x of a key lane's segment is feature (s * LANES) * 8 + x.
+        for (uint x = tid; x < LANES * SEG; x += WG) {
+          uint e = s * LANES * SEG + x;
+          if (e >= pc.Dv) break;
+          float o = 0.0;
+          for (uint kl = 0; kl < KEY_LANES; ++kl) o += scratch[kl * LANES * SEG + x];
+          Ptr32(dst + (4 + e) * 4).v = floatBitsToUint(o);
+        }
       }
       if (tid == 0) {
-        float l = 0.0;
-        for (uint x = 0; x < keys_per_pass; ++x) l += lane_sum[x * pc.lanes];
-        Ptr32(dst).v = floatBitsToUint(row_max[r]);
-        Ptr32(dst + 4).v = floatBitsToUint(l);
+        float mx = NEG_INF, total_l = 0.0;
+        for (uint x = 0; x < KEY_LANES; ++x) {
+          mx = max(mx, lane_max[r * KEY_LANES + x]);
+          total_l += lane_sum[r * KEY_LANES + x];
+        }
+        Ptr32(dst).v = floatBitsToUint(mx);
+        Ptr32(dst + 4).v = floatBitsToUint(total_l);
       }
     }
-    barrier();
   }
 }

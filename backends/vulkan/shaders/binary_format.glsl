@@ -18,6 +18,7 @@ layout(push_constant) uniform Push {
   uint64_t scales;    // float16 [N, K / GROUP]
   uint64_t out_addr;
   uint64_t partials;  // float32 [splits, rows, cols] of a split contraction
+  uint64_t table;     // GEMV: the codeword . x table of binary_table.comp
   uint rows;          // rows of x (and of the output)
   uint cols;          // columns of the output: N for x @ W^T, K for x @ W
   uint N;
