@@ -16,7 +16,7 @@ def read(path):
             continue
         _, group, op, shape, dtype, ms, nbytes, flops = line.strip().split("|")
         key = (group, op, shape, dtype)
-        rows[key] = (float(ms), int(nbytes), int(flops))
+        rows[key] = (float(ms), int(float(nbytes)), int(float(flops)))  # either side may print floats
         order.append(key)
     return rows, order
 
