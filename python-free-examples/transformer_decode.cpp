@@ -125,9 +125,14 @@ Device binary_matmul_device(const Device& d) {
 Linear make_linear(const array& w, bool binary, int group_size) {
   if (!binary) return {w, std::nullopt};
   // 8 signs share one 6-bit codeword index: 0.75 bits per weight (+ scales).
-  // Quantizing is a load-time step with a CPU kernel only; binary_matmul
-  // reads the result on whichever device runs it.
+  // Quantizing is a load-time step with a CPU kernel only; the result then
+  // moves to the device binary_matmul runs on, once (left on the CPU, every
+  // product would copy the weights across devices: 1 GB per decoded token).
   auto q = binary_quantize(w, group_size, 8, 6, Device::cpu);
+  const Device d = binary_matmul_device(default_device());
+  q.indices = copy(q.indices, d);
+  q.codebook = copy(q.codebook, d);
+  q.scales = copy(q.scales, d);
   eval(q.indices, q.codebook, q.scales);
   return {std::nullopt, q};
 }
