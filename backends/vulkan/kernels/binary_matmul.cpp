@@ -116,14 +116,22 @@ bool plan_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, b
   return true;
 }
 
-void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const GemvPlan& plan,
-                 array& out) {
-  const BinaryFormat& f = plan.unit;
+// The push constants of x @ W^T (inputs: x, indices, codebook, scales) over
+// `rows` rows of x into `out`, the weights in `f`'s layout.
+binary::Push product_push(const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows, const array& out,
+                          bool transpose = true) {
   binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
   push.x = address_of(inputs[0]);
   push.out = address_of(out);
   push.rows = rows;
-  push.cols = push.N;
+  push.cols = transpose ? push.N : push.K;
+  return push;
+}
+
+void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const GemvPlan& plan,
+                 array& out) {
+  const BinaryFormat& f = plan.unit;
+  binary::Push push = product_push(f, inputs, rows, out);
   push.splits = plan.slices;
   push.chunks = plan.chunks;
   push.x_stride = plan.x_stride;
@@ -268,11 +276,7 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
 void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows, const TableGemvPlan& plan,
                        array& out) {
   const BinaryFormat& f = plan.unit;
-  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
-  push.x = address_of(inputs[0]);
-  push.out = address_of(out);
-  push.rows = rows;
-  push.cols = push.N;
+  binary::Push push = product_push(f, inputs, rows, out);
   push.splits = plan.slices;
   // Steps of rows per slice: about the knob's workgroups in all, each
   // walking the same number of steps.
@@ -310,11 +314,7 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
 
 void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, bool transpose,
                  uint32_t rows, array& out) {
-  binary::Push push = binary::weights_push(f, inputs[1], inputs[2], inputs[3]);
-  push.x = address_of(inputs[0]);
-  push.out = address_of(out);
-  push.rows = rows;
-  push.cols = transpose ? push.N : push.K;
+  binary::Push push = product_push(f, inputs, rows, out, transpose);
   const uint32_t contraction = transpose ? push.K : push.N;
   // Tile and slice shapes of shaders/binary_gemm.comp: one row of 256
   // invocations for up to 16 rows of x, else 16 x 16.
