@@ -166,7 +166,6 @@ class Bench {
   double row(const std::string& group, const std::string& op_name, const std::string& shape, Dtype dtype,
              double bytes, double flops, const std::function<std::vector<array>()>& make_inputs,
              const std::function<array(const std::vector<array>&)>& op) {
-    if (!selected(op_name + "|" + shape + "|" + dtype_label(dtype))) return 0;
     return rows(group, op_name, shape, dtype, bytes, flops, make_inputs,
          [&op](const std::vector<array>& in) { return std::vector<array>{op(in)}; });
   }

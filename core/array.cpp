@@ -38,6 +38,16 @@ Strides row_major_strides(const Shape& shape) {
   return strides;
 }
 
+array::Flags row_major_flags(const Shape& shape) {
+  bool empty = false;
+  int big = 0;
+  for (auto d : shape) {
+    empty = empty || d == 0;
+    big += d > 1;
+  }
+  return {true, true, empty || big <= 1};
+}
+
 allocator::Buffer malloc_default(size_t nbytes) {
   return allocator::allocator(Device::cpu).malloc(nbytes);
 }
@@ -241,13 +251,7 @@ void array::set_data(allocator::Buffer buffer, std::function<void(allocator::Buf
   desc_->offset = 0;
   desc_->data_size = desc_->size;
   desc_->strides = detail::row_major_strides(desc_->shape);
-  desc_->flags = {true, true, desc_->size <= 1 || ndim() <= 1};
-  if (ndim() > 1) {
-    // col_contiguous also holds when at most one dim is > 1
-    int big = 0;
-    for (auto d : desc_->shape) big += d > 1;
-    desc_->flags.col_contiguous = big <= 1;
-  }
+  desc_->flags = detail::row_major_flags(desc_->shape);
   if (!desc_->primitive) desc_->status = Status::available;
   trace::note_buffer(*this);
 }

@@ -220,6 +220,9 @@ namespace detail {
 // Row-major strides for a shape; throws std::invalid_argument (naming `op`)
 // on negative dims or a size that overflows int64.
 Strides row_major_strides(const Shape& shape);
+// The flags of a dense row-major array of `shape` (column-contiguous too when
+// at most one dim is > 1, or the array is empty).
+array::Flags row_major_flags(const Shape& shape);
 int64_t checked_size(const Shape& shape, const char* op);
 allocator::Buffer malloc_default(size_t nbytes);  // on the default device's allocator (CPU here)
 }  // namespace detail

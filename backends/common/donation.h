@@ -17,9 +17,7 @@ inline bool can_donate(const array& in, const array& out) {
 // out's own shape: the two may differ in rank ([1] into [1, 1], a broadcast
 // result), so out must not take in's strides.
 inline void take_donated(array& out, const array& in) {
-  int big = 0;
-  for (auto d : out.shape()) big += d > 1;
-  out.copy_shared_buffer(in, detail::row_major_strides(out.shape()), {true, true, out.size() <= 1 || big <= 1},
+  out.copy_shared_buffer(in, detail::row_major_strides(out.shape()), detail::row_major_flags(out.shape()),
                          in.data_size());
 }
 
