@@ -232,6 +232,59 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForHardRows) {
   }
 }
 
+// Small top-k on rows split across workgroups, the GPU's candidates path
+// (a lower bound from group maxima, the tokens over it sorted): k from 1 to
+// a few hundred, per-row k with rows left unfiltered, temperature 0 rows,
+// bfloat16 ties at the cut, and rows of a few levels or all equal (more
+// candidates than the path holds: the radix search takes them).
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForSmallTopK) {
+  const int rows = 8, vocab = 20000;
+  auto key = random::key(77);
+  std::vector<float> levels(static_cast<size_t>(rows) * vocab);
+  for (int r = 0; r < rows; ++r) {
+    for (int i = 0; i < vocab; ++i) {
+      levels[static_cast<size_t>(r) * vocab + i] = r % 2 == 0 ? 0.5f : static_cast<float>((i * 31) % 4);
+    }
+  }
+  std::vector<std::pair<std::string, array>> inputs{
+      {"float32", make_logits(rows, vocab, float32, 91, s)},
+      {"bfloat16", make_logits(rows, vocab, bfloat16, 92, s)},
+      {"levels", array(levels.data(), {rows, vocab}, float32)}};
+  for (const auto& [name, x] : inputs) {
+    for (int k : {1, 50, 300}) {
+      Filter f{"top_k", [&s, k](const array& x, const array& t, const array& key) {
+                 return sample(x, t, k, 1.0f, key, s);
+               }};
+      expect_fused_is_plain(x, array(0.7f), f, key, name + " k " + std::to_string(k), s);
+      expect_fused_is_plain(x, row_temperatures(rows), f, key, name + " k " + std::to_string(k) + " T per row", s);
+    }
+    Filter per_row{"top_k per row", [&s](const array& x, const array& t, const array& key) {
+                     std::vector<int32_t> ks{50, 0, 1, 7, 50, 20000, 3, 50};
+                     return sample(x, t, array(ks.data(), {rows}, int32), array(1.0f), key, s);
+                   }};
+    expect_fused_is_plain(x, row_temperatures(rows), per_row, key, name + " k per row", s);
+  }
+}
+
+// Rows of more than 65535 tokens whose cut sits on a tie of most of the row
+// (all equal, or two levels): the GPU's fast paths list too many candidates
+// and search the whole row in one workgroup; top-k and top-p.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongTiedRows) {
+  const int rows = 8, vocab = 70000;  // the GPU's top-k candidates path needs 8 rows
+  std::vector<float> v(static_cast<size_t>(rows) * vocab, 1.0f);
+  for (int r = 1; r < rows; r += 2) {
+    for (int i = 0; i < vocab; i += 7) v[static_cast<size_t>(r) * vocab + i] = 2.0f;
+  }
+  auto x = array(v.data(), {rows, vocab}, float32);
+  auto key = random::key(8);
+  for (auto [k, p] : {std::pair{50, 1.0f}, std::pair{0, 0.3f}}) {
+    Filter f{"tied", [&s, k = k, p = p](const array& x, const array& t, const array& key) {
+               return sample(x, t, k, p, key, s);
+             }};
+    expect_fused_is_plain(x, array(0.7f), f, key, "k " + std::to_string(k) + " p " + std::to_string(p), s);
+  }
+}
+
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForViews) {
   auto key = random::key(5);
   auto t = row_temperatures(6);

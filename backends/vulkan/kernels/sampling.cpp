@@ -1,15 +1,18 @@
 // Vulkan kernel of GumbelSample. Filtered calls first find each row's
 // threshold (shaders/sampling_threshold.comp): rows of one chunk in one
 // dispatch, a workgroup per row; longer rows split across many workgroups per
-// row, in a prepare dispatch and one per radix digit, the digits chosen on
-// the GPU (no host reads between passes). Then the draw
+// row, in a bound and a compact dispatch (top-k from a few candidates) and
+// one per radix digit, the digits chosen on the GPU (no host reads between
+// passes). Then the draw
 // (shaders/sampling_draw.comp, one dispatch: one pass over each row in
 // chunks, noise in registers, a partial argmax per chunk, combined by the
 // row's last workgroup), which also checks the runtime parameters into the
 // stream's error record (thrown as std::invalid_argument when the stream
 // finishes).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,16 +36,29 @@ static_assert(sizeof(SamplePush) <= 128, "Vulkan guarantees 128 bytes of push co
 
 // Sizes of shaders/sampling.glsl's filtering scratch: a RowState per row,
 // then three digits' histograms of 2048 bins of three words per row, then a
-// float per chunk of each row.
+// float per chunk of each row, then the candidates path's words per row
+// (2048 candidates, 2048 group maxima, a word per chunk).
 constexpr int64_t kStateBytes = 128;
 constexpr int64_t kHistogramBytes = 3 * 2048 * 3 * 4;
+constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
 // sampling_threshold.comp's modes.
-enum ThresholdMode : uint32_t { Prepare = 0, Digit = 1, WholeRow = 2 };
+enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3 };
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
+
+// A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
+// "fast_paths" (split rows all take the radix search), "pairs" (the draw
+// hashes every token itself).
+bool skipped(const char* what) {
+  static const std::string skip = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
+    return std::string(e ? e : "");
+  }();
+  return skip.find(what) != std::string::npos;
+}
 
 // The stride of a small parameter view, which fits in 32 bits.
 int32_t small_stride(const array& a) {
@@ -85,22 +101,40 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
   return sync;
 }
 
-// Elements per workgroup: 16 per thread (the most sampling_draw.comp holds in
-// registers, MAX_PER), or 4 where that leaves too few workgroups to fill the
-// device (a few per SM on an H100).
-uint32_t chunk_size(uint64_t rows, uint32_t V) {
+// Tokens per workgroup of the threshold passes: 16 per thread, or 4 where
+// that leaves too few workgroups to fill the device (a few per SM on an
+// H100). Their workgroups' fixed work (histograms, row counters) favours
+// long chunks.
+uint32_t threshold_chunk(uint64_t rows, uint32_t V) {
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
   return wide >= 512 ? 16 * wg : 4 * wg;
 }
 
-// Records the threshold passes of `push` (its rows: the rows that need one);
-// returns the scratch holding the row states.
-array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads) {
+// Tokens a thread of the draw (sampling_draw.comp's PER): 8, or 4 where
+// that leaves few workgroups (H100, plain: B = 1 0.025 ms at 4, 0.027 at 8;
+// B = 64 0.229 at 4, 0.218 at 8); LUMEN_SAMPLE_DRAW_PER=4, 8 or 16 forces
+// one (A/B timing).
+uint32_t draw_per(uint64_t rows, uint32_t V) {
+  static const uint32_t forced = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_DRAW_PER");
+    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+    return v == 4 || v == 8 || v == 16 ? v : 0u;
+  }();
+  if (forced) return forced;
+  const uint32_t wg = KernelContext::kWorkgroupSize;
+  return rows * ((V + 8 * wg - 1) / (8 * wg)) >= 1024 ? 8u : 4u;
+}
+
+// Records the threshold passes of `push` (its rows: the rows that need one;
+// `candidates`: whether they may take the candidates path, which draws them
+// into `out`); returns the scratch holding the row states.
+array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads,
+                        bool candidates, array& out, array& sync) {
   const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
-  const int64_t bytes = rows * kStateBytes +
-                        (whole_rows ? 0 : rows * (kHistogramBytes + 4 * int64_t{push.chunks}));
+  const int64_t split_bytes = kHistogramBytes + 4 * (int64_t{push.chunks} + kCandidateWords + push.chunks);
+  const int64_t bytes = rows * kStateBytes + (whole_rows ? 0 : rows * split_bytes);
   array scratch = scratch_bytes(k, bytes);
   push.scratch = address_of(scratch);
   push.state_step = 1;
@@ -111,12 +145,17 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
-  k.dispatch("sampling_threshold", Constants{0, Prepare}, &push, sizeof(push), groups * wg, reads,
-             {&scratch});
+  // every row's path first (radix rows' start), then three passes in which
+  // each row takes its path's next step
+  // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
+  // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
+  const bool top_k_candidates = push.rows >= 8;
+  k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates, top_k_candidates}, &push, sizeof(push), groups * wg,
+             reads, {&scratch, &sync});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {
     k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
-               {&scratch});
+               {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -150,13 +189,19 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   push.V = static_cast<uint32_t>(x.shape(1));
   // tiny vocabularies (many samples of a few tokens): one row per invocation
   const bool row_per_thread = push.V <= kRowPerThreadVocab;
-  push.chunk = row_per_thread ? push.V : chunk_size(push.rows, push.V);
-  push.chunks = (push.V + push.chunk - 1) / push.chunk;
   push.dt = dtype_id(x.dtype());
+  // the threshold passes' chunks, then the draw's
+  push.chunk = row_per_thread ? push.V : threshold_chunk(push.rows, push.V);
+  push.chunks = (push.V + push.chunk - 1) / push.chunk;
+  const bool split_rows = push.chunks > 1;
 
   const uint64_t wg = KernelContext::kWorkgroupSize;
   std::vector<const array*> params{&x, &inputs[1], &inputs[2]};
   array scratch = out;
+  // the row counters of the passes that split rows across workgroups
+  array sync = sample_sync(k, p.stream(), push.rows);
+  push.sync = address_of(sync);
+  bool skip_done = false;
   if (filtered) {
     params.push_back(&inputs[3]);
     params.push_back(&inputs[4]);
@@ -166,10 +211,16 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                             push.p_step == 0;
     SamplePush first = push;
     if (shared_row) first.rows = 1;
-    scratch = record_thresholds(k, first, params);
+    skip_done = !shared_row && split_rows && !skipped("fast_paths");
+    scratch = record_thresholds(k, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
+  }
+  const uint32_t per = draw_per(push.rows, push.V);
+  if (!row_per_thread) {
+    push.chunk = std::min(push.V, per * static_cast<uint32_t>(wg));
+    push.chunks = (push.V + push.chunk - 1) / push.chunk;
   }
   // chunk results and row counters, for rows of several chunks
   std::vector<const array*> writes{&out};
@@ -179,19 +230,23 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     push.partial = address_of(*partial);
     writes.push_back(&*partial);
   }
-  array sync = sample_sync(k, p.stream(), push.chunks > 1 ? push.rows : 0);
-  push.sync = address_of(sync);
   writes.push_back(&sync);
+  // an even number of rows: one threefry hash serves a token of row r and
+  // one of row r + rows / 2 (sampling_draw.comp's draw_chunk_pair)
+  const bool paired = !row_per_thread && push.rows % 2 == 0 && !skipped("pairs");
   Constants draw{0,
                  filtered,
                  k.caps().subgroup_shuffle,
                  row_per_thread,
                  static_cast<uint32_t>(IndexOp::SampleTemperature),
                  static_cast<uint32_t>(IndexOp::SampleTopK),
-                 static_cast<uint32_t>(IndexOp::SampleTopP)};
+                 static_cast<uint32_t>(IndexOp::SampleTopP),
+                 skip_done,
+                 row_per_thread ? 1u : per,
+                 paired};
   k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
-             row_per_thread ? push.rows : uint64_t{push.rows} * push.chunks * wg, params,
-             writes);
+             row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,
+             params, writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);

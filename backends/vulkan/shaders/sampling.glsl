@@ -73,6 +73,23 @@ float logit(uint64_t r, uint j) {
   return load_float(pc.dt, pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) *
                                            int64_t(size)));
 }
+// A thread's logits of row r: the address of token j (its first) and the
+// step to its next, `wg` tokens on.
+uint64_t thread_logits(uint64_t r, uint j) {
+  return pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) * int64_t(dtype_size(pc.dt)));
+}
+uint64_t logits_step(uint wg) { return uint64_t(int64_t(wg) * pc.col_step * int64_t(dtype_size(pc.dt))); }
+
+// A thread's tokens of chunk [j0, j1) of row r, at most THREAD_TOKENS:
+// token n is j0 + tid + n * wg (0 past j1), loaded together so that their
+// loads are in flight at once.
+const uint THREAD_TOKENS = 16u;
+void load_thread_tokens(uint64_t r, uint j0, uint j1, uint wg, out float x[THREAD_TOKENS]) {
+  const uint j = j0 + gl_LocalInvocationID.x;
+  const uint64_t a0 = thread_logits(r, j), step = logits_step(wg);
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
+}
+
 float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature + uint64_t(int64_t(r) * int64_t(pc.t_step) * 4)).v); }
 int row_top_k(uint64_t r) { return int(Ptr32(pc.top_k + uint64_t(int64_t(r) * int64_t(pc.k_step) * 4)).v); }
 float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(int64_t(r) * int64_t(pc.p_step) * 4)).v); }
@@ -80,22 +97,48 @@ float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(i
 // The scaled logit s = logits / T (the Divide kernel's fdiv).
 float scaled(uint64_t r, uint j, float t) { return fdiv(logit(r, j), t); }
 
+// 1 / t rounded to float (correctly, with shaderFloat64): sa = x * (1 / t)
+// is then within 3 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute,
+// the margin of the screens that use sa to skip the float64 division).
+float reciprocal(float t) {
+#if LUMEN_F64
+  return float(1.0lf / double(t));
+#else
+  return 1.0 / t;
+#endif
+}
+float approx_margin(float sa) { return abs(sa) * 1e-5 + 1e-30; }
+
 // Word i of the key's threefry stream of n words (RandomBits' layout).
+// (Without branches: one hash for every case.)
 uint stream_word(uvec2 key, uint64_t i, uint64_t n) {
   uint64_t half_n = n / 2ul, second = n - half_n;
-  if (i < half_n) return threefry2x32(key, uvec2(uint(i), uint(i + second))).x;
-  if (i == half_n && (n & 1ul) == 1ul) return threefry2x32(key, uvec2(uint(half_n), 0u)).x;
-  uint64_t j = i - second;
-  return threefry2x32(key, uvec2(uint(j), uint(j + second))).y;
+  bool first = i < half_n, middle = i == half_n && (n & 1ul) == 1ul;
+  uint64_t j = first ? i : i - second;
+  uvec2 w = threefry2x32(key, middle ? uvec2(uint(half_n), 0u) : uvec2(uint(j), uint(j + second)));
+  return first || middle ? w.x : w.y;
 }
 
 // random::gumbel for one word: the uniform chain (bits -> float32 / 2^32 ->
 // min(below one); its "* 1 + 0" is exact), then -log(-log(u)) with the Log
 // kernel's function.
-float gumbel_noise(uint bits) {
-  float u = fdiv(float(bits), 4294967296.0);
-  u = min(u, uintBitsToFloat(0x3f7fffffu));
-  return -log_kernel(-log_kernel(u));
+// (bits / 2^32 is exact as a product with 2^-32: the same float as fdiv.)
+float uniform_of(uint bits) { return min(float(bits) * (1.0 / 4294967296.0), uintBitsToFloat(0x3f7fffffu)); }
+float gumbel_noise(uint bits) { return -log_kernel(-log_kernel(uniform_of(bits))); }
+
+// gumbel_noise(bits) within NOISE_ERROR, in a few float operations and two
+// of the device's own logs, whose error Vulkan bounds (3 ulp, or 2^-21
+// absolute in [0.5, 2]): a = -log(u), for u >= 1/2 by eight terms of
+// -log(1 - d) = d + d^2/2 + ... (the rest under 6.3e-4 of a at d = 1/2),
+// below by the device's log; then -log(a). u = 0 (bits 0) is left to the
+// exact path. The margin is three times the worst case.
+const float NOISE_ERROR = 2e-3;
+float gumbel_noise_approx(uint bits) {
+  float u = uniform_of(bits);
+  float d = 1.0 - u;  // exact for u >= 1/2
+  float series = d * (1.0 + d * (0.5 + d * (0.333333333 + d * (0.25 + d * (0.2 + d * (0.166666667 +
+                 d * (0.142857143 + d * 0.125)))))));
+  return -log(u >= 0.5 ? series : -log(u));
 }
 
 // An unsigned key ordered as the float values (-0 as +0).
@@ -138,7 +181,21 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint prefix_p[DIGITS];
   float cut;                 // the threshold (-inf: no filtering)
   uint done[DIGITS];         // workgroups of the row through digit d's pass
+  uint path;                 // PATH_*: how the row's cut and id are found
+  float bound;               // PATH_CANDIDATES: the least candidate s
+  uint candidates;           // PATH_CANDIDATES, PATH_MASS: how many a compact pass found
+  float top;                 // PATH_MASS: the row's largest s
+  float scale;               // PATH_MASS: 256 / (largest - least finite s)
 };
+// A row's path (written by the bound pass of calls with rows split across
+// workgroups, see sampling_threshold.comp): the radix search; top-k from the
+// candidates over a lower bound; the cut found (the draw uses it); the id
+// drawn too (the draw skips the row); top-p by levels of linear bins.
+const uint PATH_RADIX = 0u;
+const uint PATH_CANDIDATES = 1u;
+const uint PATH_CUT = 2u;
+const uint PATH_DONE = 3u;
+const uint PATH_MASS = 4u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in
@@ -154,5 +211,32 @@ uint64_t histograms(uint64_t r) {
 uint64_t slice_maxima(uint64_t r) {
   return pc.scratch + state_rows() * (STATE_BYTES + uint64_t(HIST_WORDS) * 4ul) + r * uint64_t(pc.chunks) * 4ul;
 }
+// Per row of the candidates path: CANDIDATES token indices, then MAXIMA
+// order keys (the bound pass's group maxima, group_count per chunk), then a
+// word per chunk (its first NaN's index, or ~0).
+const uint CANDIDATES = 2048u;
+const uint MAXIMA = 2048u;
+uint64_t candidate_area(uint64_t r) {
+  uint64_t row_words = uint64_t(CANDIDATES + MAXIMA + pc.chunks);
+  return pc.scratch + state_rows() * (STATE_BYTES + uint64_t(HIST_WORDS) * 4ul + uint64_t(pc.chunks) * 4ul) +
+         r * row_words * 4ul;
+}
+uint64_t maxima_area(uint64_t r) { return candidate_area(r) + uint64_t(CANDIDATES) * 4ul; }
+uint64_t nan_area(uint64_t r) { return maxima_area(r) + uint64_t(MAXIMA) * 4ul; }
+// Group maxima per chunk: the largest power of two <= 16 that keeps a row's
+// under MAXIMA (0: too many chunks, no candidates path).
+uint group_count() {
+  uint g = 16u;
+  while (g > 0u && g * pc.chunks > MAXIMA) g /= 2u;
+  return g;
+}
+
+// Per stream, kept between calls (kernels/sampling.cpp): the error record's
+// address and a counter per row, zero between passes (each pass's last
+// workgroup of a row resets it).
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer SampleSync {
+  uint64_t error_record;
+  uint done[];
+};
 
 #endif

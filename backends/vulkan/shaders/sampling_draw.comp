@@ -1,17 +1,20 @@
 // GumbelSample's draw, one dispatch: workgroup w draws chunk w % chunks of
-// row w / chunks (or, for tiny vocabularies, each invocation one row): per
-// element, z = s + g with s = logits / T and the gumbel noise g generated in
-// registers (-inf where s is under the row's threshold; the logit itself
-// where T = 0), a running argmax per thread, then a reduction across the
-// workgroup (subgroup shuffles where available, shared memory between
-// subgroups). A row of one chunk writes its id at once; otherwise each chunk
-// writes its (value bits, index) pair and the row's last workgroup to finish
-// (the row's counter in the stream's SampleSync, reset for the next call)
-// combines them. Whoever writes a row's id also checks the row's runtime
-// parameters (temperature >= 0, top_k >= 0, 0 < top_p <= 1) and records the
-// first bad one in the stream's error record (kernels/index_errors.cpp
-// throws it as std::invalid_argument when the stream finishes), as the CPU
-// kernel throws while it runs.
+// row w / chunks (with an even number of rows, that chunk of rows r and
+// r + rows / 2, which share threefry hashes; for tiny vocabularies each
+// invocation one row): per token, z = s + g with s = logits / T and the
+// gumbel noise g generated in registers (-inf where s is under the row's
+// threshold; the logit itself where T = 0), exactly only where cheap bounds
+// leave the token a chance (draw_chunk), a running argmax per thread, then a
+// reduction across the workgroup (subgroup shuffles where available, shared
+// memory between subgroups). A row of one chunk writes its id at once;
+// otherwise each chunk writes its (value bits, index) pair and the row's
+// last workgroup to finish (the row's counter in the stream's SampleSync,
+// reset for the next call) combines them. Whoever writes a row's id also
+// checks the row's runtime parameters (temperature >= 0, top_k >= 0,
+// 0 < top_p <= 1) and records the first bad one in the stream's error
+// record (kernels/index_errors.cpp throws it as std::invalid_argument when
+// the stream finishes), as the CPU kernel throws while it runs. Rows the
+// threshold passes drew already (top-k's candidates path) are skipped.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -29,14 +32,14 @@ layout(constant_id = 3) const bool ROW_PER_THREAD = false;  // tiny vocabularies
 layout(constant_id = 4) const uint BAD_TEMPERATURE = 0u;
 layout(constant_id = 5) const uint BAD_TOP_K = 0u;
 layout(constant_id = 6) const uint BAD_TOP_P = 0u;
+// Rows may have been drawn already (RowState.path, sampling_threshold.comp).
+layout(constant_id = 7) const bool SKIP_DONE = false;
+// Tokens a thread of a chunk (chunk / WG).
+layout(constant_id = 8) const uint PER = 16u;
+// An even number of rows (and chunks split): see draw_chunk_pair.
+layout(constant_id = 9) const bool PAIRED = false;
 const uint WG = gl_WorkGroupSize.x;
 
-// Per stream, kept between calls (kernels/sampling.cpp): the error record's
-// address and a counter per row, zero between calls.
-layout(buffer_reference, std430, buffer_reference_align = 8) buffer SampleSync {
-  uint64_t error_record;
-  uint done[];
-};
 // Chunk results, coherent: the row's last workgroup reads what the others
 // wrote.
 layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Partial { uvec2 v; };
@@ -131,49 +134,207 @@ void reduce_best(float v, uint vi) {
   }
 }
 
-// Elements per thread of a chunk at most (chunks hold 4 or 16 per thread).
-const uint MAX_PER = 16u;
-shared float reference_z;
+// The exact z of a token (its scaled logit exactly, -inf under the cut).
+float exact_z(float x, float t, float cut, uint bits) {
+  float s = fdiv(x, t);
+  return s < cut ? -F_INF : s + gumbel_noise(bits);
+}
 
-// Draws chunk [j0, j1) of row r (T != 0) into best_value[0] / best_index[0]
-// in two phases over the thread's scaled logits, kept in registers: first
-// the chunk's best scaled logit by argmax's rule and its z (the reference);
-// then each element's z, except where even the largest noise leaves a
-// finite s under the reference's z (or the thread's best so far): such an
-// element cannot win (its z is not NaN and is smaller), so its noise is
-// skipped.
-void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut, float bound) {
+// Sweep one of a token (see draw_chunk): the upper bound of its z (-inf
+// where it surely cannot win: past the chunk, surely under the cut);
+// raises `reached` to its lower bound where it is surely kept; `exact`:
+// NaN or infinite sa, or u = 0, take the exact path.
+float token_bound(float sa, uint bits, float cut, bool valid, inout float reached, out bool exact) {
+  float g = gumbel_noise_approx(bits);
+  float e = approx_margin(sa);
+  bool finite = !isnan(sa) && !isinf(sa) && bits != 0u;
+  bool cut_off = sa + e < cut, kept = sa - e >= cut;
+  float margin = abs(sa) * 1e-5 + 2.0 * NOISE_ERROR;
+  float z = sa + g;
+  if (valid && finite && kept) reached = max(reached, z - margin);
+  exact = valid && !finite;
+  return valid && finite && !cut_off ? z + margin : -F_INF;
+}
+
+float subgroup_max(float v) {
+  if (SHUFFLE) {
+    for (uint d = gl_SubgroupSize / 2u; d > 0u; d /= 2u) v = max(v, subgroupShuffleXor(v, d));
+  }
+  return v;
+}
+
+// Where a chunk's tokens take their words of the key's stream (stream_word):
+// all from the first half (word x of the hash of counter (i, i + second)),
+// all from the second (word y of (i - second, i)), or either (per token).
+const uint WORDS_X = 0u;
+const uint WORDS_Y = 1u;
+const uint WORDS_EITHER = 2u;
+uint chunk_words(uint64_t r, uint j0, uint j1, uint64_t words) {
+  uint64_t lo = r * uint64_t(pc.V) + j0, hi = r * uint64_t(pc.V) + j1 - 1u, half_n = words / 2ul;
+  if (hi < half_n) return WORDS_X;
+  if (lo >= words - half_n && lo != half_n) return WORDS_Y;
+  return WORDS_EITHER;
+}
+// The word of token j (counter index ci = its stream index, truncated as the
+// hash's counters are).
+uint token_word(uvec2 key, uint mode, uint ci, uint second, uint64_t r, uint j, uint64_t words) {
+  if (mode == WORDS_X) return threefry2x32(key, uvec2(ci, ci + second)).x;
+  if (mode == WORDS_Y) return threefry2x32(key, uvec2(ci - second, ci)).y;
+  return stream_word(key, r * uint64_t(pc.V) + j, words);
+}
+
+// Sweep two (see draw_chunk): bit n of the result set where token n may win
+// (its up reaches the subgroup's `reached`) or takes the exact path.
+uint candidates_of(float up[PER], uint exact, float reached) {
+  uint mask = exact;
+  for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
+  return mask;
+}
+
+// Sweep three: the exact z of the thread's candidates of row r (bits of
+// `mask`), into (v, vi).
+void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, float t, float cut, uint mask,
+                     inout float v, inout uint vi) {
+  while (mask != 0u) {
+    uint n = uint(findLSB(mask));
+    mask &= mask - 1u;
+    uint j = j0 + gl_LocalInvocationID.x + n * WG;
+    offer(v, vi, exact_z(logit(r, j), t, cut, stream_word(key, r * uint64_t(pc.V) + j, words)), j);
+  }
+}
+
+// The workgroup's best of the threads' (v, vi); a thread starts from its
+// first token at -inf (the argmax of a chunk whose tokens are all -inf).
+void chunk_best(float v, uint vi, out float bv, out uint bi) {
+  reduce_best(v, vi);
+  bv = best_value[0];
+  bi = best_index[0];
+  barrier();
+}
+
+// Draws chunk [j0, j1) of row r (T != 0). The exact z = x / t + noise takes
+// a float64 division and float64 logs; cheap bounds leave it to the few
+// tokens that may win. Sweep one: each token's threefry bits,
+// sa = x * (1 / t) (within 1e-5 of s) and the approximate noise (within
+// NOISE_ERROR) bound its z in [lo, up]; the subgroup's largest lo is a z
+// that some token surely reaches. Sweep two: the tokens whose up reaches it
+// (about one a subgroup), and NaN and infinite ones, are candidates; every
+// other token's z is smaller than that token's. Sweep three: the
+// candidates' exact z. The first two sweeps are straight-line code over PER
+// tokens a thread (their loads issued together) and hold no float64 state.
+void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+                out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
-  float sv[MAX_PER];
+  const float rt = reciprocal(t);
+  const uint mode = chunk_words(r, j0, j1, words), second = uint(words - words / 2ul);
+  const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
+  const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
+  float x[PER], up[PER];
+  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
+  float reached = -F_INF;
+  uint exact = 0u;
+  for (uint n = 0u; n < PER; ++n) {
+    uint j = j0 + tid + n * WG;
+    bool ex;
+    uint bits = token_word(key, mode, c0 + n * WG, second, r, j, words);
+    up[n] = token_bound(x[n] * rt, bits, cut, j < j1, reached, ex);
+    exact |= ex ? 1u << n : 0u;
+  }
+  uint mask = candidates_of(up, exact, subgroup_max(reached));
+  float v = -F_INF;
+  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
+  draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+  chunk_best(v, vi, bv, bi);
+}
+
+// The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
+// are the two of one threefry hash, so one hash serves both.
+void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+                     float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint64_t r2 = r + uint64_t(pc.rows / 2u);
+  const uint second = uint(words / 2ul), c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
+  const float rt = reciprocal(t), rt2 = reciprocal(t2);
+  const uint64_t a0 = thread_logits(r, j0 + tid), a2 = thread_logits(r2, j0 + tid), step = logits_step(WG);
+  float x[PER], x2[PER], up[PER], up2[PER];
+  for (uint n = 0u; n < PER; ++n) {
+    bool valid = j0 + tid + n * WG < j1;
+    x[n] = valid ? load_float(pc.dt, a0 + n * step) : 0.0;
+    x2[n] = valid ? load_float(pc.dt, a2 + n * step) : 0.0;
+  }
+  float reached = -F_INF, reached2 = -F_INF;
+  uint exact = 0u, exact2 = 0u;
+  for (uint n = 0u; n < PER; ++n) {
+    bool valid = j0 + tid + n * WG < j1, ex, ex2;
+    uint ci = c0 + n * WG;
+    uvec2 bits = threefry2x32(key, uvec2(ci, ci + second));
+    up[n] = token_bound(x[n] * rt, bits.x, cut, valid, reached, ex);
+    up2[n] = token_bound(x2[n] * rt2, bits.y, cut2, valid, reached2, ex2);
+    exact |= ex ? 1u << n : 0u;
+    exact2 |= ex2 ? 1u << n : 0u;
+  }
+  uint mask = candidates_of(up, exact, subgroup_max(reached));
+  uint mask2 = candidates_of(up2, exact2, subgroup_max(reached2));
+  float v = -F_INF, v2 = -F_INF;
+  uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
+  draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+  draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
+  chunk_best(v, vi, bv, bi);
+  chunk_best(v2, vi2, bv2, bi2);
+}
+
+// The argmax of row r's logits over [j0, j1) (T = 0).
+void argmax_chunk(uint64_t r, uint j0, uint j1, out float bv, out uint bi) {
   float v = -F_INF;
   uint vi = 0xffffffffu;
-  for (uint n = 0u; n < MAX_PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    if (j >= j1) break;
-    sv[n] = fdiv(logit(r, j), t);
-    offer(v, vi, sv[n], j);
-  }
+  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) offer(v, vi, logit(r, j), j);
   reduce_best(v, vi);
-  const float s_ref = best_value[0];
-  const uint j_ref = best_index[0];
-  if (tid == 0u) reference_z = s_ref < cut ? -F_INF : s_ref + noise_at(key, words, r, j_ref);
+  bv = best_value[0];
+  bi = best_index[0];
   barrier();
-  const float z_ref = reference_z;
-  v = -F_INF;
-  vi = 0xffffffffu;
-  for (uint n = 0u; n < MAX_PER; ++n) {
-    uint j = j0 + tid + n * WG;
-    if (j >= j1) break;
-    float s = sv[n];
-    if (s < cut) {
-      offer(v, vi, -F_INF, j);
-      continue;
-    }
-    bool hopeless = j != j_ref && !isinf(s) && !isnan(s) && (isnan(z_ref) || s + bound < z_ref);
-    if (hopeless || beaten(s, bound, v, vi)) continue;
-    offer(v, vi, j == j_ref ? z_ref : s + noise_at(key, words, r, j), j);
+}
+
+// Chunk c of row r drawn (bv, bi): a row of one chunk writes its id; else
+// the chunk's result goes to its partial, and the row's last workgroup to
+// finish (the row's counter in the stream's SampleSync, reset for the next
+// call) combines them.
+void finish_chunk(uint64_t r, uint c, float bv, uint bi) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) write_id(r, bi);
+    return;
+  }
+  if (tid == 0u) Partial(pc.partial + (r * pc.chunks + c) * 8ul).v = uvec2(floatBitsToUint(bv), bi);
+  // the chunk's result before the counter (release); the last workgroup's
+  // reads after it (acquire)
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+  barrier();
+  if (!is_last) return;
+  memoryBarrierBuffer();
+  float v = -F_INF;
+  uint vi = 0xffffffffu;
+  for (uint i = tid; i < pc.chunks; i += WG) {
+    uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
+    offer(v, vi, uintBitsToFloat(p.x), p.y);
   }
   reduce_best(v, vi);
+  if (tid == 0u) {
+    write_id(r, best_index[0]);
+    SampleSync(pc.sync).done[uint(r)] = 0u;
+  }
+  barrier();
+}
+
+// Chunk c of row r, by itself.
+void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
+  if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
+  float t = row_temperature(r), bv;
+  uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
+  if (t == 0.0) argmax_chunk(r, j0, j1, bv, bi);
+  else draw_chunk(key, words, r, j0, j1, t, row_cut(r), bv, bi);
+  finish_chunk(r, c, bv, bi);
 }
 
 void main() {
@@ -188,47 +349,28 @@ void main() {
     draw_rows(key, words, bound);
     return;
   }
-  const uint64_t groups = uint64_t(pc.rows) * uint64_t(pc.chunks);
-  for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
+  // PAIRED: a workgroup draws a chunk of rows r and r + rows / 2
+  const uint64_t units = uint64_t(PAIRED ? pc.rows / 2u : pc.rows) * uint64_t(pc.chunks);
+  for (uint64_t w = gl_WorkGroupID.x; w < units; w += gl_NumWorkGroups.x) {
     uint64_t r = w / pc.chunks;
     uint c = uint(w - r * pc.chunks);
-    float t = row_temperature(r);
-    float cut = row_cut(r);
-    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-    if (t == 0.0) {  // argmax of the logits
-      float v = -F_INF;
-      uint vi = 0xffffffffu;
-      for (uint j = j0 + tid; j < j1; j += WG) offer(v, vi, logit(r, j), j);
-      reduce_best(v, vi);
-    } else {
-      draw_chunk(key, words, r, j0, j1, t, cut, bound);
-    }
-    if (pc.chunks == 1u) {
-      if (tid == 0u) write_id(r, best_index[0]);
-      barrier();
+    if (!PAIRED) {
+      draw_one(key, words, r, c);
       continue;
     }
-    if (tid == 0u) Partial(pc.partial + w * 8ul).v = uvec2(floatBitsToUint(best_value[0]), best_index[0]);
-    // the chunk's result before the counter (release); the last
-    // workgroup's reads after it (acquire)
-    memoryBarrierBuffer();
-    barrier();
-    if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
-    barrier();
-    if (is_last) {
-      memoryBarrierBuffer();
-      float v = -F_INF;
-      uint vi = 0xffffffffu;
-      for (uint i = tid; i < pc.chunks; i += WG) {
-        uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
-        offer(v, vi, uintBitsToFloat(p.x), p.y);
-      }
-      reduce_best(v, vi);
-      if (tid == 0u) {
-        write_id(r, best_index[0]);
-        SampleSync(pc.sync).done[uint(r)] = 0u;
-      }
+    const uint64_t r2 = r + uint64_t(pc.rows / 2u);
+    float t = row_temperature(r), t2 = row_temperature(r2);
+    bool both = t != 0.0 && t2 != 0.0 &&
+                !(SKIP_DONE && (row_state(r).path == PATH_DONE || row_state(r2).path == PATH_DONE));
+    if (!both) {
+      draw_one(key, words, r, c);
+      draw_one(key, words, r2, c);
+      continue;
     }
-    barrier();
+    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
+    float bv, bv2;
+    draw_chunk_pair(key, words, r, j0, j1, t, row_cut(r), t2, row_cut(r2), bv, bi, bv2, bi2);
+    finish_chunk(r, c, bv, bi);
+    finish_chunk(r2, c, bv2, bi2);
   }
 }
