@@ -51,13 +51,22 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 
 // A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
-// hashes every token itself).
+// hashes every token itself), "wg_reach" (the draw's exact candidates from
+// each subgroup's bound, not the workgroup's).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
     return std::string(e ? e : "");
   }();
   return skip.find(what) != std::string::npos;
+}
+
+// A shader's specialization constants followed by the logits' dtype, which
+// sampling.glsl reads as constant 10.
+Constants with_dtype(Constants c, uint32_t dt) {
+  c.resize(std::max<size_t>(c.size(), 11), 0u);
+  c[10] = dt;
+  return c;
 }
 
 // The stride of a small parameter view, which fits in 32 bits.
@@ -140,7 +149,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   push.state_step = 1;
   const uint64_t wg = KernelContext::kWorkgroupSize;
   if (whole_rows) {
-    k.dispatch("sampling_threshold", Constants{0, WholeRow}, &push, sizeof(push),
+    k.dispatch("sampling_threshold", with_dtype({0, WholeRow}, push.dt), &push, sizeof(push),
                uint64_t{push.rows} * wg, reads, {&scratch});
     return scratch;
   }
@@ -150,11 +159,11 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
   const bool top_k_candidates = push.rows >= 8;
-  k.dispatch("sampling_threshold", Constants{0, Bound, 0, candidates, top_k_candidates}, &push, sizeof(push), groups * wg,
+  k.dispatch("sampling_threshold", with_dtype({0, Bound, 0, candidates, top_k_candidates}, push.dt), &push, sizeof(push), groups * wg,
              reads, {&scratch, &sync});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {
-    k.dispatch("sampling_threshold", Constants{0, Digit, d}, &push, sizeof(push), groups * wg, reads,
+    k.dispatch("sampling_threshold", with_dtype({0, Digit, d}, push.dt), &push, sizeof(push), groups * wg, reads,
                {&scratch, &sync, &out});
   }
   return scratch;
@@ -243,8 +252,10 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  static_cast<uint32_t>(IndexOp::SampleTopP),
                  skip_done,
                  row_per_thread ? 1u : per,
-                 paired};
-  k.dispatch("sampling_draw", std::move(draw), &push, sizeof(push),
+                 paired,
+                 0u,  // with_dtype's
+                 !skipped("wg_reach")};
+  k.dispatch("sampling_draw", with_dtype(std::move(draw), push.dt), &push, sizeof(push),
              row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,
              params, writes);
 }

@@ -64,21 +64,25 @@ layout(push_constant) uniform Push {
   uint V;
   uint chunk;   // elements per workgroup
   uint chunks;  // workgroups per row
-  uint dt;      // logits dtype id
+  uint dt;      // logits dtype id (the shaders use DT)
   uint state_step;  // 0 when every row shares row 0's state (broadcast rows)
 } pc;
 
+// The logits' dtype, a specialization constant (kernels/sampling.cpp): each
+// load is then one straight-line access, so a thread's loads of several
+// tokens are in flight together (a runtime dtype puts each behind branches).
+layout(constant_id = 10) const uint DT = DT_F32;
+
 float logit(uint64_t r, uint j) {
-  uint size = dtype_size(pc.dt);
-  return load_float(pc.dt, pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) *
-                                           int64_t(size)));
+  return load_float(DT, pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) *
+                                        int64_t(dtype_size(DT))));
 }
 // A thread's logits of row r: the address of token j (its first) and the
 // step to its next, `wg` tokens on.
 uint64_t thread_logits(uint64_t r, uint j) {
-  return pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) * int64_t(dtype_size(pc.dt)));
+  return pc.x + uint64_t((int64_t(r) * pc.row_step + int64_t(j) * pc.col_step) * int64_t(dtype_size(DT)));
 }
-uint64_t logits_step(uint wg) { return uint64_t(int64_t(wg) * pc.col_step * int64_t(dtype_size(pc.dt))); }
+uint64_t logits_step(uint wg) { return uint64_t(int64_t(wg) * pc.col_step * int64_t(dtype_size(DT))); }
 
 // A thread's tokens of chunk [j0, j1) of row r, at most THREAD_TOKENS:
 // token n is j0 + tid + n * wg (0 past j1), loaded together so that their
@@ -87,7 +91,7 @@ const uint THREAD_TOKENS = 16u;
 void load_thread_tokens(uint64_t r, uint j0, uint j1, uint wg, out float x[THREAD_TOKENS]) {
   const uint j = j0 + gl_LocalInvocationID.x;
   const uint64_t a0 = thread_logits(r, j), step = logits_step(wg);
-  for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(DT, a0 + n * step) : 0.0;
 }
 
 float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature + uint64_t(int64_t(r) * int64_t(pc.t_step) * 4)).v); }

@@ -38,6 +38,11 @@ layout(constant_id = 7) const bool SKIP_DONE = false;
 layout(constant_id = 8) const uint PER = 16u;
 // An even number of rows (and chunks split): see draw_chunk_pair.
 layout(constant_id = 9) const bool PAIRED = false;
+// (constant 10 is sampling.glsl's DT)
+// Whether draw_chunk's bound that some token surely reaches is the
+// workgroup's (else the subgroup's): one exact evaluation a workgroup
+// instead of one a subgroup.
+layout(constant_id = 11) const bool WORKGROUP_REACHED = true;
 const uint WG = gl_WorkGroupSize.x;
 
 // Chunk results, coherent: the row's last workgroup reads what the others
@@ -163,6 +168,34 @@ float subgroup_max(float v) {
   return v;
 }
 
+// The largest of the threads' a (and b) over the subgroup, or over the
+// workgroup (WORKGROUP_REACHED: subgroup maxima through shared memory, or a
+// tree there without subgroup shuffles). -inf where none.
+shared vec2 reach_slots[WG];
+vec2 reached_max(float a, float b) {
+  a = subgroup_max(a);
+  b = subgroup_max(b);
+  if (!WORKGROUP_REACHED) return vec2(a, b);
+  const uint tid = gl_LocalInvocationID.x;
+  if (SHUFFLE) {
+    if (subgroupElect()) reach_slots[gl_SubgroupID] = vec2(a, b);
+    barrier();
+    vec2 m = vec2(-F_INF);
+    for (uint i = 0u; i < gl_NumSubgroups; ++i) m = max(m, reach_slots[i]);
+    barrier();
+    return m;
+  }
+  reach_slots[tid] = vec2(a, b);
+  barrier();
+  for (uint h = WG / 2u; h > 0u; h /= 2u) {
+    if (tid < h) reach_slots[tid] = max(reach_slots[tid], reach_slots[tid + h]);
+    barrier();
+  }
+  vec2 m = reach_slots[0];
+  barrier();
+  return m;
+}
+
 // Where a chunk's tokens take their words of the key's stream (stream_word):
 // all from the first half (word x of the hash of counter (i, i + second)),
 // all from the second (word y of (i - second, i)), or either (per token).
@@ -216,9 +249,9 @@ void chunk_best(float v, uint vi, out float bv, out uint bi) {
 // a float64 division and float64 logs; cheap bounds leave it to the few
 // tokens that may win. Sweep one: each token's threefry bits,
 // sa = x * (1 / t) (within 1e-5 of s) and the approximate noise (within
-// NOISE_ERROR) bound its z in [lo, up]; the subgroup's largest lo is a z
+// NOISE_ERROR) bound its z in [lo, up]; the workgroup's largest lo is a z
 // that some token surely reaches. Sweep two: the tokens whose up reaches it
-// (about one a subgroup), and NaN and infinite ones, are candidates; every
+// (about one a workgroup), and NaN and infinite ones, are candidates; every
 // other token's z is smaller than that token's. Sweep three: the
 // candidates' exact z. The first two sweeps are straight-line code over PER
 // tokens a thread (their loads issued together) and hold no float64 state.
@@ -230,7 +263,7 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
   const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
   float x[PER], up[PER];
-  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(pc.dt, a0 + n * step) : 0.0;
+  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
   float reached = -F_INF;
   uint exact = 0u;
   for (uint n = 0u; n < PER; ++n) {
@@ -240,7 +273,7 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
     up[n] = token_bound(x[n] * rt, bits, cut, j < j1, reached, ex);
     exact |= ex ? 1u << n : 0u;
   }
-  uint mask = candidates_of(up, exact, subgroup_max(reached));
+  uint mask = candidates_of(up, exact, reached_max(reached, -F_INF).x);
   float v = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
   draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
@@ -259,8 +292,8 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, fl
   float x[PER], x2[PER], up[PER], up2[PER];
   for (uint n = 0u; n < PER; ++n) {
     bool valid = j0 + tid + n * WG < j1;
-    x[n] = valid ? load_float(pc.dt, a0 + n * step) : 0.0;
-    x2[n] = valid ? load_float(pc.dt, a2 + n * step) : 0.0;
+    x[n] = valid ? load_float(DT, a0 + n * step) : 0.0;
+    x2[n] = valid ? load_float(DT, a2 + n * step) : 0.0;
   }
   float reached = -F_INF, reached2 = -F_INF;
   uint exact = 0u, exact2 = 0u;
@@ -273,8 +306,9 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, fl
     exact |= ex ? 1u << n : 0u;
     exact2 |= ex2 ? 1u << n : 0u;
   }
-  uint mask = candidates_of(up, exact, subgroup_max(reached));
-  uint mask2 = candidates_of(up2, exact2, subgroup_max(reached2));
+  const vec2 both = reached_max(reached, reached2);
+  uint mask = candidates_of(up, exact, both.x);
+  uint mask2 = candidates_of(up2, exact2, both.y);
   float v = -F_INF, v2 = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
   draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
