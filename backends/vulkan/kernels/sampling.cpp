@@ -61,13 +61,50 @@ bool skipped(const char* what) {
   return skip.find(what) != std::string::npos;
 }
 
-// A shader's specialization constants followed by the logits' dtype, which
-// sampling.glsl reads as constant 10.
-Constants with_dtype(Constants c, uint32_t dt) {
-  c.resize(std::max<size_t>(c.size(), 11), 0u);
-  c[10] = dt;
-  return c;
+// Switches read once: LUMEN_SAMPLE_MASS=1 lets top-p rows take the levels of
+// linear bins (PATH_MASS, sampling_threshold.comp); LUMEN_SAMPLE_ATOMIC_READS=1
+// reads row histograms with atomics.
+bool env_on(const char* name) {
+  const char* e = std::getenv(name);
+  return e && std::string(e) == "1";
 }
+bool mass_on() {
+  static const bool on = env_on("LUMEN_SAMPLE_MASS");
+  return on;
+}
+bool atomic_reads() {
+  static const bool on = env_on("LUMEN_SAMPLE_ATOMIC_READS");
+  return on;
+}
+
+// Records a call's dispatches, each shader's specialization constants
+// followed by the logits' dtype (sampling.glsl's constant 10).
+// LUMEN_SAMPLE_PASSES=n records only the first n of each call: timing of
+// each pass's share only (the ids are then wrong).
+class Recorder {
+ public:
+  explicit Recorder(KernelContext& k) : k_(k), left_(limit()) {}
+  KernelContext& context() { return k_; }
+  void operator()(const char* shader, Constants c, const SamplePush& push, uint64_t invocations,
+                  const std::vector<const array*>& reads, const std::vector<const array*>& writes) {
+    if (left_ == 0) return;
+    if (left_ > 0) --left_;
+    c.resize(std::max<size_t>(c.size(), 11), 0u);
+    c[10] = push.dt;
+    k_.dispatch(shader, std::move(c), &push, sizeof(push), invocations, reads, writes);
+  }
+
+ private:
+  static int limit() {
+    static const int n = [] {
+      const char* e = std::getenv("LUMEN_SAMPLE_PASSES");
+      return e ? std::atoi(e) : -1;
+    }();
+    return n;
+  }
+  KernelContext& k_;
+  int left_;
+};
 
 // The stride of a small parameter view, which fits in 32 bits.
 int32_t small_stride(const array& a) {
@@ -138,8 +175,9 @@ uint32_t draw_per(uint64_t rows, uint32_t V) {
 // Records the threshold passes of `push` (its rows: the rows that need one;
 // `candidates`: whether they may take the candidates path, which draws them
 // into `out`); returns the scratch holding the row states.
-array record_thresholds(KernelContext& k, SamplePush push, std::vector<const array*> reads,
+array record_thresholds(Recorder& record, SamplePush push, std::vector<const array*> reads,
                         bool candidates, array& out, array& sync) {
+  KernelContext& k = record.context();
   const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
   const int64_t split_bytes = kHistogramBytes + 4 * (int64_t{push.chunks} + kCandidateWords + push.chunks);
@@ -149,8 +187,7 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   push.state_step = 1;
   const uint64_t wg = KernelContext::kWorkgroupSize;
   if (whole_rows) {
-    k.dispatch("sampling_threshold", with_dtype({0, WholeRow}, push.dt), &push, sizeof(push),
-               uint64_t{push.rows} * wg, reads, {&scratch});
+    record("sampling_threshold", {0, WholeRow}, push, uint64_t{push.rows} * wg, reads, {&scratch});
     return scratch;
   }
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
@@ -159,12 +196,12 @@ array record_thresholds(KernelContext& k, SamplePush push, std::vector<const arr
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
   const bool top_k_candidates = push.rows >= 8;
-  k.dispatch("sampling_threshold", with_dtype({0, Bound, 0, candidates, top_k_candidates}, push.dt), &push, sizeof(push), groups * wg,
-             reads, {&scratch, &sync});
+  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, mass_on(), atomic_reads()}, push,
+         groups * wg, reads, {&scratch, &sync});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {
-    k.dispatch("sampling_threshold", with_dtype({0, Digit, d}, push.dt), &push, sizeof(push), groups * wg, reads,
-               {&scratch, &sync, &out});
+    record("sampling_threshold", {0, Digit, d, 0, 0, 0, atomic_reads()}, push, groups * wg, reads,
+           {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -173,6 +210,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                           std::vector<array>& outputs) {
   const bool filtered = static_cast<const GumbelSample&>(p).filtered();
   KernelContext k(p);
+  Recorder record(k);
   const array& x = inputs[0];
   if (x.dtype() != float32 && x.dtype() != float16 && x.dtype() != bfloat16) {
     detail::throw_invalid("[GumbelSample] no GPU kernel for dtype {}", dtype_to_string(x.dtype()));
@@ -221,7 +259,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     SamplePush first = push;
     if (shared_row) first.rows = 1;
     skip_done = !shared_row && split_rows && !skipped("fast_paths");
-    scratch = record_thresholds(k, first, params, skip_done, out, sync);
+    scratch = record_thresholds(record, first, params, skip_done, out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
@@ -253,11 +291,11 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  skip_done,
                  row_per_thread ? 1u : per,
                  paired,
-                 0u,  // with_dtype's
+                 0u,  // the dtype's (Recorder)
                  !skipped("wg_reach")};
-  k.dispatch("sampling_draw", with_dtype(std::move(draw), push.dt), &push, sizeof(push),
-             row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg,
-             params, writes);
+  record("sampling_draw", std::move(draw), push,
+         row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg, params,
+         writes);
 }
 
 LUMEN_REGISTER_KERNEL(Device::gpu, GumbelSample, gumbel_sample_kernel);

@@ -48,6 +48,13 @@ layout(constant_id = 3) const bool CANDIDATES_ON = false;
 // MODE_BOUND: whether top-k rows may take it (with few rows the serial sort
 // of a row's group maxima costs more than the radix passes)
 layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
+// MODE_BOUND: whether top-p rows may take the levels of linear bins
+// (PATH_MASS; off by default: on the H100 it gave other cuts than the plain
+// composition in some rows, on lavapipe none)
+layout(constant_id = 5) const bool MASS_ON = false;
+// Whether the last workgroup reads a row's histogram with atomics (as
+// session 3's kernels did) rather than plain coherent loads (an H100 check)
+layout(constant_id = 6) const bool ATOMIC_READS = false;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -125,7 +132,13 @@ float workgroup_max(float v) {
 // t > 0 keeps the order; other t are errors the draw reports).
 float range_max(uint64_t r, uint j0, uint j1, float t) {
   float m = -F_INF;
-  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) m = max_of(m, logit(r, j));
+  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
+    float xs[THREAD_TOKENS];
+    load_thread_tokens(r, jb, min(j1, jb + THREAD_TOKENS * WG), WG, xs);
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      if (jb + gl_LocalInvocationID.x + n * WG < j1) m = max_of(m, xs[n]);
+    }
+  }
   return fdiv(workgroup_max(m), t);
 }
 
@@ -162,31 +175,38 @@ uint p_count(uint c, Row row) { return row.on_p ? (row.on_k ? c >> 16 : c) : 0u;
 void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, uint prefix_p, float m) {
   const uint fixed_bits = digit_fixed(d), shift = digit_shift(d), mask = digit_bins(d) - 1u;
   const float rt = reciprocal(row.t);
-  for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) {
-    float x = logit(r, j), sa = x * rt;
-    uint key;
-    if (isnan(sa) || isinf(sa)) {
-      key = order_key(fdiv(x, row.t));
-    } else {
-      float e = approx_margin(sa);
-      uint lo = order_key(sa - e), hi = order_key(sa + e);
-      bool maybe_k = row.on_k && hi >= prefix_k && lo <= (prefix_k | ~fixed_bits);
-      bool maybe_p = row.on_p && hi >= prefix_p && lo <= (prefix_p | ~fixed_bits);
-      if (!maybe_k && !maybe_p) continue;
-      bool sure = !maybe_p && (lo & fixed_bits) == prefix_k && (hi & fixed_bits) == prefix_k &&
-                  ((lo >> shift) & mask) == ((hi >> shift) & mask);
-      key = sure ? lo : order_key(fdiv(x, row.t));
+  // THREAD_TOKENS a thread at a time, their loads issued together
+  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
+    const uint je = min(j1, jb + THREAD_TOKENS * WG);
+    float xs[THREAD_TOKENS];
+    load_thread_tokens(r, jb, je, WG, xs);
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      if (jb + gl_LocalInvocationID.x + n * WG >= je) break;
+      float x = xs[n], sa = x * rt;
+      uint key;
+      if (isnan(sa) || isinf(sa)) {
+        key = order_key(fdiv(x, row.t));
+      } else {
+        float e = approx_margin(sa);
+        uint lo = order_key(sa - e), hi = order_key(sa + e);
+        bool maybe_k = row.on_k && hi >= prefix_k && lo <= (prefix_k | ~fixed_bits);
+        bool maybe_p = row.on_p && hi >= prefix_p && lo <= (prefix_p | ~fixed_bits);
+        if (!maybe_k && !maybe_p) continue;
+        bool sure = !maybe_p && (lo & fixed_bits) == prefix_k && (hi & fixed_bits) == prefix_k &&
+                    ((lo >> shift) & mask) == ((hi >> shift) & mask);
+        key = sure ? lo : order_key(fdiv(x, row.t));
+      }
+      float s = key_value(key);
+      uint bin = (key >> shift) & mask;
+      bool in_k = row.on_k && (key & fixed_bits) == prefix_k;
+      bool in_p = row.on_p && (key & fixed_bits) == prefix_p;
+      // a top-p token with mass marks its bin used through the mass: counted
+      // only when its mass is 0 (one shared atomic per token either way)
+      uint64_t q = in_p ? mass_of(s, m) : 0ul;
+      bool count_p = in_p && q == 0ul;
+      if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? p_unit(row) : 0u));
+      if (q != 0ul) add_mass_shared(bin, q);
     }
-    float s = key_value(key);
-    uint bin = (key >> shift) & mask;
-    bool in_k = row.on_k && (key & fixed_bits) == prefix_k;
-    bool in_p = row.on_p && (key & fixed_bits) == prefix_p;
-    // a top-p token with mass marks its bin used through the mass: counted
-    // only when its mass is 0 (one shared atomic per token either way)
-    uint64_t q = in_p ? mass_of(s, m) : 0ul;
-    bool count_p = in_p && q == 0ul;
-    if (in_k || count_p) atomicAdd(counts[bin], (in_k ? 1u : 0u) + (count_p ? p_unit(row) : 0u));
-    if (q != 0ul) add_mass_shared(bin, q);
   }
   barrier();
 }
@@ -221,9 +241,15 @@ void add_to_row(Words h, uint nbins, Row row) {
 // The row's histogram of a digit into the shared bins (selecting form).
 void load_row(Words h, uint nbins) {
   for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
-    counts[b] = h.v[3u * b];
-    mass_lo[b] = h.v[3u * b + 1u];
-    mass_hi[b] = h.v[3u * b + 2u];
+    if (ATOMIC_READS) {
+      counts[b] = atomicOr(h.v[3u * b], 0u);
+      mass_lo[b] = atomicOr(h.v[3u * b + 1u], 0u);
+      mass_hi[b] = atomicOr(h.v[3u * b + 2u], 0u);
+    } else {
+      counts[b] = h.v[3u * b];
+      mass_lo[b] = h.v[3u * b + 1u];
+      mass_hi[b] = h.v[3u * b + 2u];
+    }
   }
   barrier();
 }
@@ -493,7 +519,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x, k_groups = group_count();
   const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && k_groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
                     row.p == 1.0 && row.k <= k_groups * pc.chunks;
-  const bool by_mass = CANDIDATES_ON && row.t > 0.0 && row.on_p && !row.on_k && row.p > 0.0 &&
+  const bool by_mass = CANDIDATES_ON && MASS_ON && row.t > 0.0 && row.on_p && !row.on_k && row.p > 0.0 &&
                        pc.chunks <= MAXIMA / 2u;
   RowState st = row_state(r);
   if (!by_k && !by_mass) {
@@ -679,7 +705,9 @@ void compact_pass(uint64_t r, uint c, Row row) {
 uint fine_of(float s, float top, float scale) {
   precise float u = (top - s) * scale;
   precise float w = u * 256.0;
-  return w >= 65535.0 ? 65535u : uint(w);
+  // (a screen's bound s may pass top: negative w, which uint() leaves
+  // undefined)
+  return w >= 65535.0 ? 65535u : (w > 0.0 ? uint(w) : 0u);
 }
 
 // The crossing token of the sorted candidates (`total` of them) of row r.
