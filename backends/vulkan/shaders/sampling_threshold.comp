@@ -52,8 +52,9 @@ layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
 // (PATH_MASS; off by default: on the H100 it gave other cuts than the plain
 // composition in some rows, on lavapipe none)
 layout(constant_id = 5) const bool MASS_ON = false;
-// Whether the last workgroup reads a row's histogram with atomics (as
-// session 3's kernels did) rather than plain coherent loads (an H100 check)
+// Whether the last workgroup of a row reads what the others wrote (row
+// histograms, chunk maxima, candidate lists) with atomics, as session 3's
+// kernels read histograms, rather than plain coherent loads (an H100 check)
 layout(constant_id = 6) const bool ATOMIC_READS = false;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
@@ -238,18 +239,16 @@ void add_to_row(Words h, uint nbins, Row row) {
   }
 }
 
+// Word i of w, which other workgroups of the pass wrote (ATOMIC_READS: by
+// an atomic).
+uint shared_word(Words w, uint i) { return ATOMIC_READS ? atomicOr(w.v[i], 0u) : w.v[i]; }
+
 // The row's histogram of a digit into the shared bins (selecting form).
 void load_row(Words h, uint nbins) {
   for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
-    if (ATOMIC_READS) {
-      counts[b] = atomicOr(h.v[3u * b], 0u);
-      mass_lo[b] = atomicOr(h.v[3u * b + 1u], 0u);
-      mass_hi[b] = atomicOr(h.v[3u * b + 2u], 0u);
-    } else {
-      counts[b] = h.v[3u * b];
-      mass_lo[b] = h.v[3u * b + 1u];
-      mass_hi[b] = h.v[3u * b + 2u];
-    }
+    counts[b] = shared_word(h, 3u * b);
+    mass_lo[b] = shared_word(h, 3u * b + 1u);
+    mass_hi[b] = shared_word(h, 3u * b + 2u);
   }
   barrier();
 }
@@ -555,10 +554,10 @@ void bound_pass(uint64_t r, uint c, Row row) {
   least = 0xffffffffu;
   nan_at = 0xffffffffu;
   for (uint i = tid; i < pc.chunks; i += WG) {
-    nan_at = min(nan_at, nans.v[i]);
+    nan_at = min(nan_at, shared_word(nans, i));
     if (by_mass) {
-      best = max(best, maxima.v[i]);
-      least = min(least, maxima.v[MAXIMA / 2u + i]);
+      best = max(best, shared_word(maxima, i));
+      least = min(least, shared_word(maxima, MAXIMA / 2u + i));
     }
   }
   reduce_keys(best, least, nan_at, 1u);
@@ -585,7 +584,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
   }
   const uint m = groups * pc.chunks, n = pow2_at_least(m);
   barrier();
-  for (uint i = tid; i < n; i += WG) counts[i] = i < m ? maxima.v[i] : 0u;
+  for (uint i = tid; i < n; i += WG) counts[i] = i < m ? shared_word(maxima, i) : 0u;
   barrier();
   sort_descending(n);
   const uint lower = counts[row.k - 1u];
@@ -623,7 +622,7 @@ void sort_candidates(uint64_t r, uint total, float t) {
   Words list = Words(candidate_area(r));
   const uint n = pow2_at_least(total);
   for (uint i = gl_LocalInvocationID.x; i < n; i += WG) {
-    uint j = i < total ? list.v[i] : 0xffffffffu;
+    uint j = i < total ? shared_word(list, i) : 0xffffffffu;
     counts[i] = i < total ? order_key(scaled(r, j, t)) : 0u;
     mass_lo[i] = j;
   }
