@@ -178,11 +178,13 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainAtTheCut) {
 // first token is at 0 and the others g lower, so that a kernel skipping
 // hopeless tokens with too small a bound on the noise shows. Rows of 32
 // (one row per GPU invocation; at g = 10 about 6 of 4096 rows draw a lower
-// token) and of 2000 (workgroups of chunks; about 80 of 1024 rows at g = 10).
+// token), of 2000 (a workgroup's chunk; about 80 of 1024 rows at g = 10) and
+// of 5000 (chunks combined by the row's last workgroup, which may evaluate
+// the chunks' candidates; about 50 of 256 rows at g = 10).
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForFarTokens) {
   auto key = random::key(3);
-  for (int vocab : {32, 2000}) {
-    const int rows = vocab == 32 ? 4096 : 1024;
+  for (int vocab : {32, 2000, 5000}) {
+    const int rows = vocab == 32 ? 4096 : (vocab == 2000 ? 1024 : 256);
     for (float g : {6.0f, 10.0f}) {
       std::vector<float> v(vocab, -g);
       v[0] = 0.0f;

@@ -76,6 +76,15 @@ bool atomic_reads() {
   static const bool on = env_on("LUMEN_SAMPLE_ATOMIC_READS");
   return on;
 }
+// LUMEN_SAMPLE_DEFER=1: the draw's chunks leave their few candidates' exact
+// z to the row's last workgroup (sampling_draw.comp's DEFER; needs the
+// workgroup's bound).
+bool defer_on() {
+  static const bool on = env_on("LUMEN_SAMPLE_DEFER") && !skipped("wg_reach");
+  return on;
+}
+// sampling_draw.comp's SLOTS.
+constexpr int64_t kDeferSlots = 7;
 
 // Records a call's dispatches, each shader's specialization constants
 // followed by the logits' dtype (sampling.glsl's constant 10).
@@ -273,7 +282,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   std::vector<const array*> writes{&out};
   std::optional<array> partial;
   if (push.chunks > 1) {
-    partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * 8);
+    const int64_t record = 8 * (defer_on() ? 1 + kDeferSlots : 1);
+    partial = scratch_bytes(k, static_cast<int64_t>(push.rows) * push.chunks * record);
     push.partial = address_of(*partial);
     writes.push_back(&*partial);
   }
@@ -292,7 +302,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  row_per_thread ? 1u : per,
                  paired,
                  0u,  // the dtype's (Recorder)
-                 !skipped("wg_reach")};
+                 !skipped("wg_reach"),
+                 defer_on()};
   record("sampling_draw", std::move(draw), push,
          row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg, params,
          writes);

@@ -43,6 +43,17 @@ layout(constant_id = 9) const bool PAIRED = false;
 // workgroup's (else the subgroup's): one exact evaluation a workgroup
 // instead of one a subgroup.
 layout(constant_id = 11) const bool WORKGROUP_REACHED = true;
+// Rows of several chunks (with WORKGROUP_REACHED): a chunk of at most SLOTS
+// candidates, none on the exact path, leaves their exact z to the row's last
+// workgroup (see defer_candidates), which evaluates only those that may
+// still win: about one exact evaluation a row instead of one a chunk.
+layout(constant_id = 12) const bool DEFER = false;
+const uint SLOTS = 7u;
+// A chunk's record in `partial` (uvec2s): its header, then (DEFER) SLOTS
+// candidates. Header: (value bits, RESOLVED | index) for a chunk drawn
+// itself; (reached bits, candidate count) for a deferred one.
+const uint RECORD = DEFER ? 1u + SLOTS : 1u;
+const uint RESOLVED = 0x80000000u;
 const uint WG = gl_WorkGroupSize.x;
 
 // Chunk results, coherent: the row's last workgroup reads what the others
@@ -52,6 +63,14 @@ layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Par
 shared float best_value[WG];
 shared uint best_index[WG];
 shared bool is_last;
+// DEFER: per row of a pair, the chunk's candidate count and whether any is
+// on the exact path
+shared uint defer_count[2];
+shared uint defer_exact[2];
+
+uint64_t record_at(uint64_t r, uint c, uint slot) {
+  return pc.partial + ((r * uint64_t(pc.chunks) + uint64_t(c)) * uint64_t(RECORD) + uint64_t(slot)) * 8ul;
+}
 
 // Above every noise value: gumbel_noise of the largest uniform, plus a
 // margin for the last bits of log.
@@ -241,8 +260,40 @@ void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, float t, fl
 void chunk_best(float v, uint vi, out float bv, out uint bi) {
   reduce_best(v, vi);
   bv = best_value[0];
-  bi = best_index[0];
+  bi = RESOLVED | best_index[0];
   barrier();
+}
+
+// DEFER (rows of several chunks): whether chunk c of row r (the pair's row
+// p) leaves its candidates (bits of `mask`, upper bounds `up`) to the row's
+// last workgroup: at most SLOTS of them and none on the exact path
+// (`exact`); they then go to the chunk's record, and (reached, count) is
+// the chunk's result. Every thread calls it.
+bool defer_candidates(uint64_t r, uint c, uint p, uint j0, float up[PER], uint mask, uint exact, float reached,
+                      out float bv, out uint bi) {
+  if (!DEFER || pc.chunks == 1u) return false;
+  uint slot = mask != 0u ? atomicAdd(defer_count[p], bitCount(mask)) : 0u;
+  if (exact != 0u) atomicOr(defer_exact[p], 1u);
+  barrier();
+  const uint count = defer_count[p];
+  if (count > SLOTS || defer_exact[p] != 0u) return false;
+  for (uint n = 0u; n < PER; ++n) {
+    if ((mask & (1u << n)) == 0u) continue;
+    Partial(record_at(r, c, 1u + slot)).v = uvec2(floatBitsToUint(up[n]), j0 + gl_LocalInvocationID.x + n * WG);
+    ++slot;
+  }
+  bv = reached;
+  bi = count;
+  return true;
+}
+
+void reset_defer() {
+  if (DEFER && gl_LocalInvocationID.x == 0u) {
+    defer_count[0] = 0u;
+    defer_count[1] = 0u;
+    defer_exact[0] = 0u;
+    defer_exact[1] = 0u;
+  }
 }
 
 // Draws chunk [j0, j1) of row r (T != 0). The exact z = x / t + noise takes
@@ -255,10 +306,11 @@ void chunk_best(float v, uint vi, out float bv, out uint bi) {
 // other token's z is smaller than that token's. Sweep three: the
 // candidates' exact z. The first two sweeps are straight-line code over PER
 // tokens a thread (their loads issued together) and hold no float64 state.
-void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
                 out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
   const float rt = reciprocal(t);
+  reset_defer();
   const uint mode = chunk_words(r, j0, j1, words), second = uint(words - words / 2ul);
   const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
@@ -273,7 +325,9 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
     up[n] = token_bound(x[n] * rt, bits, cut, j < j1, reached, ex);
     exact |= ex ? 1u << n : 0u;
   }
-  uint mask = candidates_of(up, exact, reached_max(reached, -F_INF).x);
+  reached = reached_max(reached, -F_INF).x;
+  uint mask = candidates_of(up, exact, reached);
+  if (defer_candidates(r, c, 0u, j0, up, mask, exact, reached, bv, bi)) return;
   float v = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu;
   draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
@@ -282,9 +336,10 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t
 
 // The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
 // are the two of one threefry hash, so one hash serves both.
-void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, float t, float cut,
+void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
                      float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
   const uint tid = gl_LocalInvocationID.x;
+  reset_defer();
   const uint64_t r2 = r + uint64_t(pc.rows / 2u);
   const uint second = uint(words / 2ul), c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const float rt = reciprocal(t), rt2 = reciprocal(t2);
@@ -309,12 +364,18 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint j0, uint j1, fl
   const vec2 both = reached_max(reached, reached2);
   uint mask = candidates_of(up, exact, both.x);
   uint mask2 = candidates_of(up2, exact2, both.y);
+  const bool deferred = defer_candidates(r, c, 0u, j0, up, mask, exact, both.x, bv, bi);
+  const bool deferred2 = defer_candidates(r2, c, 1u, j0, up2, mask2, exact2, both.y, bv2, bi2);
   float v = -F_INF, v2 = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
-  draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
-  draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
-  chunk_best(v, vi, bv, bi);
-  chunk_best(v2, vi2, bv2, bi2);
+  if (!deferred) {
+    draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+    chunk_best(v, vi, bv, bi);
+  }
+  if (!deferred2) {
+    draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
+    chunk_best(v2, vi2, bv2, bi2);
+  }
 }
 
 // The argmax of row r's logits over [j0, j1) (T = 0).
@@ -322,24 +383,23 @@ void argmax_chunk(uint64_t r, uint j0, uint j1, out float bv, out uint bi) {
   float v = -F_INF;
   uint vi = 0xffffffffu;
   for (uint j = j0 + gl_LocalInvocationID.x; j < j1; j += WG) offer(v, vi, logit(r, j), j);
-  reduce_best(v, vi);
-  bv = best_value[0];
-  bi = best_index[0];
-  barrier();
+  chunk_best(v, vi, bv, bi);
 }
 
-// Chunk c of row r drawn (bv, bi): a row of one chunk writes its id; else
-// the chunk's result goes to its partial, and the row's last workgroup to
-// finish (the row's counter in the stream's SampleSync, reset for the next
-// call) combines them.
-void finish_chunk(uint64_t r, uint c, float bv, uint bi) {
+// Chunk c of row r drawn (bv, bi: see RECORD): a row of one chunk writes
+// its id; else the chunk's result goes to its record, and the row's last
+// workgroup to finish (the row's counter in the stream's SampleSync, reset
+// for the next call) combines them: the largest of the chunks' reached
+// values and drawn z is a z some token reaches, so only deferred candidates
+// whose upper bound reaches it need their exact z.
+void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float cut, float bv, uint bi) {
   const uint tid = gl_LocalInvocationID.x;
   if (pc.chunks == 1u) {
-    if (tid == 0u) write_id(r, bi);
+    if (tid == 0u) write_id(r, bi & ~RESOLVED);
     return;
   }
-  if (tid == 0u) Partial(pc.partial + (r * pc.chunks + c) * 8ul).v = uvec2(floatBitsToUint(bv), bi);
-  // the chunk's result before the counter (release); the last workgroup's
+  if (tid == 0u) Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
+  // the chunk's record before the counter (release); the last workgroup's
   // reads after it (acquire)
   memoryBarrierBuffer();
   barrier();
@@ -347,11 +407,28 @@ void finish_chunk(uint64_t r, uint c, float bv, uint bi) {
   barrier();
   if (!is_last) return;
   memoryBarrierBuffer();
+  float reached = -F_INF;
+  if (DEFER) {
+    for (uint i = tid; i < pc.chunks; i += WG) {
+      float h = uintBitsToFloat(Partial(record_at(r, i, 0u)).v.x);
+      if (!isnan(h)) reached = max(reached, h);
+    }
+    reached = reached_max(reached, -F_INF).x;
+  }
   float v = -F_INF;
   uint vi = 0xffffffffu;
   for (uint i = tid; i < pc.chunks; i += WG) {
-    uvec2 p = Partial(pc.partial + (r * pc.chunks + i) * 8ul).v;
-    offer(v, vi, uintBitsToFloat(p.x), p.y);
+    uvec2 h = Partial(record_at(r, i, 0u)).v;
+    if (!DEFER || (h.y & RESOLVED) != 0u) {
+      offer(v, vi, uintBitsToFloat(h.x), h.y & ~RESOLVED);
+      continue;
+    }
+    offer(v, vi, -F_INF, i * pc.chunk);  // the chunk's argmax where all its z are -inf
+    for (uint slot = 1u; slot <= h.y; ++slot) {
+      uvec2 e = Partial(record_at(r, i, slot)).v;
+      if (!(uintBitsToFloat(e.x) >= reached)) continue;
+      offer(v, vi, exact_z(logit(r, e.y), t, cut, stream_word(key, r * uint64_t(pc.V) + e.y, words)), e.y);
+    }
   }
   reduce_best(v, vi);
   if (tid == 0u) {
@@ -366,9 +443,10 @@ void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
   if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
   float t = row_temperature(r), bv;
   uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
+  float cut = row_cut(r);
   if (t == 0.0) argmax_chunk(r, j0, j1, bv, bi);
-  else draw_chunk(key, words, r, j0, j1, t, row_cut(r), bv, bi);
-  finish_chunk(r, c, bv, bi);
+  else draw_chunk(key, words, r, c, j0, j1, t, cut, bv, bi);
+  finish_chunk(key, words, r, c, t, cut, bv, bi);
 }
 
 void main() {
@@ -402,9 +480,9 @@ void main() {
       continue;
     }
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
-    float bv, bv2;
-    draw_chunk_pair(key, words, r, j0, j1, t, row_cut(r), t2, row_cut(r2), bv, bi, bv2, bi2);
-    finish_chunk(r, c, bv, bi);
-    finish_chunk(r2, c, bv2, bi2);
+    float bv, bv2, cut = row_cut(r), cut2 = row_cut(r2);
+    draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, bv, bi, bv2, bi2);
+    finish_chunk(key, words, r, c, t, cut, bv, bi);
+    finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
   }
 }
