@@ -147,6 +147,23 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSplitRows) {
   fused_is_plain_case(float32, 256, 4500, s);
 }
 
+// Many rows of a vocabulary split across the GPU's threshold workgroups in
+// their long chunks (rows * ceil(V / 4096) >= 512: 4096 tokens, or the
+// longer ones LUMEN_SAMPLE_THRESHOLD_CHUNK picks), top-k and top-p on
+// float32 and bfloat16 (ties).
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongChunks) {
+  const int rows = 128, vocab = 17000;
+  auto key = random::key(19);
+  auto t = row_temperatures(rows);
+  for (Dtype d : {float32, bfloat16}) {
+    auto x = make_logits(rows, vocab, d, 23, s);
+    for (const auto& f : filters(vocab, s)) {
+      if (std::string(f.name) == "none") continue;
+      expect_fused_is_plain(x, t, f, key, dtype_to_string(d) + " long chunks", s);
+    }
+  }
+}
+
 // The thresholds show in the ids only through the tokens at the cut: with
 // nearly flat distributions (a large T) and small top-k / top-p sets, a token
 // wrongly kept or dropped changes many of the 32 rows' ids. Whole rows

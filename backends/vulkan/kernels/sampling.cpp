@@ -160,10 +160,20 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
 // that leaves too few workgroups to fill the device (a few per SM on an
 // H100). Their workgroups' fixed work (histograms, row counters) favours
 // long chunks.
+// LUMEN_SAMPLE_THRESHOLD_CHUNK = 8192 or 16384 lengthens the long chunks
+// (H100: the threshold passes ran about one workgroup an SM at a time, so
+// each workgroup's fixed work showed; rows of such chunks leave the
+// candidates path, whose bound pass holds 4096 tokens, to the radix passes).
 uint32_t threshold_chunk(uint64_t rows, uint32_t V) {
+  static const uint32_t longer = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_THRESHOLD_CHUNK");
+    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+    return v == 8192 || v == 16384 ? v : 0u;
+  }();
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
-  return wide >= 512 ? 16 * wg : 4 * wg;
+  if (wide < 512) return 4 * wg;
+  return longer ? longer : 16 * wg;
 }
 
 // Tokens a thread of the draw (sampling_draw.comp's PER): 8, or 4 where

@@ -74,7 +74,7 @@ const uint WG = gl_WorkGroupSize.x;
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Words { uint v[]; };
 
 // Bins of one digit: while building, counts holds the top-k count + (the
-// count of top-p tokens of mass 0 << 16) of a slice (<= 4096 tokens); while
+// count of top-p tokens of mass 0 << 16) of a slice (<= 16384 tokens); while
 // selecting, the top-k count, with HAS_TOKENS in mass_hi for top-p.
 shared uint counts[BINS];
 shared uint mass_lo[BINS];
@@ -163,7 +163,7 @@ void add_mass_shared(uint b, uint64_t q) {
 
 // counts[b] holds the bin's top-k count and its count of top-p tokens of
 // mass 0: 16 bits each for rows with both filters (a workgroup's slice,
-// at most 4096 tokens), else the one filter's count in all 32 bits (a whole
+// at most 16384 tokens), else the one filter's count in all 32 bits (a whole
 // row of any length in one workgroup: the fast paths' fallback).
 uint p_unit(Row row) { return row.on_k ? 0x10000u : 1u; }
 uint k_count(uint c, Row row) { return row.on_k ? (row.on_p ? c & 0xffffu : c) : 0u; }
@@ -516,10 +516,12 @@ void reduce_keys(uint best, uint least, uint nan_at, uint groups) {
 
 void bound_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x, k_groups = group_count();
-  const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && k_groups > 0u && row.t > 0.0 && row.on_k && !row.on_p &&
-                    row.p == 1.0 && row.k <= k_groups * pc.chunks;
-  const bool by_mass = CANDIDATES_ON && MASS_ON && row.t > 0.0 && row.on_p && !row.on_k && row.p > 0.0 &&
-                       pc.chunks <= MAXIMA / 2u;
+  // (both fast paths hold a chunk in one load_thread_tokens)
+  const bool short_chunks = pc.chunk <= THREAD_TOKENS * WG;
+  const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && short_chunks && k_groups > 0u && row.t > 0.0 && row.on_k &&
+                    !row.on_p && row.p == 1.0 && row.k <= k_groups * pc.chunks;
+  const bool by_mass = CANDIDATES_ON && MASS_ON && short_chunks && row.t > 0.0 && row.on_p && !row.on_k &&
+                       row.p > 0.0 && pc.chunks <= MAXIMA / 2u;
   RowState st = row_state(r);
   if (!by_k && !by_mass) {
     prepare(r, c, row);
