@@ -14,6 +14,7 @@
 // 16-byte stores where a run is aligned.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 
 #if defined(NORMAL) && LUMEN_F64
 #define LIBC_LOGF_SHARED  // erfinv's log of every element
@@ -51,9 +52,15 @@ const uint PAIRS = 8;
 uint dtype_word(float f) {
   if (DT != DT_BF16) return uint(float_to_bits(DT, f));
   float a = abs(f);
-  if (a >= uintBitsToFloat(0x00800000u) && a < uintBitsToFloat(0x77000000u)) return float_to_bfloat_word_split(f);
+  // a branch, not a select: the integer form is for outputs that rarely occur
+  [[dont_flatten]] if (a >= uintBitsToFloat(0x00800000u) && a < uintBitsToFloat(0x77000000u)) {
+    return float_to_bfloat_word_split(f);
+  }
   return float_to_bfloat_bits(f) << 16;
 }
+
+// dtype_word for an f known to be +0 or a normal float below 2^111.
+uint dtype_word_normal(float f) { return DT == DT_BF16 ? float_to_bfloat_word_split(f) : dtype_word(f); }
 
 float word_value(uint w) { return DT == DT_BF16 ? uintBitsToFloat(w) : bits_to_float(DT, uint64_t(w)); }
 
@@ -76,14 +83,16 @@ float unit_float(uint bits) {
 uint element_word(uint word, float p0, float p1, bool unit) {
 #ifdef NORMAL
   float u = float_binary(OP_ADD, float_binary(OP_MULTIPLY, pc.range32, unit_float(word)), pc.low32);
-  float x = round_to_dtype(float_math(u));
+  // erfinv(u) is +0 or normal below 5: u is 0 or at least 2^-24 in magnitude
+  // (a difference of two floats near 1), never -0 (x + -x rounds to +0)
+  float x = word_value(dtype_word_normal(float_math(u)));
   float y = float_binary(OP_MULTIPLY, p0, x);
   if (HAS_LOC) y = float_binary(OP_ADD, p1, round_to_dtype(y));
   return dtype_word(y);
 #else
   float u = unit_float(word);
-  // u is in [0, 1): a positive normal float or +0, which the split rounds
-  uint w = DT == DT_BF16 ? float_to_bfloat_word_split(u) : dtype_word(u);
+  // u is in [0, 1): +0 or a normal float (at least 2^-32)
+  uint w = dtype_word_normal(u);
   if (unit) return w;
   float scaled = round_to_dtype(float_binary(OP_MULTIPLY, p1, word_value(w)));
   return dtype_word(float_binary(OP_ADD, scaled, p0));
