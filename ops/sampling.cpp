@@ -3,6 +3,7 @@
 // the plain composition below, which the fused kernels reproduce exactly.
 #include "lumen/sampling.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <typeindex>
@@ -156,8 +157,12 @@ array sample_impl(const array& logits, const array& temperature,
   check_temperature_values(temperature);
   if (top_k) check_param(*top_k, rows, integer, "top_k");
   if (top_p) check_param(*top_p, rows, floating, "top_p");
-  if (top_k) for (double k : known_values(*top_k)) check_top_k(k);
+  const std::vector<double> ks = top_k ? known_values(*top_k) : std::vector<double>{};
+  for (double k : ks) check_top_k(k);
   if (top_p) for (double p : known_values(*top_p)) check_top_p(p);
+  // a hint for the fused kernels: top-k known to be off in every row
+  const bool no_top_k =
+      !top_k || (!ks.empty() && std::all_of(ks.begin(), ks.end(), [](double k) { return k == 0; }));
 
   auto key = key_ ? *key_ : random::KeySequence::default_().next();
   if (key.dtype() != uint32 || key.shape() != Shape{2}) {
@@ -175,7 +180,7 @@ array sample_impl(const array& logits, const array& temperature,
       inputs.push_back(per_row(*top_k, int32, rows, s));
       inputs.push_back(per_row(*top_p, float32, rows, s));
     }
-    return array({rows}, int32, std::make_shared<GumbelSample>(s, top_k.has_value()),
+    return array({rows}, int32, std::make_shared<GumbelSample>(s, top_k.has_value(), no_top_k),
                   std::move(inputs));
   }();
   return logits.ndim() == 2 ? ids : reshape(ids, {}, s);
@@ -198,7 +203,7 @@ array sample(const array& logits, const array& temperature, const array& top_k,
 
 bool GumbelSample::is_equivalent(const Primitive& other) const {
   auto* o = dynamic_cast<const GumbelSample*>(&other);
-  return o && o->filtered_ == filtered_;
+  return o && o->filtered_ == filtered_ && o->no_top_k_ == no_top_k_;
 }
 
 std::vector<Shape> GumbelSample::output_shapes(const std::vector<array>& inputs) {

@@ -148,9 +148,9 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSplitRows) {
 }
 
 // Many rows of a vocabulary split across the GPU's threshold workgroups in
-// their long chunks (rows * ceil(V / 4096) >= 512: 4096 tokens, or the
-// longer ones LUMEN_SAMPLE_THRESHOLD_CHUNK picks), top-k and top-p on
-// float32 and bfloat16 (ties).
+// their long chunks (rows * ceil(V / 4096) >= 512: 4096 tokens where top-k
+// may be on, 16384 for calls without top-k), top-k and top-p on float32 and
+// bfloat16 (ties).
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongChunks) {
   const int rows = 128, vocab = 17000;
   auto key = random::key(19);
@@ -561,6 +561,24 @@ LUMEN_DEVICE_TEST(Sampling, GpuKernelMatchesCpuKernel) {
       }
     }
   }
+}
+
+// The fused primitive's hint for kernels: top-k known to be off in every
+// row (an int 0, or an evaluated array of zeros), else not.
+LUMEN_DEVICE_TEST(Sampling, FusedPrimitiveKnowsWhenTopKIsOff) {
+  if (!has_fused(dev)) GTEST_SKIP() << "no fused kernel";
+  auto x = make_logits(3, 50, float32, 4, s);
+  auto key = random::key(1);
+  auto no_top_k = [](const array& ids) {
+    auto& p = dynamic_cast<GumbelSample&>(ids.primitive());
+    EXPECT_TRUE(p.filtered());
+    return p.no_top_k();
+  };
+  const std::vector<int32_t> zeros{0, 0, 0}, mixed{0, 4, 0};
+  EXPECT_TRUE(no_top_k(sample(x, array(1.0f), 0, 0.9f, key, s)));
+  EXPECT_FALSE(no_top_k(sample(x, array(1.0f), 5, 0.9f, key, s)));
+  EXPECT_TRUE(no_top_k(sample(x, array(1.0f), array(zeros.data(), {3}, int32), array(0.5f), key, s)));
+  EXPECT_FALSE(no_top_k(sample(x, array(1.0f), array(mixed.data(), {3}, int32), array(0.5f), key, s)));
 }
 
 // Outside transforms: one GumbelSample; under compile, vmap and grad the

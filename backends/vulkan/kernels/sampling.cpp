@@ -156,24 +156,27 @@ array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
   return sync;
 }
 
-// Tokens per workgroup of the threshold passes: 16 per thread, or 4 where
-// that leaves too few workgroups to fill the device (a few per SM on an
-// H100). Their workgroups' fixed work (histograms, row counters) favours
-// long chunks.
-// LUMEN_SAMPLE_THRESHOLD_CHUNK = 8192 or 16384 lengthens the long chunks
-// (H100: the threshold passes ran about one workgroup an SM at a time, so
-// each workgroup's fixed work showed; rows of such chunks leave the
-// candidates path, whose bound pass holds 4096 tokens, to the radix passes).
-uint32_t threshold_chunk(uint64_t rows, uint32_t V) {
-  static const uint32_t longer = [] {
+// Tokens per workgroup of the threshold passes: 4 per thread where longer
+// chunks leave too few workgroups to fill the device (a few per SM on an
+// H100); else 16, or 64 for calls without top-k. Their workgroups' fixed
+// work (histograms, row counters) favours long chunks: on the H100 the
+// threshold passes ran about one workgroup an SM at a time, and 16384
+// tokens took top-p at 32 x 128256 from 0.361 to 0.285 ms, at 64 x 262144
+// from 1.290 to 0.953; but chunks over 4096 leave top-k's candidates path
+// (its bound pass holds 4096 tokens) to the radix passes (top-k 0.120 ->
+// 0.203, 0.346 -> 0.617), hence 4096 where top-k may be on.
+// LUMEN_SAMPLE_THRESHOLD_CHUNK = 4096, 8192 or 16384 forces the long ones.
+uint32_t threshold_chunk(uint64_t rows, uint32_t V, bool no_top_k) {
+  static const uint32_t forced = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_THRESHOLD_CHUNK");
     uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
-    return v == 8192 || v == 16384 ? v : 0u;
+    return v == 4096 || v == 8192 || v == 16384 ? v : 0u;
   }();
   const uint32_t wg = KernelContext::kWorkgroupSize;
   const uint64_t wide = rows * ((V + 16 * wg - 1) / (16 * wg));
   if (wide < 512) return 4 * wg;
-  return longer ? longer : 16 * wg;
+  if (forced) return forced;
+  return no_top_k ? 64 * wg : 16 * wg;
 }
 
 // Tokens a thread of the draw (sampling_draw.comp's PER): 8, or 4 where
@@ -227,7 +230,8 @@ array record_thresholds(Recorder& record, SamplePush push, std::vector<const arr
 
 void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                           std::vector<array>& outputs) {
-  const bool filtered = static_cast<const GumbelSample&>(p).filtered();
+  const auto& gumbel = static_cast<const GumbelSample&>(p);
+  const bool filtered = gumbel.filtered();
   KernelContext k(p);
   Recorder record(k);
   const array& x = inputs[0];
@@ -257,7 +261,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
   const bool row_per_thread = push.V <= kRowPerThreadVocab;
   push.dt = dtype_id(x.dtype());
   // the threshold passes' chunks, then the draw's
-  push.chunk = row_per_thread ? push.V : threshold_chunk(push.rows, push.V);
+  push.chunk = row_per_thread ? push.V : threshold_chunk(push.rows, push.V, gumbel.no_top_k());
   push.chunks = (push.V + push.chunk - 1) / push.chunk;
   const bool split_rows = push.chunks > 1;
 
