@@ -255,15 +255,16 @@ constexpr uint32_t kMaxRotatedRows = 2;
 constexpr uint32_t kRotatedWorkgroups = 264;
 
 // False where the rotated GEMV does not apply: more than 2 rows of x, a
-// folded index of an odd number of bits or more than 6, units of 16 vectors
-// across scale groups or not dividing a row, or no table fitting.
+// folded index of an odd number of bits or more than 6, folded vectors not
+// a multiple of 4 elements, units of 16 vectors across scale groups or not
+// dividing a row, or no table fitting.
 bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const array& indices,
                        const array& scales, const TableGemvKnobs& knobs, RotatedGemvPlan& plan) {
   if (!knobs.rotated || rows > kMaxRotatedRows) return false;
   const int fold = table_fold(f, knobs.table_bits);
   const BinaryFormat u = folded(f, fold);
   const int64_t unit_elements = 16ll * u.vector_size;
-  if (u.index_bits % 2 != 0 || u.index_bits > 6 || u.group_size % unit_elements != 0 ||
+  if (u.index_bits % 2 != 0 || u.index_bits > 6 || u.vector_size % 4 != 0 || u.group_size % unit_elements != 0 ||
       u.vectors_per_row() % 16 != 0) {
     return false;
   }

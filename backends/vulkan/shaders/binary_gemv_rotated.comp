@@ -2,7 +2,8 @@
 // shared memory read without bank conflicts: an invocation per weight row,
 // one dispatch before binary_finish.comp. Formats (after folding FOLD
 // indices into one): an even number of index bits up to 6 (a unit of 16
-// vectors is BITS / 2 whole words), units inside one scale group; the
+// vectors is BITS / 2 whole words), vectors of a multiple of 4 elements,
+// units inside one scale group; the
 // default v = 8, b = 6 and the plain 1-bit format read 4 signs at a time.
 //
 // Workgroup w owns slice w % pc.splits of the contraction (UNITS units of
@@ -67,7 +68,7 @@ const uint TABLE_ROW = UNITS / 2u * PAIR;
 uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
 shared float table[XR * TABLE_ROW];
-shared float xs[XR * SLICE_ELEMENTS];
+shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -86,7 +87,7 @@ void build_table(uint tid, uint slice) {
   uint size = dtype_size(DT);
   for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
     uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
-    xs[e] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+    xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
   }
   barrier();
   const uint SPREAD = WG / CODES;  // invocations per codeword (CODES divides WG)
@@ -100,9 +101,15 @@ void build_table(uint tid, uint slice) {
     uint base = m * TABLE_ROW + region(u) + c * 32u;
     for (uint k = g; k < UNIT_VECTORS; k += SPREAD) {
       uint jv = (k + c) % UNIT_VECTORS;
-      uint x0 = m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR;
+      uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
       float dot = 0.0;
-      [[unroll]] for (uint i = 0; i < VECTOR; ++i) dot = fma(signs[i], xs[x0 + i], dot);
+      [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
+        vec4 x = xs[x0 + q];
+        dot = fma(signs[4u * q], x.x, dot);
+        dot = fma(signs[4u * q + 1u], x.y, dot);
+        dot = fma(signs[4u * q + 2u], x.z, dot);
+        dot = fma(signs[4u * q + 3u], x.w, dot);
+      }
       table[base + (jv ^ half_flip)] = dot;
       table[base + (jv ^ half_flip ^ 16u)] = dot;
     }
