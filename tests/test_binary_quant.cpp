@@ -345,8 +345,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
   }
 }
 
-// The GPU's rotated table GEMV (1 or 2 rows of x; 6-bit indices and 1-bit
-// signs folded 4 at a time, units of 16 vectors) over more weight rows than
+// The GPU's rotated table GEMV (1 or 2 rows of x; 6-bit and 4-bit indices and
+// 1-bit signs folded 4 at a time, units of 16 vectors) over more weight rows than
 // one step of a workgroup (600: the last step partly past N), with one or two
 // workgroups per slice walking several steps (more than the 1 to 3 steps
 // whose loads are in flight), 2, 4 or 8 units per invocation where shared
@@ -354,7 +354,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // at a time, and weights that are views 1 row into larger arrays (offset
 // addresses).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
-  const std::vector<Format> formats = {{128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}};
+  const std::vector<Format> formats = {
+      {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
   const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
       {},
       {{"LUMEN_VULKAN_BINARY_UNITS", "4"}},
