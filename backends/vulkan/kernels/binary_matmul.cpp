@@ -247,8 +247,7 @@ uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices,
 // loads the alignment allows.
 struct RotatedGemvPlan {
   BinaryFormat unit{};
-  uint32_t fold = 1, units = 2, slices = 1, load_words = 1;
-  bool scale_pairs = false;
+  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
 };
 
 constexpr uint32_t kMaxRotatedRows = 2;
@@ -298,7 +297,13 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
     }
   }
   const uint64_t lane_groups = ceil_div(units, units_per_group);
-  plan.scale_pairs = lane_groups % 2 == 0 && u.groups_per_row() % 2 == 0 && address_of(scales) % 4 == 0;
+  plan.scale_load = 1;
+  for (uint32_t w : {4u, 2u}) {
+    if (lane_groups % w == 0 && u.groups_per_row() % w == 0 && address_of(scales) % (2 * w) == 0) {
+      plan.scale_load = w;
+      break;
+    }
+  }
   return true;
 }
 
@@ -320,7 +325,7 @@ void record_rotated_gemv(KernelContext& k, const std::vector<array>& inputs, uin
   constants[4] = plan.fold;
   constants[5] = knobs.depth;
   constants[6] = plan.load_words;
-  constants[7] = plan.scale_pairs;
+  constants[7] = plan.scale_load;
   k.dispatch("binary_gemv_rotated", binary::format_constants(f, constants), &push, sizeof(push),
              per_slice * plan.slices * wg, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {split ? &partials : &out});

@@ -37,7 +37,7 @@ layout(constant_id = 3) const uint UNITS = 4;        // units per invocation: ev
 layout(constant_id = 4) const uint FOLD = 1;         // indices of the weights read as one
 layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in flight
 layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
-layout(constant_id = 7) const bool SCALE_PAIRS = false;  // scales read two at a time
+layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or 1 (alignment)
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
 
 // Streamed once: read-only.
@@ -138,14 +138,20 @@ void load_lane(uint n, uint slice, out uint words[LANE_WORDS], out uint scales[L
     }
   }
   uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + slice * LANE_GROUPS) * 2u;
-  if (SCALE_PAIRS) {
-    [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += 2u) {
-      uint pair = WordPtr(scale_at + g * 2u).v;
-      scales[g] = pair & 0xffffu;
-      scales[g + 1u] = pair >> 16;
+  [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
+    if (SCALE_LOAD == 4u) {
+      uvec2 v = PairPtr(scale_at + g * 2u).v;
+      scales[g] = v.x & 0xffffu;
+      scales[g + 1u] = v.x >> 16;
+      scales[g + 2u] = v.y & 0xffffu;
+      scales[g + 3u] = v.y >> 16;
+    } else if (SCALE_LOAD == 2u) {
+      uint v = WordPtr(scale_at + g * 2u).v;
+      scales[g] = v & 0xffffu;
+      scales[g + 1u] = v >> 16;
+    } else {
+      scales[g] = uint(HalfPtr(scale_at + g * 2u).v);
     }
-  } else {
-    [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = uint(HalfPtr(scale_at + g * 2u).v);
   }
 }
 
