@@ -22,6 +22,8 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -184,8 +186,8 @@ struct TableGemvPlan {
 // invocation; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
-// layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
-// add the slices' partial sums (no binary_finish.comp).
+// layout off; LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
+// add the slices' partial sums (no binary_finish.comp; both kernels).
 struct TableGemvKnobs {
   bool chunked = false, rotated = true, stagger = true, finish = false;
   int table_bits = 4;
@@ -307,17 +309,53 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   return true;
 }
 
-void record_rotated_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows,
+// `count` zeroed uint32 counters for one GEMV of binary_gemv_rotated.comp's
+// FINISH, which leaves them at zero: regions of a ring kept per stream for
+// the life of the process (zeroed once; 16 regions of the largest call so
+// far), handed out in turn. A GEMV lists its region as written, so GEMVs
+// sharing one are ordered and the 15 in between may overlap.
+array finish_counters(KernelContext& k, const Stream& s, uint32_t count) {
+  struct Ring {
+    array counters;
+    int64_t next = 0;
+  };
+  static std::mutex mu;
+  static auto* rings = new std::map<const CommandStream*, Ring>;
+  std::lock_guard<std::mutex> lk(mu);
+  Ring& ring = (*rings)[&k.stream()];
+  const int64_t capacity = ring.counters.is_valid() ? static_cast<int64_t>(ring.counters.size()) : 0;
+  constexpr int64_t kRegions = 16;
+  if (capacity < kRegions * count) {
+    const int64_t words = kRegions * count;
+    if (words > INT32_MAX) throw std::runtime_error("[binary_matmul] too many GEMV counters");
+    array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
+    host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
+    std::memset(host.data<uint32_t>(), 0, host.nbytes());
+    ring.counters = k.backend().import(host, s);
+    ring.next = 0;
+  }
+  if (ring.next + count > static_cast<int64_t>(ring.counters.size())) ring.next = 0;
+  const Shape shape{static_cast<int32_t>(count)};
+  array region(shape, uint32, nullptr, {});
+  region.copy_shared_buffer(ring.counters, {1}, detail::row_major_flags(shape), count, ring.next * 4);
+  ring.next += count;
+  return region;
+}
+
+void record_rotated_gemv(KernelContext& k, const Stream& s, const std::vector<array>& inputs, uint32_t rows,
                          const RotatedGemvPlan& plan, const TableGemvKnobs& knobs, array& out) {
   const BinaryFormat& f = plan.unit;
   binary::Push push = product_push(f, inputs, rows, out);
   push.splits = plan.slices;
   const uint64_t wg = KernelContext::kWorkgroupSize;
-  const uint64_t per_slice = workgroups_per_slice(k, ceil_div(static_cast<uint64_t>(f.n), wg), plan.slices,
+  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+  const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
                                                   knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
-  const bool split = plan.slices > 1;
+  const bool split = plan.slices > 1, fused_finish = split && knobs.finish;
   array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
+  array counters = fused_finish ? finish_counters(k, s, static_cast<uint32_t>(steps)) : array();
+  if (fused_finish) push.table = address_of(counters);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = rows;
@@ -326,10 +364,13 @@ void record_rotated_gemv(KernelContext& k, const std::vector<array>& inputs, uin
   constants[5] = knobs.depth;
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
-  k.dispatch("binary_gemv_rotated", binary::format_constants(f, constants), &push, sizeof(push),
-             per_slice * plan.slices * wg, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
-             {split ? &partials : &out});
-  if (split) record_finish(k, f, push, partials, out);
+  constants = binary::format_constants(f, constants);
+  constants.push_back(fused_finish);  // constant 11, after the format's
+  std::vector<const array*> writes{split ? &partials : &out};
+  if (fused_finish) writes.insert(writes.end(), {&out, &counters});
+  k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, writes);
+  if (split && !fused_finish) record_finish(k, f, push, partials, out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -512,7 +553,7 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (decoding && plan_rotated_gemv(k.caps(), f, r, inputs[1], inputs[3], knobs, rotated_plan)) {
-    record_rotated_gemv(k, inputs, r, rotated_plan, knobs, out);
+    record_rotated_gemv(k, p.stream(), inputs, r, rotated_plan, knobs, out);
   } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {
     record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {

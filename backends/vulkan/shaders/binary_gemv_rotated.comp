@@ -12,7 +12,8 @@
 // scales in 16-byte loads where aligned (the next DEPTH steps in flight),
 // adds one table entry per index and row of x (float32 sums per unit, times
 // the unit's scale) and writes float32 partial sums that binary_finish.comp
-// adds in slice order (one slice: the output itself). Deterministic.
+// adds in slice order (one slice: the output itself), or with FINISH the
+// last of a step's slices to arrive does (one dispatch). Deterministic.
 //
 // Bank conflicts: the 32 invocations of a subgroup read the same position
 // of different rows at once, at random codewords. So a table row (one
@@ -39,6 +40,13 @@ layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in
 layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
 layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or 1 (alignment)
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
+// FINISH: each workgroup counts its arrival at a step (a counter per step at
+// pc.table, zero before the dispatch and left at zero); the workgroup
+// arriving last adds that step's partial sums of every slice in slice
+// order, as binary_finish.comp, instead of a dispatch of its own. The
+// atomic's result is looked at a step later (its latency hidden).
+layout(constant_id = 11) const bool FINISH = false;
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer SyncWord { uint v; };
 
 // Streamed once: read-only.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -69,6 +77,8 @@ uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
 shared float table[XR * TABLE_ROW];
 shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+const uint NONE = 0xffffffffu;
+shared uint verdict[2];  // FINISH: the step to add up at a step's end, or NONE
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -165,6 +175,32 @@ uint field_at(uint w[UNIT_WORDS], uint bit) {
   return uint(pair >> (shift - 5u)) & MASK;
 }
 
+uint64_t partial_at(uint slice, uint m, uint n) { return pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u; }
+
+// FINISH: the sums of step f (every slice has written its partial sums),
+// added in slice order; its counter back to zero.
+void add_up(uint f, uint tid) {
+  if (f == NONE) return;
+  memoryBarrierBuffer();
+  uint n = f * WG + tid;
+  if (n < pc.N) {
+    [[unroll]] for (uint m = 0; m < XR; ++m) {
+      float sum = 0.0;
+      for (uint s0 = 0; s0 < pc.splits; s0 += 8u) {
+        float part[8];
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+          part[i] = s0 + i < pc.splits ? uintBitsToFloat(SyncWord(partial_at(s0 + i, m, n)).v) : 0.0;
+        }
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+          if (s0 + i < pc.splits) sum += part[i];
+        }
+      }
+      store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), sum);
+    }
+  }
+  if (tid == 0u) SyncWord(pc.table + uint64_t(f) * 4u).v = 0u;
+}
+
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint slice = gl_WorkGroupID.x % pc.splits;
@@ -178,6 +214,8 @@ void main() {
   // the next one), at odd ones the previous one or this one.
   uint lane_even = r + h * ODD_SHIFT, lane_odd = r + (1u - h) * ODD_SHIFT;
 
+  const bool fused = FINISH && pc.splits > 1u;
+  uint pending_step = NONE, pending_count = 0u, parity = 0u;  // FINISH: thread 0's last arrival
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
@@ -230,14 +268,30 @@ void main() {
       uint n = step * WG + tid;
       if (n < pc.N) {
         [[unroll]] for (uint m = 0; m < XR; ++m) {
-          uint64_t e = uint64_t(m) * pc.N + n;
           if (pc.splits == 1u) {
-            store_float(DT, pc.out_addr + e * dtype_size(DT), acc[m]);
+            store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
           } else {
-            Ptr32(pc.partials + (uint64_t(slice) * XR * pc.N + e) * 4u).v = floatBitsToUint(acc[m]);
+            SyncWord(partial_at(slice, m, n)).v = floatBitsToUint(acc[m]);
           }
         }
       }
+      if (fused) {
+        // This step's partial sums written; the previous arrival's verdict.
+        memoryBarrierBuffer();
+        if (tid == 0u) verdict[parity] = pending_count == pc.splits - 1u ? pending_step : NONE;
+        barrier();
+        if (tid == 0u) {
+          pending_count = atomicAdd(SyncWord(pc.table + uint64_t(step) * 4u).v, 1u);
+          pending_step = step;
+        }
+        add_up(verdict[parity], tid);
+        parity ^= 1u;
+      }
     }
+  }
+  if (fused) {
+    if (tid == 0u) verdict[parity] = pending_count == pc.splits - 1u ? pending_step : NONE;
+    barrier();
+    add_up(verdict[parity], tid);
   }
 }
