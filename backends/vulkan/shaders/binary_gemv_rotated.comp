@@ -28,6 +28,7 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_basic : require
 
 #include "binary_format.glsl"
 
@@ -47,6 +48,11 @@ layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or
 // atomic's result is looked at a step later (its latency hidden).
 layout(constant_id = 11) const bool FINISH = false;
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer SyncWord { uint v; };
+// STAGE (with 16-byte loads): a subgroup loads its rows' words as runs of
+// consecutive 16-byte chunks (several per row; fewer cache lines per load
+// instruction than a row per invocation) and hands them round through
+// shared memory. An invocation's row is then its place in its subgroup.
+layout(constant_id = 12) const bool STAGE = false;
 
 // Streamed once: read-only.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -77,6 +83,8 @@ uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
 shared float table[XR * TABLE_ROW];
 shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+const uint CHUNKS = LANE_WORDS / 4u;  // STAGE: 16-byte chunks of a row's slice
+shared uvec4 staging[STAGE ? WG * CHUNKS : 1u];
 const uint NONE = 0xffffffffu;
 shared uint verdict[2];  // FINISH: the step to add up at a step's end, or NONE
 
@@ -127,9 +135,9 @@ void build_table(uint tid, uint slice) {
   barrier();
 }
 
-// Row n's words of this slice and its scales (the row clamped to N - 1:
-// steps past N load a real row and store nothing).
-void load_lane(uint n, uint slice, out uint words[LANE_WORDS], out uint scales[LANE_GROUPS]) {
+// Row n's words of this slice (rows clamped to N - 1: steps past N load a
+// real row and store nothing).
+void load_words(uint n, uint slice, out uint words[LANE_WORDS]) {
   n = min(n, pc.N - 1u);
   uint64_t at = pc.indices + (uint64_t(n) * pc.words + slice * LANE_WORDS) * 4u;
   [[unroll]] for (uint q = 0; q < LANE_WORDS; q += LOAD_WORDS) {
@@ -147,6 +155,46 @@ void load_lane(uint n, uint slice, out uint words[LANE_WORDS], out uint scales[L
       words[q] = WordPtr(at + q * 4u).v;
     }
   }
+}
+
+// STAGE: chunks i * size + lane of the slice's words of the subgroup's rows
+// of a step (chunk c: row c / CHUNKS of the subgroup, part c % CHUNKS).
+void load_chunks(uint step, uint slice, out uint words[LANE_WORDS]) {
+  uint size = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
+    uint c = lane + i * size;
+    uint n = min(step * WG + gl_SubgroupID * size + c / CHUNKS, pc.N - 1u);
+    uvec4 v = QuadPtr(pc.indices + (uint64_t(n) * pc.words + slice * LANE_WORDS + c % CHUNKS * 4u) * 4u).v;
+    words[4u * i] = v.x;
+    words[4u * i + 1u] = v.y;
+    words[4u * i + 2u] = v.z;
+    words[4u * i + 3u] = v.w;
+  }
+}
+
+// STAGE: the subgroup's chunks through shared memory; back come this
+// invocation's row's words.
+void unstage(inout uint words[LANE_WORDS]) {
+  uint size = gl_SubgroupSize, lane = gl_SubgroupInvocationID, base = gl_SubgroupID * size * CHUNKS;
+  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
+    staging[base + lane + i * size] = uvec4(words[4u * i], words[4u * i + 1u], words[4u * i + 2u], words[4u * i + 3u]);
+  }
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
+    uvec4 v = staging[base + lane * CHUNKS + i];
+    words[4u * i] = v.x;
+    words[4u * i + 1u] = v.y;
+    words[4u * i + 2u] = v.z;
+    words[4u * i + 3u] = v.w;
+  }
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();  // read before the next step's chunks land
+}
+
+// Row n's scales of this slice (clamped as the words).
+void load_scales(uint n, uint slice, out uint scales[LANE_GROUPS]) {
+  n = min(n, pc.N - 1u);
   uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + slice * LANE_GROUPS) * 2u;
   [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
     if (SCALE_LOAD == 4u) {
@@ -206,8 +254,10 @@ void main() {
   uint slice = gl_WorkGroupID.x % pc.splits;
   uint first = gl_WorkGroupID.x / pc.splits, step_stride = gl_NumWorkGroups.x / pc.splits;
   uint steps = (pc.N + WG - 1u) / WG;
-  // This invocation's place in its subgroup of 32: rotation r and swap h.
-  uint r = tid % 16u, h = (tid / 16u) % 2u;
+  // This invocation's row within a step.
+  uint slot = STAGE ? gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID : tid;
+  // Its place in a subgroup of 32: rotation r and swap h.
+  uint r = slot % 16u, h = (slot / 16u) % 2u;
   // Rotating a unit right by r vectors: whole words, then bits.
   uint rot_bits = r * BITS, rot_words = rot_bits >> 5, rot_shift = rot_bits & 31u;
   // Offsets added to (field << 5): at even positions this unit (or, swapped,
@@ -219,7 +269,13 @@ void main() {
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-    load_lane((first + d * step_stride) * WG + tid, slice, ring_words[d], ring_scales[d]);
+    uint step = first + d * step_stride;
+    if (STAGE) {
+      load_chunks(step, slice, ring_words[d]);
+    } else {
+      load_words(step * WG + slot, slice, ring_words[d]);
+    }
+    load_scales(step * WG + slot, slice, ring_scales[d]);
   }
   build_table(tid, slice);
 
@@ -232,7 +288,15 @@ void main() {
       [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
       [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
       uint next = step + DEPTH * step_stride;
-      if (next < steps) load_lane(next * WG + tid, slice, ring_words[d], ring_scales[d]);
+      if (next < steps) {
+        if (STAGE) {
+          load_chunks(next, slice, ring_words[d]);
+        } else {
+          load_words(next * WG + slot, slice, ring_words[d]);
+        }
+        load_scales(next * WG + slot, slice, ring_scales[d]);
+      }
+      if (STAGE) unstage(words);
 
       float acc[XR];
       [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
@@ -265,7 +329,7 @@ void main() {
         float scale = unpackHalf2x16(bits).x;
         [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
       }
-      uint n = step * WG + tid;
+      uint n = step * WG + slot;
       if (n < pc.N) {
         [[unroll]] for (uint m = 0; m < XR; ++m) {
           if (pc.splits == 1u) {
