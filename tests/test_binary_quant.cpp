@@ -178,6 +178,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, NearestCodewordsAndOptimalScales) {
       EXPECT_EQ(to_doubles(deq), d.w);
     }
   }
+  // Vectors of 3 elements, an odd number of them per row (the GPU decodes
+  // runs of 2: the last one of a row is short).
+  auto q3 = binary_quantize(array(gaussian(5 * 189, 4).begin(), Shape{5, 189}, float32), 63, 3, 3, s);
+  EXPECT_EQ(to_doubles(binary_dequantize(q3, s)), decode(q3).w);
 }
 
 LUMEN_DEVICE_TEST(BinaryQuant, FewPatternsAreKeptExactlyAndQuantizingIsDeterministic) {
