@@ -22,8 +22,6 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -187,15 +185,16 @@ struct TableGemvPlan {
 // subgroup's rows; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
-// layout off; LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
-// add the slices' partial sums (no binary_finish.comp; both kernels).
+// layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
+// add the slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
   bool chunked = false, rotated = true, stagger = true, finish = false, stage = false;
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
   uint32_t units = 0;                      // 0: the most that fit
-  uint32_t depth = 2;
+  uint32_t depth = 0;                      // 0: the kernel's own default
+  uint32_t probe = 0;                      // measurement only: the rotated kernel's PROBE
 };
 
 TableGemvKnobs table_knobs() {
@@ -210,8 +209,9 @@ TableGemvKnobs table_knobs() {
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
   k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
   k.stage = number("LUMEN_VULKAN_BINARY_STAGE", 0) != 0;
+  k.probe = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE", 0), 2);
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
-  k.depth = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", k.depth), 1, 16);
+  k.depth = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", 0), 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
@@ -258,6 +258,9 @@ struct RotatedGemvPlan {
 
 constexpr uint32_t kMaxRotatedRows = 2;
 constexpr uint32_t kRotatedWorkgroups = 264;
+// Steps whose loads are in flight (the H100: 1 ahead did best, 29.5 us per
+// product against 30.2 for 2, 31.3 for 3, 33.0 for 4, finish pass included).
+constexpr uint32_t kRotatedDepth = 1;
 
 // False where the rotated GEMV does not apply: more than 2 rows of x, a
 // folded index of an odd number of bits or more than 6, folded vectors not
@@ -320,40 +323,7 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   return true;
 }
 
-// `count` zeroed uint32 counters for one GEMV of binary_gemv_rotated.comp's
-// FINISH, which leaves them at zero: regions of a ring kept per stream for
-// the life of the process (zeroed once; 16 regions of the largest call so
-// far), handed out in turn. A GEMV lists its region as written, so GEMVs
-// sharing one are ordered and the 15 in between may overlap.
-array finish_counters(KernelContext& k, const Stream& s, uint32_t count) {
-  struct Ring {
-    array counters;
-    int64_t next = 0;
-  };
-  static std::mutex mu;
-  static auto* rings = new std::map<const CommandStream*, Ring>;
-  std::lock_guard<std::mutex> lk(mu);
-  Ring& ring = (*rings)[&k.stream()];
-  const int64_t capacity = ring.counters.is_valid() ? static_cast<int64_t>(ring.counters.size()) : 0;
-  constexpr int64_t kRegions = 16;
-  if (capacity < kRegions * count) {
-    const int64_t words = kRegions * count;
-    if (words > INT32_MAX) throw std::runtime_error("[binary_matmul] too many GEMV counters");
-    array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
-    host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
-    std::memset(host.data<uint32_t>(), 0, host.nbytes());
-    ring.counters = k.backend().import(host, s);
-    ring.next = 0;
-  }
-  if (ring.next + count > static_cast<int64_t>(ring.counters.size())) ring.next = 0;
-  const Shape shape{static_cast<int32_t>(count)};
-  array region(shape, uint32, nullptr, {});
-  region.copy_shared_buffer(ring.counters, {1}, detail::row_major_flags(shape), count, ring.next * 4);
-  ring.next += count;
-  return region;
-}
-
-void record_rotated_gemv(KernelContext& k, const Stream& s, const std::vector<array>& inputs, uint32_t rows,
+void record_rotated_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows,
                          const RotatedGemvPlan& plan, const TableGemvKnobs& knobs, array& out) {
   const BinaryFormat& f = plan.unit;
   binary::Push push = product_push(f, inputs, rows, out);
@@ -362,27 +332,23 @@ void record_rotated_gemv(KernelContext& k, const Stream& s, const std::vector<ar
   const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
   const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
                                                   knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
-  const bool split = plan.slices > 1, fused_finish = split && knobs.finish;
+  const bool split = plan.slices > 1;
   array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
-  array counters = fused_finish ? finish_counters(k, s, static_cast<uint32_t>(steps)) : array();
-  if (fused_finish) push.table = address_of(counters);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = rows;
   constants[3] = plan.units;
   constants[4] = plan.fold;
-  constants[5] = knobs.depth;
+  constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
   constants = binary::format_constants(f, constants);
-  constants.push_back(fused_finish);  // constant 11, after the format's
-  constants.push_back(plan.stage);    // 12
-  std::vector<const array*> writes{split ? &partials : &out};
-  if (fused_finish) writes.insert(writes.end(), {&out, &counters});
+  constants.push_back(plan.stage);  // constant 11, after the format's
+  constants.push_back(knobs.probe);  // 12
   k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
-             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, writes);
-  if (split && !fused_finish) record_finish(k, f, push, partials, out);
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &out});
+  if (split) record_finish(k, f, push, partials, out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -434,7 +400,7 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
   plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
   plan.workgroups = knobs.workgroups ? knobs.workgroups : static_cast<uint32_t>(kGemvWorkgroups);
-  plan.depth = knobs.depth;
+  plan.depth = knobs.depth ? knobs.depth : 2;
   plan.finish = knobs.finish;
   // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
   // words and deals out evenly over the lane's banks (at most 8 of them).
@@ -565,7 +531,7 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (decoding && plan_rotated_gemv(k.caps(), f, r, inputs[1], inputs[3], knobs, rotated_plan)) {
-    record_rotated_gemv(k, p.stream(), inputs, r, rotated_plan, knobs, out);
+    record_rotated_gemv(k, inputs, r, rotated_plan, knobs, out);
   } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {
     record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {

@@ -12,8 +12,7 @@
 // scales in 16-byte loads where aligned (the next DEPTH steps in flight),
 // adds one table entry per index and row of x (float32 sums per unit, times
 // the unit's scale) and writes float32 partial sums that binary_finish.comp
-// adds in slice order (one slice: the output itself), or with FINISH the
-// last of a step's slices to arrive does (one dispatch). Deterministic.
+// adds in slice order (one slice: the output itself). Deterministic.
 //
 // Bank conflicts: the 32 invocations of a subgroup read the same position
 // of different rows at once, at random codewords. So a table row (one
@@ -41,18 +40,14 @@ layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in
 layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
 layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or 1 (alignment)
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
-// FINISH: each workgroup counts its arrival at a step (a counter per step at
-// pc.table, zero before the dispatch and left at zero); the workgroup
-// arriving last adds that step's partial sums of every slice in slice
-// order, as binary_finish.comp, instead of a dispatch of its own. The
-// atomic's result is looked at a step later (its latency hidden).
-layout(constant_id = 11) const bool FINISH = false;
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer SyncWord { uint v; };
 // STAGE (with 16-byte loads): a subgroup loads its rows' words as runs of
 // consecutive 16-byte chunks (several per row; fewer cache lines per load
 // instruction than a row per invocation) and hands them round through
 // shared memory. An invocation's row is then its place in its subgroup.
-layout(constant_id = 12) const bool STAGE = false;
+layout(constant_id = 11) const bool STAGE = false;
+// PROBE (measurement only; wrong results): 1 adds the table offsets instead
+// of reading the table, 2 adds the words' bits (loads and stores only).
+layout(constant_id = 12) const uint PROBE = 0;
 
 // Streamed once: read-only.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -85,8 +80,6 @@ shared float table[XR * TABLE_ROW];
 shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
 const uint CHUNKS = LANE_WORDS / 4u;  // STAGE: 16-byte chunks of a row's slice
 shared uvec4 staging[STAGE ? WG * CHUNKS : 1u];
-const uint NONE = 0xffffffffu;
-shared uint verdict[2];  // FINISH: the step to add up at a step's end, or NONE
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -223,32 +216,6 @@ uint field_at(uint w[UNIT_WORDS], uint bit) {
   return uint(pair >> (shift - 5u)) & MASK;
 }
 
-uint64_t partial_at(uint slice, uint m, uint n) { return pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u; }
-
-// FINISH: the sums of step f (every slice has written its partial sums),
-// added in slice order; its counter back to zero.
-void add_up(uint f, uint tid) {
-  if (f == NONE) return;
-  memoryBarrierBuffer();
-  uint n = f * WG + tid;
-  if (n < pc.N) {
-    [[unroll]] for (uint m = 0; m < XR; ++m) {
-      float sum = 0.0;
-      for (uint s0 = 0; s0 < pc.splits; s0 += 8u) {
-        float part[8];
-        [[unroll]] for (uint i = 0; i < 8u; ++i) {
-          part[i] = s0 + i < pc.splits ? uintBitsToFloat(SyncWord(partial_at(s0 + i, m, n)).v) : 0.0;
-        }
-        [[unroll]] for (uint i = 0; i < 8u; ++i) {
-          if (s0 + i < pc.splits) sum += part[i];
-        }
-      }
-      store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), sum);
-    }
-  }
-  if (tid == 0u) SyncWord(pc.table + uint64_t(f) * 4u).v = 0u;
-}
-
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint slice = gl_WorkGroupID.x % pc.splits;
@@ -264,8 +231,6 @@ void main() {
   // the next one), at odd ones the previous one or this one.
   uint lane_even = r + h * ODD_SHIFT, lane_odd = r + (1u - h) * ODD_SHIFT;
 
-  const bool fused = FINISH && pc.splits > 1u;
-  uint pending_step = NONE, pending_count = 0u, parity = 0u;  // FINISH: thread 0's last arrival
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
@@ -282,80 +247,66 @@ void main() {
   for (uint base = first; base < steps; base += DEPTH * step_stride) {
     [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
       uint step = base + d * step_stride;
-      if (step >= steps) break;
-      uint words[LANE_WORDS];
-      uint scales[LANE_GROUPS];
-      [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
-      [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
-      uint next = step + DEPTH * step_stride;
-      if (next < steps) {
-        if (STAGE) {
-          load_chunks(next, slice, ring_words[d]);
-        } else {
-          load_words(next * WG + slot, slice, ring_words[d]);
+      if (step < steps) {
+        uint words[LANE_WORDS];
+        uint scales[LANE_GROUPS];
+        [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
+        [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
+        uint next = step + DEPTH * step_stride;
+        if (next < steps) {
+          if (STAGE) {
+            load_chunks(next, slice, ring_words[d]);
+          } else {
+            load_words(next * WG + slot, slice, ring_words[d]);
+          }
+          load_scales(next * WG + slot, slice, ring_scales[d]);
         }
-        load_scales(next * WG + slot, slice, ring_scales[d]);
-      }
-      if (STAGE) unstage(words);
+        if (STAGE) unstage(words);
 
-      float acc[XR];
-      [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
-      [[unroll]] for (uint p = 0; p < UNITS; ++p) {
-        // Unit p, or its pair's other unit when swapped, rotated by r vectors.
-        uint src[UNIT_WORDS];
-        [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
-          src[k] = h != 0u ? words[(p ^ 1u) * UNIT_WORDS + k] : words[p * UNIT_WORDS + k];
+        float acc[XR];
+        [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
+        [[unroll]] for (uint p = 0; p < UNITS; ++p) {
+          // Unit p, or its pair's other unit when swapped, rotated by r vectors.
+          uint src[UNIT_WORDS];
+          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+            src[k] = h != 0u ? words[(p ^ 1u) * UNIT_WORDS + k] : words[p * UNIT_WORDS + k];
+          }
+          uint w[UNIT_WORDS];
+          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+            uint lo = src[k], hi = src[(k + 1u) % UNIT_WORDS];
+            [[unroll]] for (uint s = 1; s < UNIT_WORDS; ++s) {
+              if (rot_words == s) {
+                lo = src[(k + s) % UNIT_WORDS];
+                hi = src[(k + s + 1u) % UNIT_WORDS];
+              }
+            }
+            w[k] = uint(packUint2x32(uvec2(lo, hi)) >> rot_shift);
+          }
+          uint lane = p % 2u == 0u ? lane_even : lane_odd;
+          const uint OFFSET = p % 2u == 0u ? region(p) : region(p) - ODD_SHIFT;
+          float part[XR];
+          [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
+          [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
+            if (PROBE == 2u) break;
+            uint at = (field_at(w, j * BITS) | lane) + OFFSET + j;
+            [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += PROBE == 1u ? float(at) : table[at + m * TABLE_ROW];
+          }
+          if (PROBE == 2u) part[0] = uintBitsToFloat(src[0] ^ src[UNIT_WORDS - 1u]);
+          uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
+          float scale = unpackHalf2x16(bits).x;
+          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
         }
-        uint w[UNIT_WORDS];
-        [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
-          uint lo = src[k], hi = src[(k + 1u) % UNIT_WORDS];
-          [[unroll]] for (uint s = 1; s < UNIT_WORDS; ++s) {
-            if (rot_words == s) {
-              lo = src[(k + s) % UNIT_WORDS];
-              hi = src[(k + s + 1u) % UNIT_WORDS];
+        uint n = step * WG + slot;
+        if (n < pc.N) {
+          [[unroll]] for (uint m = 0; m < XR; ++m) {
+            if (pc.splits == 1u) {
+              store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
+            } else {
+              Ptr32(pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u).v = floatBitsToUint(acc[m]);
             }
           }
-          w[k] = uint(packUint2x32(uvec2(lo, hi)) >> rot_shift);
         }
-        uint lane = p % 2u == 0u ? lane_even : lane_odd;
-        const uint OFFSET = p % 2u == 0u ? region(p) : region(p) - ODD_SHIFT;
-        float part[XR];
-        [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
-        [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
-          uint at = (field_at(w, j * BITS) | lane) + OFFSET + j;
-          [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
-        }
-        uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
-        float scale = unpackHalf2x16(bits).x;
-        [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
-      }
-      uint n = step * WG + slot;
-      if (n < pc.N) {
-        [[unroll]] for (uint m = 0; m < XR; ++m) {
-          if (pc.splits == 1u) {
-            store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
-          } else {
-            SyncWord(partial_at(slice, m, n)).v = floatBitsToUint(acc[m]);
-          }
-        }
-      }
-      if (fused) {
-        // This step's partial sums written; the previous arrival's verdict.
-        memoryBarrierBuffer();
-        if (tid == 0u) verdict[parity] = pending_count == pc.splits - 1u ? pending_step : NONE;
-        barrier();
-        if (tid == 0u) {
-          pending_count = atomicAdd(SyncWord(pc.table + uint64_t(step) * 4u).v, 1u);
-          pending_step = step;
-        }
-        add_up(verdict[parity], tid);
-        parity ^= 1u;
       }
     }
-  }
-  if (fused) {
-    if (tid == 0u) verdict[parity] = pending_count == pc.splits - 1u ? pending_step : NONE;
-    barrier();
-    add_up(verdict[parity], tid);
   }
 }
