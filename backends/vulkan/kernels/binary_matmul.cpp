@@ -256,7 +256,8 @@ struct RotatedGemvPlan {
   bool stage = false;  // the shader's STAGE
 };
 
-constexpr uint32_t kMaxRotatedRows = 2;
+constexpr uint32_t kMaxRotatedRows = 2;  // per pass; more rows go 2 at a time
+constexpr uint32_t kMaxRotatedChunkedRows = 16;
 constexpr uint32_t kRotatedWorkgroups = 264;
 // Steps whose loads are in flight (the H100: 1 ahead did best, 29.5 us per
 // product against 30.2 for 2, 31.3 for 3, 33.0 for 4, finish pass included).
@@ -323,32 +324,63 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   return true;
 }
 
-void record_rotated_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t rows,
-                         const RotatedGemvPlan& plan, const TableGemvKnobs& knobs, array& out) {
-  const BinaryFormat& f = plan.unit;
-  binary::Push push = product_push(f, inputs, rows, out);
-  push.splits = plan.slices;
-  const uint64_t wg = KernelContext::kWorkgroupSize;
-  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
-  const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
-                                                  knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
-  const bool split = plan.slices > 1;
-  array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
-  push.partials = address_of(partials);
-  Constants constants(8, 0);
-  constants[1] = dtype_id(out.dtype());
-  constants[2] = rows;
-  constants[3] = plan.units;
-  constants[4] = plan.fold;
-  constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
-  constants[6] = plan.load_words;
-  constants[7] = plan.scale_load;
-  constants = binary::format_constants(f, constants);
-  constants.push_back(plan.stage);  // constant 11, after the format's
-  constants.push_back(knobs.probe);  // 12
-  k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
-             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &out});
-  if (split) record_finish(k, f, push, partials, out);
+// Rows [first, first + count) of a row-contiguous [rows, cols] array, as a
+// view of its buffer (its own range for the command stream's dependencies).
+array row_view(const array& a, uint32_t first, uint32_t count, int64_t cols) {
+  const Shape shape{static_cast<int32_t>(count), static_cast<int32_t>(cols)};
+  array v(shape, a.dtype(), nullptr, {});
+  v.copy_shared_buffer(a, {cols, 1}, detail::row_major_flags(shape), static_cast<size_t>(count) * cols,
+                       static_cast<int64_t>(first) * cols * static_cast<int64_t>(a.itemsize()));
+  return v;
+}
+
+// x @ W^T through binary_gemv_rotated.comp, 2 rows of x at a time (each
+// chunk reads the weights again, mostly from the L2 while the chunks run side
+// by side): every chunk's GEMV first, then their finish passes (one barrier).
+// The caller has planned 2 rows (1 then fits too).
+void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const std::vector<array>& inputs,
+                         uint32_t rows, const TableGemvKnobs& knobs, array& out) {
+  struct Chunk {
+    binary::Push push;
+    BinaryFormat f;
+    array out, partials;
+  };
+  std::vector<Chunk> chunks;
+  for (uint32_t r0 = 0; r0 < rows; r0 += kMaxRotatedRows) {
+    const uint32_t count = std::min(kMaxRotatedRows, rows - r0);
+    RotatedGemvPlan plan;
+    if (!plan_rotated_gemv(k.caps(), weights, count, inputs[1], inputs[3], knobs, plan)) {
+      throw std::logic_error("[binary_matmul] the rotated GEMV took 2 rows of x but not 1");
+    }
+    const BinaryFormat& f = plan.unit;
+    const bool whole = count == rows;
+    array x = whole ? inputs[0] : row_view(inputs[0], r0, count, f.k);
+    array y = whole ? out : row_view(out, r0, count, f.n);
+    binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
+    push.splits = plan.slices;
+    const uint64_t wg = KernelContext::kWorkgroupSize;
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+    const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
+                                                    knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
+    const bool split = plan.slices > 1;
+    array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * count * f.n) : y;
+    push.partials = address_of(partials);
+    Constants constants(8, 0);
+    constants[1] = dtype_id(out.dtype());
+    constants[2] = count;
+    constants[3] = plan.units;
+    constants[4] = plan.fold;
+    constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
+    constants[6] = plan.load_words;
+    constants[7] = plan.scale_load;
+    constants = binary::format_constants(f, constants);
+    constants.push_back(plan.stage);   // constant 11, after the format's
+    constants.push_back(knobs.probe);  // 12
+    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+               {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
+    if (split) chunks.push_back({push, f, y, partials});
+  }
+  for (Chunk& c : chunks) record_finish(k, c.f, c.push, c.partials, c.out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -528,10 +560,13 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   GemvPlan plan;
   const bool decoding = prim.transpose() && rows <= kMaxGemvRows;
   const bool gemv = decoding && (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
+  const bool rotated = prim.transpose() && rows <= kMaxRotatedChunkedRows &&
+                       plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
+                                         rotated_plan);
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
-  } else if (decoding && plan_rotated_gemv(k.caps(), f, r, inputs[1], inputs[3], knobs, rotated_plan)) {
-    record_rotated_gemv(k, inputs, r, rotated_plan, knobs, out);
+  } else if (rotated) {
+    record_rotated_gemv(k, f, inputs, r, knobs, out);
   } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {
     record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {
