@@ -24,11 +24,11 @@ const uint64_t LIBC_LOGF_POLY[3] = uint64_t[](0xbfd00ea348b88334ul, 0x3fd5575b0b
 // passes: NVIDIA serves constant arrays from its constant cache, which
 // serializes a warp's different indices (random::normal ran 1.7x slower).
 #ifdef LIBC_LOGF_SHARED
-shared double libc_logf_table[32];  // 1/c, then log(c)
+shared dvec2 libc_logf_table[16];  // (1/c, log(c)): one 16-byte load
 
 void libc_logf_load_table() {
-  for (uint i = gl_LocalInvocationIndex; i < 32u; i += gl_WorkGroupSize.x * gl_WorkGroupSize.y * gl_WorkGroupSize.z) {
-    libc_logf_table[i] = uint64BitsToDouble(i < 16u ? LIBC_LOGF_INVC[i] : LIBC_LOGF_LOGC[i - 16u]);
+  for (uint i = gl_LocalInvocationIndex; i < 16u; i += gl_WorkGroupSize.x * gl_WorkGroupSize.y * gl_WorkGroupSize.z) {
+    libc_logf_table[i] = dvec2(uint64BitsToDouble(LIBC_LOGF_INVC[i]), uint64BitsToDouble(LIBC_LOGF_LOGC[i]));
   }
   barrier();
 }
@@ -36,7 +36,6 @@ void libc_logf_load_table() {
 
 float libc_logf(float x) {
   uint ix = floatBitsToUint(x);
-  if (ix == 0x3f800000u) return 0.0;
   if (ix - 0x00800000u >= 0x7f000000u) {  // zero, subnormal, negative, infinite or NaN
     if ((ix & 0x7fffffffu) == 0u) return uintBitsToFloat(0xff800000u);  // -inf
     if (ix == 0x7f800000u) return x;
@@ -46,24 +45,32 @@ float libc_logf(float x) {
     ix = (uint(m + 1) << 23) | ((ix << uint(23 - m)) & 0x7fffffu);
     ix -= 23u << 23;
   }
+  // x = 1 needs no case of its own: its centre is 1 (log c = 0, k = 0), so r = 0 and y = +0
   uint tmp = ix - 0x3f330000u;
   int i = int((tmp >> 19) & 15u);
   int k = int(tmp) >> 23;  // arithmetic shift
   uint iz = ix - (tmp & (0x1ffu << 23));
-  double z = double(uintBitsToFloat(iz));
+  // z = 2^-k x in [0.7, 1.4), a normal float: its double's bits directly
+  // (the conversion costs more than two shifts where the log is per element)
+  double z = uint64BitsToDouble(packUint2x32(uvec2(iz << 29, (iz >> 3) + 0x38000000u)));
 #ifdef LIBC_LOGF_SHARED
-  double invc = libc_logf_table[i];
-  double logc = libc_logf_table[i + 16];
+  dvec2 c = libc_logf_table[i];
+  double invc = c.x, logc = c.y;
 #else
   double invc = uint64BitsToDouble(LIBC_LOGF_INVC[i]);
   double logc = uint64BitsToDouble(LIBC_LOGF_LOGC[i]);
 #endif
-  precise double r = z * invc - 1.0lf;
-  precise double y0 = logc + double(k) * uint64BitsToDouble(LIBC_LOGF_LN2);
+  // glibc builds this with or without fused multiply-adds (its x86-64 FMA
+  // variant); the float result is the same either way for every float
+  // (checked on the host over all of them), so the fused form, seven double
+  // operations instead of twelve, gives the C library's bits too. Where a
+  // driver splits fma (lavapipe) it is the other form, equally exact.
+  precise double r = fma(z, invc, -1.0lf);
+  precise double y0 = fma(double(k), uint64BitsToDouble(LIBC_LOGF_LN2), logc);
   precise double r2 = r * r;
-  precise double y = uint64BitsToDouble(LIBC_LOGF_POLY[1]) * r + uint64BitsToDouble(LIBC_LOGF_POLY[2]);
-  y = uint64BitsToDouble(LIBC_LOGF_POLY[0]) * r2 + y;
-  y = y * r2 + (y0 + r);
+  precise double y = fma(uint64BitsToDouble(LIBC_LOGF_POLY[1]), r, uint64BitsToDouble(LIBC_LOGF_POLY[2]));
+  y = fma(uint64BitsToDouble(LIBC_LOGF_POLY[0]), r2, y);
+  y = fma(y, r2, y0 + r);
   return float(y);
 }
 

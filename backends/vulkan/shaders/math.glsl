@@ -315,7 +315,7 @@ float mlx_erf(float x) {
 }
 
 float mlx_erfinv(float a) {
-  precise float t = flog(ffma(a, 0.0 - a, 1.0));
+  precise float t = flog(ffma(a, -a, 1.0));  // 1 - a^2: the product's sign of zero cannot show
   precise float p;
   if (abs(t) > 6.125) {
     p = 3.03697567e-10;

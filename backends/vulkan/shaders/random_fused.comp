@@ -14,6 +14,7 @@
 // 16-byte stores where a run is aligned.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 
 #if defined(NORMAL) && LUMEN_F64
 #define LIBC_LOGF_SHARED  // erfinv's log of every element
@@ -40,8 +41,31 @@ layout(push_constant) uniform Push {
 
 const uint PAIRS = 8;
 
+// An element's output word: float32 and float16 bits in the low half;
+// bfloat16 bits in the HIGH half (the low half zero), which is also the
+// float32 of the rounded value, so rounding to bfloat16 and back costs no
+// shifts, and two such words pack with one (store_run). The kernel is
+// bound by integer issue (two integer instructions per element are 0.1 ms
+// on the H100 at 16384^2), so bfloat16 rounds on the float pipe wherever
+// that is exact (float_to_bfloat_word_split: finite |f| < 2^111; here only
+// normal floats, whatever the device does with subnormal ones).
+uint dtype_word(float f) {
+  if (DT != DT_BF16) return uint(float_to_bits(DT, f));
+  float a = abs(f);
+  // a branch, not a select: the integer form is for outputs that rarely occur
+  [[dont_flatten]] if (a >= uintBitsToFloat(0x00800000u) && a < uintBitsToFloat(0x77000000u)) {
+    return float_to_bfloat_word_split(f);
+  }
+  return float_to_bfloat_bits(f) << 16;
+}
+
+// dtype_word for an f known to be +0 or a normal float below 2^111.
+uint dtype_word_normal(float f) { return DT == DT_BF16 ? float_to_bfloat_word_split(f) : dtype_word(f); }
+
+float word_value(uint w) { return DT == DT_BF16 ? uintBitsToFloat(w) : bits_to_float(DT, uint64_t(w)); }
+
 // The value rounded to DT, as an AsType to DT and back.
-float round_to_dtype(float x) { return bits_to_float(DT, float_to_bits(DT, x)); }
+float round_to_dtype(float x) { return word_value(dtype_word(x)); }
 
 // uint32 bits -> float32 / float32(2^32 - 1), kept below `upper`. Both
 // steps are exactly specified, so cheaper exact forms give the plain chain's
@@ -51,37 +75,43 @@ float round_to_dtype(float x) { return bits_to_float(DT, float_to_bits(DT, x)); 
 float unit_float(uint bits) {
   float x = float(bits);
   precise float q = x * 2.3283064365386963e-10;
-  return float_binary(OP_MINIMUM, q, pc.upper);
+  return min(q, pc.upper);  // the Minimum kernel's result: q is never NaN
 }
 
 // `unit`: uniform's low is 0 and its range 1 (the default bounds), where
 // range * x and + low give x back exactly, so they are skipped.
-uint element_bits(uint word, float p0, float p1, bool unit) {
+uint element_word(uint word, float p0, float p1, bool unit) {
 #ifdef NORMAL
   float u = float_binary(OP_ADD, float_binary(OP_MULTIPLY, pc.range32, unit_float(word)), pc.low32);
-  float x = round_to_dtype(float_math(u));
+  // erfinv(u) is +0 or normal below 5: u is 0 or at least 2^-24 in magnitude
+  // (a difference of two floats near 1), never -0 (x + -x rounds to +0)
+  float x = word_value(dtype_word_normal(float_math(u)));
   float y = float_binary(OP_MULTIPLY, p0, x);
   if (HAS_LOC) y = float_binary(OP_ADD, p1, round_to_dtype(y));
-  return uint(float_to_bits(DT, y));
+  return dtype_word(y);
 #else
   float u = unit_float(word);
-  // AsType to DT. The kernel is bound by integer issue (two instructions
-  // per element are 0.1 ms on the H100 at 16384^2): u is in [0, 1), so
-  // bfloat16 rounds on the float pipe.
-  uint bits = DT == DT_BF16 ? float_to_bfloat_word_split(u) >> 16 : uint(float_to_bits(DT, u));
-  if (unit) return bits;
-  float x = bits_to_float(DT, uint64_t(bits));
-  float scaled = round_to_dtype(float_binary(OP_MULTIPLY, p1, x));
-  return uint(float_to_bits(DT, float_binary(OP_ADD, scaled, p0)));
+  // u is in [0, 1): +0 or a normal float (at least 2^-32)
+  uint w = dtype_word_normal(u);
+  if (unit) return w;
+  float scaled = round_to_dtype(float_binary(OP_MULTIPLY, p1, word_value(w)));
+  return dtype_word(float_binary(OP_ADD, scaled, p0));
 #endif
 }
 
-// Elements [e, e + count) from v, count <= PAIRS.
+// Element e from its word.
+void store_word(uint64_t e, uint w) {
+  store_bits(DT, pc.out_addr + e * dtype_size(DT), uint64_t(DT == DT_BF16 ? w >> 16 : w));
+}
+
+// Elements [e, e + count) from their words v, count <= PAIRS.
 void store_run(uint64_t e, uint v[PAIRS], uint count) {
   uint size = dtype_size(DT);
   uint64_t addr = pc.out_addr + e * size;
   if (count == PAIRS && (addr & 15ul) == 0ul) {
-    if (size == 2u) {
+    if (DT == DT_BF16) {
+      Ptr4x32(addr).v = uvec4(v[1] + (v[0] >> 16), v[3] + (v[2] >> 16), v[5] + (v[4] >> 16), v[7] + (v[6] >> 16));
+    } else if (size == 2u) {
       Ptr4x32(addr).v = uvec4(v[0] | (v[1] << 16), v[2] | (v[3] << 16), v[4] | (v[5] << 16), v[6] | (v[7] << 16));
     } else {
       Ptr4x32(addr).v = uvec4(v[0], v[1], v[2], v[3]);
@@ -89,7 +119,7 @@ void store_run(uint64_t e, uint v[PAIRS], uint count) {
     }
     return;
   }
-  for (uint i = 0; i < count; ++i) store_bits(DT, addr + i * size, uint64_t(v[i]));
+  for (uint i = 0; i < count; ++i) store_word(e + i, v[i]);
 }
 
 void main() {
@@ -117,7 +147,7 @@ void main() {
   for (uint64_t c = gl_GlobalInvocationID.x; c < total; c += threads) {
     if (c == chunks) {
       uint w = threefry2x32(key, uvec2(uint(half_n), 0u)).x;
-      store_bits(DT, pc.out_addr + half_n * dtype_size(DT), uint64_t(element_bits(w, p0, p1, unit)));
+      store_word(half_n, element_word(w, p0, p1, unit));
       continue;
     }
     uint64_t j0 = c * PAIRS;
@@ -127,8 +157,8 @@ void main() {
     uint c0 = uint(j0), c1 = uint(j0 + second);
     for (uint i = 0; i < PAIRS; ++i) {
       uvec2 r = threefry2x32(key, uvec2(c0 + i, c1 + i));
-      first[i] = element_bits(r.x, p0, p1, unit);
-      second_words[i] = element_bits(r.y, p0, p1, unit);
+      first[i] = element_word(r.x, p0, p1, unit);
+      second_words[i] = element_word(r.y, p0, p1, unit);
     }
     store_run(j0, first, count);
     store_run(j0 + second, second_words, count);
