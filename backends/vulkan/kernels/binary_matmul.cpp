@@ -1,7 +1,8 @@
 // GPU kernel of BinaryMatmul (docs/quantized.md):
-//   - x @ W^T with 1 or 2 rows of x, 6-bit indices or 1-bit signs (read 4 at
-//     a time): shaders/binary_gemv_rotated.comp, a codeword . x table per
-//     slice of the contraction built in shared memory, an invocation per row;
+//   - x @ W^T with up to 16 rows of x (2 at a time), 6-bit indices or 1-bit
+//     signs (read 4 at a time): shaders/binary_gemv_rotated.comp, a
+//     codeword . x table per slice of the contraction built in shared memory,
+//     an invocation per weight row;
 //   - other formats with up to 4 rows: the table GEMV
 //     (shaders/binary_table.comp + binary_gemv_table.comp);
 //   - x @ W^T with at most 8 rows of x: shaders/binary_gemv.comp, slices of
