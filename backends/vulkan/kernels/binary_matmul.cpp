@@ -182,20 +182,18 @@ struct TableGemvPlan {
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
-// invocation and LUMEN_VULKAN_BINARY_STAGE=1 its loads of whole runs of a
-// subgroup's rows; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// invocation; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
 // add the slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
-  bool chunked = false, rotated = true, stagger = true, finish = false, stage = false;
+  bool chunked = false, rotated = true, stagger = true, finish = false;
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
-  uint32_t probe = 0;                      // measurement only: the rotated kernel's PROBE
 };
 
 TableGemvKnobs table_knobs() {
@@ -209,8 +207,6 @@ TableGemvKnobs table_knobs() {
   k.rotated = !k.chunked && !(gemv && std::strcmp(gemv, "table") == 0);
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
   k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
-  k.stage = number("LUMEN_VULKAN_BINARY_STAGE", 0) != 0;
-  k.probe = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE", 0), 2);
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
   k.depth = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", 0), 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
@@ -248,13 +244,11 @@ uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices,
 }
 
 // The rotated table GEMV's plan (shaders/binary_gemv_rotated.comp): the
-// folded format, units of 16 vectors per invocation, slices, the widest
-// loads the alignment allows, and whether a subgroup's words go through
-// shared memory.
+// folded format, units of 16 vectors per invocation, slices, and the widest
+// loads the alignment allows.
 struct RotatedGemvPlan {
   BinaryFormat unit{};
   uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
-  bool stage = false;  // the shader's STAGE
 };
 
 constexpr uint32_t kMaxRotatedRows = 2;  // per pass; more rows go 2 at a time
@@ -282,15 +276,10 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t units_per_group = static_cast<uint64_t>(u.group_size / unit_elements);
   const uint64_t region = 32ull << u.index_bits;  // binary_gemv_rotated.comp's REGION
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
-  // Shared floats: the table and x's slice per row of x, the staged words.
-  auto floats = [&](uint64_t units, bool stage) {
-    const uint64_t staged =
-        stage ? KernelContext::kWorkgroupSize * units * static_cast<uint64_t>(u.index_bits) / 2 : 0;
-    return rows * (units / 2 * (2 * region + 32) + units * static_cast<uint64_t>(unit_elements)) + staged;
-  };
+  // Shared floats: the table and x's slice, per row of x.
   auto fits = [&](uint64_t units) {
-    return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 &&
-           4 * floats(units, false) <= shared;
+    const uint64_t floats = rows * (units / 2 * (2 * region + 32) + units * static_cast<uint64_t>(unit_elements));
+    return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 && 4 * floats <= shared;
   };
   uint32_t units = 0;
   for (uint32_t c : {8u, 4u, 2u}) {
@@ -313,7 +302,6 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
       break;
     }
   }
-  plan.stage = knobs.stage && plan.load_words == 4 && 4 * floats(units, true) <= shared;
   const uint64_t lane_groups = ceil_div(units, units_per_group);
   plan.scale_load = 1;
   for (uint32_t w : {4u, 2u}) {
@@ -374,10 +362,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
     constants[6] = plan.load_words;
     constants[7] = plan.scale_load;
-    constants = binary::format_constants(f, constants);
-    constants.push_back(plan.stage);   // constant 11, after the format's
-    constants.push_back(knobs.probe);  // 12
-    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+    k.dispatch("binary_gemv_rotated", binary::format_constants(f, constants), &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
   }

@@ -27,7 +27,6 @@
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#extension GL_KHR_shader_subgroup_basic : require
 
 #include "binary_format.glsl"
 
@@ -40,14 +39,6 @@ layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in
 layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
 layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or 1 (alignment)
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
-// STAGE (with 16-byte loads): a subgroup loads its rows' words as runs of
-// consecutive 16-byte chunks (several per row; fewer cache lines per load
-// instruction than a row per invocation) and hands them round through
-// shared memory. An invocation's row is then its place in its subgroup.
-layout(constant_id = 11) const bool STAGE = false;
-// PROBE (measurement only; wrong results): 1 adds the table offsets instead
-// of reading the table, 2 adds the words' bits (loads and stores only).
-layout(constant_id = 12) const uint PROBE = 0;
 
 // Streamed once: read-only.
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -78,8 +69,6 @@ uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
 shared float table[XR * TABLE_ROW];
 shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
-const uint CHUNKS = LANE_WORDS / 4u;  // STAGE: 16-byte chunks of a row's slice
-shared uvec4 staging[STAGE ? WG * CHUNKS : 1u];
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -150,41 +139,6 @@ void load_words(uint n, uint slice, out uint words[LANE_WORDS]) {
   }
 }
 
-// STAGE: chunks i * size + lane of the slice's words of the subgroup's rows
-// of a step (chunk c: row c / CHUNKS of the subgroup, part c % CHUNKS).
-void load_chunks(uint step, uint slice, out uint words[LANE_WORDS]) {
-  uint size = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
-  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
-    uint c = lane + i * size;
-    uint n = min(step * WG + gl_SubgroupID * size + c / CHUNKS, pc.N - 1u);
-    uvec4 v = QuadPtr(pc.indices + (uint64_t(n) * pc.words + slice * LANE_WORDS + c % CHUNKS * 4u) * 4u).v;
-    words[4u * i] = v.x;
-    words[4u * i + 1u] = v.y;
-    words[4u * i + 2u] = v.z;
-    words[4u * i + 3u] = v.w;
-  }
-}
-
-// STAGE: the subgroup's chunks through shared memory; back come this
-// invocation's row's words.
-void unstage(inout uint words[LANE_WORDS]) {
-  uint size = gl_SubgroupSize, lane = gl_SubgroupInvocationID, base = gl_SubgroupID * size * CHUNKS;
-  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
-    staging[base + lane + i * size] = uvec4(words[4u * i], words[4u * i + 1u], words[4u * i + 2u], words[4u * i + 3u]);
-  }
-  subgroupMemoryBarrierShared();
-  subgroupBarrier();
-  [[unroll]] for (uint i = 0; i < CHUNKS; ++i) {
-    uvec4 v = staging[base + lane * CHUNKS + i];
-    words[4u * i] = v.x;
-    words[4u * i + 1u] = v.y;
-    words[4u * i + 2u] = v.z;
-    words[4u * i + 3u] = v.w;
-  }
-  subgroupMemoryBarrierShared();
-  subgroupBarrier();  // read before the next step's chunks land
-}
-
 // Row n's scales of this slice (clamped as the words).
 void load_scales(uint n, uint slice, out uint scales[LANE_GROUPS]) {
   n = min(n, pc.N - 1u);
@@ -221,10 +175,8 @@ void main() {
   uint slice = gl_WorkGroupID.x % pc.splits;
   uint first = gl_WorkGroupID.x / pc.splits, step_stride = gl_NumWorkGroups.x / pc.splits;
   uint steps = (pc.N + WG - 1u) / WG;
-  // This invocation's row within a step.
-  uint slot = STAGE ? gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID : tid;
-  // Its place in a subgroup of 32: rotation r and swap h.
-  uint r = slot % 16u, h = (slot / 16u) % 2u;
+  // This invocation's place in its subgroup of 32: rotation r and swap h.
+  uint r = tid % 16u, h = (tid / 16u) % 2u;
   // Rotating a unit right by r vectors: whole words, then bits.
   uint rot_bits = r * BITS, rot_words = rot_bits >> 5, rot_shift = rot_bits & 31u;
   // Offsets added to (field << 5): at even positions this unit (or, swapped,
@@ -234,13 +186,9 @@ void main() {
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-    uint step = first + d * step_stride;
-    if (STAGE) {
-      load_chunks(step, slice, ring_words[d]);
-    } else {
-      load_words(step * WG + slot, slice, ring_words[d]);
-    }
-    load_scales(step * WG + slot, slice, ring_scales[d]);
+    uint n = (first + d * step_stride) * WG + tid;
+    load_words(n, slice, ring_words[d]);
+    load_scales(n, slice, ring_scales[d]);
   }
   build_table(tid, slice);
 
@@ -254,14 +202,9 @@ void main() {
         [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
         uint next = step + DEPTH * step_stride;
         if (next < steps) {
-          if (STAGE) {
-            load_chunks(next, slice, ring_words[d]);
-          } else {
-            load_words(next * WG + slot, slice, ring_words[d]);
-          }
-          load_scales(next * WG + slot, slice, ring_scales[d]);
+          load_words(next * WG + tid, slice, ring_words[d]);
+          load_scales(next * WG + tid, slice, ring_scales[d]);
         }
-        if (STAGE) unstage(words);
 
         float acc[XR];
         [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
@@ -287,16 +230,14 @@ void main() {
           float part[XR];
           [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
           [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
-            if (PROBE == 2u) break;
             uint at = (field_at(w, j * BITS) | lane) + OFFSET + j;
-            [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += PROBE == 1u ? float(at) : table[at + m * TABLE_ROW];
+            [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
           }
-          if (PROBE == 2u) part[0] = uintBitsToFloat(src[0] ^ src[UNIT_WORDS - 1u]);
           uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
           float scale = unpackHalf2x16(bits).x;
           [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
         }
-        uint n = step * WG + slot;
+        uint n = step * WG + tid;
         if (n < pc.N) {
           [[unroll]] for (uint m = 0; m < XR; ++m) {
             if (pc.splits == 1u) {
