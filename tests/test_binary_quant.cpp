@@ -237,7 +237,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
 // Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMVs; on
 // the GPU they cut the packed rows into slices whose partial sums are added
 // afterwards; the rotated table GEMV takes 6-bit indices and 1-bit signs up
-// to 16 rows, 2 at a time, the chunked one 10- and 12-bit indices up to 8)
+// to 16 rows, 2 at a time; the chunked one 10-element vectors and 12-bit
+// indices up to 8)
 // and more (tiles, the contraction split into pieces when the tiles are few,
 // the last piece and the last slice of a piece shorter), rows of indices not
 // a multiple of 16 bytes (33 words), a codebook too large for shared
