@@ -182,13 +182,14 @@ struct TableGemvPlan {
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
-// invocation; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// invocation and LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated
+// entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
 // add the slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
-  bool chunked = false, rotated = true, stagger = true, finish = false;
+  bool chunked = false, rotated = true, stagger = true, finish = false, compact = false;
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
@@ -207,6 +208,7 @@ TableGemvKnobs table_knobs() {
   k.rotated = !k.chunked && !(gemv && std::strcmp(gemv, "table") == 0);
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
   k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
+  k.compact = number("LUMEN_VULKAN_BINARY_COMPACT", 0) != 0;
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
   k.depth = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", 0), 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
@@ -249,6 +251,7 @@ uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices,
 struct RotatedGemvPlan {
   BinaryFormat unit{};
   uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
+  bool compact = false;  // the shader's COMPACT table
 };
 
 constexpr uint32_t kMaxRotatedRows = 2;  // per pass; more rows go 2 at a time
@@ -275,10 +278,11 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t row_units = static_cast<uint64_t>(u.vectors_per_row() / 16);
   const uint64_t units_per_group = static_cast<uint64_t>(u.group_size / unit_elements);
   const uint64_t region = 32ull << u.index_bits;  // binary_gemv_rotated.comp's REGION
+  const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   // Shared floats: the table and x's slice, per row of x.
   auto fits = [&](uint64_t units) {
-    const uint64_t floats = rows * (units / 2 * (2 * region + 32) + units * static_cast<uint64_t>(unit_elements));
+    const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
     return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 && 4 * floats <= shared;
   };
   uint32_t units = 0;
@@ -292,6 +296,7 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   plan.unit = u;
   plan.fold = static_cast<uint32_t>(fold);
   plan.units = units;
+  plan.compact = knobs.compact;
   plan.slices = static_cast<uint32_t>(row_units / units);
   const uint64_t lane_words = units * static_cast<uint64_t>(u.index_bits) / 2;
   const uint64_t words = static_cast<uint64_t>(u.words_per_row());
@@ -362,7 +367,9 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
     constants[6] = plan.load_words;
     constants[7] = plan.scale_load;
-    k.dispatch("binary_gemv_rotated", binary::format_constants(f, constants), &push, sizeof(push), per_slice * plan.slices * wg,
+    constants = binary::format_constants(f, constants);
+    constants.push_back(plan.compact);  // constant 11, after the format's
+    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
   }

@@ -61,9 +61,16 @@ const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
 
 // Table: per row of x, units in pairs; unit u's codeword c, column J
 // (vector J % 16 of the unit) at region(u) + c * 32 + J.
+// COMPACT (half the table, so twice the units fit): each entry once, a
+// pair's codeword row of 32 floats holding the even unit's 16 vectors, then
+// the odd one's: entry (u, c, v) at u / 2 * PAIR + c * 32 + u % 2 * 16 + v.
+// Invocation r reads column (j + r) % 16 (one more register per position,
+// kept for the whole kernel) of its unit's half, the halves swapped with
+// r & 16: the same 32 banks per position.
+layout(constant_id = 11) const bool COMPACT = false;
 const uint REGION = CODES * 32u;
 const uint ODD_SHIFT = REGION + 16u;  // an odd unit's region after its even one
-const uint PAIR = 2u * REGION + 32u;
+const uint PAIR = COMPACT ? REGION : 2u * REGION + 32u;
 const uint TABLE_ROW = UNITS / 2u * PAIR;
 uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
@@ -98,7 +105,7 @@ void build_table(uint tid, uint slice) {
   uint half_flip = (tid / 16u) % 2u * 16u;
   for (uint b = 0; b < XR * UNITS; ++b) {
     uint m = b / UNITS, u = b % UNITS;
-    uint base = m * TABLE_ROW + region(u) + c * 32u;
+    uint base = m * TABLE_ROW + (COMPACT ? u / 2u * PAIR + u % 2u * 16u : region(u)) + c * 32u;
     for (uint k = g; k < UNIT_VECTORS; k += SPREAD) {
       uint jv = (k + c) % UNIT_VECTORS;
       uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
@@ -110,8 +117,12 @@ void build_table(uint tid, uint slice) {
         dot = fma(signs[4u * q + 2u], x.z, dot);
         dot = fma(signs[4u * q + 3u], x.w, dot);
       }
-      table[base + (jv ^ half_flip)] = dot;
-      table[base + (jv ^ half_flip ^ 16u)] = dot;
+      if (COMPACT) {
+        table[base + jv] = dot;
+      } else {
+        table[base + (jv ^ half_flip)] = dot;
+        table[base + (jv ^ half_flip ^ 16u)] = dot;
+      }
     }
   }
   barrier();
@@ -182,6 +193,9 @@ void main() {
   // Offsets added to (field << 5): at even positions this unit (or, swapped,
   // the next one), at odd ones the previous one or this one.
   uint lane_even = r + h * ODD_SHIFT, lane_odd = r + (1u - h) * ODD_SHIFT;
+  // COMPACT: position j's column (j + r) % 16, in the other half with h.
+  uint columns[COMPACT ? UNIT_VECTORS : 1u];
+  [[unroll]] for (uint j = 0; j < (COMPACT ? UNIT_VECTORS : 1u); ++j) columns[j] = ((j + r) & 15u) | (h << 4);
 
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
@@ -230,7 +244,8 @@ void main() {
           float part[XR];
           [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
           [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
-            uint at = (field_at(w, j * BITS) | lane) + OFFSET + j;
+            uint at = COMPACT ? (field_at(w, j * BITS) | (columns[COMPACT ? j : 0u] ^ (p % 2u * 16u))) + p / 2u * PAIR
+                              : (field_at(w, j * BITS) | lane) + OFFSET + j;
             [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
           }
           uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
