@@ -3,6 +3,8 @@
 // works out MLX's layout of the threefry words (the CPU's WordWindow) and the
 // chain's constants (backends/common/random_bounds.h); the shaders hash and
 // write.
+#include <algorithm>
+
 #include "backends/common/random_bounds.h"
 #include "backends/cpu/random_threefry.h"
 #include "backends/cpu/strided.h"
@@ -34,6 +36,10 @@ static_assert(sizeof(BitsPush) <= 128);
 constexpr uint64_t kBitsItems = 4;
 // Counter pairs one invocation of random_fused.comp hashes.
 constexpr uint64_t kFusedPairs = 8;
+// Workgroups of a fused launch at most; the shader strides over the rest.
+// Fewer, longer-lived workgroups (the normal kernel's table is loaded once
+// per workgroup): H100 at 16384^2, 8192 of them against 65536 were 2% faster.
+constexpr uint64_t kFusedMaxWorkgroups = 8192;
 
 void random_bits_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   KernelContext k(p);
@@ -122,7 +128,8 @@ void run_fused(const Primitive& p, const std::string& shader, const std::vector<
   push.low32 = bounds.low;
   push.range32 = bounds.range;
   const uint64_t half = push.n / 2;
-  const uint64_t invocations = (half + kFusedPairs - 1) / kFusedPairs + push.n % 2;
+  const uint64_t invocations = std::min((half + kFusedPairs - 1) / kFusedPairs + push.n % 2,
+                                         kFusedMaxWorkgroups * KernelContext::kWorkgroupSize);
   std::vector<const array*> reads{&key, p0};
   if (p1) reads.push_back(p1);
   Constants constants{0, dtype_id(out.dtype()), p1 != nullptr ? 1u : 0u};
