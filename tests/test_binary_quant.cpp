@@ -178,6 +178,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, NearestCodewordsAndOptimalScales) {
       EXPECT_EQ(to_doubles(deq), d.w);
     }
   }
+  // Vectors of 3 elements, an odd number of them per row (the GPU decodes
+  // runs of 2: the last one of a row is short).
+  auto q3 = binary_quantize(array(gaussian(5 * 189, 4).begin(), Shape{5, 189}, float32), 63, 3, 3, s);
+  EXPECT_EQ(to_doubles(binary_dequantize(q3, s)), decode(q3).w);
 }
 
 LUMEN_DEVICE_TEST(BinaryQuant, FewPatternsAreKeptExactlyAndQuantizingIsDeterministic) {
@@ -230,10 +234,11 @@ LUMEN_DEVICE_TEST(BinaryQuant, MatmulMatchesTheDequantizedProduct) {
   }
 }
 
-// Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMV; on
-// the GPU it cuts the packed rows into slices whose partial sums are added
-// afterwards, several slices per row at these K for 4 to 8 rows of x on
-// lavapipe, with a codeword . x table up to 4 rows for v = 8, b = 6)
+// Sizes that take every kernel path: x @ W^T with 1 to 8 rows (the GEMVs; on
+// the GPU they cut the packed rows into slices whose partial sums are added
+// afterwards; the rotated table GEMV takes 6-bit indices and 1-bit signs up
+// to 16 rows, 2 at a time; the chunked one 10-element vectors and 12-bit
+// indices up to 8)
 // and more (tiles, the contraction split into pieces when the tiles are few,
 // the last piece and the last slice of a piece shorter), rows of indices not
 // a multiple of 16 bytes (33 words), a codebook too large for shared
@@ -286,33 +291,41 @@ class ScopedEnv {
   std::vector<std::string> names_;
 };
 
-// The GPU's table GEMV (1 to 4 rows of x, at most 256 codewords) under each
-// of its knobs: units of 1, 3, 5 and 7 words, folded indices (1-bit signs
-// read 4 at a time, or 8 with LUMEN_VULKAN_BINARY_TABLE_BITS=8; 2-bit ones
-// 2 or 4 at a time; 4-bit ones 2 at a time into 10-element vectors with 8),
-// a row's last unit cut short (64-element groups: K / 8 vectors of 6
-// bits end mid-unit), the last slice of a row shorter than the others, one
-// invocation or two per weight row reading one or two units each,
-// workgroups walking several steps of rows (more than the steps whose
-// loads are in flight at once: 1 or 2 of them), the staggered table layout
-// (6 bits with 128-element groups, 2 bits folded to 8) with 4 and 8 rows of a
-// subgroup per lane and without it, the slices' sums added by the GEMV's
-// last workgroups (LUMEN_VULKAN_BINARY_FINISH=1); and the chunked kernel it
-// replaces (LUMEN_VULKAN_BINARY_GEMV=chunk).
+// The GPU's table GEMVs (1 to 4 rows of x, at most 256 codewords): the
+// rotated one (LUMEN_VULKAN_BINARY_GEMV unset; where it applies: 1 or 2 rows,
+// 6-bit and folded 1-bit indices here) and binary_gemv_table.comp
+// (LUMEN_VULKAN_BINARY_GEMV=table, and where the rotated one does not apply)
+// under each of the latter's knobs: units of 1, 3, 5 and 7 words, folded
+// indices (1-bit signs read 4 at a time, or 8 with
+// LUMEN_VULKAN_BINARY_TABLE_BITS=8; 2-bit ones 2 or 4 at a time; 4-bit ones 2
+// at a time into 10-element vectors with 8), a row's last unit cut short
+// (64-element groups: K / 8 vectors of 6 bits end mid-unit), the last slice
+// of a row shorter than the others, one invocation or two per weight row
+// reading one or two units each, workgroups walking several steps of rows
+// (more than the steps whose loads are in flight at once: 1 or 2 of them),
+// the staggered table layout (6 bits with 128-element groups, 2 bits folded
+// to 8) with 4 and 8 rows of a subgroup per lane and without it, the slices'
+// sums added by the GEMV's last workgroups (LUMEN_VULKAN_BINARY_FINISH=1);
+// and the chunked kernel they replace (LUMEN_VULKAN_BINARY_GEMV=chunk).
 LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
   const std::vector<Format> formats = {{128, 8, 6, 1536}, {64, 8, 6, 1472}, {128, 8, 5, 1280}, {128, 8, 7, 768},
                                        {128, 1, 1, 1408}, {64, 4, 2, 320},  {64, 4, 3, 448}, {80, 5, 4, 320}};
   const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
       {},
-      {{"LUMEN_VULKAN_BINARY_ROW_LANES", "2"}, {"LUMEN_VULKAN_BINARY_LANE_UNITS", "2"}},
-      {{"LUMEN_VULKAN_BINARY_ROW_LANES", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "2"},
+       {"LUMEN_VULKAN_BINARY_LANE_UNITS", "2"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "1"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
       {{"LUMEN_VULKAN_BINARY_TABLE_BITS", "8"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"},
        {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
-      {{"LUMEN_VULKAN_BINARY_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
-      {{"LUMEN_VULKAN_BINARY_FINISH", "1"}},
-      {{"LUMEN_VULKAN_BINARY_FINISH", "1"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"}, {"LUMEN_VULKAN_BINARY_DEPTH", "1"}},
-      {{"LUMEN_VULKAN_BINARY_ROW_LANES", "4"}},
-      {{"LUMEN_VULKAN_BINARY_STAGGER", "0"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_DEPTH", "1"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_FINISH", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_FINISH", "1"},
+       {"LUMEN_VULKAN_BINARY_ROW_LANES", "8"}, {"LUMEN_VULKAN_BINARY_DEPTH", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_ROW_LANES", "4"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV", "table"}, {"LUMEN_VULKAN_BINARY_STAGGER", "0"}},
       {{"LUMEN_VULKAN_BINARY_GEMV", "chunk"}}};
   const int n = 75;
   for (const auto& f : formats) {
@@ -332,6 +345,60 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
         auto x = array(gaussian(int64_t(rows) * f.k, 90 + rows).begin(), Shape{rows, f.k}, dt);
         expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
                        [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+      }
+    }
+  }
+}
+
+// The GPU's rotated table GEMV (2 rows of x at a time, up to 16; 6-bit and
+// 4-bit indices and 1-bit signs folded 4 at a time, units of 16 vectors) over
+// more weight rows than
+// one step of a workgroup (600: the last step partly past N), with one or two
+// workgroups per slice walking several steps (more than the 1 to 3 steps
+// whose loads are in flight), 2, 4 or 8 units per invocation where shared
+// memory holds their table, loads of 2 and 4 words, scales read 1, 2 or 4
+// at a time, weights that are views 1 row into larger arrays (offset
+// addresses), and the table without repeated entries
+// (LUMEN_VULKAN_BINARY_COMPACT=1).
+LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
+  const std::vector<Format> formats = {
+      {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
+  const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
+      {},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "4"}},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "8"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
+      {{"LUMEN_VULKAN_BINARY_COMPACT", "1"}},
+      {{"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "2"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}}};
+  const int n = 600;
+  for (const auto& f : formats) {
+    auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),
+                                f.group, f.vector, f.bits, s);
+    for (bool offset : {false, true}) {
+      BinaryWeights q = full;
+      if (offset) {
+        q.indices = slice(full.indices, {1, 0}, {n + 1, full.indices.shape(1)}, s);
+        q.scales = slice(full.scales, {1, 0}, {n + 1, full.scales.shape(1)}, s);
+      } else {
+        q.indices = slice(full.indices, {0, 0}, {n, full.indices.shape(1)}, s);
+        q.scales = slice(full.scales, {0, 0}, {n, full.scales.shape(1)}, s);
+      }
+      q.shape = Shape{n, f.k};
+      const auto wq = decode(q).w;
+      for (size_t v = 0; v < knobs.size(); ++v) {
+        ScopedEnv env(knobs[v]);
+        // More rows go 2 at a time (the last pass of 9 rows has 1).
+        for (int rows : v == 0 ? std::vector<int>{1, 2, 9, 16} : std::vector<int>{1, 2}) {
+          const Dtype dt = std::vector<Dtype>{float32, float16, bfloat16}[(rows + v) % 3];
+          const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                                   std::to_string(f.k) + (offset ? " offset" : "") + " knobs " + std::to_string(v) +
+                                   " rows " + std::to_string(rows) + " " + dtype_to_string(dt);
+          auto x = array(gaussian(int64_t(rows) * f.k, 95 + rows).begin(), Shape{rows, f.k}, dt);
+          expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                         [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+        }
       }
     }
   }

@@ -1,4 +1,10 @@
 // GPU kernel of BinaryMatmul (docs/quantized.md):
+//   - x @ W^T with up to 16 rows of x (2 at a time), 6-bit indices or 1-bit
+//     signs (read 4 at a time): shaders/binary_gemv_rotated.comp, a
+//     codeword . x table per slice of the contraction built in shared memory,
+//     an invocation per weight row;
+//   - other formats with up to 4 rows: the table GEMV
+//     (shaders/binary_table.comp + binary_gemv_table.comp);
 //   - x @ W^T with at most 8 rows of x: shaders/binary_gemv.comp, slices of
 //     the packed rows with x's matching elements in shared memory;
 //   - everything else: shaders/binary_gemm.comp, tiles with W decoded into
@@ -169,21 +175,26 @@ struct TableGemvPlan {
   bool finish = false;         // and its FINISH
 };
 
-// Tuning knobs of the table GEMV (read at each call, so that tests can walk
-// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=chunk
-// takes binary_gemv.comp instead, LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits (4 or 8),
-// LUMEN_VULKAN_BINARY_ROW_LANES and LUMEN_VULKAN_BINARY_LANE_UNITS set the
-// invocations per weight row and the units each reads,
-// LUMEN_VULKAN_BINARY_GEMV_GROUPS the workgroups aimed at,
-// LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight,
-// LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table layout off,
-// LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups add the
-// slices' partial sums (no binary_finish.comp).
+// Tuning knobs of the table GEMVs (read at each call, so that tests can walk
+// them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=table
+// takes binary_gemv_table.comp instead of binary_gemv_rotated.comp, =chunk
+// binary_gemv.comp; LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
+// (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
+// LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
+// (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
+// invocation and LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated
+// entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
+// units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
+// layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
+// add the slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
-  bool chunked = false, stagger = true, finish = false;
+  bool chunked = false, rotated = true, stagger = true, finish = false, compact = false;
   int table_bits = 4;
-  uint32_t row_lanes = 4, lane_units = 0, workgroups = 528;  // lane_units 0: enough for a scale group
-  uint32_t depth = 2;
+  uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
+  uint32_t workgroups = 0;                 // 0: the kernel's own default
+  uint32_t units = 0;                      // 0: the most that fit
+  uint32_t depth = 0;                      // 0: the kernel's own default
 };
 
 TableGemvKnobs table_knobs() {
@@ -194,14 +205,175 @@ TableGemvKnobs table_knobs() {
   };
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
+  k.rotated = !k.chunked && !(gemv && std::strcmp(gemv, "table") == 0);
   k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
   k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
+  k.compact = number("LUMEN_VULKAN_BINARY_COMPACT", 0) != 0;
   k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
-  k.depth = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", k.depth), 1, 16);
+  k.depth = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", 0), 16);
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
-  k.workgroups = std::max<uint32_t>(1, number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", k.workgroups));
+  k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
+  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 16);
   return k;
+}
+
+// Indices the table GEMVs read as one: while the table stays within
+// `table_bits` bits and the folded vectors within a scale group and a
+// 32-bit pattern (1-bit signs 4 at a time by default).
+int table_fold(const BinaryFormat& f, int table_bits) {
+  int fold = 1;
+  while (2 * fold * f.index_bits <= table_bits && 2 * fold * f.vector_size <= 32 &&
+         f.vectors_per_row() % (2 * fold) == 0 && f.group_size % (2 * fold * f.vector_size) == 0) {
+    fold *= 2;
+  }
+  return fold;
+}
+
+BinaryFormat folded(const BinaryFormat& f, int fold) {
+  BinaryFormat u = f;
+  u.vector_size *= fold;
+  u.index_bits *= fold;
+  return u;
+}
+
+// Workgroups per slice of a GEMV walking `steps` steps of rows per slice:
+// about `target` workgroups in all, each walking the same number of steps.
+uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices, uint64_t target) {
+  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(target, slices), 1, steps);
+  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
+  return std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / slices);
+}
+
+// The rotated table GEMV's plan (shaders/binary_gemv_rotated.comp): the
+// folded format, units of 16 vectors per invocation, slices, and the widest
+// loads the alignment allows.
+struct RotatedGemvPlan {
+  BinaryFormat unit{};
+  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
+  bool compact = false;  // the shader's COMPACT table
+};
+
+constexpr uint32_t kMaxRotatedRows = 2;  // per pass; more rows go 2 at a time
+constexpr uint32_t kMaxRotatedChunkedRows = 16;
+constexpr uint32_t kRotatedWorkgroups = 264;
+// Steps whose loads are in flight (the H100: 1 ahead did best, 29.5 us per
+// product against 30.2 for 2, 31.3 for 3, 33.0 for 4, finish pass included).
+constexpr uint32_t kRotatedDepth = 1;
+
+// False where the rotated GEMV does not apply: more than 2 rows of x, a
+// folded index of an odd number of bits or more than 6, folded vectors not
+// a multiple of 4 elements, units of 16 vectors across scale groups or not
+// dividing a row, or no table fitting.
+bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const array& indices,
+                       const array& scales, const TableGemvKnobs& knobs, RotatedGemvPlan& plan) {
+  if (!knobs.rotated || rows > kMaxRotatedRows) return false;
+  const int fold = table_fold(f, knobs.table_bits);
+  const BinaryFormat u = folded(f, fold);
+  const int64_t unit_elements = 16ll * u.vector_size;
+  if (u.index_bits % 2 != 0 || u.index_bits > 6 || u.vector_size % 4 != 0 || u.group_size % unit_elements != 0 ||
+      u.vectors_per_row() % 16 != 0) {
+    return false;
+  }
+  const uint64_t row_units = static_cast<uint64_t>(u.vectors_per_row() / 16);
+  const uint64_t units_per_group = static_cast<uint64_t>(u.group_size / unit_elements);
+  const uint64_t region = 32ull << u.index_bits;  // binary_gemv_rotated.comp's REGION
+  const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  // Shared floats: the table and x's slice, per row of x.
+  auto fits = [&](uint64_t units) {
+    const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
+    return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 && 4 * floats <= shared;
+  };
+  uint32_t units = 0;
+  for (uint32_t c : {8u, 4u, 2u}) {
+    if ((knobs.units == 0 || knobs.units == c) && fits(c)) {
+      units = c;
+      break;
+    }
+  }
+  if (units == 0) return false;
+  plan.unit = u;
+  plan.fold = static_cast<uint32_t>(fold);
+  plan.units = units;
+  plan.compact = knobs.compact;
+  plan.slices = static_cast<uint32_t>(row_units / units);
+  const uint64_t lane_words = units * static_cast<uint64_t>(u.index_bits) / 2;
+  const uint64_t words = static_cast<uint64_t>(u.words_per_row());
+  plan.load_words = 1;
+  for (uint32_t w : {4u, 2u}) {
+    if (lane_words % w == 0 && words % w == 0 && address_of(indices) % (4 * w) == 0) {
+      plan.load_words = w;
+      break;
+    }
+  }
+  const uint64_t lane_groups = ceil_div(units, units_per_group);
+  plan.scale_load = 1;
+  for (uint32_t w : {4u, 2u}) {
+    if (lane_groups % w == 0 && u.groups_per_row() % w == 0 && address_of(scales) % (2 * w) == 0) {
+      plan.scale_load = w;
+      break;
+    }
+  }
+  return true;
+}
+
+// Rows [first, first + count) of a row-contiguous [rows, cols] array, as a
+// view of its buffer (its own range for the command stream's dependencies).
+array row_view(const array& a, uint32_t first, uint32_t count, int64_t cols) {
+  const Shape shape{static_cast<int32_t>(count), static_cast<int32_t>(cols)};
+  array v(shape, a.dtype(), nullptr, {});
+  v.copy_shared_buffer(a, {cols, 1}, detail::row_major_flags(shape), static_cast<size_t>(count) * cols,
+                       static_cast<int64_t>(first) * cols * static_cast<int64_t>(a.itemsize()));
+  return v;
+}
+
+// x @ W^T through binary_gemv_rotated.comp, 2 rows of x at a time (each
+// chunk reads the weights again, mostly from the L2 while the chunks run side
+// by side): every chunk's GEMV first, then their finish passes (one barrier).
+// The caller has planned 2 rows (1 then fits too).
+void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const std::vector<array>& inputs,
+                         uint32_t rows, const TableGemvKnobs& knobs, array& out) {
+  struct Chunk {
+    binary::Push push;
+    BinaryFormat f;
+    array out, partials;
+  };
+  std::vector<Chunk> chunks;
+  for (uint32_t r0 = 0; r0 < rows; r0 += kMaxRotatedRows) {
+    const uint32_t count = std::min(kMaxRotatedRows, rows - r0);
+    RotatedGemvPlan plan;
+    if (!plan_rotated_gemv(k.caps(), weights, count, inputs[1], inputs[3], knobs, plan)) {
+      throw std::logic_error("[binary_matmul] the rotated GEMV took 2 rows of x but not 1");
+    }
+    const BinaryFormat& f = plan.unit;
+    const bool whole = count == rows;
+    array x = whole ? inputs[0] : row_view(inputs[0], r0, count, f.k);
+    array y = whole ? out : row_view(out, r0, count, f.n);
+    binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
+    push.splits = plan.slices;
+    const uint64_t wg = KernelContext::kWorkgroupSize;
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+    const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
+                                                    knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
+    const bool split = plan.slices > 1;
+    array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * count * f.n) : y;
+    push.partials = address_of(partials);
+    Constants constants(8, 0);
+    constants[1] = dtype_id(out.dtype());
+    constants[2] = count;
+    constants[3] = plan.units;
+    constants[4] = plan.fold;
+    constants[5] = knobs.depth ? knobs.depth : kRotatedDepth;
+    constants[6] = plan.load_words;
+    constants[7] = plan.scale_load;
+    constants = binary::format_constants(f, constants);
+    constants.push_back(plan.compact);  // constant 11, after the format's
+    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+               {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
+    if (split) chunks.push_back({push, f, y, partials});
+  }
+  for (Chunk& c : chunks) record_finish(k, c.f, c.push, c.partials, c.out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -209,20 +381,12 @@ uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
 // False where the table GEMV does not apply: more than 4 rows of x, more
 // than 256 codewords, vectors across scale groups, no subgroup shuffles, or
 // not even the shortest slice's table fitting shared memory.
-bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, TableGemvPlan& plan) {
-  const TableGemvKnobs knobs = table_knobs();
+bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const TableGemvKnobs& knobs,
+                     TableGemvPlan& plan) {
   if (knobs.chunked || rows > kMaxLutRows || !caps.subgroup_shuffle) return false;
   if (f.codebook_size() > kMaxLutCodewords || f.group_size % f.vector_size != 0) return false;
-  // Fold indices while the table stays within the knob's bits and the
-  // folded vectors within a scale group and a 32-bit pattern.
-  int fold = 1;
-  while (2 * fold * f.index_bits <= knobs.table_bits && 2 * fold * f.vector_size <= 32 &&
-         f.vectors_per_row() % (2 * fold) == 0 && f.group_size % (2 * fold * f.vector_size) == 0) {
-    fold *= 2;
-  }
-  BinaryFormat u = f;
-  u.vector_size *= fold;
-  u.index_bits *= fold;
+  const int fold = table_fold(f, knobs.table_bits);
+  const BinaryFormat u = folded(f, fold);
   const auto bits = static_cast<uint32_t>(u.index_bits);
   const uint32_t unit_words = bits / gcd32(bits, 32), unit_vectors = 32 / gcd32(bits, 32);
   const uint64_t group_vectors = static_cast<uint64_t>(u.group_size / u.vector_size);
@@ -260,8 +424,8 @@ bool plan_table_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t r
   plan.lane_units = units;
   plan.slice_entries = static_cast<uint32_t>(slice_of(lanes, units) * codes);
   plan.slices = static_cast<uint32_t>(ceil_div(vectors, slice_of(lanes, units)));
-  plan.workgroups = knobs.workgroups;
-  plan.depth = knobs.depth;
+  plan.workgroups = knobs.workgroups ? knobs.workgroups : static_cast<uint32_t>(kGemvWorkgroups);
+  plan.depth = knobs.depth ? knobs.depth : 2;
   plan.finish = knobs.finish;
   // Stagger where a lane's run under one scale (its period) is 1 to 4 whole
   // words and deals out evenly over the lane's banks (at most 8 of them).
@@ -278,12 +442,8 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   const BinaryFormat& f = plan.unit;
   binary::Push push = product_push(f, inputs, rows, out);
   push.splits = plan.slices;
-  // Steps of rows per slice: about the knob's workgroups in all, each
-  // walking the same number of steps.
   const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
-  uint64_t per_slice = std::clamp<uint64_t>(ceil_div(plan.workgroups, plan.slices), 1, steps);
-  per_slice = ceil_div(steps, ceil_div(steps, per_slice));
-  per_slice = std::min<uint64_t>(per_slice, k.caps().max_workgroup_count[0] / plan.slices);
+  const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices, plan.workgroups);
   const bool split = plan.slices > 1, fused_finish = split && plan.finish;
   array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
   push.partials = address_of(partials);
@@ -387,13 +547,20 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
     throw std::runtime_error(fmt::format("[binary_matmul] the GPU kernels take at most 2^31 - 1 rows of x; got {}", rows));
   }
   const auto r = static_cast<uint32_t>(rows);
+  const TableGemvKnobs knobs = table_knobs();
+  RotatedGemvPlan rotated_plan;
   TableGemvPlan table_plan;
   GemvPlan plan;
   const bool decoding = prim.transpose() && rows <= kMaxGemvRows;
   const bool gemv = decoding && (plan_gemv(k.caps(), f, r, true, plan) || plan_gemv(k.caps(), f, r, false, plan));
+  const bool rotated = prim.transpose() && rows <= kMaxRotatedChunkedRows &&
+                       plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
+                                         rotated_plan);
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
-  } else if (decoding && plan_table_gemv(k.caps(), f, r, table_plan)) {
+  } else if (rotated) {
+    record_rotated_gemv(k, f, inputs, r, knobs, out);
+  } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {
     record_table_gemv(k, inputs, r, table_plan, out);
   } else if (gemv) {
     record_gemv(k, inputs, r, plan, out);

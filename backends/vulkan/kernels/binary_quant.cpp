@@ -39,8 +39,10 @@ void record_dequantize(KernelContext& k, const BinaryFormat& f, const array& ind
                        const array& scales, array& out) {
   Push push = weights_push(f, indices, codebook, scales);
   push.out = address_of(out);
-  const uint64_t vectors = static_cast<uint64_t>(f.n) * f.vectors_per_row();
-  k.dispatch("binary_dequantize", format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push), vectors,
+  // An invocation per run of vectors making at least 8 weights (the shader's RUN).
+  const int64_t run = f.vector_size >= 8 ? 1 : 8 / f.vector_size;
+  const uint64_t runs = static_cast<uint64_t>(f.n) * ((f.vectors_per_row() + run - 1) / run);
+  k.dispatch("binary_dequantize", format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push), runs,
              {&indices, &codebook, &scales}, {&out});
 }
 

@@ -42,27 +42,64 @@ shared float As[NARROW ? 1u : BK * A_PITCH];
 shared vec4 As4[NARROW ? BK * BM / 4u : 1u];
 shared float Bs[BK * B_PITCH];
 
+// Small codebooks live in shared memory (1-bit: two entries read per weight).
+const uint CODES = 1u << BITS;
+const bool SHARED_CODEBOOK = CODES <= 256u;
+shared uint codebook_s[SHARED_CODEBOOK ? CODES : 1u];
+
+uint codeword(uint c) { return SHARED_CODEBOOK ? codebook_s[c] : global_codeword(c); }
+
 // Vector jv of W's row n, decoded: the pattern and the scales of its two parts.
 void decode_vector(uint n, uint jv, out uint pattern, out uint split, out float lo, out float hi) {
-  pattern = global_codeword(read_index(index_row(n), jv));
+  pattern = codeword(read_index(index_row(n), jv));
   uint first;
   vector_groups(jv, first, split);
   lo = scale_at(n, first);
   hi = split < VECTOR ? scale_at(n, first + 1u) : lo;
 }
 
+// A decode task covers RUN vectors of a column: at least 8 weights where
+// vectors are short (8 plain 1-bit signs from one or two word loads and one
+// scale, not a load of each per weight).
+const uint RUN = VECTOR >= 8u ? 1u : SLICE_VECTORS < 8u / VECTOR ? SLICE_VECTORS : 8u / VECTOR;
+const uint RUNS = (SLICE_VECTORS + RUN - 1u) / RUN;
+
 // W^T's slice: Bs[kk][j] = W[n0 + j, c0 + kk].
 void decode_transposed(uint tid, uint n0, uint c0, uint c_end) {
-  for (uint task = tid; task < BN * SLICE_VECTORS; task += WG) {
+  for (uint task = tid; task < BN * RUNS; task += WG) {
     uint q = task / BN, j = task - q * BN;  // neighbours write neighbouring columns
-    uint n = n0 + j, kbase = q * VECTOR;
-    if (n < pc.N && c0 + kbase < c_end) {
-      uint pattern, split;
-      float lo, hi;
-      decode_vector(n, (c0 + kbase) / VECTOR, pattern, split, lo, hi);
-      for (uint i = 0; i < VECTOR; ++i) Bs[(kbase + i) * B_PITCH + j] = (i < split ? lo : hi) * sign_of(pattern, i);
-    } else {
-      for (uint i = 0; i < VECTOR; ++i) Bs[(kbase + i) * B_PITCH + j] = 0.0;
+    uint n = n0 + j, v0 = q * RUN;
+    uint count = min(RUN, SLICE_VECTORS - v0);
+    // Vectors of the run inside the piece (c_end and c0 are whole vectors).
+    uint live = n < pc.N && c0 + v0 * VECTOR < c_end ? min(count, (c_end - c0) / VECTOR - v0) : 0u;
+    uint jv0 = c0 / VECTOR + v0;
+    // The run's indices: RUN * BITS <= 8 bits from one 64-bit window.
+    uint64_t window = 0ul;
+    if (live > 0u) {
+      uint64_t row = index_row(n);
+      uint bit = jv0 * BITS, word = bit >> 5, shift = bit & 31u;
+      uint lo = Ptr32(row + uint64_t(word) * 4u).v;
+      uint hi = shift + live * BITS > 32u ? Ptr32(row + uint64_t(word + 1u) * 4u).v : 0u;
+      window = packUint2x32(uvec2(lo, hi)) >> shift;
+    }
+    uint scale_group = ~0u;
+    float scale = 0.0;
+    for (uint r = 0; r < count; ++r) {
+      uint kbase = (v0 + r) * VECTOR;
+      if (r >= live) {
+        for (uint i = 0; i < VECTOR; ++i) Bs[(kbase + i) * B_PITCH + j] = 0.0;
+        continue;
+      }
+      uint jv = jv0 + r;
+      uint pattern = codeword(uint(window >> (r * BITS)) & INDEX_MASK);
+      uint first, split;
+      vector_groups(jv, first, split);
+      if (first != scale_group) {
+        scale_group = first;
+        scale = scale_at(n, first);
+      }
+      float hi = split < VECTOR ? scale_at(n, first + 1u) : scale;
+      for (uint i = 0; i < VECTOR; ++i) Bs[(kbase + i) * B_PITCH + j] = (i < split ? scale : hi) * sign_of(pattern, i);
     }
   }
 }
@@ -93,6 +130,10 @@ void main() {
   uint contraction = TRANSPOSE ? pc.K : pc.N;
   uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.cols + BN - 1u) / BN;
   uint tiles = tiles_m * tiles_n * pc.splits;
+  if (SHARED_CODEBOOK) {
+    for (uint c = tid; c < CODES; c += WG) codebook_s[c] = global_codeword(c);
+    barrier();
+  }
 
   for (uint t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
     // Consecutive workgroups: the pieces of one tile, then the row tiles of

@@ -1,0 +1,268 @@
+// BinaryMatmul, x @ W^T for 1 or 2 rows of x with a codeword . x table in
+// shared memory read without bank conflicts: an invocation per weight row,
+// one dispatch before binary_finish.comp. Formats (after folding FOLD
+// indices into one): an even number of index bits up to 6 (a unit of 16
+// vectors is BITS / 2 whole words), vectors of a multiple of 4 elements,
+// units inside one scale group; the
+// default v = 8, b = 6 and the plain 1-bit format read 4 signs at a time.
+//
+// Workgroup w owns slice w % pc.splits of the contraction (UNITS units of
+// every row) and builds that slice's table itself from x, then walks steps
+// of WG weight rows: an invocation loads its row's LANE_WORDS words and
+// scales in 16-byte loads where aligned (the next DEPTH steps in flight),
+// adds one table entry per index and row of x (float32 sums per unit, times
+// the unit's scale) and writes float32 partial sums that binary_finish.comp
+// adds in slice order (one slice: the output itself). Deterministic.
+//
+// Bank conflicts: the 32 invocations of a subgroup read the same position
+// of different rows at once, at random codewords. So a table row (one
+// codeword) holds one vector per bank, and invocation r reads its unit's
+// vectors rotated by r % 16 (its words are rotated once per unit): vector
+// (j + r) % 16 at position j, in column j + r % 16 of a table in which
+// column J holds vector J % 16 (each entry stored twice: no modulo at read
+// time). Invocations r and r + 16 read the same column; the ones with
+// r & 16 read the units of each pair swapped, and odd units' tables start
+// 16 banks over. A read's shared-memory offset is then
+// (field << 5 | lane) + constant: two integer operations per index.
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+
+#include "binary_format.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint DT = DT_F32;
+layout(constant_id = 2) const uint XR = 1;           // rows of x, 1 or 2
+layout(constant_id = 3) const uint UNITS = 4;        // units per invocation: even
+layout(constant_id = 4) const uint FOLD = 1;         // indices of the weights read as one
+layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in flight
+layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
+layout(constant_id = 7) const uint SCALE_LOAD = 1;   // scales per load: 4, 2 or 1 (alignment)
+// (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
+
+// Streamed once: read-only.
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
+layout(buffer_reference, std430, buffer_reference_align = 8) readonly restrict buffer PairPtr { uvec2 v; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
+
+const uint WG = gl_WorkGroupSize.x;
+const uint CODES = 1u << BITS;
+const uint UNIT_VECTORS = 16u;
+const uint UNIT_WORDS = BITS / 2u;
+const uint LANE_WORDS = UNITS * UNIT_WORDS;
+const uint SLICE_VECTORS = UNITS * UNIT_VECTORS;
+const uint SLICE_ELEMENTS = SLICE_VECTORS * VECTOR;
+// Scale groups of a lane's units (a unit lies inside one group).
+const uint UNITS_PER_GROUP = GROUP / (UNIT_VECTORS * VECTOR);
+const uint LANE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
+// The weights' own codewords (FOLD of them side by side per table code).
+const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
+
+// Table: per row of x, units in pairs; unit u's codeword c, column J
+// (vector J % 16 of the unit) at region(u) + c * 32 + J.
+// COMPACT (half the table, so twice the units fit): each entry once, a
+// pair's codeword row of 32 floats holding the even unit's 16 vectors, then
+// the odd one's: entry (u, c, v) at u / 2 * PAIR + c * 32 + u % 2 * 16 + v.
+// Invocation r reads column (j + r) % 16 (one more register per position,
+// kept for the whole kernel) of its unit's half, the halves swapped with
+// r & 16: the same 32 banks per position.
+layout(constant_id = 11) const bool COMPACT = false;
+const uint REGION = CODES * 32u;
+const uint ODD_SHIFT = REGION + 16u;  // an odd unit's region after its even one
+const uint PAIR = COMPACT ? REGION : 2u * REGION + 32u;
+const uint TABLE_ROW = UNITS / 2u * PAIR;
+uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
+
+shared float table[XR * TABLE_ROW];
+shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+
+// Codeword c's pattern after folding.
+uint folded_pattern(uint c) {
+  uint pattern = 0;
+  [[unroll]] for (uint u = 0; u < FOLD; ++u) {
+    uint word = global_codeword((c >> (u * CODE_BITS)) & ((1u << CODE_BITS) - 1u));
+    pattern |= (word & ((1u << CODE_VECTOR) - 1u)) << (u * CODE_VECTOR);
+  }
+  return pattern;
+}
+
+// The slice's table: x's elements staged, then each invocation computes
+// one codeword's entries (its signs kept as floats) for vectors rotated by
+// its place, so that a subgroup's two stores of an entry hit 32 banks.
+void build_table(uint tid, uint slice) {
+  uint size = dtype_size(DT);
+  for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
+    uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
+    xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+  }
+  barrier();
+  const uint SPREAD = WG / CODES;  // invocations per codeword (CODES divides WG)
+  uint c = tid % CODES, g = tid / CODES;
+  uint pattern = folded_pattern(c);
+  float signs[VECTOR];
+  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((pattern >> i) & 1u) != 0u ? 1.0 : -1.0;
+  uint half_flip = (tid / 16u) % 2u * 16u;
+  for (uint b = 0; b < XR * UNITS; ++b) {
+    uint m = b / UNITS, u = b % UNITS;
+    uint base = m * TABLE_ROW + (COMPACT ? u / 2u * PAIR + u % 2u * 16u : region(u)) + c * 32u;
+    for (uint k = g; k < UNIT_VECTORS; k += SPREAD) {
+      uint jv = (k + c) % UNIT_VECTORS;
+      uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
+      float dot = 0.0;
+      [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
+        vec4 x = xs[x0 + q];
+        dot = fma(signs[4u * q], x.x, dot);
+        dot = fma(signs[4u * q + 1u], x.y, dot);
+        dot = fma(signs[4u * q + 2u], x.z, dot);
+        dot = fma(signs[4u * q + 3u], x.w, dot);
+      }
+      if (COMPACT) {
+        table[base + jv] = dot;
+      } else {
+        table[base + (jv ^ half_flip)] = dot;
+        table[base + (jv ^ half_flip ^ 16u)] = dot;
+      }
+    }
+  }
+  barrier();
+}
+
+// Row n's words of this slice (rows clamped to N - 1: steps past N load a
+// real row and store nothing).
+void load_words(uint n, uint slice, out uint words[LANE_WORDS]) {
+  n = min(n, pc.N - 1u);
+  uint64_t at = pc.indices + (uint64_t(n) * pc.words + slice * LANE_WORDS) * 4u;
+  [[unroll]] for (uint q = 0; q < LANE_WORDS; q += LOAD_WORDS) {
+    if (LOAD_WORDS == 4u) {
+      uvec4 v = QuadPtr(at + q * 4u).v;
+      words[q] = v.x;
+      words[q + 1u] = v.y;
+      words[q + 2u] = v.z;
+      words[q + 3u] = v.w;
+    } else if (LOAD_WORDS == 2u) {
+      uvec2 v = PairPtr(at + q * 4u).v;
+      words[q] = v.x;
+      words[q + 1u] = v.y;
+    } else {
+      words[q] = WordPtr(at + q * 4u).v;
+    }
+  }
+}
+
+// Row n's scales of this slice (clamped as the words).
+void load_scales(uint n, uint slice, out uint scales[LANE_GROUPS]) {
+  n = min(n, pc.N - 1u);
+  uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + slice * LANE_GROUPS) * 2u;
+  [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
+    if (SCALE_LOAD == 4u) {
+      uvec2 v = PairPtr(scale_at + g * 2u).v;
+      scales[g] = v.x & 0xffffu;
+      scales[g + 1u] = v.x >> 16;
+      scales[g + 2u] = v.y & 0xffffu;
+      scales[g + 3u] = v.y >> 16;
+    } else if (SCALE_LOAD == 2u) {
+      uint v = WordPtr(scale_at + g * 2u).v;
+      scales[g] = v & 0xffffu;
+      scales[g + 1u] = v >> 16;
+    } else {
+      scales[g] = uint(HalfPtr(scale_at + g * 2u).v);
+    }
+  }
+}
+
+// The field of BITS bits at bit `bit` of the unit's words, shifted to bit 5
+// and masked (bit is a constant once unrolled).
+uint field_at(uint w[UNIT_WORDS], uint bit) {
+  uint word = bit >> 5, shift = bit & 31u;
+  const uint MASK = INDEX_MASK << 5;
+  if (shift + BITS <= 32u) return (shift >= 5u ? w[word] >> (shift - 5u) : w[word] << (5u - shift)) & MASK;
+  uint64_t pair = packUint2x32(uvec2(w[word], w[min(word + 1u, UNIT_WORDS - 1u)]));
+  return uint(pair >> (shift - 5u)) & MASK;
+}
+
+void main() {
+  uint tid = gl_LocalInvocationID.x;
+  uint slice = gl_WorkGroupID.x % pc.splits;
+  uint first = gl_WorkGroupID.x / pc.splits, step_stride = gl_NumWorkGroups.x / pc.splits;
+  uint steps = (pc.N + WG - 1u) / WG;
+  // This invocation's place in its subgroup of 32: rotation r and swap h.
+  uint r = tid % 16u, h = (tid / 16u) % 2u;
+  // Rotating a unit right by r vectors: whole words, then bits.
+  uint rot_bits = r * BITS, rot_words = rot_bits >> 5, rot_shift = rot_bits & 31u;
+  // Offsets added to (field << 5): at even positions this unit (or, swapped,
+  // the next one), at odd ones the previous one or this one.
+  uint lane_even = r + h * ODD_SHIFT, lane_odd = r + (1u - h) * ODD_SHIFT;
+  // COMPACT: position j's column (j + r) % 16, in the other half with h.
+  uint columns[COMPACT ? UNIT_VECTORS : 1u];
+  [[unroll]] for (uint j = 0; j < (COMPACT ? UNIT_VECTORS : 1u); ++j) columns[j] = ((j + r) & 15u) | (h << 4);
+
+  uint ring_words[DEPTH][LANE_WORDS];
+  uint ring_scales[DEPTH][LANE_GROUPS];
+  [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+    uint n = (first + d * step_stride) * WG + tid;
+    load_words(n, slice, ring_words[d]);
+    load_scales(n, slice, ring_scales[d]);
+  }
+  build_table(tid, slice);
+
+  for (uint base = first; base < steps; base += DEPTH * step_stride) {
+    [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+      uint step = base + d * step_stride;
+      if (step < steps) {
+        uint words[LANE_WORDS];
+        uint scales[LANE_GROUPS];
+        [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
+        [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
+        uint next = step + DEPTH * step_stride;
+        if (next < steps) {
+          load_words(next * WG + tid, slice, ring_words[d]);
+          load_scales(next * WG + tid, slice, ring_scales[d]);
+        }
+
+        float acc[XR];
+        [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
+        [[unroll]] for (uint p = 0; p < UNITS; ++p) {
+          // Unit p, or its pair's other unit when swapped, rotated by r vectors.
+          uint src[UNIT_WORDS];
+          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+            src[k] = h != 0u ? words[(p ^ 1u) * UNIT_WORDS + k] : words[p * UNIT_WORDS + k];
+          }
+          uint w[UNIT_WORDS];
+          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+            uint lo = src[k], hi = src[(k + 1u) % UNIT_WORDS];
+            [[unroll]] for (uint s = 1; s < UNIT_WORDS; ++s) {
+              if (rot_words == s) {
+                lo = src[(k + s) % UNIT_WORDS];
+                hi = src[(k + s + 1u) % UNIT_WORDS];
+              }
+            }
+            w[k] = uint(packUint2x32(uvec2(lo, hi)) >> rot_shift);
+          }
+          uint lane = p % 2u == 0u ? lane_even : lane_odd;
+          const uint OFFSET = p % 2u == 0u ? region(p) : region(p) - ODD_SHIFT;
+          float part[XR];
+          [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
+          [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
+            uint at = COMPACT ? (field_at(w, j * BITS) | (columns[COMPACT ? j : 0u] ^ (p % 2u * 16u))) + p / 2u * PAIR
+                              : (field_at(w, j * BITS) | lane) + OFFSET + j;
+            [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
+          }
+          uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
+          float scale = unpackHalf2x16(bits).x;
+          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
+        }
+        uint n = step * WG + tid;
+        if (n < pc.N) {
+          [[unroll]] for (uint m = 0; m < XR; ++m) {
+            if (pc.splits == 1u) {
+              store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
+            } else {
+              Ptr32(pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u).v = floatBitsToUint(acc[m]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
