@@ -57,6 +57,17 @@ array scratch_float32(KernelContext& k, uint64_t n) {
   return a;
 }
 
+// Where a product split into push.splits slices writes their partial sums
+// (push.rows x push.cols floats each): a scratch array, or `out` itself for
+// one slice. Sets push.partials.
+array split_partials(KernelContext& k, binary::Push& push, const array& out) {
+  array partials = push.splits > 1
+                       ? scratch_float32(k, static_cast<uint64_t>(push.splits) * push.rows * push.cols)
+                       : out;
+  push.partials = address_of(partials);
+  return partials;
+}
+
 void record_finish(KernelContext& k, const BinaryFormat& f, const binary::Push& push, const array& partials,
                    array& out) {
   k.dispatch("binary_finish", binary::format_constants(f, {0, dtype_id(out.dtype())}), &push, sizeof(push),
@@ -141,8 +152,7 @@ void record_gemv(KernelContext& k, const std::vector<array>& inputs, uint32_t ro
   push.splits = plan.slices;
   push.chunks = plan.chunks;
   push.x_stride = plan.x_stride;
-  array partials = plan.slices > 1 ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
-  push.partials = address_of(partials);
+  array partials = split_partials(k, push, out);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = f.words_per_row() % 4 == 0 && push.indices % 16 == 0;
@@ -357,8 +367,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
                                                     knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
     const bool split = plan.slices > 1;
-    array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * count * f.n) : y;
-    push.partials = address_of(partials);
+    array partials = split_partials(k, push, y);
     Constants constants(8, 0);
     constants[1] = dtype_id(out.dtype());
     constants[2] = count;
@@ -445,8 +454,7 @@ void record_table_gemv(KernelContext& k, const std::vector<array>& inputs, uint3
   const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), KernelContext::kWorkgroupSize / plan.row_lanes);
   const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices, plan.workgroups);
   const bool split = plan.slices > 1, fused_finish = split && plan.finish;
-  array partials = split ? scratch_float32(k, static_cast<uint64_t>(plan.slices) * rows * f.n) : out;
-  push.partials = address_of(partials);
+  array partials = split_partials(k, push, out);
   // The table, then (fused finish) a counter per run of steps.
   const uint64_t entries = static_cast<uint64_t>(plan.slices) * rows * plan.slice_entries;
   push.chunks = fused_finish ? static_cast<uint32_t>(per_slice) : 0;
@@ -492,8 +500,7 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   if (tiles * splits > UINT32_MAX) {
     throw std::runtime_error(fmt::format("[binary_matmul] {} tiles exceed the GPU kernel's index", tiles * splits));
   }
-  array partials = splits > 1 ? scratch_float32(k, splits * rows * push.cols) : out;
-  push.partials = address_of(partials);
+  array partials = split_partials(k, push, out);
   Constants constants(4, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = transpose;
