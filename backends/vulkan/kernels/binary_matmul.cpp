@@ -542,6 +542,30 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
   if (!record_coopmat_matmul(k, p)) record_tiled_matmul(k, p, matmul_push(k, p), false);
 }
 
+// MEASUREMENT PROBE (LUMEN_VULKAN_BINARY_GEMV=stream, wrong results):
+// shaders/binary_stream_probe.comp reads the weights' bytes as whole-row
+// runs in one dispatch; LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup
+// block, LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
+bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
+  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
+  if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  binary::Push push = product_push(f, inputs, 1, out);
+  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 32);
+  const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
+  const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
+  const uint64_t per_group = KernelContext::kWorkgroupSize / std::max<uint32_t>(k.caps().subgroup_size, 1);
+  uint64_t groups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
+  if (groups == 0) groups = ceil_div(blocks, per_group);
+  Constants constants{0, dtype_id(out.dtype()), rows, batch};
+  k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
+  return true;
+}
+
 void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const auto& prim = static_cast<const BinaryMatmul&>(p);
   const BinaryFormat& f = prim.format();
@@ -563,6 +587,7 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   const bool rotated = prim.transpose() && rows <= kMaxRotatedChunkedRows &&
                        plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
                                          rotated_plan);
+  if (prim.transpose() && rows == 1 && record_stream_probe(k, f, inputs, out)) return;
   if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (rotated) {
