@@ -543,9 +543,11 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
 }
 
 // MEASUREMENT PROBE (LUMEN_VULKAN_BINARY_GEMV=stream, wrong results):
-// shaders/binary_stream_probe.comp reads the weights' bytes as whole-row
-// runs in one dispatch; LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup
-// block, LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
+// shaders/binary_stream_probe.comp reads the weights' bytes in runs of
+// consecutive 16-byte loads: LUMEN_VULKAN_BINARY_PROBE_SLICES slices of
+// every row (1: whole rows; more: a finish pass adds them),
+// LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup block,
+// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
 bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
@@ -556,13 +558,18 @@ bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vec
   binary::Push push = product_push(f, inputs, 1, out);
   const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 32);
   const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
+  push.splits = std::max<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_SLICES", 1), 1);
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
   const uint64_t per_group = KernelContext::kWorkgroupSize / std::max<uint32_t>(k.caps().subgroup_size, 1);
   uint64_t groups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
-  if (groups == 0) groups = ceil_div(blocks, per_group);
+  if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
+  groups = ceil_div(groups, push.splits) * push.splits;
+  array partials = split_partials(k, push, out);
   Constants constants{0, dtype_id(out.dtype()), rows, batch};
   k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
-             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {push.splits > 1 ? &partials : &out});
+  if (push.splits > 1) record_finish(k, f, push, partials, out);
   return true;
 }
 
