@@ -430,6 +430,45 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
   }
 }
 
+// The GPU's fused tensor-core product (devices with cooperative matrices:
+// float16 x from 3 rows, or 2 with LUMEN_VULKAN_BINARY_COOP_ROWS=2; W's
+// tiles decoded into shared memory as float16): every format whose runs of 8
+// weights are whole even index bits (6-bit codewords of 8, 4-bit of 8 in
+// 256-element groups, 2-bit of 4, 2-bit of 2, plain 1-bit signs), 16-row
+// tiles (2 to 16 rows) and 64-row ones (17 and 130 rows: two tiles, the last
+// partly past M), weight rows past one tile and partly past N (200), several
+// slices of 128 along K, and x not 16-byte aligned (a view 1 element in:
+// another kernel). Elsewhere the same products take the other kernels.
+LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
+  const std::vector<Format> formats = {
+      {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640}};
+  const int n = 200;
+  for (const auto& f : formats) {
+    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 65).begin(), Shape{n, f.k}, float32), f.group,
+                             f.vector, f.bits, s);
+    const auto wq = decode(q).w;
+    for (int rows : {2, 3, 16, 17, 130}) {
+      ScopedEnv env(rows == 2 ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
+                              : std::vector<std::pair<std::string, std::string>>{});
+      const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                               std::to_string(f.k) + " rows " + std::to_string(rows);
+      auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+    }
+  }
+  // x a view one element into a larger array: not 16-byte aligned.
+  const auto& f = formats[0];
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 66).begin(), Shape{n, f.k}, float32), f.group, f.vector,
+                           f.bits, s);
+  const auto wq = decode(q).w;
+  const int rows = 5;
+  auto flat = array(gaussian(int64_t(rows) * f.k + 1, 97).begin(), Shape{rows * f.k + 1}, float16);
+  auto x = reshape(slice(flat, {1}, {rows * f.k + 1}, s), {rows, f.k}, s);
+  expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                 [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "x offset by one element");
+}
+
 LUMEN_DEVICE_TEST(BinaryQuant, BatchedAndStridedInputs) {
   const auto& f = kFormats[0];
   const int n = 24;

@@ -511,13 +511,51 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   if (splits > 1) record_finish(k, f, push, partials, out);
 }
 
+// The fused tensor-core GEMM (shaders/binary_gemm_coopmat.comp): float16 x
+// with at least kMinCoopRows rows (LUMEN_VULKAN_BINARY_COOP_ROWS; 0 turns
+// the route off), devices with VK_NV_cooperative_matrix, formats whose runs
+// of 8 weights are at most 8 whole index bits (even) and slices of 128
+// elements inside one scale group.
+constexpr uint32_t kMinCoopRows = 3;
+constexpr uint32_t kCoopSlice = 128;
+
+bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_ROWS");
+  const uint64_t min_rows = env && *env ? std::strtoull(env, nullptr, 10) : kMinCoopRows;
+  if (min_rows == 0 || rows < min_rows || x.dtype() != float16 || !coopmat_fragment(caps)) return false;
+  const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
+  return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits % 2 == 0 && run_bits <= 8 &&
+         f.group_size % kCoopSlice == 0 && f.k % kCoopSlice == 0 && address_of(x) % 16 == 0;
+}
+
+void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
+                      array& out) {
+  const auto frag = *coopmat_fragment(k.caps());
+  binary::Push push = product_push(f, inputs, rows, out);
+  // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows); more:
+  // 64 x 64 tiles of 2 x 4 subgroups.
+  const bool narrow = rows <= 16;
+  const uint32_t warps_m = narrow ? 1 : 2, fm = narrow ? 1 : 2, bn = narrow ? 128 : 64;
+  const uint32_t bm = warps_m * fm * frag[0];
+  const uint32_t fn = bn / (KernelContext::kWorkgroupSize / 32 / warps_m * frag[1]);
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), bn);
+  Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], warps_m, fm, fn};
+  constants = binary::format_constants(f, constants);
+  constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
+  k.dispatch("binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
+}
+
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
-bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+bool dense_forced(const array& x) {
   const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
-  if (force && std::strcmp(force, "1") == 0) return x.dtype() == float16;
-  return x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps);
+  return force && std::strcmp(force, "1") == 0 && x.dtype() == float16;
+}
+
+bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+  return dense_forced(x) || (x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps));
 }
 
 // out = x @ W^T (or x @ W) through a float16 copy of W.
@@ -595,7 +633,9 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
                        plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
                                          rotated_plan);
   if (prim.transpose() && rows == 1 && record_stream_probe(k, f, inputs, out)) return;
-  if (dense_route(k.caps(), inputs[0], rows)) {
+  if (prim.transpose() && !dense_forced(inputs[0]) && coop_gemm_suits(k.caps(), f, inputs[0], rows)) {
+    record_coop_gemm(k, f, inputs, r, out);
+  } else if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (rotated) {
     record_rotated_gemv(k, f, inputs, r, knobs, out);

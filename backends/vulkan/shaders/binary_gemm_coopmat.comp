@@ -1,0 +1,209 @@
+// BinaryMatmul x @ W^T on tensor cores (GL_NV_cooperative_matrix): float16 x
+// [M, K] against the packed weights, decoded tile by tile into shared memory
+// as float16 (exact: scale * +-1 with a float16 scale) and multiplied there,
+// float32 accumulators, one rounding to float16 at the end. The packed bytes
+// are the only copy of W read: no float16 W in global memory.
+//
+// A workgroup of 8 subgroups computes a BM x BN tile of the output (BN
+// weight rows), its subgroups laid out WARPS_M x WARPS_N, each FM x FN
+// fragments. The contraction moves in slices of BK = 128 elements: one scale
+// per weight row (GROUP a multiple of 128) and RUN_BITS * 16 / 32 whole words
+// of indices per row. An invocation decodes RUNS runs of 8 weights of one
+// row: the run's index bits, its 8-bit sign pattern (one codeword, or 8 /
+// VECTOR side by side), then 8 float16 values, each the scale with its sign
+// bit flipped where the pattern bit is clear (two integer operations per
+// pair). The next slice's words, scales and x are loaded while the current
+// one is decoded and multiplied.
+//
+// Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS even and
+// at most 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP a
+// multiple of 128, K a multiple of 128 (kernels/binary_matmul.cpp checks).
+// Portable counterpart: binary_gemm.comp.
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_NV_cooperative_matrix : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
+
+#include "binary_format.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint DT = DT_F16;
+layout(constant_id = 2) const uint CM_M = 16;
+layout(constant_id = 3) const uint CM_N = 16;
+layout(constant_id = 4) const uint CM_K = 16;
+layout(constant_id = 5) const uint WARPS_M = 1;
+layout(constant_id = 6) const uint FM = 1;
+layout(constant_id = 7) const uint FN = 1;
+// (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl)
+// Codebook entries (2^BITS) kept in shared memory.
+layout(constant_id = 11) const uint CODES = 64;
+
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
+
+const uint WG = gl_WorkGroupSize.x;  // 256: 8 subgroups of 32
+const uint WARPS_N = WG / 32u / WARPS_M;
+const uint WM = FM * CM_M, WN = FN * CM_N;
+const uint BM = WARPS_M * WM, BN = WARPS_N * WN;
+const uint BK = 128;
+const uint UNIT = 8;  // float16 per 16-byte shared unit
+// Index bits per run of 8 weights, words per row of a slice.
+const uint PER_RUN = 8u / VECTOR;
+const uint RUN_BITS = PER_RUN * BITS;
+const uint SLICE_WORDS = RUN_BITS * (BK / 8u) / 32u;
+// Decoding: THREADS_PER_ROW invocations per weight row of the tile, RUNS runs each.
+const uint THREADS_PER_ROW = WG / BN;
+const uint RUNS = BK / 8u / THREADS_PER_ROW;
+// x's slice: BM rows of BK float16, CHUNKS_X 16-byte chunks per invocation.
+const uint CHUNKS_X = BM * BK / UNIT / WG;
+
+// Shared tiles in 16-byte units, rows padded by one unit (the 8 rows a
+// fragment load reads at once fall in distinct banks): x [BM][BK], W [BN][BK].
+const uint PITCH = BK / UNIT + 1u;
+const uint X_UNITS = BM * PITCH, W_UNITS = BN * PITCH;
+const uint FRAG_UNITS = CM_M * CM_N / 4u;  // a float32 fragment, for the epilogue
+const uint TILE_UNITS = X_UNITS + W_UNITS;
+const uint EPI_UNITS = WG / 32u * FRAG_UNITS;
+shared uvec4 smem[TILE_UNITS > EPI_UNITS ? TILE_UNITS : EPI_UNITS];
+// Codeword c's sign pattern, inverted (a set bit: element negative), and the
+// same shifted left by 15: the spread form the decoder shifts per pair.
+shared uint spread[CODES];
+
+const bool PLAIN = VECTOR == 1u && BITS == 1u;
+
+// The run's inverted pattern, spread: bit i of ~pattern at bit i and i + 15.
+uint run_spread(uint bits) {
+  if (PER_RUN == 1u) return spread[bits];
+  uint p = 0;
+  if (PLAIN) {
+    // Each bit picks codeword 0 or 1 (inverted bit 0 of each, kept in spread).
+    p = (bits & (spread[1] != 0u ? 0xffu : 0u)) | (~bits & (spread[0] != 0u ? 0xffu : 0u));
+  } else {
+    [[unroll]] for (uint q = 0; q < PER_RUN; ++q) {
+      p |= spread[(bits >> (q * BITS)) & INDEX_MASK] << (q * VECTOR);
+    }
+  }
+  return p | (p << 15);
+}
+
+// Words of a row's slice an invocation loads: its runs' bits start `shift`
+// bits into the first.
+const uint SPAN_BITS = RUNS * RUN_BITS;  // at most 64
+const uint LANE_WORDS = 3;  // a span of up to 64 bits from any bit of a word
+
+// This invocation's words of its weight row's slice (the row clamped to
+// N - 1: rows past N decode a real row and are never stored; words past the
+// slice clamped to its last) and the row's scale bits.
+void load_row(uint n, uint part, uint k0, out uint words[LANE_WORDS], out uint scale) {
+  n = min(n, pc.N - 1u);
+  uint first = part * SPAN_BITS / 32u;
+  uint64_t at = pc.indices + (uint64_t(n) * pc.words + k0 / 8u * RUN_BITS / 32u) * 4u;
+  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(at + min(first + q, SLICE_WORDS - 1u) * 4u).v;
+  scale = uint(HalfPtr(pc.scales + (uint64_t(n) * groups_per_row() + k0 / GROUP) * 2u).v);
+}
+
+void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
+  [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
+    uint e = tid + l * WG, r = e / (BK / UNIT), c = e % (BK / UNIT);
+    uint m = m0 + r;
+    xr[l] = m < pc.rows ? QuadPtr(pc.x + (uint64_t(m) * pc.K + k0 + c * UNIT) * 2u).v : uvec4(0);
+  }
+}
+
+// Decodes this invocation's runs of its row into W's tile.
+void decode(uint tid, uint words[LANE_WORDS], uint scale) {
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint shift = part * SPAN_BITS % 32u;
+  // The span's bits from bit 0 of (lo, hi).
+  uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
+  uint hi = uint(packUint2x32(uvec2(words[1], words[2])) >> shift);
+  uint base = scale | (scale << 16);
+  [[unroll]] for (uint r = 0; r < RUNS; ++r) {
+    uint bit = r * RUN_BITS;  // a constant once unrolled
+    uint bits = bit >= 32u ? hi >> (bit - 32u) : bit + RUN_BITS > 32u ? (lo >> bit) | (hi << (32u - bit)) : lo >> bit;
+    uint s = run_spread(bits & ((1u << RUN_BITS) - 1u));
+    uvec4 v;
+    // Pair j: bit 2j of ~pattern to bit 15, bit 2j + 1 (at 2j + 16 in the
+    // shifted copy) to bit 31.
+    v.x = base ^ ((s << 15) & 0x80008000u);
+    v.y = base ^ ((s << 13) & 0x80008000u);
+    v.z = base ^ ((s << 11) & 0x80008000u);
+    v.w = base ^ ((s << 9) & 0x80008000u);
+    smem[X_UNITS + row * PITCH + part * RUNS + r] = v;
+  }
+}
+
+void main() {
+  uint tid = gl_LocalInvocationID.x;
+  uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  uint wm = warp / WARPS_N, wn = warp % WARPS_N;
+  for (uint c = tid; c < CODES; c += WG) {
+    uint p = ~global_codeword(c) & ((1u << VECTOR) - 1u);
+    spread[c] = PER_RUN == 1u ? p | (p << 15) : p;
+  }
+  uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.N + BN - 1u) / BN;
+  uint tiles = tiles_m * tiles_n;
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+
+  for (uint t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
+    uint m0 = t % tiles_m * BM, n0 = t / tiles_m * BN;
+    fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][FN];
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+    }
+    uint words[LANE_WORDS];
+    uint scale;
+    uvec4 xr[CHUNKS_X];
+    load_row(n0 + row, part, 0, words, scale);
+    load_x(tid, m0, 0, xr);
+    barrier();  // the codebook (first tile), the previous tile's epilogue
+    for (uint k0 = 0; k0 < pc.K; k0 += BK) {
+      decode(tid, words, scale);
+      [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
+        uint e = tid + l * WG;
+        smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[l];
+      }
+      if (k0 + BK < pc.K) {
+        load_row(n0 + row, part, k0 + BK, words, scale);
+        load_x(tid, m0, k0 + BK, xr);
+      }
+      barrier();
+      [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
+        fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
+        [[unroll]] for (uint i = 0; i < FM; ++i) {
+          coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * PITCH + kk / UNIT, PITCH, false);
+        }
+        [[unroll]] for (uint j = 0; j < FN; ++j) {
+          fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
+          coopMatLoadNV(fb, smem, X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
+          [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
+        }
+      }
+      barrier();  // every subgroup is done with the slice
+    }
+
+    // Out through this subgroup's scratch fragment: each invocation writes a
+    // run of RUN consecutive elements of one fragment row.
+    const uint RUN = CM_M * CM_N / 32u;
+    uint scratch = warp * FRAG_UNITS;
+    uint fr = lane / (CM_N / RUN), fc = lane % (CM_N / RUN) * RUN;
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) {
+        coopMatStoreNV(acc[i][j], smem, scratch, CM_N / 4u, false);
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        uint m = m0 + wm * WM + i * CM_M + fr, n = n0 + wn * WN + j * CM_N + fc;
+        [[unroll]] for (uint q = 0; q < RUN; ++q) {
+          float v = uintBitsToFloat(smem[scratch + (fr * CM_N + fc + q) / 4u][(fc + q) % 4u]);
+          if (m < pc.rows && n + q < pc.N) store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n + q) * 2u, v);
+        }
+        subgroupBarrier();
+      }
+    }
+    barrier();  // the scratch is the next tile's x and W
+  }
+}
