@@ -431,8 +431,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 }
 
 // The GPU's fused tensor-core product (devices with cooperative matrices:
-// float16 x from 3 rows, or 2 with LUMEN_VULKAN_BINARY_COOP_ROWS=2; W's
-// tiles decoded into shared memory as float16): every format whose runs of 8
+// float16 x from 3 to 63 rows, 2 with LUMEN_VULKAN_BINARY_COOP_ROWS=2, 64
+// and more with LUMEN_VULKAN_BINARY_COOP_WIDE=1; W's tiles decoded into
+// shared memory as float16): every format whose runs of 8
 // weights are whole even index bits (6-bit codewords of 8, 4-bit of 8 in
 // 256-element groups, 2-bit of 4, 2-bit of 2, plain 1-bit signs), 16-row
 // tiles (2 to 16 rows) and 64-row ones (17 and 130 rows: two tiles, the last
@@ -448,8 +449,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
                              f.vector, f.bits, s);
     const auto wq = decode(q).w;
     for (int rows : {2, 3, 16, 17, 130}) {
-      ScopedEnv env(rows == 2 ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
-                              : std::vector<std::pair<std::string, std::string>>{});
+      ScopedEnv env(rows == 2     ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
+                    : rows == 130 ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}}
+                                  : std::vector<std::pair<std::string, std::string>>{});
       const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                std::to_string(f.k) + " rows " + std::to_string(rows);
       auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);

@@ -512,17 +512,25 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
 }
 
 // The fused tensor-core GEMM (shaders/binary_gemm_coopmat.comp): float16 x
-// with at least kMinCoopRows rows (LUMEN_VULKAN_BINARY_COOP_ROWS; 0 turns
-// the route off), devices with VK_NV_cooperative_matrix, formats whose runs
-// of 8 weights are at most 8 whole index bits (even) and slices of 128
-// elements inside one scale group.
+// with kMinCoopRows (LUMEN_VULKAN_BINARY_COOP_ROWS; 0 turns the route off)
+// to kMinDenseRows - 1 rows (LUMEN_VULKAN_BINARY_COOP_WIDE=1: any number
+// above), devices with VK_NV_cooperative_matrix, formats whose runs of 8
+// weights are at most 8 whole index bits (even) and slices of 128 elements
+// inside one scale group.
 constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 128;
+// Rows of float16 x from which the tensor-core route pays for writing W.
+constexpr uint64_t kMinDenseRows = 64;
 
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
   const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_ROWS");
   const uint64_t min_rows = env && *env ? std::strtoull(env, nullptr, 10) : kMinCoopRows;
-  if (min_rows == 0 || rows < min_rows || x.dtype() != float16 || !coopmat_fragment(caps)) return false;
+  const char* wide = std::getenv("LUMEN_VULKAN_BINARY_COOP_WIDE");
+  const bool any = wide && std::strcmp(wide, "1") == 0;
+  if (min_rows == 0 || rows < min_rows || (rows >= kMinDenseRows && !any) || x.dtype() != float16 ||
+      !coopmat_fragment(caps)) {
+    return false;
+  }
   const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
   return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits % 2 == 0 && run_bits <= 8 &&
          f.group_size % kCoopSlice == 0 && f.k % kCoopSlice == 0 && address_of(x) % 16 == 0;
@@ -545,9 +553,6 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   k.dispatch("binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
 }
-
-// Rows of float16 x from which the tensor-core route pays for writing W.
-constexpr uint64_t kMinDenseRows = 64;
 
 bool dense_forced(const array& x) {
   const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
