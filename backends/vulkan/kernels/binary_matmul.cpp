@@ -192,8 +192,9 @@ struct TableGemvPlan {
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
-// invocation and LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated
-// entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// slice, LUMEN_VULKAN_BINARY_SPLIT its invocations per weight row (1, 2, 4,
+// 8: a subgroup's loads cover longer runs of each row) and
+// LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
@@ -205,6 +206,7 @@ struct TableGemvKnobs {
   uint32_t workgroups = 0;                 // 0: the kernel's own default
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
+  uint32_t split = 1;                      // rotated kernel: invocations per weight row
 };
 
 TableGemvKnobs table_knobs() {
@@ -224,7 +226,8 @@ TableGemvKnobs table_knobs() {
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
-  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 16);
+  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
+  k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
   return k;
 }
 
@@ -260,7 +263,7 @@ uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices,
 // loads the alignment allows.
 struct RotatedGemvPlan {
   BinaryFormat unit{};
-  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
+  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1, split = 1;
   bool compact = false;  // the shader's COMPACT table
 };
 
@@ -291,12 +294,17 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   // Shared floats: the table and x's slice, per row of x.
+  const uint64_t split = knobs.split;
   auto fits = [&](uint64_t units) {
     const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
-    return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 && 4 * floats <= shared;
+    const uint64_t lane_units = units / split;
+    return units % (2 * split) == 0 && units % units_per_group == 0 &&
+           (lane_units % units_per_group == 0 || units_per_group % lane_units == 0) && row_units % units == 0 &&
+           4 * floats <= shared;
   };
   uint32_t units = 0;
-  for (uint32_t c : {8u, 4u, 2u}) {
+  for (uint32_t c : {32u, 16u, 8u, 4u, 2u}) {
+    if (knobs.units == 0 && c > 8) continue;  // more only when asked for
     if ((knobs.units == 0 || knobs.units == c) && fits(c)) {
       units = c;
       break;
@@ -307,8 +315,10 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   plan.fold = static_cast<uint32_t>(fold);
   plan.units = units;
   plan.compact = knobs.compact;
+  plan.split = knobs.split;
   plan.slices = static_cast<uint32_t>(row_units / units);
-  const uint64_t lane_words = units * static_cast<uint64_t>(u.index_bits) / 2;
+  const uint64_t lane_units = units / split;
+  const uint64_t lane_words = lane_units * static_cast<uint64_t>(u.index_bits) / 2;
   const uint64_t words = static_cast<uint64_t>(u.words_per_row());
   plan.load_words = 1;
   for (uint32_t w : {4u, 2u}) {
@@ -317,7 +327,7 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
       break;
     }
   }
-  const uint64_t lane_groups = ceil_div(units, units_per_group);
+  const uint64_t lane_groups = ceil_div(lane_units, units_per_group);
   plan.scale_load = 1;
   for (uint32_t w : {4u, 2u}) {
     if (lane_groups % w == 0 && u.groups_per_row() % w == 0 && address_of(scales) % (2 * w) == 0) {
@@ -363,7 +373,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
     push.splits = plan.slices;
     const uint64_t wg = KernelContext::kWorkgroupSize;
-    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg / plan.split);
     const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
                                                     knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
     const bool split = plan.slices > 1;
@@ -378,6 +388,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants[7] = plan.scale_load;
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
+    constants.push_back(plan.split);    // 12
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
