@@ -446,8 +446,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // 256-element groups, 2-bit of 4, 2-bit of 2, plain 1-bit signs), 16-row
 // tiles (2 to 16 rows) and 64-row ones (17 and 130 rows: two tiles, the last
 // partly past M), weight rows past one tile and partly past N (200), several
-// slices of 128 along K, and x not 16-byte aligned (a view 1 element in:
-// another kernel). Elsewhere the same products take the other kernels.
+// slices of 128 along K with 1, 2 or 3 of them in flight
+// (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), and x not 16-byte
+// aligned (a view 1 element in: another kernel). Elsewhere the same products take the other kernels.
 LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
   const std::vector<Format> formats = {
       {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640}};
@@ -457,9 +458,12 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
                              f.vector, f.bits, s);
     const auto wq = decode(q).w;
     for (int rows : {2, 3, 16, 17, 130}) {
-      ScopedEnv env(rows == 2     ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
-                    : rows == 130 ? std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}}
-                                  : std::vector<std::pair<std::string, std::string>>{});
+      using Vars = std::vector<std::pair<std::string, std::string>>;
+      ScopedEnv env(rows == 2     ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
+                    : rows == 16  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
+                    : rows == 17  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}}
+                    : rows == 130 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}}
+                                  : Vars{});
       const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                std::to_string(f.k) + " rows " + std::to_string(rows);
       auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);

@@ -530,6 +530,8 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
 // inside one scale group.
 constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 128;
+// Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
+constexpr uint32_t kCoopDepth = 2;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
@@ -561,6 +563,9 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], warps_m, fm, fn};
   constants = binary::format_constants(f, constants);
   constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
+  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
+  constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
+                                      : kCoopDepth);  // 12: DEPTH
   k.dispatch("binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
 }

@@ -12,8 +12,8 @@
 // row: the run's index bits, its 8-bit sign pattern (one codeword, or 8 /
 // VECTOR side by side), then 8 float16 values, each the scale with its sign
 // bit flipped where the pattern bit is clear (two integer operations per
-// pair). The next slice's words, scales and x are loaded while the current
-// one is decoded and multiplied.
+// pair). The next DEPTH slices' words, scales and x are in flight while one
+// is decoded and multiplied.
 //
 // Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS even and
 // at most 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP a
@@ -40,6 +40,9 @@ layout(constant_id = 7) const uint FN = 1;
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl)
 // Codebook entries (2^BITS) kept in shared memory.
 layout(constant_id = 11) const uint CODES = 64;
+// Slices whose loads (words, scale, x) are in flight ahead of the one
+// decoded and multiplied.
+layout(constant_id = 12) const uint DEPTH = 2;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
@@ -155,35 +158,44 @@ void main() {
     [[unroll]] for (uint i = 0; i < FM; ++i) {
       [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
     }
-    uint words[LANE_WORDS];
-    uint scale;
-    uvec4 xr[CHUNKS_X];
-    load_row(n0 + row, part, 0, words, scale);
-    load_x(tid, m0, 0, xr);
+    uint words[DEPTH][LANE_WORDS];
+    uint scale[DEPTH];
+    uvec4 xr[DEPTH][CHUNKS_X];
+    [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+      if (d * BK < pc.K) {
+        load_row(n0 + row, part, d * BK, words[d], scale[d]);
+        load_x(tid, m0, d * BK, xr[d]);
+      }
+    }
     barrier();  // the codebook (first tile), the previous tile's epilogue
-    for (uint k0 = 0; k0 < pc.K; k0 += BK) {
-      decode(tid, words, scale);
-      [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
-        uint e = tid + l * WG;
-        smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[l];
-      }
-      if (k0 + BK < pc.K) {
-        load_row(n0 + row, part, k0 + BK, words, scale);
-        load_x(tid, m0, k0 + BK, xr);
-      }
-      barrier();
-      [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
-        fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
-        [[unroll]] for (uint i = 0; i < FM; ++i) {
-          coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * PITCH + kk / UNIT, PITCH, false);
+    for (uint k1 = 0; k1 < pc.K; k1 += DEPTH * BK) {
+      [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+        uint k0 = k1 + d * BK;
+        if (k0 < pc.K) {
+          decode(tid, words[d], scale[d]);
+          [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
+            uint e = tid + l * WG;
+            smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
+          }
+          if (k0 + DEPTH * BK < pc.K) {
+            load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
+            load_x(tid, m0, k0 + DEPTH * BK, xr[d]);
+          }
+          barrier();
+          [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
+            fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
+            [[unroll]] for (uint i = 0; i < FM; ++i) {
+              coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * PITCH + kk / UNIT, PITCH, false);
+            }
+            [[unroll]] for (uint j = 0; j < FN; ++j) {
+              fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
+              coopMatLoadNV(fb, smem, X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
+              [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
+            }
+          }
+          barrier();  // every subgroup is done with the slice
         }
-        [[unroll]] for (uint j = 0; j < FN; ++j) {
-          fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
-          coopMatLoadNV(fb, smem, X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
-          [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
-        }
       }
-      barrier();  // every subgroup is done with the slice
     }
 
     // Out through this subgroup's scratch fragment: each invocation writes a
