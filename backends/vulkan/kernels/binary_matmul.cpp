@@ -11,12 +11,13 @@
 //     shared memory, the contraction split when the tiles are too few.
 // Split work ends with shaders/binary_finish.comp adding the float32 partial
 // sums in a fixed order.
-//   - float16 x with 64 rows or more on devices with tensor cores
-//     (VK_NV_cooperative_matrix): W dequantized to a float16 scratch matrix
-//     (exact), then the float16 matmul kernels (kernels/matmul*.cpp). A
-//     stopgap: the portable kernel's float32 multiply-adds are an order of
-//     magnitude slower there, and a kernel decoding W's tiles straight into
-//     the tensor-core kernel's shared memory is not written yet.
+//   - float16 x with 3 to 63 rows on devices with tensor cores
+//     (VK_NV_cooperative_matrix): shaders/binary_gemm_coopmat.comp, W's
+//     tiles decoded into shared memory as float16 and multiplied there;
+//   - float16 x with 64 rows or more on such devices: W dequantized to a
+//     float16 scratch matrix (exact), then the float16 matmul kernels
+//     (kernels/matmul*.cpp), whose larger tiles use the tensor cores better
+//     (LUMEN_VULKAN_BINARY_COOP_WIDE=1: the fused kernel instead).
 //     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
 //     it on lavapipe, where the float16 product is the portable kernel).
 #include <algorithm>
