@@ -441,17 +441,20 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // The GPU's fused tensor-core product (devices with cooperative matrices:
 // float16 x from 3 to 63 rows, 2 with LUMEN_VULKAN_BINARY_COOP_ROWS=2, 64
 // and more with LUMEN_VULKAN_BINARY_COOP_WIDE=1; W's tiles decoded into
-// shared memory as float16): every format whose runs of 8
-// weights are whole even index bits (6-bit codewords of 8, 4-bit of 8 in
-// 256-element groups, 2-bit of 4, 2-bit of 2, plain 1-bit signs), 16-row
-// tiles (2 to 16 rows) and 64-row ones (17 and 130 rows: two tiles, the last
-// partly past M), weight rows past one tile and partly past N (200), several
-// slices of 128 along K with 1, 2 or 3 of them in flight
-// (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), and x not 16-byte
-// aligned (a view 1 element in: another kernel). Elsewhere the same products take the other kernels.
+// shared memory as float16): formats whose runs of 8 weights are at most 8
+// index bits (6-bit codewords of 8, 4-bit of 8 in 256-element groups, 2-bit
+// of 4, 2-bit of 2, plain 1-bit signs, 5-bit in 64-element groups, 7-bit:
+// runs starting at any bit), 16-row tiles (2 to 16 rows; slices of 128, or
+// 64 where 128 does not divide the groups or K) and 128-row ones with slices
+// of 64 (17 and 130 rows: the tile partly past M), weight rows past one tile
+// and partly past N (200), several slices along K with 1, 2 or 3 of them in
+// flight (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), and x not
+// 16-byte aligned (a view 1 element in: another kernel). Elsewhere the same
+// products take the other kernels.
 LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
   const std::vector<Format> formats = {
-      {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640}};
+      {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640},
+      {64, 8, 5, 320},  {128, 8, 7, 384}};
   const int n = 200;
   for (const auto& f : formats) {
     auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 65).begin(), Shape{n, f.k}, float32), f.group,

@@ -527,10 +527,10 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
 // with kMinCoopRows (LUMEN_VULKAN_BINARY_COOP_ROWS; 0 turns the route off)
 // to kMinDenseRows - 1 rows (LUMEN_VULKAN_BINARY_COOP_WIDE=1: any number
 // above), devices with VK_NV_cooperative_matrix, formats whose runs of 8
-// weights are at most 8 whole index bits (even) and slices of 128 elements
-// inside one scale group.
+// weights are at most 8 index bits, and slices of 64 elements (128 for up to
+// 16 rows where they divide the groups and K) inside one scale group.
 constexpr uint32_t kMinCoopRows = 3;
-constexpr uint32_t kCoopSlice = 128;
+constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
 // Rows of float16 x from which the tensor-core route pays for writing W.
@@ -546,19 +546,21 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
     return false;
   }
   const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
-  return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits % 2 == 0 && run_bits <= 8 &&
-         f.group_size % kCoopSlice == 0 && f.k % kCoopSlice == 0 && address_of(x) % 16 == 0;
+  return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits <= 8 && f.group_size % kCoopSlice == 0 &&
+         f.k % kCoopSlice == 0 && address_of(x) % 16 == 0;
 }
 
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
   const auto frag = *coopmat_fragment(k.caps());
   binary::Push push = product_push(f, inputs, rows, out);
-  // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows); more:
-  // 64 x 64 tiles of 2 x 4 subgroups.
+  // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
+  // 128 where they fit the groups; more: 128 x 128 tiles of 2 x 4
+  // subgroups, slices of 64 (both tiles in 48 KiB of shared memory).
   const bool narrow = rows <= 16;
-  const uint32_t warps_m = narrow ? 1 : 2, fm = narrow ? 1 : 2, bn = narrow ? 128 : 64;
+  const uint32_t warps_m = narrow ? 1 : 2, fm = narrow ? 1 : 4, bn = 128;
   const uint32_t bm = warps_m * fm * frag[0];
+  const uint32_t bk = narrow && f.group_size % 128 == 0 && f.k % 128 == 0 ? 128 : 64;
   const uint32_t fn = bn / (KernelContext::kWorkgroupSize / 32 / warps_m * frag[1]);
   const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), bn);
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], warps_m, fm, fn};
@@ -567,6 +569,7 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
   constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
                                       : kCoopDepth);  // 12: DEPTH
+  constants.push_back(bk);                            // 13: BK
   k.dispatch("binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
 }

@@ -6,18 +6,18 @@
 //
 // A workgroup of 8 subgroups computes a BM x BN tile of the output (BN
 // weight rows), its subgroups laid out WARPS_M x WARPS_N, each FM x FN
-// fragments. The contraction moves in slices of BK = 128 elements: one scale
-// per weight row (GROUP a multiple of 128) and RUN_BITS * 16 / 32 whole words
-// of indices per row. An invocation decodes RUNS runs of 8 weights of one
-// row: the run's index bits, its 8-bit sign pattern (one codeword, or 8 /
-// VECTOR side by side), then 8 float16 values, each the scale with its sign
-// bit flipped where the pattern bit is clear (two integer operations per
-// pair). The next DEPTH slices' words, scales and x are in flight while one
+// fragments. The contraction moves in slices of BK (128 or 64) elements,
+// one scale per weight row (GROUP a multiple of BK). An invocation decodes
+// RUNS runs of 8 weights of one row: the run's RUN_BITS index bits (from a
+// window of 3 words: a run may start at any bit), its 8-bit sign pattern
+// (one codeword, or 8 / VECTOR side by side), then 8 float16 values, each
+// the scale with its sign bit flipped where the pattern bit is clear (two
+// integer operations per pair). The next DEPTH slices' words, scales and x are in flight while one
 // is decoded and multiplied.
 //
-// Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS even and
-// at most 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP a
-// multiple of 128, K a multiple of 128 (kernels/binary_matmul.cpp checks).
+// Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS at most
+// 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP and K
+// multiples of BK (kernels/binary_matmul.cpp checks).
 // Portable counterpart: binary_gemm.comp.
 #version 460
 #extension GL_GOOGLE_include_directive : require
@@ -43,6 +43,8 @@ layout(constant_id = 11) const uint CODES = 64;
 // Slices whose loads (words, scale, x) are in flight ahead of the one
 // decoded and multiplied.
 layout(constant_id = 12) const uint DEPTH = 2;
+// Elements of a slice of the contraction: 128 or 64, inside one scale group.
+layout(constant_id = 13) const uint BK = 128;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
@@ -52,12 +54,10 @@ const uint WG = gl_WorkGroupSize.x;  // 256: 8 subgroups of 32
 const uint WARPS_N = WG / 32u / WARPS_M;
 const uint WM = FM * CM_M, WN = FN * CM_N;
 const uint BM = WARPS_M * WM, BN = WARPS_N * WN;
-const uint BK = 128;
 const uint UNIT = 8;  // float16 per 16-byte shared unit
-// Index bits per run of 8 weights, words per row of a slice.
+// Index bits per run of 8 weights.
 const uint PER_RUN = 8u / VECTOR;
 const uint RUN_BITS = PER_RUN * BITS;
-const uint SLICE_WORDS = RUN_BITS * (BK / 8u) / 32u;
 // Decoding: THREADS_PER_ROW invocations per weight row of the tile, RUNS runs each.
 const uint THREADS_PER_ROW = WG / BN;
 const uint RUNS = BK / 8u / THREADS_PER_ROW;
@@ -93,19 +93,20 @@ uint run_spread(uint bits) {
   return p | (p << 15);
 }
 
-// Words of a row's slice an invocation loads: its runs' bits start `shift`
-// bits into the first.
+// An invocation's runs: SPAN_BITS bits of its row from bit span_start(),
+// held in LANE_WORDS words from the one holding that bit.
 const uint SPAN_BITS = RUNS * RUN_BITS;  // at most 64
-const uint LANE_WORDS = 3;  // a span of up to 64 bits from any bit of a word
+const uint LANE_WORDS = 3;
+uint span_start(uint part, uint k0) { return k0 / 8u * RUN_BITS + part * SPAN_BITS; }
 
-// This invocation's words of its weight row's slice (the row clamped to
-// N - 1: rows past N decode a real row and are never stored; words past the
-// slice clamped to its last) and the row's scale bits.
+// This invocation's words of its weight row (the row clamped to N - 1: rows
+// past N decode a real row and are never stored; words past the row
+// clamped to its last) and the row's scale bits for the slice at k0.
 void load_row(uint n, uint part, uint k0, out uint words[LANE_WORDS], out uint scale) {
   n = min(n, pc.N - 1u);
-  uint first = part * SPAN_BITS / 32u;
-  uint64_t at = pc.indices + (uint64_t(n) * pc.words + k0 / 8u * RUN_BITS / 32u) * 4u;
-  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(at + min(first + q, SLICE_WORDS - 1u) * 4u).v;
+  uint first = span_start(part, k0) / 32u;
+  uint64_t row = pc.indices + uint64_t(n) * pc.words * 4u;
+  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(row + min(first + q, pc.words - 1u) * 4u).v;
   scale = uint(HalfPtr(pc.scales + (uint64_t(n) * groups_per_row() + k0 / GROUP) * 2u).v);
 }
 
@@ -118,9 +119,9 @@ void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
 }
 
 // Decodes this invocation's runs of its row into W's tile.
-void decode(uint tid, uint words[LANE_WORDS], uint scale) {
+void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
   uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
-  uint shift = part * SPAN_BITS % 32u;
+  uint shift = span_start(part, k0) % 32u;
   // The span's bits from bit 0 of (lo, hi).
   uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
   uint hi = uint(packUint2x32(uvec2(words[1], words[2])) >> shift);
@@ -172,7 +173,7 @@ void main() {
       [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
         uint k0 = k1 + d * BK;
         if (k0 < pc.K) {
-          decode(tid, words[d], scale[d]);
+          decode(tid, k0, words[d], scale[d]);
           [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
             uint e = tid + l * WG;
             smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
