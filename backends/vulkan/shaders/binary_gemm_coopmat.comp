@@ -120,7 +120,7 @@ void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
 
 // Decodes this invocation's runs of its row into W's tile.
 void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
-  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint row = tid % BN, part = tid / BN;  // a subgroup: consecutive rows (distinct banks)
   uint shift = span_start(part, k0) % 32u;
   // The span's bits from bit 0 of (lo, hi).
   uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
@@ -151,7 +151,7 @@ void main() {
   }
   uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.N + BN - 1u) / BN;
   uint tiles = tiles_m * tiles_n;
-  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint row = tid % BN, part = tid / BN;  // a subgroup: consecutive rows (distinct banks)
 
   for (uint t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
     uint m0 = t % tiles_m * BM, n0 = t / tiles_m * BN;
