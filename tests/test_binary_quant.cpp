@@ -449,29 +449,35 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // of 64 (17 and 130 rows: the tile partly past M), weight rows past one tile
 // and partly past N (200), several slices along K with 1, 2 or 3 of them in
 // flight (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), and x not
-// 16-byte aligned (a view 1 element in: another kernel). Elsewhere the same
-// products take the other kernels.
+// 16-byte aligned (a view 1 element in: another kernel); then all of it again
+// through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
+// any device: lavapipe checks the decoder). Elsewhere the same products take
+// the other kernels.
 LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
   const std::vector<Format> formats = {
       {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640},
       {64, 8, 5, 320},  {128, 8, 7, 384}};
   const int n = 200;
-  for (const auto& f : formats) {
-    auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 65).begin(), Shape{n, f.k}, float32), f.group,
-                             f.vector, f.bits, s);
-    const auto wq = decode(q).w;
-    for (int rows : {2, 3, 16, 17, 130}) {
-      using Vars = std::vector<std::pair<std::string, std::string>>;
-      ScopedEnv env(rows == 2     ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
-                    : rows == 16  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
-                    : rows == 17  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}}
-                    : rows == 130 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}}
-                                  : Vars{});
-      const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
-                               std::to_string(f.k) + " rows " + std::to_string(rows);
-      auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);
-      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
-                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  for (bool portable : {false, true}) {
+    ScopedEnv kernel(portable ? Vars{{"LUMEN_VULKAN_BINARY_COOP_PORTABLE", "1"}} : Vars{});
+    for (const auto& f : formats) {
+      auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 65).begin(), Shape{n, f.k}, float32), f.group,
+                               f.vector, f.bits, s);
+      const auto wq = decode(q).w;
+      for (int rows : {2, 3, 16, 17, 130}) {
+        ScopedEnv env(rows == 2     ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
+                      : rows == 16  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
+                      : rows == 17  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}}
+                      : rows == 130 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}}
+                                    : Vars{});
+        const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                                 std::to_string(f.k) + " rows " + std::to_string(rows) +
+                                 (portable ? " (portable build)" : "");
+        auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);
+        expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                       [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+      }
     }
   }
   // x a view one element into a larger array: not 16-byte aligned.

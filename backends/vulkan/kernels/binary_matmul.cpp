@@ -536,13 +536,21 @@ constexpr uint32_t kCoopDepth = 2;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
+// LUMEN_VULKAN_BINARY_COOP_PORTABLE=1: the same kernel built with float32
+// multiply-adds in place of cooperative matrices (binary_gemm_decoded), on
+// any device: the tests check the decoder on devices without them.
+bool coop_portable() {
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_PORTABLE");
+  return env && std::strcmp(env, "1") == 0;
+}
+
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
   const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_ROWS");
   const uint64_t min_rows = env && *env ? std::strtoull(env, nullptr, 10) : kMinCoopRows;
   const char* wide = std::getenv("LUMEN_VULKAN_BINARY_COOP_WIDE");
   const bool any = wide && std::strcmp(wide, "1") == 0;
   if (min_rows == 0 || rows < min_rows || (rows >= kMinDenseRows && !any) || x.dtype() != float16 ||
-      !coopmat_fragment(caps)) {
+      !(coop_portable() || coopmat_fragment(caps))) {
     return false;
   }
   const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
@@ -552,7 +560,8 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
 
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
-  const auto frag = *coopmat_fragment(k.caps());
+  const bool portable = coop_portable();
+  const std::array<uint32_t, 3> frag = portable ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(k.caps());
   binary::Push push = product_push(f, inputs, rows, out);
   // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
   // 128 where they fit the groups; more: 128 x 128 tiles of 2 x 4
@@ -570,7 +579,7 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
                                       : kCoopDepth);  // 12: DEPTH
   constants.push_back(bk);                            // 13: BK
-  k.dispatch("binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
+  k.dispatch(portable ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
 }
 

@@ -18,11 +18,20 @@
 // Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS at most
 // 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP and K
 // multiples of BK (kernels/binary_matmul.cpp checks).
-// Portable counterpart: binary_gemm.comp.
+// Portable counterpart: binary_gemm.comp. Built a second time with
+// PORTABLE=1 (module binary_gemm_decoded): the same decoding and tiles, the
+// products by plain float32 multiply-adds from shared memory, so that
+// devices without cooperative matrices (lavapipe) test the decoder
+// (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1).
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#ifndef PORTABLE
+#define PORTABLE 0
+#endif
+#if !PORTABLE
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_NV_cooperative_matrix : require
+#endif
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_control_flow_attributes : require
@@ -61,8 +70,10 @@ const uint RUN_BITS = PER_RUN * BITS;
 // Decoding: THREADS_PER_ROW invocations per weight row of the tile, RUNS runs each.
 const uint THREADS_PER_ROW = WG / BN;
 const uint RUNS = BK / 8u / THREADS_PER_ROW;
-// x's slice: BM rows of BK float16, CHUNKS_X 16-byte chunks per invocation.
-const uint CHUNKS_X = BM * BK / UNIT / WG;
+// x's slice: BM rows of BK float16 in X_CHUNKS 16-byte chunks, CHUNKS_X per
+// invocation (the last round partial: 16 x 64 is half a round).
+const uint X_CHUNKS = BM * BK / UNIT;
+const uint CHUNKS_X = (X_CHUNKS + WG - 1u) / WG;
 
 // Shared tiles in 16-byte units, rows padded by one unit (the 8 rows a
 // fragment load reads at once fall in distinct banks): x [BM][BK], W [BN][BK].
@@ -114,7 +125,7 @@ void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
   [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
     uint e = tid + l * WG, r = e / (BK / UNIT), c = e % (BK / UNIT);
     uint m = m0 + r;
-    xr[l] = m < pc.rows ? QuadPtr(pc.x + (uint64_t(m) * pc.K + k0 + c * UNIT) * 2u).v : uvec4(0);
+    xr[l] = m < pc.rows && e < X_CHUNKS ? QuadPtr(pc.x + (uint64_t(m) * pc.K + k0 + c * UNIT) * 2u).v : uvec4(0);
   }
 }
 
@@ -155,10 +166,17 @@ void main() {
 
   for (uint t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
     uint m0 = t % tiles_m * BM, n0 = t / tiles_m * BN;
+#if PORTABLE
+    // Output o of the tile: row o / BN, column o % BN, for o = tid + i * WG.
+    const uint OUTS = BM * BN / WG;
+    float acc[OUTS];
+    [[unroll]] for (uint i = 0; i < OUTS; ++i) acc[i] = 0.0;
+#else
     fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][FN];
     [[unroll]] for (uint i = 0; i < FM; ++i) {
       [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
     }
+#endif
     uint words[DEPTH][LANE_WORDS];
     uint scale[DEPTH];
     uvec4 xr[DEPTH][CHUNKS_X];
@@ -176,13 +194,27 @@ void main() {
           decode(tid, k0, words[d], scale[d]);
           [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
             uint e = tid + l * WG;
-            smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
+            if (e < X_CHUNKS) smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
           }
           if (k0 + DEPTH * BK < pc.K) {
             load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
             load_x(tid, m0, k0 + DEPTH * BK, xr[d]);
           }
           barrier();
+#if PORTABLE
+          // (Plain loops: a test path, kept quick to compile.)
+          for (uint i = 0; i < OUTS; ++i) {
+            uint o = tid + i * WG, m = o / BN, n = o % BN;
+            for (uint u = 0; u < BK / UNIT; ++u) {
+              uvec4 a = smem[m * PITCH + u], b = smem[X_UNITS + n * PITCH + u];
+              for (uint q = 0; q < 4u; ++q) {
+                vec2 xa = unpackHalf2x16(a[q]), wb = unpackHalf2x16(b[q]);
+                acc[i] = fma(xa.x, wb.x, acc[i]);
+                acc[i] = fma(xa.y, wb.y, acc[i]);
+              }
+            }
+          }
+#else
           [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
             fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
             [[unroll]] for (uint i = 0; i < FM; ++i) {
@@ -194,11 +226,18 @@ void main() {
               [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
             }
           }
+#endif
           barrier();  // every subgroup is done with the slice
         }
       }
     }
 
+#if PORTABLE
+    [[unroll]] for (uint i = 0; i < OUTS; ++i) {
+      uint o = tid + i * WG, m = m0 + o / BN, n = n0 + o % BN;
+      if (m < pc.rows && n < pc.N) store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * 2u, acc[i]);
+    }
+#else
     // Out through this subgroup's scratch fragment: each invocation writes a
     // run of RUN consecutive elements of one fragment row.
     const uint RUN = CM_M * CM_N / 32u;
@@ -217,6 +256,7 @@ void main() {
         subgroupBarrier();
       }
     }
+#endif
     barrier();  // the scratch is the next tile's x and W
   }
 }

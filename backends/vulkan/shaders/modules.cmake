@@ -90,3 +90,4 @@ foreach(module binary_dequantize binary_gemv binary_table binary_gemv_table bina
     binary_stream_probe binary_gemm_coopmat)
   lumen_shader(${module} ${module}.comp)
 endforeach()
+lumen_shader(binary_gemm_decoded binary_gemm_coopmat.comp PORTABLE=1)
