@@ -194,8 +194,10 @@ struct TableGemvPlan {
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
 // slice, LUMEN_VULKAN_BINARY_SPLIT its invocations per weight row (1, 2, 4,
-// 8: a subgroup's loads cover longer runs of each row) and
-// LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// 8: a subgroup's loads cover longer runs of each row),
+// LUMEN_VULKAN_BINARY_PREFETCH the steps ahead its workgroups also read as
+// whole rows (for the L2) and LUMEN_VULKAN_BINARY_COMPACT=1 its table
+// without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
@@ -208,7 +210,12 @@ struct TableGemvKnobs {
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
   uint32_t split = 1;                      // rotated kernel: invocations per weight row
+  uint32_t prefetch = 0;                   // rotated kernel: steps ahead read as whole rows
 };
+
+// Steps ahead whose rows a team of workgroups reads as whole rows
+// (LUMEN_VULKAN_BINARY_PREFETCH; 0: none).
+constexpr uint32_t kRotatedPrefetch = 0;
 
 TableGemvKnobs table_knobs() {
   TableGemvKnobs k;
@@ -229,6 +236,7 @@ TableGemvKnobs table_knobs() {
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
   k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
   k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
+  k.prefetch = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_PREFETCH", kRotatedPrefetch), 8);
   return k;
 }
 
@@ -390,6 +398,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
     constants.push_back(plan.split);    // 12
+    constants.push_back(knobs.prefetch);  // 13
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
@@ -533,6 +542,9 @@ constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
+// Workgroups the fused GEMM aims at (the H100: 132 SMs, up to 5 of its
+// workgroups each by shared memory): fewer tiles split the contraction.
+constexpr uint64_t kCoopWorkgroups = 528;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
@@ -542,6 +554,47 @@ constexpr uint64_t kMinDenseRows = 64;
 bool coop_portable() {
   const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_PORTABLE");
   return env && std::strcmp(env, "1") == 0;
+}
+
+// A tile of binary_gemm_coopmat.comp: subgroups along M (of 8), fragments
+// per subgroup along M, slice depth; BN is 128 weight rows.
+struct CoopTile {
+  uint32_t warps_m, fm, bk;
+};
+constexpr uint32_t kCoopTileN = 128;
+
+// Its shared memory: x's and W's tiles as float16 with rows padded by 16
+// bytes (the shader's smem), and the codebook.
+uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f) {
+  const uint64_t bm = uint64_t(t.warps_m) * t.fm * frag_m, pitch = t.bk / 8 + 1;
+  return 16 * (bm + kCoopTileN) * pitch + 4 * static_cast<uint64_t>(f.codebook_size());
+}
+
+// Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
+// 128 where they divide the groups and K; more: 128 x 128 tiles of 2 x 4
+// subgroups, slices of 64 (both tiles in 48 KiB). Smaller where shared
+// memory is (32 KiB on lavapipe). False when none fits.
+bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, uint32_t frag_m, CoopTile& tile) {
+  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0;
+  std::vector<CoopTile> choices;
+  if (rows <= 16) {
+    if (deep) choices.push_back({1, 1, 128});
+    choices.push_back({1, 1, 64});
+  } else {
+    choices.push_back({2, 4, 64});
+    choices.push_back({2, 2, 64});
+  }
+  for (const CoopTile& t : choices) {
+    if (coop_shared_bytes(t, frag_m, f) <= caps.max_shared_memory) {
+      tile = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::array<uint32_t, 3> coop_fragment_shape(const Capabilities& caps) {
+  return coop_portable() ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(caps);
 }
 
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
@@ -554,33 +607,45 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
     return false;
   }
   const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
+  CoopTile tile;
   return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits <= 8 && f.group_size % kCoopSlice == 0 &&
-         f.k % kCoopSlice == 0 && address_of(x) % 16 == 0;
+         f.k % kCoopSlice == 0 && address_of(x) % 16 == 0 &&
+         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps)[0],
+                   tile);
 }
 
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
-  const bool portable = coop_portable();
-  const std::array<uint32_t, 3> frag = portable ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(k.caps());
+  const std::array<uint32_t, 3> frag = coop_fragment_shape(k.caps());
+  CoopTile tile;
+  if (!coop_tile(k.caps(), f, rows, frag[0], tile)) throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
   binary::Push push = product_push(f, inputs, rows, out);
-  // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
-  // 128 where they fit the groups; more: 128 x 128 tiles of 2 x 4
-  // subgroups, slices of 64 (both tiles in 48 KiB of shared memory).
-  const bool narrow = rows <= 16;
-  const uint32_t warps_m = narrow ? 1 : 2, fm = narrow ? 1 : 4, bn = 128;
-  const uint32_t bm = warps_m * fm * frag[0];
-  const uint32_t bk = narrow && f.group_size % 128 == 0 && f.k % 128 == 0 ? 128 : 64;
-  const uint32_t fn = bn / (KernelContext::kWorkgroupSize / 32 / warps_m * frag[1]);
-  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), bn);
-  Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], warps_m, fm, fn};
+  const uint32_t bm = tile.warps_m * tile.fm * frag[0];
+  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
+  // Split-K where the tiles are fewer than kCoopWorkgroups (pieces of 8
+  // slices or more; LUMEN_VULKAN_BINARY_COOP_SPLITS sets the pieces), the
+  // pieces' float32 sums added by binary_finish.comp in order.
+  const uint64_t slices = ceil_div(static_cast<uint64_t>(f.k), tile.bk);
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
+  uint64_t splits = env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1)
+                                : std::clamp<uint64_t>(ceil_div(kCoopWorkgroups, tiles), 1,
+                                                       std::max<uint64_t>(slices / 8, 1));
+  splits = std::min(splits, slices);
+  push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
+  push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+  array partials = split_partials(k, push, out);
+  Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
   constants = binary::format_constants(f, constants);
   constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
   const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
   constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
                                       : kCoopDepth);  // 12: DEPTH
-  constants.push_back(bk);                            // 13: BK
-  k.dispatch(portable ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push), tiles * KernelContext::kWorkgroupSize,
-             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {&out});
+  constants.push_back(tile.bk);                       // 13: BK
+  k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
+             tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {push.splits > 1 ? &partials : &out});
+  if (push.splits > 1) record_finish(k, f, push, partials, out);
 }
 
 bool dense_forced(const array& x) {

@@ -152,6 +152,16 @@ void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
   }
 }
 
+// Output (m, n): rounded into out, or a float32 partial sum of the piece
+// (binary_finish.comp adds the pieces in order).
+void store_result(uint piece, uint m, uint n, float v) {
+  if (pc.splits == 1u) {
+    store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * 2u, v);
+  } else {
+    Ptr32(pc.partials + ((uint64_t(piece) * pc.rows + m) * pc.N + n) * 4u).v = floatBitsToUint(v);
+  }
+}
+
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
@@ -164,8 +174,11 @@ void main() {
   uint tiles = tiles_m * tiles_n;
   uint row = tid % BN, part = tid / BN;  // a subgroup: consecutive rows (distinct banks)
 
-  for (uint t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
-    uint m0 = t % tiles_m * BM, n0 = t / tiles_m * BN;
+  // Split-K: piece t / tiles of the contraction, pc.split_len long.
+  for (uint t = gl_WorkGroupID.x; t < tiles * pc.splits; t += gl_NumWorkGroups.x) {
+    uint tile = t % tiles, piece = t / tiles;
+    uint m0 = tile % tiles_m * BM, n0 = tile / tiles_m * BN;
+    uint k_begin = piece * pc.split_len, k_end = min(pc.K, k_begin + pc.split_len);
 #if PORTABLE
     // Output o of the tile: row o / BN, column o % BN, for o = tid + i * WG.
     const uint OUTS = BM * BN / WG;
@@ -181,22 +194,22 @@ void main() {
     uint scale[DEPTH];
     uvec4 xr[DEPTH][CHUNKS_X];
     [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-      if (d * BK < pc.K) {
-        load_row(n0 + row, part, d * BK, words[d], scale[d]);
-        load_x(tid, m0, d * BK, xr[d]);
+      if (k_begin + d * BK < k_end) {
+        load_row(n0 + row, part, k_begin + d * BK, words[d], scale[d]);
+        load_x(tid, m0, k_begin + d * BK, xr[d]);
       }
     }
     barrier();  // the codebook (first tile), the previous tile's epilogue
-    for (uint k1 = 0; k1 < pc.K; k1 += DEPTH * BK) {
+    for (uint k1 = k_begin; k1 < k_end; k1 += DEPTH * BK) {
       [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
         uint k0 = k1 + d * BK;
-        if (k0 < pc.K) {
+        if (k0 < k_end) {
           decode(tid, k0, words[d], scale[d]);
           [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
             uint e = tid + l * WG;
             if (e < X_CHUNKS) smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
           }
-          if (k0 + DEPTH * BK < pc.K) {
+          if (k0 + DEPTH * BK < k_end) {
             load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
             load_x(tid, m0, k0 + DEPTH * BK, xr[d]);
           }
@@ -235,7 +248,7 @@ void main() {
 #if PORTABLE
     [[unroll]] for (uint i = 0; i < OUTS; ++i) {
       uint o = tid + i * WG, m = m0 + o / BN, n = n0 + o % BN;
-      if (m < pc.rows && n < pc.N) store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * 2u, acc[i]);
+      if (m < pc.rows && n < pc.N) store_result(piece, m, n, acc[i]);
     }
 #else
     // Out through this subgroup's scratch fragment: each invocation writes a
@@ -251,7 +264,7 @@ void main() {
         uint m = m0 + wm * WM + i * CM_M + fr, n = n0 + wn * WN + j * CM_N + fc;
         [[unroll]] for (uint q = 0; q < RUN; ++q) {
           float v = uintBitsToFloat(smem[scratch + (fr * CM_N + fc + q) / 4u][(fc + q) % 4u]);
-          if (m < pc.rows && n + q < pc.N) store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n + q) * 2u, v);
+          if (m < pc.rows && n + q < pc.N) store_result(piece, m, n + q, v);
         }
         subgroupBarrier();
       }
