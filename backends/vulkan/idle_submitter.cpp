@@ -1,5 +1,7 @@
 #include "backends/vulkan/idle_submitter.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace lumen::vulkan {
@@ -9,7 +11,7 @@ namespace {
 constexpr uint64_t kPollNs = 2'000'000;
 }  // namespace
 
-IdleSubmitter::IdleSubmitter() : thread_([this] { loop(); }) {}
+IdleSubmitter::IdleSubmitter() : owner_pid_(getpid()), thread_([this] { loop(); }) {}
 
 IdleSubmitter::~IdleSubmitter() { stop(); }
 
@@ -28,6 +30,8 @@ void IdleSubmitter::stop() {
     stop_ = true;
   }
   cv_.notify_one();
+  // A forked child has no such thread to join (threads do not survive fork).
+  if (getpid() != owner_pid_) return;
   if (thread_.joinable()) thread_.join();
 }
 

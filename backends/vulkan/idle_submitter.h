@@ -34,6 +34,7 @@ class IdleSubmitter {
   std::condition_variable cv_;
   std::vector<CommandStream*> watched_;
   bool stop_ = false;
+  int owner_pid_;
   std::thread thread_;
 };
 
