@@ -12,8 +12,11 @@
 // window of 3 words: a run may start at any bit), its 8-bit sign pattern
 // (one codeword, or 8 / VECTOR side by side), then 8 float16 values, each
 // the scale with its sign bit flipped where the pattern bit is clear (two
-// integer operations per pair). The next DEPTH slices' words, scales and x are in flight while one
-// is decoded and multiplied.
+// integer operations per pair). The next DEPTH slices' words, scales and x
+// are in flight while one is decoded and multiplied. Split-K (pc.splits > 1):
+// tile t % tiles takes piece t / tiles of the contraction (pc.split_len
+// long) and writes float32 partial sums, which binary_finish.comp adds in
+// piece order.
 //
 // Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS at most
 // 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP and K

@@ -1,6 +1,6 @@
 // BinaryMatmul, x @ W^T for 1 or 2 rows of x with a codeword . x table in
-// shared memory read without bank conflicts: an invocation per weight row,
-// one dispatch before binary_finish.comp. Formats (after folding FOLD
+// shared memory read without bank conflicts: an invocation per weight row
+// (or SPLIT side by side), one dispatch before binary_finish.comp. Formats (after folding FOLD
 // indices into one): an even number of index bits up to 6 (a unit of 16
 // vectors is BITS / 2 whole words), vectors of a multiple of 4 elements,
 // units inside one scale group; the
@@ -12,7 +12,10 @@
 // scales in 16-byte loads where aligned (the next DEPTH steps in flight),
 // adds one table entry per index and row of x (float32 sums per unit, times
 // the unit's scale) and writes float32 partial sums that binary_finish.comp
-// adds in slice order (one slice: the output itself). Deterministic.
+// adds in slice order (one slice: the output itself). Deterministic. The
+// invocation's rotation and swap depend only on its place in the subgroup,
+// not on which row or units it reads, so SPLIT invocations may share a row
+// (its units dealt out in pairs) with no bank conflicts either.
 //
 // Bank conflicts: the 32 invocations of a subgroup read the same position
 // of different rows at once, at random codewords. So a table row (one
@@ -23,7 +26,7 @@
 // time). Invocations r and r + 16 read the same column; the ones with
 // r & 16 read the units of each pair swapped, and odd units' tables start
 // 16 banks over. A read's shared-memory offset is then
-// (field << 5 | lane) + constant: two integer operations per index.
+// (field << 5) + lane + constant: two integer operations per index.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
