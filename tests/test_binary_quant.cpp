@@ -359,12 +359,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // memory holds their table, loads of 2 and 4 words, scales read 1, 2 or 4
 // at a time, weights that are views 1 row into larger arrays (offset
 // addresses), the table without repeated entries
-// (LUMEN_VULKAN_BINARY_COMPACT=1), 2, 4 or 8 invocations per weight row
+// (LUMEN_VULKAN_BINARY_COMPACT=1), and 2, 4 or 8 invocations per weight row
 // (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
-// that many units fits: 16 units only for 1-bit signs on lavapipe), and
-// whole rows of later steps read ahead (LUMEN_VULKAN_BINARY_PREFETCH: 1, or
-// 3 with one workgroup per slice walking past N; the results must not
-// change).
+// that many units fits: 16 units only for 1-bit signs on lavapipe).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
@@ -382,9 +379,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
       {{"LUMEN_VULKAN_BINARY_SPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "8"}},
       {{"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"},
        {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
-      {{"LUMEN_VULKAN_BINARY_SPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "16"}},
-      {{"LUMEN_VULKAN_BINARY_PREFETCH", "1"}},
-      {{"LUMEN_VULKAN_BINARY_PREFETCH", "3"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}}};
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "16"}}};
   const int n = 600;
   for (const auto& f : formats) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),

@@ -194,10 +194,8 @@ struct TableGemvPlan {
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
 // slice, LUMEN_VULKAN_BINARY_SPLIT its invocations per weight row (1, 2, 4,
-// 8: a subgroup's loads cover longer runs of each row),
-// LUMEN_VULKAN_BINARY_PREFETCH the steps ahead its workgroups also read as
-// whole rows (for the L2) and LUMEN_VULKAN_BINARY_COMPACT=1 its table
-// without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// 8: a subgroup's loads cover longer runs of each row) and
+// LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
@@ -210,12 +208,7 @@ struct TableGemvKnobs {
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
   uint32_t split = 1;                      // rotated kernel: invocations per weight row
-  uint32_t prefetch = 0;                   // rotated kernel: steps ahead read as whole rows
 };
-
-// Steps ahead whose rows a team of workgroups reads as whole rows
-// (LUMEN_VULKAN_BINARY_PREFETCH; 0: none).
-constexpr uint32_t kRotatedPrefetch = 0;
 
 TableGemvKnobs table_knobs() {
   TableGemvKnobs k;
@@ -236,7 +229,6 @@ TableGemvKnobs table_knobs() {
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
   k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
   k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
-  k.prefetch = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_PREFETCH", kRotatedPrefetch), 8);
   return k;
 }
 
@@ -398,7 +390,6 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
     constants.push_back(plan.split);    // 12
-    constants.push_back(knobs.prefetch);  // 13
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
@@ -542,9 +533,6 @@ constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
-// Workgroups the fused GEMM aims at (the H100: 132 SMs, up to 5 of its
-// workgroups each by shared memory): fewer tiles split the contraction.
-constexpr uint64_t kCoopWorkgroups = 528;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
@@ -623,15 +611,13 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   const uint32_t bm = tile.warps_m * tile.fm * frag[0];
   const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
   const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
-  // Split-K where the tiles are fewer than kCoopWorkgroups (pieces of 8
-  // slices or more; LUMEN_VULKAN_BINARY_COOP_SPLITS sets the pieces), the
-  // pieces' float32 sums added by binary_finish.comp in order.
+  // Split-K only when asked for (LUMEN_VULKAN_BINARY_COOP_SPLITS pieces, their
+  // float32 sums added by binary_finish.comp in order): on the H100 it did
+  // not pay at M = 16 (224 tiles; 3 pieces 7% slower, 6 pieces 5%).
   const uint64_t slices = ceil_div(static_cast<uint64_t>(f.k), tile.bk);
   const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
-  uint64_t splits = env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1)
-                                : std::clamp<uint64_t>(ceil_div(kCoopWorkgroups, tiles), 1,
-                                                       std::max<uint64_t>(slices / 8, 1));
-  splits = std::min(splits, slices);
+  const uint64_t splits =
+      std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
   push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
   push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
   array partials = split_partials(k, push, out);

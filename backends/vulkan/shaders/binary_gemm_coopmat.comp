@@ -134,7 +134,7 @@ void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
 
 // Decodes this invocation's runs of its row into W's tile.
 void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
-  uint row = tid % BN, part = tid / BN;  // a subgroup: consecutive rows (distinct banks)
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
   uint shift = span_start(part, k0) % 32u;
   // The span's bits from bit 0 of (lo, hi).
   uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
@@ -175,7 +175,7 @@ void main() {
   }
   uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.N + BN - 1u) / BN;
   uint tiles = tiles_m * tiles_n;
-  uint row = tid % BN, part = tid / BN;  // a subgroup: consecutive rows (distinct banks)
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
 
   // Split-K: piece t / tiles of the contraction, pc.split_len long.
   for (uint t = gl_WorkGroupID.x; t < tiles * pc.splits; t += gl_NumWorkGroups.x) {

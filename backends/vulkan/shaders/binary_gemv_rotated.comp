@@ -58,13 +58,6 @@ const uint UNIT_WORDS = BITS / 2u;
 // subgroup loads then cover runs of SPLIT * LANE_WORDS words), each reading
 // LANE_UNITS units (even); their sums are added by subgroup shuffles.
 layout(constant_id = 12) const uint SPLIT = 1;
-// PREFETCH > 0: the workgroups of a step's slices (a team, walking the same
-// steps) also read the rows of the step PREFETCH ahead as whole rows, each
-// its share of the step's contiguous bytes (indices, then scales) in 16-byte
-// loads whose values are only folded into a word never stored: the DRAM
-// sees whole rows streamed in order, and the slices' own short runs then
-// find them in the L2.
-layout(constant_id = 13) const uint PREFETCH = 0;
 const uint LANE_UNITS = UNITS / SPLIT;
 const uint ROWS_PER_STEP = gl_WorkGroupSize.x / SPLIT;
 const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
@@ -188,33 +181,6 @@ void load_scales(uint n, uint u0, out uint scales[LANE_GROUPS]) {
   }
 }
 
-// This workgroup's share of step `step`'s rows as whole rows (PREFETCH):
-// up to PF_LOADS 16-byte loads per invocation, whose first words land in
-// `pending` (folded into a word one step later, when they have arrived, so
-// that no invocation waits on them). Addresses are rounded down to 16 bytes
-// and clamped to the arrays' last whole 16 bytes: a hint, any bytes of the
-// arrays will do.
-const uint PF_LOADS = 8;
-void prefetch_step(uint step, uint slice, uint tid, inout uint pending[PF_LOADS]) {
-  uint first_row = min(step * ROWS_PER_STEP, pc.N);
-  uint rows = min(ROWS_PER_STEP, pc.N - first_row);
-  uint l = 0;
-  [[unroll]] for (uint part = 0; part < 2u; ++part) {
-    uint64_t base = part == 0u ? pc.indices : pc.scales;
-    uint64_t row_bytes = part == 0u ? uint64_t(pc.words) * 4u : uint64_t(groups_per_row()) * 2u;
-    uint64_t total = uint64_t(pc.N) * row_bytes;
-    uint64_t last = ((base + total) & ~uint64_t(15)) - 16u;
-    uint64_t share = (uint64_t(rows) * row_bytes + pc.splits - 1u) / pc.splits;
-    uint64_t from = base + uint64_t(first_row) * row_bytes + uint64_t(slice) * share;
-    uint chunks = total < 32u ? 0u : uint((share + 15u) / 16u);
-    [[unroll]] for (uint i = 0; i < PF_LOADS / 2u; ++i) {
-      uint c = tid + i * WG;
-      if (c < chunks) pending[l] = QuadPtr(min((from + uint64_t(c) * 16u) & ~uint64_t(15), last)).v.x;
-      ++l;
-    }
-  }
-}
-
 // The field of BITS bits at bit `bit` of the unit's words, shifted to bit 5
 // and masked (bit is a constant once unrolled).
 uint field_at(uint w[UNIT_WORDS], uint bit) {
@@ -252,9 +218,6 @@ void main() {
     load_words(n, u0, ring_words[d]);
     load_scales(n, u0, ring_scales[d]);
   }
-  uint sink = 0, pending[PF_LOADS];
-  [[unroll]] for (uint i = 0; i < PF_LOADS; ++i) pending[i] = 0;
-  if (PREFETCH > 0u) prefetch_step(first + (DEPTH + PREFETCH - 1u) * step_stride, slice, tid, pending);
   build_table(tid, slice);
 
   for (uint base = first; base < steps; base += DEPTH * step_stride) {
@@ -266,10 +229,6 @@ void main() {
         [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
         [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
         uint next = step + DEPTH * step_stride;
-        if (PREFETCH > 0u) {
-          [[unroll]] for (uint i = 0; i < PF_LOADS; ++i) sink ^= pending[i];
-          prefetch_step(next + PREFETCH * step_stride, slice, tid, pending);
-        }
         if (next < steps) {
           load_words(next * ROWS_PER_STEP + slot, u0, ring_words[d]);
           load_scales(next * ROWS_PER_STEP + slot, u0, ring_scales[d]);
@@ -324,10 +283,5 @@ void main() {
         }
       }
     }
-  }
-  // Keeps the prefetching loads (pc.rows is never 0 here).
-  if (PREFETCH > 0u && pc.rows == 0u) {
-    [[unroll]] for (uint i = 0; i < PF_LOADS; ++i) sink ^= pending[i];
-    Ptr32(pc.out_addr).v = sink;
   }
 }
