@@ -674,7 +674,8 @@ void group_sampling(Bench& b) {
 // evaluations then time the host, not the kernel. So M = 1 also has an
 // "_x8" row: one evaluation of 8 products of x with 8 different weight
 // matrices (192 MB or more: no L2 reuse), reported per evaluation; its BW line
-// divides by 8, the kernel-side figure.
+// divides by 8, the kernel-side figure. "_fixed" rows time the same product
+// over 256 weight rows: the per-evaluation cost with almost no GPU work.
 void group_binary(Bench& b) {
   const std::string g = "binary";
   const Stream s = b.gpu();
