@@ -194,6 +194,16 @@ uint32_t draw_per(uint64_t rows, uint32_t V) {
   return rows * ((V + 8 * wg - 1) / (8 * wg)) >= 1024 ? 8u : 4u;
 }
 
+// LUMEN_SAMPLE_DRAW_GROUPS=n caps the draw's workgroups at n (its grid-stride
+// loop covers the rest; A/B timing of fewer, longer-lived workgroups).
+uint64_t draw_groups(uint64_t groups) {
+  static const uint64_t cap = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_DRAW_GROUPS");
+    return e ? static_cast<uint64_t>(std::atoll(e)) : uint64_t{0};
+  }();
+  return cap > 0 ? std::min(groups, cap) : groups;
+}
+
 // Records the threshold passes of `push` (its rows: the rows that need one;
 // `candidates`: whether they may take the candidates path, which draws them
 // into `out`); returns the scratch holding the row states.
@@ -319,7 +329,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  !skipped("wg_reach"),
                  defer_on()};
   record("sampling_draw", std::move(draw), push,
-         row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg, params,
+         row_per_thread ? push.rows : draw_groups(uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks) * wg, params,
          writes);
 }
 
