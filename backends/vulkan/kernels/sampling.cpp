@@ -61,15 +61,15 @@ bool skipped(const char* what) {
   return skip.find(what) != std::string::npos;
 }
 
-// Switches read once: LUMEN_SAMPLE_MASS=1 lets top-p rows take the levels of
-// linear bins (PATH_MASS, sampling_threshold.comp); LUMEN_SAMPLE_ATOMIC_READS=1
-// reads row histograms with atomics.
+// Switches read once: LUMEN_SAMPLE_TOPP_LEVELS=1 lets top-p rows (no top-k)
+// take the levels of mass bins (PATH_LEVELS, sampling_threshold.comp);
+// LUMEN_SAMPLE_ATOMIC_READS=1 reads row histograms with atomics.
 bool env_on(const char* name) {
   const char* e = std::getenv(name);
   return e && std::string(e) == "1";
 }
-bool mass_on() {
-  static const bool on = env_on("LUMEN_SAMPLE_MASS");
+bool levels_on() {
+  static const bool on = env_on("LUMEN_SAMPLE_TOPP_LEVELS");
   return on;
 }
 bool atomic_reads() {
@@ -228,7 +228,7 @@ array record_thresholds(Recorder& record, SamplePush push, std::vector<const arr
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
   const bool top_k_candidates = push.rows >= 8;
-  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, mass_on(), atomic_reads()}, push,
+  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, levels_on(), atomic_reads()}, push,
          groups * wg, reads, {&scratch, &sync});
   reads.push_back(&scratch);
   for (uint32_t d = 0; d < kDigits; ++d) {

@@ -456,9 +456,8 @@ void main() {
   threefry_one = uint(pc.V != 0u);
   const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
   const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
-  const float bound = noise_bound();
-  if (ROW_PER_THREAD) {
-    draw_rows(key, words, bound);
+  if (ROW_PER_THREAD) {  // (noise_bound's float64 logs only here)
+    draw_rows(key, words, noise_bound());
     return;
   }
   // PAIRED: a workgroup draws a chunk of rows r and r + rows / 2
