@@ -52,7 +52,8 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
-// each subgroup's bound, not the workgroup's).
+// each subgroup's bound, not the workgroup's), "early_loads" (the draw loads
+// a chunk's logits after reading its rows' temperatures and cuts).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -327,7 +328,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  paired,
                  0u,  // the dtype's (Recorder)
                  !skipped("wg_reach"),
-                 defer_on()};
+                 defer_on(),
+                 !skipped("early_loads")};
   record("sampling_draw", std::move(draw), push,
          row_per_thread ? push.rows : draw_groups(uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks) * wg, params,
          writes);

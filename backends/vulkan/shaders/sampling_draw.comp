@@ -48,6 +48,10 @@ layout(constant_id = 11) const bool WORKGROUP_REACHED = true;
 // workgroup (see defer_candidates), which evaluates only those that may
 // still win: about one exact evaluation a row instead of one a chunk.
 layout(constant_id = 12) const bool DEFER = false;
+// Whether a chunk's logits are loaded before its rows' temperatures and
+// cuts are read (their loads then overlap; else the logits wait for the
+// branches on those values).
+layout(constant_id = 13) const bool EARLY_LOADS = false;
 const uint SLOTS = 7u;
 // A chunk's record in `partial` (uvec2s): its header, then (DEFER) SLOTS
 // candidates. Header: (value bits, RESOLVED | index) for a chunk drawn
@@ -306,16 +310,22 @@ void reset_defer() {
 // other token's z is smaller than that token's. Sweep three: the
 // candidates' exact z. The first two sweeps are straight-line code over PER
 // tokens a thread (their loads issued together) and hold no float64 state.
+// A thread's PER logits of chunk [j0, j1) of row r (0 past j1), loaded
+// together.
+void load_chunk(uint64_t r, uint j0, uint j1, out float x[PER]) {
+  const uint j = j0 + gl_LocalInvocationID.x;
+  const uint64_t a0 = thread_logits(r, j), step = logits_step(WG);
+  for (uint n = 0u; n < PER; ++n) x[n] = j + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
+}
+
 void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
-                out float bv, out uint bi) {
+                float x[PER], out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
   const float rt = reciprocal(t);
   reset_defer();
   const uint mode = chunk_words(r, j0, j1, words), second = uint(words - words / 2ul);
   const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
-  const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
-  float x[PER], up[PER];
-  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
+  float up[PER];
   float reached = -F_INF;
   uint exact = 0u;
   for (uint n = 0u; n < PER; ++n) {
@@ -337,19 +347,14 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1,
 // The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
 // are the two of one threefry hash, so one hash serves both.
 void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
-                     float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
+                     float t2, float cut2, float x[PER], float x2[PER], out float bv, out uint bi, out float bv2,
+                     out uint bi2) {
   const uint tid = gl_LocalInvocationID.x;
   reset_defer();
   const uint64_t r2 = r + uint64_t(pc.rows / 2u);
   const uint second = uint(words / 2ul), c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const float rt = reciprocal(t), rt2 = reciprocal(t2);
-  const uint64_t a0 = thread_logits(r, j0 + tid), a2 = thread_logits(r2, j0 + tid), step = logits_step(WG);
-  float x[PER], x2[PER], up[PER], up2[PER];
-  for (uint n = 0u; n < PER; ++n) {
-    bool valid = j0 + tid + n * WG < j1;
-    x[n] = valid ? load_float(DT, a0 + n * step) : 0.0;
-    x2[n] = valid ? load_float(DT, a2 + n * step) : 0.0;
-  }
+  float up[PER], up2[PER];
   float reached = -F_INF, reached2 = -F_INF;
   uint exact = 0u, exact2 = 0u;
   for (uint n = 0u; n < PER; ++n) {
@@ -440,12 +445,18 @@ void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float 
 
 // Chunk c of row r, by itself.
 void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
+  uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
+  float x[PER];
+  if (EARLY_LOADS) load_chunk(r, j0, j1, x);
   if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
   float t = row_temperature(r), bv;
-  uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
   float cut = row_cut(r);
-  if (t == 0.0) argmax_chunk(r, j0, j1, bv, bi);
-  else draw_chunk(key, words, r, c, j0, j1, t, cut, bv, bi);
+  if (t == 0.0) {
+    argmax_chunk(r, j0, j1, bv, bi);
+  } else {
+    if (!EARLY_LOADS) load_chunk(r, j0, j1, x);
+    draw_chunk(key, words, r, c, j0, j1, t, cut, x, bv, bi);
+  }
   finish_chunk(key, words, r, c, t, cut, bv, bi);
 }
 
@@ -470,6 +481,12 @@ void main() {
       continue;
     }
     const uint64_t r2 = r + uint64_t(pc.rows / 2u);
+    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
+    float x[PER], x2[PER];
+    if (EARLY_LOADS) {
+      load_chunk(r, j0, j1, x);
+      load_chunk(r2, j0, j1, x2);
+    }
     float t = row_temperature(r), t2 = row_temperature(r2);
     bool both = t != 0.0 && t2 != 0.0 &&
                 !(SKIP_DONE && (row_state(r).path == PATH_DONE || row_state(r2).path == PATH_DONE));
@@ -478,9 +495,12 @@ void main() {
       draw_one(key, words, r2, c);
       continue;
     }
-    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
+    if (!EARLY_LOADS) {
+      load_chunk(r, j0, j1, x);
+      load_chunk(r2, j0, j1, x2);
+    }
     float bv, bv2, cut = row_cut(r), cut2 = row_cut(r2);
-    draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, bv, bi, bv2, bi2);
+    draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, x, x2, bv, bi, bv2, bi2);
     finish_chunk(key, words, r, c, t, cut, bv, bi);
     finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
   }

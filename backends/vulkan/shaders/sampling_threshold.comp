@@ -386,11 +386,11 @@ void whole_row_fallback(uint64_t r, Row row) {
   if (gl_LocalInvocationID.x == 0u) row_state(r).path = PATH_CUT;
 }
 
-// A radix row's start, by chunk: this workgroup's share of the histograms
-// and (top-p) its slice's maximum.
-void prepare(uint64_t r, uint c, Row row) {
-  const uint per = (HIST_WORDS + pc.chunks - 1u) / pc.chunks;
-  clear_search(r, min(HIST_WORDS, c * per), min(HIST_WORDS, (c + 1u) * per), c == 0u);
+// A radix (or levels) row's start, by chunk: this workgroup's share of the
+// histograms' first `words` and (top-p) its slice's maximum.
+void prepare(uint64_t r, uint c, Row row, uint words) {
+  const uint per = (words + pc.chunks - 1u) / pc.chunks;
+  clear_search(r, min(words, c * per), min(words, (c + 1u) * per), c == 0u);
   if (row.on_p) {
     uint j0 = c * pc.chunk;
     float m = range_max(r, j0, min(pc.V, j0 + pc.chunk), row.t);
@@ -536,7 +536,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
                          pc.chunk <= 16384u;
   RowState st = row_state(r);
   if (!by_k) {
-    prepare(r, c, row);
+    prepare(r, c, row, by_levels ? LEVEL1_WORDS + 2u * FINE_BINS : HIST_WORDS);
     if (by_levels && c == 0u && gl_LocalInvocationID.x == 0u) {
       st.path = PATH_LEVELS;
       st.candidates = 0u;
@@ -816,6 +816,10 @@ void levels_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x, level = DIGIT;
   RowState st = row_state(r);
   Words h = Words(histograms(r));
+  // the first tokens' loads in flight before the row's values are read
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
   float m;
   if (level == 0u) {
     float mm = -F_INF;
@@ -846,11 +850,9 @@ void levels_pass(uint64_t r, uint c, Row row) {
   if (tid == 0u) local_count = 0u;
   barrier();
   const float rt = reciprocal(row.t);
-  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
-    float xs[THREAD_TOKENS];
-    load_thread_tokens(r, jb, je, WG, xs);
+    if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
     for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       const uint j = jb + tid + n * WG;
       if (j >= je) break;
