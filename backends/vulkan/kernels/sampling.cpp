@@ -53,7 +53,9 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
 // each subgroup's bound, not the workgroup's), "early_loads" (the draw loads
-// a chunk's logits after reading its rows' temperatures and cuts).
+// a chunk's logits after reading its rows' temperatures and cuts),
+// "few_barriers" (the draw's argmax by a tree in shared memory, each row of
+// a pair reduced and finished by itself).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -329,7 +331,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  0u,  // the dtype's (Recorder)
                  !skipped("wg_reach"),
                  defer_on(),
-                 !skipped("early_loads")};
+                 !skipped("early_loads"),
+                 !skipped("few_barriers")};
   record("sampling_draw", std::move(draw), push,
          row_per_thread ? push.rows : draw_groups(uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks) * wg, params,
          writes);

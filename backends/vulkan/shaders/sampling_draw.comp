@@ -52,6 +52,10 @@ layout(constant_id = 12) const bool DEFER = false;
 // cuts are read (their loads then overlap; else the logits wait for the
 // branches on those values).
 layout(constant_id = 13) const bool EARLY_LOADS = false;
+// Whether the workgroup's argmax takes one shared round (each subgroup's
+// best, after shuffles, read by every thread) and a pair of rows reduces and
+// finishes together (else a tree in shared memory per row: more barriers).
+layout(constant_id = 14) const bool FEW_BARRIERS = false;
 const uint SLOTS = 7u;
 // A chunk's record in `partial` (uvec2s): its header, then (DEFER) SLOTS
 // candidates. Header: (value bits, RESOLVED | index) for a chunk drawn
@@ -66,6 +70,9 @@ layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Par
 
 shared float best_value[WG];
 shared uint best_index[WG];
+shared float best_value2[WG];
+shared uint best_index2[WG];
+shared bool is_last2;
 shared bool is_last;
 // DEFER: per row of a pair, the chunk's candidate count and whether any is
 // on the exact path
@@ -160,6 +167,53 @@ void reduce_best(float v, uint vi) {
     }
     barrier();
   }
+}
+
+// The argmax rule over a subgroup (every lane ends with the result).
+void subgroup_best(inout float v, inout uint vi) {
+  for (uint d = gl_SubgroupSize / 2; d > 0; d /= 2) {
+    float ov = subgroupShuffleXor(v, d);
+    uint oi = subgroupShuffleXor(vi, d);
+    offer(v, vi, ov, oi);
+  }
+}
+
+// The workgroup's best candidate into every thread's (v, vi). FEW_BARRIERS
+// (with shuffles): each subgroup's best through shared memory, one round.
+void workgroup_best(inout float v, inout uint vi) {
+  if (!(SHUFFLE && FEW_BARRIERS)) {
+    reduce_best(v, vi);
+    v = best_value[0];
+    vi = best_index[0];
+    barrier();
+    return;
+  }
+  subgroup_best(v, vi);
+  if (subgroupElect()) {
+    best_value[gl_SubgroupID] = v;
+    best_index[gl_SubgroupID] = vi;
+  }
+  barrier();
+  for (uint i = 0u; i < gl_NumSubgroups; ++i) offer(v, vi, best_value[i], best_index[i]);
+  barrier();
+}
+
+// The same for two candidates at once (a pair of rows), in one round.
+void workgroup_best2(inout float v, inout uint vi, inout float v2, inout uint vi2) {
+  subgroup_best(v, vi);
+  subgroup_best(v2, vi2);
+  if (subgroupElect()) {
+    best_value[gl_SubgroupID] = v;
+    best_index[gl_SubgroupID] = vi;
+    best_value2[gl_SubgroupID] = v2;
+    best_index2[gl_SubgroupID] = vi2;
+  }
+  barrier();
+  for (uint i = 0u; i < gl_NumSubgroups; ++i) {
+    offer(v, vi, best_value[i], best_index[i]);
+    offer(v2, vi2, best_value2[i], best_index2[i]);
+  }
+  barrier();
 }
 
 // The exact z of a token (its scaled logit exactly, -inf under the cut).
@@ -262,10 +316,9 @@ void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, float t, fl
 // The workgroup's best of the threads' (v, vi); a thread starts from its
 // first token at -inf (the argmax of a chunk whose tokens are all -inf).
 void chunk_best(float v, uint vi, out float bv, out uint bi) {
-  reduce_best(v, vi);
-  bv = best_value[0];
-  bi = RESOLVED | best_index[0];
-  barrier();
+  workgroup_best(v, vi);
+  bv = v;
+  bi = RESOLVED | vi;
 }
 
 // DEFER (rows of several chunks): whether chunk c of row r (the pair's row
@@ -373,6 +426,16 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uin
   const bool deferred2 = defer_candidates(r2, c, 1u, j0, up2, mask2, exact2, both.y, bv2, bi2);
   float v = -F_INF, v2 = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
+  if (SHUFFLE && FEW_BARRIERS && !deferred && !deferred2) {
+    draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+    draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
+    workgroup_best2(v, vi, v2, vi2);
+    bv = v;
+    bi = RESOLVED | vi;
+    bv2 = v2;
+    bi2 = RESOLVED | vi2;
+    return;
+  }
   if (!deferred) {
     draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
     chunk_best(v, vi, bv, bi);
@@ -397,20 +460,9 @@ void argmax_chunk(uint64_t r, uint j0, uint j1, out float bv, out uint bi) {
 // for the next call) combines them: the largest of the chunks' reached
 // values and drawn z is a z some token reaches, so only deferred candidates
 // whose upper bound reaches it need their exact z.
-void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float cut, float bv, uint bi) {
+// The row's last workgroup: its id from the chunks' records.
+void combine_chunks(uvec2 key, uint64_t words, uint64_t r, float t, float cut) {
   const uint tid = gl_LocalInvocationID.x;
-  if (pc.chunks == 1u) {
-    if (tid == 0u) write_id(r, bi & ~RESOLVED);
-    return;
-  }
-  if (tid == 0u) Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
-  // the chunk's record before the counter (release); the last workgroup's
-  // reads after it (acquire)
-  memoryBarrierBuffer();
-  barrier();
-  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
-  barrier();
-  if (!is_last) return;
   memoryBarrierBuffer();
   float reached = -F_INF;
   if (DEFER) {
@@ -435,12 +487,58 @@ void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float 
       offer(v, vi, exact_z(logit(r, e.y), t, cut, stream_word(key, r * uint64_t(pc.V) + e.y, words)), e.y);
     }
   }
-  reduce_best(v, vi);
+  workgroup_best(v, vi);
   if (tid == 0u) {
-    write_id(r, best_index[0]);
+    write_id(r, vi);
     SampleSync(pc.sync).done[uint(r)] = 0u;
   }
+}
+
+void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float cut, float bv, uint bi) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) write_id(r, bi & ~RESOLVED);
+    return;
+  }
+  if (tid == 0u) Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
+  // the chunk's record before the counter (release); the last workgroup's
+  // reads after it (acquire)
+  memoryBarrierBuffer();
   barrier();
+  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+  barrier();
+  if (!is_last) return;
+  combine_chunks(key, words, r, t, cut);
+  barrier();
+}
+
+// finish_chunk for chunk c of rows r and r2 at once (FEW_BARRIERS): both
+// records, then both counters, in one round.
+void finish_pair(uvec2 key, uint64_t words, uint64_t r, uint64_t r2, uint c, float t, float cut, float t2,
+                 float cut2, float bv, uint bi, float bv2, uint bi2) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) {
+      write_id(r, bi & ~RESOLVED);
+      write_id(r2, bi2 & ~RESOLVED);
+    }
+    return;
+  }
+  if (tid == 0u) {
+    Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
+    Partial(record_at(r2, c, 0u)).v = uvec2(floatBitsToUint(bv2), bi2);
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) {
+    is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+    is_last2 = atomicAdd(SampleSync(pc.sync).done[uint(r2)], 1u) == pc.chunks - 1u;
+  }
+  barrier();
+  const bool last = is_last, last2 = is_last2;
+  if (last) combine_chunks(key, words, r, t, cut);
+  if (last2) combine_chunks(key, words, r2, t2, cut2);
+  if (last || last2) barrier();
 }
 
 // Chunk c of row r, by itself.
@@ -501,7 +599,11 @@ void main() {
     }
     float bv, bv2, cut = row_cut(r), cut2 = row_cut(r2);
     draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, x, x2, bv, bi, bv2, bi2);
-    finish_chunk(key, words, r, c, t, cut, bv, bi);
-    finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
+    if (FEW_BARRIERS) {
+      finish_pair(key, words, r, r2, c, t, cut, t2, cut2, bv, bi, bv2, bi2);
+    } else {
+      finish_chunk(key, words, r, c, t, cut, bv, bi);
+      finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
+    }
   }
 }
