@@ -54,6 +54,7 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
 // each subgroup's bound, not the workgroup's), "early_loads" (the draw loads
 // a chunk's logits after reading its rows' temperatures and cuts),
+// "fast_reciprocal" (1 / T by a float64 division in every thread),
 // "few_barriers" (the draw's argmax by a tree in shared memory, each row of
 // a pair reduced and finished by itself).
 bool skipped(const char* what) {
@@ -90,7 +91,8 @@ bool defer_on() {
 constexpr int64_t kDeferSlots = 7;
 
 // Records a call's dispatches, each shader's specialization constants
-// followed by the logits' dtype (sampling.glsl's constant 10).
+// with sampling.glsl's: the logits' dtype (constant 10) and the fast
+// reciprocal (15).
 // LUMEN_SAMPLE_PASSES=n records only the first n of each call: timing of
 // each pass's share only (the ids are then wrong).
 class Recorder {
@@ -101,8 +103,9 @@ class Recorder {
                   const std::vector<const array*>& reads, const std::vector<const array*>& writes) {
     if (left_ == 0) return;
     if (left_ > 0) --left_;
-    c.resize(std::max<size_t>(c.size(), 11), 0u);
+    c.resize(std::max<size_t>(c.size(), 16), 0u);
     c[10] = push.dt;
+    c[15] = !skipped("fast_reciprocal");
     k_.dispatch(shader, std::move(c), &push, sizeof(push), invocations, reads, writes);
   }
 

@@ -101,10 +101,17 @@ float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(i
 // The scaled logit s = logits / T (the Divide kernel's fdiv).
 float scaled(uint64_t r, uint j, float t) { return fdiv(logit(r, j), t); }
 
-// 1 / t rounded to float (correctly, with shaderFloat64): sa = x * (1 / t)
-// is then within 3 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute,
-// the margin of the screens that use sa to skip the float64 division).
+// Whether reciprocal() takes the device's float division where Vulkan
+// bounds its error (a constant of both shaders, kernels/sampling.cpp; a
+// float64 division per thread cost the draw a few percent on the H100).
+layout(constant_id = 15) const bool FAST_RECIPROCAL = false;
+
+// 1 / t within 2.5 ulp (the device's division for |t| in [1e-30, 1e30],
+// else correctly rounded with shaderFloat64): sa = x * (1 / t) is then
+// within 4 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute, the
+// margin of the screens that use sa to skip the float64 division).
 float reciprocal(float t) {
+  if (FAST_RECIPROCAL && abs(t) >= 1e-30 && abs(t) <= 1e30) return 1.0 / t;
 #if LUMEN_F64
   return float(1.0lf / double(t));
 #else
