@@ -98,6 +98,20 @@ float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature 
 int row_top_k(uint64_t r) { return int(Ptr32(pc.top_k + uint64_t(int64_t(r) * int64_t(pc.k_step) * 4)).v); }
 float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(int64_t(r) * int64_t(pc.p_step) * 4)).v); }
 
+// Workgroup unit w's row (w / per) and chunk (the remainder), by a 32-bit
+// division where w fits (a 64-bit division by a runtime value is a long
+// routine, which every thread of the draw ran for each unit).
+void split_unit(uint64_t w, uint per, out uint64_t r, out uint c) {
+  if (w <= 0xfffffffful) {
+    const uint w32 = uint(w), r32 = w32 / per;
+    r = uint64_t(r32);
+    c = w32 - r32 * per;
+  } else {
+    r = w / per;
+    c = uint(w - r * per);
+  }
+}
+
 // The scaled logit s = logits / T (the Divide kernel's fdiv).
 float scaled(uint64_t r, uint j, float t) { return fdiv(logit(r, j), t); }
 

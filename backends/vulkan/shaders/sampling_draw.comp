@@ -572,8 +572,9 @@ void main() {
   // PAIRED: a workgroup draws a chunk of rows r and r + rows / 2
   const uint64_t units = uint64_t(PAIRED ? pc.rows / 2u : pc.rows) * uint64_t(pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < units; w += gl_NumWorkGroups.x) {
-    uint64_t r = w / pc.chunks;
-    uint c = uint(w - r * pc.chunks);
+    uint64_t r;
+    uint c;
+    split_unit(w, pc.chunks, r, c);
     if (!PAIRED) {
       draw_one(key, words, r, c);
       continue;

@@ -914,8 +914,9 @@ void levels_pass(uint64_t r, uint c, Row row) {
 void main() {
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
-    uint64_t r = MODE == MODE_WHOLE_ROW ? w : w / pc.chunks;
-    uint c = uint(w - r * (MODE == MODE_WHOLE_ROW ? 1u : pc.chunks));
+    uint64_t r;
+    uint c;
+    split_unit(w, MODE == MODE_WHOLE_ROW ? 1u : pc.chunks, r, c);
     Row row = row_params(r);
     if (MODE == MODE_BOUND) {
       bound_pass(r, c, row);
