@@ -17,6 +17,7 @@
 // threshold passes drew already (top-k's candidates path) are skipped.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 
@@ -297,7 +298,7 @@ uint token_word(uvec2 key, uint mode, uint ci, uint second, uint64_t r, uint j, 
 // (its up reaches the subgroup's `reached`) or takes the exact path.
 uint candidates_of(float up[PER], uint exact, float reached) {
   uint mask = exact;
-  for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
+  [[unroll]] for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
   return mask;
 }
 
@@ -334,7 +335,7 @@ bool defer_candidates(uint64_t r, uint c, uint p, uint j0, float up[PER], uint m
   barrier();
   const uint count = defer_count[p];
   if (count > SLOTS || defer_exact[p] != 0u) return false;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     if ((mask & (1u << n)) == 0u) continue;
     Partial(record_at(r, c, 1u + slot)).v = uvec2(floatBitsToUint(up[n]), j0 + gl_LocalInvocationID.x + n * WG);
     ++slot;
@@ -368,7 +369,7 @@ void reset_defer() {
 void load_chunk(uint64_t r, uint j0, uint j1, out float x[PER]) {
   const uint j = j0 + gl_LocalInvocationID.x;
   const uint64_t a0 = thread_logits(r, j), step = logits_step(WG);
-  for (uint n = 0u; n < PER; ++n) x[n] = j + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
+  [[unroll]] for (uint n = 0u; n < PER; ++n) x[n] = j + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
 }
 
 void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
@@ -381,7 +382,7 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1,
   float up[PER];
   float reached = -F_INF;
   uint exact = 0u;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     uint j = j0 + tid + n * WG;
     bool ex;
     uint bits = token_word(key, mode, c0 + n * WG, second, r, j, words);
@@ -410,7 +411,7 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uin
   float up[PER], up2[PER];
   float reached = -F_INF, reached2 = -F_INF;
   uint exact = 0u, exact2 = 0u;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     bool valid = j0 + tid + n * WG < j1, ex, ex2;
     uint ci = c0 + n * WG;
     uvec2 bits = threefry2x32(key, uvec2(ci, ci + second));
