@@ -52,11 +52,10 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
-// each subgroup's bound, not the workgroup's), "early_loads" (the draw loads
-// a chunk's logits after reading its rows' temperatures and cuts),
-// "fast_reciprocal" (1 / T by a float64 division in every thread),
+// each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by a float64 division in every thread),
 // "few_barriers" (the draw's argmax by a tree in shared memory, each row of
-// a pair reduced and finished by itself).
+// a pair reduced and finished by itself), "lean_passes" (the threshold
+// digit passes compiled with every path).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -75,6 +74,15 @@ bool env_on(const char* name) {
 bool levels_on() {
   static const bool on = env_on("LUMEN_SAMPLE_TOPP_LEVELS");
   return on;
+}
+// LUMEN_SAMPLE_LEVELS_DEBUG=n: sampling_threshold.comp's LEVELS_DEBUG bits
+// (diagnosis of PATH_LEVELS on the H100).
+uint32_t levels_debug() {
+  static const uint32_t bits = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_LEVELS_DEBUG");
+    return e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+  }();
+  return bits;
 }
 bool atomic_reads() {
   static const bool on = env_on("LUMEN_SAMPLE_ATOMIC_READS");
@@ -200,21 +208,11 @@ uint32_t draw_per(uint64_t rows, uint32_t V) {
   return rows * ((V + 8 * wg - 1) / (8 * wg)) >= 1024 ? 8u : 4u;
 }
 
-// LUMEN_SAMPLE_DRAW_GROUPS=n caps the draw's workgroups at n (its grid-stride
-// loop covers the rest; A/B timing of fewer, longer-lived workgroups).
-uint64_t draw_groups(uint64_t groups) {
-  static const uint64_t cap = [] {
-    const char* e = std::getenv("LUMEN_SAMPLE_DRAW_GROUPS");
-    return e ? static_cast<uint64_t>(std::atoll(e)) : uint64_t{0};
-  }();
-  return cap > 0 ? std::min(groups, cap) : groups;
-}
-
 // Records the threshold passes of `push` (its rows: the rows that need one;
 // `candidates`: whether they may take the candidates path, which draws them
 // into `out`); returns the scratch holding the row states.
 array record_thresholds(Recorder& record, SamplePush push, std::vector<const array*> reads,
-                        bool candidates, array& out, array& sync) {
+                        bool candidates, bool no_top_k, array& out, array& sync) {
   KernelContext& k = record.context();
   const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
@@ -233,13 +231,19 @@ array record_thresholds(Recorder& record, SamplePush push, std::vector<const arr
   // each row takes its path's next step
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
-  const bool top_k_candidates = push.rows >= 8;
+  const bool top_k_candidates = push.rows >= 8 && !no_top_k;
   record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, levels_on(), atomic_reads()}, push,
          groups * wg, reads, {&scratch, &sync});
   reads.push_back(&scratch);
+  // the digit passes hold only the paths a row may take (fewer registers:
+  // on the H100 they held 88 to 98 with all paths, two workgroups an SM);
+  // LUMEN_SAMPLE_SKIP=lean_passes keeps all
+  const bool lean = !skipped("lean_passes");
+  const uint32_t may_candidates = !lean || (candidates && top_k_candidates);
+  const uint32_t may_levels = !lean || levels_on();
   for (uint32_t d = 0; d < kDigits; ++d) {
-    record("sampling_threshold", {0, Digit, d, 0, 0, 0, atomic_reads()}, push, groups * wg, reads,
-           {&scratch, &sync, &out});
+    record("sampling_threshold", {0, Digit, d, may_candidates, may_candidates, may_levels, atomic_reads(), levels_debug()},
+           push, groups * wg, reads, {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -298,7 +302,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     SamplePush first = push;
     if (shared_row) first.rows = 1;
     skip_done = !shared_row && split_rows && !skipped("fast_paths");
-    scratch = record_thresholds(record, first, params, skip_done, out, sync);
+    scratch = record_thresholds(record, first, params, skip_done, gumbel.no_top_k(), out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
@@ -334,10 +338,9 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  0u,  // the dtype's (Recorder)
                  !skipped("wg_reach"),
                  defer_on(),
-                 !skipped("early_loads"),
                  !skipped("few_barriers")};
   record("sampling_draw", std::move(draw), push,
-         row_per_thread ? push.rows : draw_groups(uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks) * wg, params,
+         row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg, params,
          writes);
 }
 

@@ -49,14 +49,10 @@ layout(constant_id = 11) const bool WORKGROUP_REACHED = true;
 // workgroup (see defer_candidates), which evaluates only those that may
 // still win: about one exact evaluation a row instead of one a chunk.
 layout(constant_id = 12) const bool DEFER = false;
-// Whether a chunk's logits are loaded before its rows' temperatures and
-// cuts are read (their loads then overlap; else the logits wait for the
-// branches on those values).
-layout(constant_id = 13) const bool EARLY_LOADS = false;
 // Whether the workgroup's argmax takes one shared round (each subgroup's
 // best, after shuffles, read by every thread) and a pair of rows reduces and
 // finishes together (else a tree in shared memory per row: more barriers).
-layout(constant_id = 14) const bool FEW_BARRIERS = false;
+layout(constant_id = 13) const bool FEW_BARRIERS = false;
 const uint SLOTS = 7u;
 // A chunk's record in `partial` (uvec2s): its header, then (DEFER) SLOTS
 // candidates. Header: (value bits, RESOLVED | index) for a chunk drawn
@@ -544,16 +540,15 @@ void finish_pair(uvec2 key, uint64_t words, uint64_t r, uint64_t r2, uint c, flo
 
 // Chunk c of row r, by itself.
 void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
+  if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
   uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
   float x[PER];
-  if (EARLY_LOADS) load_chunk(r, j0, j1, x);
-  if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
   float t = row_temperature(r), bv;
   float cut = row_cut(r);
   if (t == 0.0) {
     argmax_chunk(r, j0, j1, bv, bi);
   } else {
-    if (!EARLY_LOADS) load_chunk(r, j0, j1, x);
+    load_chunk(r, j0, j1, x);
     draw_chunk(key, words, r, c, j0, j1, t, cut, x, bv, bi);
   }
   finish_chunk(key, words, r, c, t, cut, bv, bi);
@@ -581,12 +576,6 @@ void main() {
       continue;
     }
     const uint64_t r2 = r + uint64_t(pc.rows / 2u);
-    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
-    float x[PER], x2[PER];
-    if (EARLY_LOADS) {
-      load_chunk(r, j0, j1, x);
-      load_chunk(r2, j0, j1, x2);
-    }
     float t = row_temperature(r), t2 = row_temperature(r2);
     bool both = t != 0.0 && t2 != 0.0 &&
                 !(SKIP_DONE && (row_state(r).path == PATH_DONE || row_state(r2).path == PATH_DONE));
@@ -595,11 +584,11 @@ void main() {
       draw_one(key, words, r2, c);
       continue;
     }
-    if (!EARLY_LOADS) {
-      load_chunk(r, j0, j1, x);
-      load_chunk(r2, j0, j1, x2);
-    }
+    uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
     float bv, bv2, cut = row_cut(r), cut2 = row_cut(r2);
+    float x[PER], x2[PER];
+    load_chunk(r, j0, j1, x);
+    load_chunk(r2, j0, j1, x2);
     draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, x, x2, bv, bi, bv2, bi2);
     if (FEW_BARRIERS) {
       finish_pair(key, words, r, r2, c, t, cut, t2, cut2, bv, bi, bv2, bi2);

@@ -44,18 +44,25 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint MODE = 0u;
 layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
-// rows share one row's state: the draw would skip them all)
+// rows share one row's state: the draw would skip them all); MODE_DIGIT:
+// with TOP_K_CANDIDATES, whether a row may be on it (its code compiled in)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
 // MODE_BOUND: whether top-k rows may take it (with few rows the serial sort
 // of a row's group maxima costs more than the radix passes)
 layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
 // MODE_BOUND: whether top-p rows (no top-k) take the levels of mass bins
-// (PATH_LEVELS) rather than the radix digits
+// (PATH_LEVELS) rather than the radix digits; MODE_DIGIT: whether a row may
+// be on it
 layout(constant_id = 5) const bool LEVELS_ON = false;
 // Whether the last workgroup of a row reads what the others wrote (row
 // histograms, chunk maxima, candidate lists) with atomics, as session 3's
 // kernels read histograms, rather than plain coherent loads (an H100 check)
 layout(constant_id = 6) const bool ATOMIC_READS = false;
+// PATH_LEVELS diagnosis (LUMEN_SAMPLE_LEVELS_DEBUG, kernels/sampling.cpp):
+// bit 0: no screens (every token's exact s at every level), bit 1: level 1
+// never resolves (always the fine bins and level 2), bit 2: level 1 only
+// lists (its fine bins stay empty: wrong cuts where it cannot resolve).
+layout(constant_id = 7) const uint LEVELS_DEBUG = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -858,7 +865,9 @@ void levels_pass(uint64_t r, uint c, Row row) {
       const uint j = jb + tid + n * WG;
       if (j >= je) break;
       const float x = xs[n], sa = x * rt;
-      if (level > 0u && !isnan(sa) && !isinf(sa)) {
+      if ((LEVELS_DEBUG & 1u) != 0u) {
+        // (no screen)
+      } else if (level > 0u && !isnan(sa) && !isinf(sa)) {
         // s lies in [sa - e, sa + e], so fine(u) in [f_lo, f_hi]
         const float e = approx_margin(sa);
         const uint f_lo = fine_of_d((sa + e) - m), f_hi = fine_of_d((sa - e) - m);
@@ -870,7 +879,7 @@ void levels_pass(uint64_t r, uint c, Row row) {
       const uint f = fine_of_d(d);
       if (level > 0u && (f >> shift) != want) continue;
       if (level > 0u) list_candidate(j);
-      if (level == 2u) continue;
+      if (level == 2u || (level == 1u && (LEVELS_DEBUG & 4u) != 0u)) continue;
       const uint b = level == 0u ? f >> 8 : f & (FINE_BINS - 1u);
       const uint64_t q = mass_of_d(d);
       if (q != 0ul) add_mass_shared(b, q);
@@ -895,7 +904,7 @@ void levels_pass(uint64_t r, uint c, Row row) {
   }
   const uint total = atomicAdd(st.candidates, 0u);
   const uint64_t base = level == 1u ? st.above_p[0] : st.above_p[1];
-  if (total <= CANDIDATES) {
+  if (total <= CANDIDATES && (level == 2u || (LEVELS_DEBUG & 2u) == 0u)) {
     resolve_levels(r, row, st, total, base, m);
     return;
   }
@@ -927,9 +936,9 @@ void main() {
       uint path = row_state(r).path;
       if (path == PATH_RADIX) {
         if (row.on_k || row.on_p) digit_pass(r, c, row);
-      } else if (path == PATH_CANDIDATES) {
+      } else if (CANDIDATES_ON && TOP_K_CANDIDATES && path == PATH_CANDIDATES) {
         if (DIGIT == 0u) compact_pass(r, c, row);
-      } else if (path == PATH_LEVELS) {
+      } else if (LEVELS_ON && path == PATH_LEVELS) {
         levels_pass(r, c, row);
       }
     } else if (row.on_k || row.on_p) {
