@@ -52,10 +52,11 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
-// each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by a float64 division in every thread),
-// "few_barriers" (the draw's argmax by a tree in shared memory, each row of
-// a pair reduced and finished by itself), "lean_passes" (the threshold
-// digit passes compiled with every path).
+// each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by
+// a float64 division in every thread), "few_barriers" (the draw's argmax by
+// a tree in shared memory, each row of a pair reduced and finished by
+// itself), "lean_passes" (the threshold digit passes compiled with every
+// path).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
