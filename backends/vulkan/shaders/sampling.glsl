@@ -91,7 +91,7 @@ const uint THREAD_TOKENS = 16u;
 void load_thread_tokens(uint64_t r, uint j0, uint j1, uint wg, out float x[THREAD_TOKENS]) {
   const uint j = j0 + gl_LocalInvocationID.x;
   const uint64_t a0 = thread_logits(r, j), step = logits_step(wg);
-  [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(DT, a0 + n * step) : 0.0;
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(DT, a0 + n * step) : 0.0;
 }
 
 float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature + uint64_t(int64_t(r) * int64_t(pc.t_step) * 4)).v); }

@@ -36,7 +36,6 @@
 // passes (the last workgroup sets the row up for them).
 #version 460
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
 
 #include "sampling.glsl"
 
@@ -157,7 +156,7 @@ float range_max(uint64_t r, uint j0, uint j1, float t) {
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     float xs[THREAD_TOKENS];
     load_thread_tokens(r, jb, min(j1, jb + THREAD_TOKENS * WG), WG, xs);
-    [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       if (jb + gl_LocalInvocationID.x + n * WG < j1) m = max_of(m, xs[n]);
     }
   }
@@ -202,7 +201,7 @@ void add_tokens(uint64_t r, uint j0, uint j1, Row row, uint d, uint prefix_k, ui
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     float xs[THREAD_TOKENS];
     load_thread_tokens(r, jb, je, WG, xs);
-    [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       if (jb + gl_LocalInvocationID.x + n * WG >= je) break;
       float x = xs[n], sa = x * rt;
       uint key;
@@ -557,7 +556,7 @@ void bound_pass(uint64_t r, uint c, Row row) {
   uint best = 0u, nan_at = 0xffffffffu;
   float xs[THREAD_TOKENS];
   load_thread_tokens(r, j0, j1, WG, xs);
-  [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
     uint j = j0 + tid + n * WG;
     if (j >= j1) break;
     float x = xs[n];
@@ -635,7 +634,7 @@ void compact_pass(uint64_t r, uint c, Row row) {
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
   float xs[THREAD_TOKENS];
   load_thread_tokens(r, j0, j1, WG, xs);
-  [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
     uint j = j0 + tid + n * WG;
     if (j >= j1) break;
     float sa = xs[n] * rt;
@@ -861,7 +860,7 @@ void levels_pass(uint64_t r, uint c, Row row) {
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
-    [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       const uint j = jb + tid + n * WG;
       if (j >= je) break;
       const float x = xs[n], sa = x * rt;
