@@ -60,11 +60,11 @@ struct DecodeAttention {
   uint32_t rows;    // query rows per workgroup (butterfly: a power of two)
   uint32_t unroll;  // keys per key lane and step
   bool prefetch;    // the next step's loads issued before this step's arithmetic
+  bool q_shared;    // queries read from shared memory in the loop
   // butterfly only
   bool merge;  // the last workgroup per head merges the chunks (no merge pass)
   bool probe;  // measurement only: the loop loads K and V and does nothing else
   // key-lane kernel only
-  bool q_shared;       // queries read from shared memory in the loop
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
   bool lazy;           // the reference max moves only by more than e^8
 };

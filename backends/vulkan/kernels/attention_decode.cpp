@@ -13,11 +13,11 @@
 // to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
 // invocations per key: fewer lanes, more segments each),
-// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead). Butterfly only:
-// LUMEN_VULKAN_DECODE_MERGE=0 (the merge pass instead of the last workgroup),
-// LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only loads K and V).
-// Key-lane kernel only: LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared
-// memory), LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows
+// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory). Butterfly
+// only: LUMEN_VULKAN_DECODE_MERGE=0 (the merge pass instead of the last
+// workgroup), LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only
+// loads K and V). Key-lane kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows
 // split between them) and LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves
 // only by more than e^8).
 #include <algorithm>
@@ -50,6 +50,7 @@ struct ButterflyPush {
   int32_t causal_offset;
   float scale;
   uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch, chunk_lanes;
+  uint32_t merge_flags;  // 1: sinks, 2: write the lse
 };
 static_assert(sizeof(ButterflyPush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
@@ -255,8 +256,9 @@ void record_butterfly(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
   push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
+  push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(14, 0);
+  Constants constants(13, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -267,9 +269,8 @@ void record_butterfly(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[8] = plan.unroll;
   constants[9] = plan.prefetch;
   constants[10] = plan.merge;
-  constants[11] = params.has_sinks;
-  constants[12] = prim.output_lse();
-  constants[13] = plan.probe;
+  constants[11] = plan.probe;
+  constants[12] = plan.q_shared;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -308,6 +309,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
     plan.unroll = std::bit_floor(env_or("LUMEN_VULKAN_DECODE_UNROLL", std::min(fit, std::max(1u, 4 / plan.segs))));
     plan.merge = !env_is("LUMEN_VULKAN_DECODE_MERGE", "0");
     plan.probe = env_or("LUMEN_VULKAN_DECODE_PROBE", 0) == 1;
+    plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
     plan.row_split = 1;
     return plan;
   }

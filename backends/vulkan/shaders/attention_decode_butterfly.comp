@@ -53,12 +53,12 @@ layout(constant_id = 8) const uint UNROLL = 4;
 // The next step's keys and values are loaded before this step's are used.
 layout(constant_id = 9) const bool PREFETCH = false;
 layout(constant_id = 10) const bool MERGE = true;
-layout(constant_id = 11) const bool HAS_SINKS = false;  // MERGE only
-layout(constant_id = 12) const bool WRITE_LSE = false;  // MERGE only
-layout(constant_id = 13) const bool PROBE = false;
+layout(constant_id = 11) const bool PROBE = false;
+// The scaled queries are read from shared memory in the loop rather than
+// held in registers (fewer registers: more workgroups per SM).
+layout(constant_id = 12) const bool Q_SHARED = false;
 
 #include "attention.glsl"
-#include "attention_merge.glsl"
 
 layout(push_constant) uniform Push {
   uint64_t q;
@@ -84,7 +84,15 @@ layout(push_constant) uniform Push {
   uint chunk_keys;   // a multiple of STEP
   uint pitch;        // floats per partial: 4 + D_v rounded up to 4
   uint chunk_lanes;  // the merge's (attention_merge.glsl), for partitions of MERGE_PART
+  uint merge_flags;  // MERGE: HAS_SINKS | WRITE_LSE bits
 } pc;
+
+// The merge's sinks and lse are flags, not specialization constants: they
+// are outside the loop, and each constant doubles the pipelines to build.
+const uint HAS_SINKS_BIT = 1u;
+const uint WRITE_LSE_BIT = 2u;
+#define WRITE_LSE ((pc.merge_flags & WRITE_LSE_BIT) != 0u)
+#include "attention_merge.glsl"
 
 // Slots of the int64 table after the strides: the sinks' and the counters'
 // addresses.
@@ -114,6 +122,8 @@ shared float key_max[ROWS * KEY_LANES];
 shared float key_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
 shared bool is_last;
+// Q_SHARED: quad g of lane x's features of row r at (r * F / 4 + g) * LANES + x.
+shared vec4 q_shared[Q_SHARED ? ROWS * F / 4 * LANES : 1];
 
 // The bits of features e0 .. e0 + 7 of the row at `row` (n features, `step`
 // elements apart; zero past n): 16-bit types in pairs in words 0-3, float32
@@ -153,6 +163,11 @@ uint k_cur[UNROLL * F], v_cur[UNROLL * F];
 float dots[N];
 float qs[ROWS * F];
 float acc[ROWS * F];
+
+// Feature f of row r of this invocation's scaled queries.
+float query_feature(uint r, uint f, uint lane) {
+  return Q_SHARED ? q_shared[(r * F / 4 + f / 4) * LANES + lane][f % 4] : qs[r * F + f];
+}
 
 float key_feature(uint x) { return segment_feature(k_cur[x - x % SEG + x % SEG / 2], k_cur[x], x % SEG); }
 float value_feature(uint x) { return segment_feature(v_cur[x - x % SEG + x % SEG / 2], v_cur[x], x % SEG); }
@@ -250,6 +265,15 @@ void main() {
         [[unroll]] for (uint t = 0; t < SEG; ++t) qs[r * F + s * SEG + t] = pc.scale * segment_feature(w[t / 2], w[t], t);
       }
     }
+    if (Q_SHARED) {
+      barrier();  // the previous workgroup item's readers are done
+      if (key_lane == 0) {
+        [[unroll]] for (uint g = 0; g < ROWS * F / 4; ++g) {
+          q_shared[g * LANES + lane] = vec4(qs[4 * g], qs[4 * g + 1], qs[4 * g + 2], qs[4 * g + 3]);
+        }
+      }
+      barrier();
+    }
     uint k_begin = chunk * pc.chunk_keys;
     uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
@@ -283,7 +307,7 @@ void main() {
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
           float d = 0.0;
-          [[unroll]] for (uint f = 0; f < F; ++f) d = fma(qs[r * F + f], key_feature(u * F + f), d);
+          [[unroll]] for (uint f = 0; f < F; ++f) d = fma(query_feature(r, f, lane), key_feature(u * F + f), d);
           dots[r * UNROLL + u] = d;
         }
       }
@@ -395,7 +419,7 @@ void main() {
     uint r = tid / MERGE_PART, gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq;
     uint64_t row = (uint64_t(b) * pc.Hq + h) * pc.Lq + gr % pc.Lq;
     float sink = NEG_INF;
-    if (HAS_SINKS && r < nr) {
+    if ((pc.merge_flags & HAS_SINKS_BIT) != 0u && r < nr) {
       uint64_t sinks = uint64_t(Int64Table(pc.strides).v[ADDR_SINKS]);
       sink = load_float(DT, sinks + uint64_t(int64_t(h) * table_stride(pc.strides, T_SINKS, 0) * size));
     }
