@@ -156,8 +156,8 @@ float segment_feature(uint w_pair, uint w_own, uint t) {
   return uintBitsToFloat(w_own);
 }
 
-// This invocation's words of a step's keys and values (8 per segment);
-// with PREFETCH the next step's, while the current ones are in k_cur, v_cur.
+// This invocation's words of a step's keys and values (8 per segment) as
+// loaded, and (k_cur, v_cur) those of the step being computed.
 uint k_bits[UNROLL * F], v_bits[UNROLL * F];
 uint k_cur[UNROLL * F], v_cur[UNROLL * F];
 float dots[N];
@@ -248,6 +248,21 @@ void main() {
     uint b = uint(head_group / pc.row_groups / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
+    uint k_begin = chunk * pc.chunk_keys;
+    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
+    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
+
+    KvRows kv;
+    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
+    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
+    kv.k_step = k_step;
+    kv.v_step = v_step;
+
+    // The first step's loads go out before the queries'.
+    load_step(kv, k_begin, k_end, lane, key_lane);
+
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq
     // (rows past nr repeat the last one, their results unused).
     uint query_mine = 0;
@@ -274,34 +289,24 @@ void main() {
       }
       barrier();
     }
-    uint k_begin = chunk * pc.chunk_keys;
-    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
-    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
-
-    KvRows kv;
-    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
-    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
-    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
-    kv.k_step = k_step;
-    kv.v_step = v_step;
-
     float m_ref[ROWS];
     [[unroll]] for (uint r = 0; r < ROWS; ++r) m_ref[r] = NEG_INF;
     [[unroll]] for (uint x = 0; x < ROWS * F; ++x) acc[x] = 0.0;
     float m_mine = NEG_INF, l_mine = 0.0;
     uint probe = 0;
 
-    if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
     for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
-      if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
       [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
         k_cur[x] = k_bits[x];
         v_cur[x] = v_bits[x];
       }
-      if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      // The next step's loads: with PREFETCH now, under this step's
+      // arithmetic; else once it is done.
+      bool more = k0 + STEP < k_end;
+      if (PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       if (PROBE) {
         [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) probe ^= k_cur[x] ^ v_cur[x];
+        if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
         continue;
       }
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
@@ -355,6 +360,7 @@ void main() {
           [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = fma(pr, value_feature(u * F + f), acc[r * F + f]);
         }
       }
+      if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
     }
     if (PROBE) {
       acc[0] = uintBitsToFloat(probe & 0x007fffffu);
