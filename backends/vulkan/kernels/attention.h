@@ -67,6 +67,7 @@ struct DecodeAttention {
   // key-lane kernel only
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
   bool lazy;           // the reference max moves only by more than e^8
+  bool early;          // the first step's loads go out before the queries'
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

@@ -18,8 +18,9 @@
 // only: LUMEN_VULKAN_DECODE_MERGE=0 (the merge pass instead of the last
 // workgroup), LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only
 // loads K and V). Key-lane kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows
-// split between them) and LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves
-// only by more than e^8).
+// split between them), LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves
+// only by more than e^8) and LUMEN_VULKAN_DECODE_EARLY=0 (the first step's
+// loads after the queries', not before).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -203,7 +204,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
 
-  Constants constants(13, 0);
+  Constants constants(14, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -216,6 +217,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[10] = plan.prefetch;
   constants[11] = plan.row_split;
   constants[12] = plan.lazy;
+  constants[13] = plan.early;
   const uint64_t groups = uint64_t(push.B) * push.Hkv * sp.row_groups * sp.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(), {&partial});
   record_merge(k, prim, in, sp, partial, outputs);
@@ -319,6 +321,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
   plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
+  plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
   return plan;
 }
 

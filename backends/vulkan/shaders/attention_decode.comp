@@ -52,6 +52,9 @@ layout(constant_id = 11) const uint ROW_SPLIT = 1;
 // by more than LAZY_SLACK (then the output and sum are rescaled); otherwise
 // the probabilities are taken against it (at most e^8) and simply added.
 layout(constant_id = 12) const bool LAZY = false;
+// The first step's keys and values are loaded before the queries (their
+// latencies overlap).
+layout(constant_id = 13) const bool EARLY = false;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -183,6 +186,20 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
+    uint k_begin = chunk * pc.chunk_keys;
+    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
+    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
+
+    KvRows kv;
+    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
+    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
+    kv.k_step = k_step;
+    kv.v_step = v_step;
+
+    if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
     // the last one, their results unused).
@@ -211,18 +228,6 @@ void main() {
       }
       barrier();
     }
-    uint k_begin = chunk * pc.chunk_keys;
-    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
-    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
-
-    KvRows kv;
-    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
-    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
-    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
-    kv.k_step = k_step;
-    kv.v_step = v_step;
-
     float m[RPT], l[RPT], acc[RPT * F];
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       m[rr] = NEG_INF;
@@ -230,9 +235,9 @@ void main() {
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
     }
 
-    if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
+    if (PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
     for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
-      if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
+      if (!PREFETCH && !(EARLY && k0 == k_begin)) load_step(kv, k0, k_end, lane, key_lane);
       unpack_step();
       if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).

@@ -157,20 +157,10 @@ float segment_feature(uint w_pair, uint w_own, uint t) {
 }
 
 // This invocation's words of a step's keys and values (8 per segment) as
-// loaded, and (k_cur, v_cur) those of the step being computed.
+// loaded (private globals: arrays sized by specialization constants cannot
+// be function arguments).
 uint k_bits[UNROLL * F], v_bits[UNROLL * F];
-uint k_cur[UNROLL * F], v_cur[UNROLL * F];
-float dots[N];
 float qs[ROWS * F];
-float acc[ROWS * F];
-
-// Feature f of row r of this invocation's scaled queries.
-float query_feature(uint r, uint f, uint lane) {
-  return Q_SHARED ? q_shared[(r * F / 4 + f / 4) * LANES + lane][f % 4] : qs[r * F + f];
-}
-
-float key_feature(uint x) { return segment_feature(k_cur[x - x % SEG + x % SEG / 2], k_cur[x], x % SEG); }
-float value_feature(uint x) { return segment_feature(v_cur[x - x % SEG + x % SEG / 2], v_cur[x], x % SEG); }
 
 struct KvRows {
   uint64_t k_base, v_base;
@@ -195,35 +185,26 @@ void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
   }
 }
 
-// One butterfly stage at shuffle distance o: `count` values in dots[] before
-// it. While several remain, the lanes with bit o set keep the upper half and
-// send the lower one (the others the reverse), adding what they receive;
-// once one remains, the stage only adds the partner's.
-void butterfly_stage(uint o, uint count, uint lane) {
-  if (o >= LANES) return;
-  bool upper = (lane & o) != 0;
-  if (count == 1) {
-    dots[0] += subgroupShuffleXor(dots[0], o);
-    return;
+// One butterfly stage at shuffle distance o (a literal, so that every index
+// is a constant once the loops are unrolled; a macro, not a function with
+// its array indexed by a parameter): C values in dots[] before it (its
+// count, from LANES / 2 on). While several remain, the lanes with bit o set
+// keep the upper half and send the lower one (the others the reverse),
+// adding what they receive; once one remains, the stage only adds the
+// partner's.
+#define BUTTERFLY_STAGE(o)                                                  \
+  if ((o) < LANES) {                                                        \
+    const uint C = max(1u, N * 2u * (o) / LANES);                           \
+    bool upper = (lane & (o)) != 0u;                                        \
+    if (C == 1u) {                                                          \
+      dots[0] += subgroupShuffleXor(dots[0], (o));                          \
+    } else {                                                                \
+      [[unroll]] for (uint i = 0; i < C / 2u; ++i) {                        \
+        float lo = dots[i], hi = dots[i + C / 2u];                          \
+        dots[i] = (upper ? hi : lo) + subgroupShuffleXor(upper ? lo : hi, (o)); \
+      }                                                                     \
+    }                                                                       \
   }
-  [[unroll]] for (uint i = 0; i < count / 2; ++i) {
-    float lo = dots[i], hi = dots[i + count / 2];
-    float send = upper ? lo : hi;
-    dots[i] = (upper ? hi : lo) + subgroupShuffleXor(send, o);
-  }
-}
-
-// Values before the stage at distance o (LANES / 2 first).
-uint stage_count(uint o) { return max(1u, N * 2 * o / LANES); }
-
-void butterfly(uint lane) {
-  butterfly_stage(32, stage_count(32), lane);
-  butterfly_stage(16, stage_count(16), lane);
-  butterfly_stage(8, stage_count(8), lane);
-  butterfly_stage(4, stage_count(4), lane);
-  butterfly_stage(2, stage_count(2), lane);
-  butterfly_stage(1, stage_count(1), lane);
-}
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
@@ -289,34 +270,45 @@ void main() {
       }
       barrier();
     }
-    float m_ref[ROWS];
+    float m_ref[ROWS], acc[ROWS * F];
     [[unroll]] for (uint r = 0; r < ROWS; ++r) m_ref[r] = NEG_INF;
     [[unroll]] for (uint x = 0; x < ROWS * F; ++x) acc[x] = 0.0;
     float m_mine = NEG_INF, l_mine = 0.0;
     uint probe = 0;
 
     for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
+      float kf[UNROLL * F], vf[UNROLL * F];
       [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
-        k_cur[x] = k_bits[x];
-        v_cur[x] = v_bits[x];
+        uint pair = x - x % SEG + x % SEG / 2;
+        kf[x] = segment_feature(k_bits[pair], k_bits[x], x % SEG);
+        vf[x] = segment_feature(v_bits[pair], v_bits[x], x % SEG);
       }
       // The next step's loads: with PREFETCH now, under this step's
       // arithmetic; else once it is done.
       bool more = k0 + STEP < k_end;
       if (PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
       if (PROBE) {
-        [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) probe ^= k_cur[x] ^ v_cur[x];
+        [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) probe ^= floatBitsToUint(kf[x]) ^ floatBitsToUint(vf[x]);
         if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
         continue;
       }
+      float dots[N];
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
           float d = 0.0;
-          [[unroll]] for (uint f = 0; f < F; ++f) d = fma(query_feature(r, f, lane), key_feature(u * F + f), d);
+          [[unroll]] for (uint f = 0; f < F; ++f) {
+            float qv = Q_SHARED ? q_shared[(r * F / 4 + f / 4) * LANES + lane][f % 4] : qs[r * F + f];
+            d = fma(qv, kf[u * F + f], d);
+          }
           dots[r * UNROLL + u] = d;
         }
       }
-      butterfly(lane);
+      BUTTERFLY_STAGE(32u)
+      BUTTERFLY_STAGE(16u)
+      BUTTERFLY_STAGE(8u)
+      BUTTERFLY_STAGE(4u)
+      BUTTERFLY_STAGE(2u)
+      BUTTERFLY_STAGE(1u)
       // This lane's scores (log2 units), masked; past k_end -inf.
       float s[VPL];
       bool over = false;
@@ -357,7 +349,7 @@ void main() {
         [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
           uint i = r * UNROLL + u;
           float pr = subgroupShuffle(p[WIDE ? i % VPL : 0], lane_base + (WIDE ? i / VPL : i * REP));
-          [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = fma(pr, value_feature(u * F + f), acc[r * F + f]);
+          [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = fma(pr, vf[u * F + f], acc[r * F + f]);
         }
       }
       if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
