@@ -61,6 +61,7 @@ struct DecodeAttention {
   uint32_t unroll;  // keys per key lane and step
   bool prefetch;    // the next step's loads issued before this step's arithmetic
   bool q_shared;    // queries read from shared memory in the loop
+  bool interleave;  // a chunk's steps are every chunks-th step, not a run
   // butterfly only
   bool merge;  // the last workgroup per head merges the chunks (no merge pass)
   bool probe;  // measurement only: the loop loads K and V and does nothing else

@@ -14,7 +14,9 @@
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
 // invocations per key: fewer lanes, more segments each),
 // LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory). Butterfly
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
+// LUMEN_VULKAN_DECODE_INTERLEAVE=1 (chunks take every chunks-th step of the
+// keys rather than one run of them). Butterfly
 // only: LUMEN_VULKAN_DECODE_MERGE=0 (the merge pass instead of the last
 // workgroup), LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only
 // loads K and V). Key-lane kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows
@@ -218,6 +220,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[11] = plan.row_split;
   constants[12] = plan.lazy;
   constants[13] = plan.early;
+  constants.push_back(plan.interleave);  // 14
   const uint64_t groups = uint64_t(push.B) * push.Hkv * sp.row_groups * sp.chunks;
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(), {&partial});
   record_merge(k, prim, in, sp, partial, outputs);
@@ -273,6 +276,7 @@ void record_butterfly(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[10] = plan.merge;
   constants[11] = plan.probe;
   constants[12] = plan.q_shared;
+  constants.push_back(plan.interleave);  // 13
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -303,6 +307,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   if (plan.butterfly) max_rows = std::bit_floor(std::min(max_rows, plan.lanes));
   plan.rows = ceil_div(group_rows, ceil_div(group_rows, max_rows));
   plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
+  plan.interleave = env_or("LUMEN_VULKAN_DECODE_INTERLEAVE", 0) == 1;
   if (plan.butterfly) {
     // Enough keys per step that the butterfly leaves whole scores in every
     // lane (rows x unroll >= lanes), within 4 segments of loads per lane.

@@ -55,6 +55,11 @@ layout(constant_id = 12) const bool LAZY = false;
 // The first step's keys and values are loaded before the queries (their
 // latencies overlap).
 layout(constant_id = 13) const bool EARLY = false;
+// Chunk c takes steps c, c + chunks, c + 2 chunks, ... of the keys rather
+// than one run of them: at any time the workgroups of a head read one
+// contiguous stretch of K and V, not stretches a chunk apart (a power-of-two
+// stride that may load a few memory channels more than the others).
+layout(constant_id = 14) const bool INTERLEAVE = false;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -186,9 +191,11 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    uint k_begin = chunk * pc.chunk_keys;
-    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
-    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
+    // This chunk's steps: from k_begin, k_stride apart, before k_end.
+    uint k_begin = INTERLEAVE ? chunk * STEP : chunk * pc.chunk_keys;
+    uint k_end = INTERLEAVE ? pc.Lk : min(pc.Lk, k_begin + pc.chunk_keys);
+    uint k_stride = INTERLEAVE ? pc.chunks * STEP : STEP;
+    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, INTERLEAVE ? 0 : int(k_begin), int(k_end)));
 
     KvRows kv;
     kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
@@ -236,10 +243,10 @@ void main() {
     }
 
     if (PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
-    for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
+    for (uint k0 = k_begin; k0 < k_end; k0 += k_stride) {
       if (!PREFETCH && !(EARLY && k0 == k_begin)) load_step(kv, k0, k_end, lane, key_lane);
       unpack_step();
-      if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      if (PREFETCH && k0 + k_stride < k_end) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).
       float score[UNROLL * RPT];
       [[unroll]] for (uint u = 0; u < UNROLL; ++u) {

@@ -57,6 +57,11 @@ layout(constant_id = 11) const bool PROBE = false;
 // The scaled queries are read from shared memory in the loop rather than
 // held in registers (fewer registers: more workgroups per SM).
 layout(constant_id = 12) const bool Q_SHARED = false;
+// Chunk c takes steps c, c + chunks, c + 2 chunks, ... of the keys rather
+// than one run of them: at any time the workgroups of a head read one
+// contiguous stretch of K and V, not stretches a chunk apart (a power-of-two
+// stride that may load a few memory channels more than the others).
+layout(constant_id = 13) const bool INTERLEAVE = false;
 
 #include "attention.glsl"
 
@@ -229,9 +234,11 @@ void main() {
     uint b = uint(head_group / pc.row_groups / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    uint k_begin = chunk * pc.chunk_keys;
-    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
-    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
+    // This chunk's steps: from k_begin, k_stride apart, before k_end.
+    uint k_begin = INTERLEAVE ? chunk * STEP : chunk * pc.chunk_keys;
+    uint k_end = INTERLEAVE ? pc.Lk : min(pc.Lk, k_begin + pc.chunk_keys);
+    uint k_stride = INTERLEAVE ? pc.chunks * STEP : STEP;
+    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, INTERLEAVE ? 0 : int(k_begin), int(k_end)));
 
     KvRows kv;
     kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
@@ -276,7 +283,7 @@ void main() {
     float m_mine = NEG_INF, l_mine = 0.0;
     uint probe = 0;
 
-    for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
+    for (uint k0 = k_begin; k0 < k_end; k0 += k_stride) {
       float kf[UNROLL * F], vf[UNROLL * F];
       [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) {
         uint pair = x - x % SEG + x % SEG / 2;
@@ -285,11 +292,11 @@ void main() {
       }
       // The next step's loads: with PREFETCH now, under this step's
       // arithmetic; else once it is done.
-      bool more = k0 + STEP < k_end;
-      if (PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      bool more = k0 + k_stride < k_end;
+      if (PREFETCH && more) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
       if (PROBE) {
         [[unroll]] for (uint x = 0; x < UNROLL * F; ++x) probe ^= floatBitsToUint(kf[x]) ^ floatBitsToUint(vf[x]);
-        if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+        if (!PREFETCH && more) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
         continue;
       }
       float dots[N];
@@ -352,7 +359,7 @@ void main() {
           [[unroll]] for (uint f = 0; f < F; ++f) acc[r * F + f] = fma(pr, vf[u * F + f], acc[r * F + f]);
         }
       }
-      if (!PREFETCH && more) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      if (!PREFETCH && more) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
     }
     if (PROBE) {
       acc[0] = uintBitsToFloat(probe & 0x007fffffu);
