@@ -49,9 +49,9 @@ void set_attention_dims(Push& push, const AttentionInputs& in, const fast::Atten
 // Split-K decode for L_q <= kDecodeMaxQueries (attention_decode.cpp; outputs
 // allocated by the caller): the shape of its workgroups, or nullopt where the
 // device has no subgroup shuffles or the head dims are too large for them.
-// Two kernels: `butterfly` (shaders/attention_decode_butterfly.comp, the
-// default) and the earlier key-lane kernel (shaders/attention_decode.comp,
-// LUMEN_VULKAN_DECODE_KERNEL=lanes), kept while they are compared.
+// Two kernels: the key-lane kernel (shaders/attention_decode.comp, the
+// default) and `butterfly` (shaders/attention_decode_butterfly.comp,
+// LUMEN_VULKAN_DECODE_KERNEL=butterfly), kept while they are compared.
 constexpr int kDecodeMaxQueries = 8;
 struct DecodeAttention {
   bool butterfly;   // which kernel
@@ -62,8 +62,8 @@ struct DecodeAttention {
   bool prefetch;    // the next step's loads issued before this step's arithmetic
   bool q_shared;    // queries read from shared memory in the loop
   bool interleave;  // a chunk's steps are every chunks-th step, not a run
+  bool merge;       // the last workgroup per head merges the chunks (no merge pass)
   // butterfly only
-  bool merge;  // the last workgroup per head merges the chunks (no merge pass)
   bool probe;  // measurement only: the loop loads K and V and does nothing else
   // key-lane kernel only
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows

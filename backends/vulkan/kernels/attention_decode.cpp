@@ -8,21 +8,21 @@
 // (shaders/attention_merge.comp).
 //
 // Measuring variants on a device (environment, read per dispatch):
-// LUMEN_VULKAN_DECODE_KERNEL=lanes (the earlier key-lane kernel,
-// shaders/attention_decode.comp), LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
+// LUMEN_VULKAN_DECODE_KERNEL=butterfly (shaders/attention_decode_butterfly.comp
+// instead of the key-lane kernel), LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
 // to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
 // key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
 // invocations per key: fewer lanes, more segments each),
-// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
-// LUMEN_VULKAN_DECODE_INTERLEAVE=1 (chunks take every chunks-th step of the
-// keys rather than one run of them). Butterfly
-// only: LUMEN_VULKAN_DECODE_MERGE=0 (the merge pass instead of the last
-// workgroup), LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only
-// loads K and V). Key-lane kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows
-// split between them), LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves
-// only by more than e^8) and LUMEN_VULKAN_DECODE_EARLY=0 (the first step's
-// loads after the queries', not before).
+// LUMEN_VULKAN_DECODE_PREFETCH=0/1 (loads a step ahead; default on for the
+// key-lane kernel), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of
+// the keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_MERGE=1
+// (the last workgroup per head merges, no merge pass),
+// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory). Key-lane
+// kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key,
+// rows split between them), LUMEN_VULKAN_DECODE_LAZY=1 (the running max
+// moves only by more than e^8), LUMEN_VULKAN_DECODE_EARLY=0 (the first
+// step's loads after the queries', not before). Butterfly only:
+// LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only loads K and V).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -38,11 +38,12 @@ namespace lumen::vulkan {
 namespace {
 
 struct DecodePush {
-  uint64_t q, k, v, mask, partial, strides;
+  uint64_t q, k, v, mask, partial, strides, out, lse;
   uint32_t B, Hq, Hkv, Lq, Lk, D, Dv;
   int32_t causal_offset;
   float scale;
-  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch;
+  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch, chunk_lanes;
+  uint32_t merge_flags;  // 1: sinks, 2: write the lse
 };
 static_assert(sizeof(DecodePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
@@ -184,29 +185,45 @@ void record_merge(KernelContext& k, const fast::ScaledDotProductAttention& prim,
              rows * KernelContext::kWorkgroupSize, reads, writes);
 }
 
-// The key-lane kernel (shaders/attention_decode.comp), then the merge pass.
+// The key-lane kernel (shaders/attention_decode.comp), merging its own
+// partials with plan.merge, else followed by the merge pass.
 void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
                       const DecodeAttention& plan, std::vector<array>& outputs) {
   const fast::AttentionParams& params = prim.params();
   const array &q = *in.q, &keys = *in.k, &v = *in.v;
   const uint32_t wg = KernelContext::kWorkgroupSize;
-  const Split sp = split_keys(in, plan.rows, wg / (plan.lanes * plan.row_split) * plan.unroll, kMaxChunks);
+  // Merging in the kernel, each row's partition of the workgroup takes one
+  // chunk's (m, l) per invocation.
+  const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
+  const Split sp = split_keys(in, plan.rows, wg / (plan.lanes * plan.row_split) * plan.unroll,
+                              plan.merge ? merge_part : kMaxChunks);
   array partial = partials_array(k, in, sp);
+  const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
+  std::optional<array> counters;
+  if (plan.merge) counters = decode_counters(k, prim.stream(), head_groups);
   DecodePush push{};
   push.q = address_of(q);
   push.k = address_of(keys);
   push.v = address_of(v);
   push.mask = in.mask ? address_of(*in.mask) : push.q;
   push.partial = address_of(partial);
-  push.strides = upload_attention_strides(k, in, {});
+  // The table's tail: the sinks' and the counters' addresses.
+  push.strides = upload_attention_strides(
+      k, in, {in.sinks},
+      {static_cast<int64_t>(in.sinks ? address_of(*in.sinks) : 0),
+       static_cast<int64_t>(counters ? address_of(*counters) : 0)});
+  push.out = address_of(outputs[0]);
+  push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
   set_attention_dims(push, in, params);
   push.rows_per_group = plan.rows;
   push.row_groups = sp.row_groups;
   push.chunks = sp.chunks;
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
+  push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
+  push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(14, 0);
+  Constants constants(17, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -220,10 +237,17 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[11] = plan.row_split;
   constants[12] = plan.lazy;
   constants[13] = plan.early;
-  constants.push_back(plan.interleave);  // 14
-  const uint64_t groups = uint64_t(push.B) * push.Hkv * sp.row_groups * sp.chunks;
-  k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(), {&partial});
-  record_merge(k, prim, in, sp, partial, outputs);
+  constants[14] = plan.interleave;
+  constants[15] = plan.merge;
+  constants[16] = merge_part;
+  std::vector<const array*> writes{&partial};
+  if (plan.merge) {
+    for (auto& o : outputs) writes.push_back(&o);
+    writes.push_back(&*counters);
+  }
+  k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), head_groups * sp.chunks * wg, in.all(),
+             writes);
+  if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
 // The butterfly kernel (shaders/attention_decode_butterfly.comp), merging
@@ -295,7 +319,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t segments =
       std::max(1u, ceil_div(std::max(in.q->shape(3), in.v->shape(3)), kSegment));
   DecodeAttention plan{};
-  plan.butterfly = !env_is("LUMEN_VULKAN_DECODE_KERNEL", "lanes");
+  plan.butterfly = env_is("LUMEN_VULKAN_DECODE_KERNEL", "butterfly");
   const uint32_t max_lanes = std::bit_floor(std::min(subgroup, env_or("LUMEN_VULKAN_DECODE_LANES", subgroup)));
   plan.lanes = std::min({std::bit_ceil(segments), max_lanes, KernelContext::kWorkgroupSize});
   plan.segs = ceil_div(segments, plan.lanes);
@@ -306,15 +330,18 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   uint32_t max_rows = std::max(1u, kMaxRowSegments / plan.segs);
   if (plan.butterfly) max_rows = std::bit_floor(std::min(max_rows, plan.lanes));
   plan.rows = ceil_div(group_rows, ceil_div(group_rows, max_rows));
-  plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
-  plan.interleave = env_or("LUMEN_VULKAN_DECODE_INTERLEAVE", 0) == 1;
+  // H100, GQA decode at 32K keys: the key-lane kernel with both, 0.062 ms;
+  // with neither 0.066.
+  plan.prefetch = env_is("LUMEN_VULKAN_DECODE_PREFETCH", "1") ||
+                  (!plan.butterfly && !env_is("LUMEN_VULKAN_DECODE_PREFETCH", "0"));
+  plan.interleave = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
   if (plan.butterfly) {
     // Enough keys per step that the butterfly leaves whole scores in every
     // lane (rows x unroll >= lanes), within 4 segments of loads per lane.
     const uint32_t rows = std::bit_ceil(plan.rows);
     const uint32_t fit = std::bit_ceil(std::max(1u, plan.lanes / rows));
     plan.unroll = std::bit_floor(env_or("LUMEN_VULKAN_DECODE_UNROLL", std::min(fit, std::max(1u, 4 / plan.segs))));
-    plan.merge = !env_is("LUMEN_VULKAN_DECODE_MERGE", "0");
+    plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
     plan.probe = env_or("LUMEN_VULKAN_DECODE_PROBE", 0) == 1;
     plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
     plan.row_split = 1;
@@ -327,6 +354,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.row_split = can_split ? split : 1;
   plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
   plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
+  plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
   return plan;
 }
 

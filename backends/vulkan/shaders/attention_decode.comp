@@ -60,6 +60,12 @@ layout(constant_id = 13) const bool EARLY = false;
 // contiguous stretch of K and V, not stretches a chunk apart (a power-of-two
 // stride that may load a few memory channels more than the others).
 layout(constant_id = 14) const bool INTERLEAVE = false;
+// MERGE: the last workgroup of a (batch, kv head, row group) to finish (a
+// counter per one, left at zero) merges the chunks' partials, its rows side
+// by side in partitions of MERGE_PART invocations (attention_merge.glsl;
+// chunks <= MERGE_PART); else attention_merge.comp does.
+layout(constant_id = 15) const bool MERGE = false;
+layout(constant_id = 16) const uint MERGE_PART = 64;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -71,7 +77,9 @@ layout(push_constant) uniform Push {
   uint64_t v;
   uint64_t mask;
   uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
-  uint64_t strides;  // int64 element strides: q, k, v, mask (4 each)
+  uint64_t strides;  // int64: q, k, v, mask, sinks strides (4 each), then ADDR_*
+  uint64_t out_addr; // MERGE: DT [B, H_q, L_q, D_v]
+  uint64_t lse;      // MERGE with the lse: float32 [B, H_q, L_q]
   uint B;
   uint Hq;
   uint Hkv;
@@ -86,7 +94,23 @@ layout(push_constant) uniform Push {
   uint chunks;
   uint chunk_keys;  // a multiple of KEY_LANES * UNROLL
   uint pitch;       // floats per partial: 4 + D_v rounded up to 4
+  uint chunk_lanes;  // MERGE: the merge's (attention_merge.glsl), for partitions of MERGE_PART
+  uint merge_flags;  // MERGE: HAS_SINKS_BIT | WRITE_LSE_BIT
 } pc;
+
+// Slots of the int64 table after the strides: the sinks' and the counters'
+// addresses. The merge's sinks and lse are flags, not specialization
+// constants: they are outside the loop, and each constant doubles the
+// pipelines to build.
+const uint T_SINKS = 4u;
+const uint ADDR_SINKS = 20u;
+const uint ADDR_COUNTERS = 21u;
+const uint HAS_SINKS_BIT = 1u;
+const uint WRITE_LSE_BIT = 2u;
+#define WRITE_LSE ((pc.merge_flags & WRITE_LSE_BIT) != 0u)
+#include "attention_merge.glsl"
+
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint v; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint SEG = 8;                  // features per segment
@@ -99,6 +123,7 @@ shared float lane_max[ROWS * KEY_LANES];
 shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
 shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
+shared bool is_last;
 
 // Where a kv head's keys and values are: row j of K at k_base + j * k_row
 // bytes, its features k_step elements apart; likewise V.
@@ -323,7 +348,7 @@ void main() {
           if (e >= pc.Dv) break;
           float o = 0.0;
           for (uint kl = 0; kl < KEY_LANES; ++kl) o += scratch[kl * LANES * SEG + x];
-          Ptr32(dst + (4 + e) * 4).v = floatBitsToUint(o);
+          PartialWord(dst + (4 + e) * 4).v = o;
         }
       }
       if (tid == 0) {
@@ -332,9 +357,30 @@ void main() {
           mx = max(mx, lane_max[r * KEY_LANES + x]);
           total_l += lane_sum[r * KEY_LANES + x];
         }
-        Ptr32(dst).v = floatBitsToUint(mx);
-        Ptr32(dst + 4).v = floatBitsToUint(total_l);
+        PartialPair(dst).v = vec2(mx, total_l);
       }
     }
+    if (!MERGE) continue;
+
+    // The partials before the counter (release); the last workgroup's reads
+    // after it (acquire).
+    memoryBarrierBuffer();
+    barrier();
+    uint64_t counter = uint64_t(Int64Table(pc.strides).v[ADDR_COUNTERS]) + (wg / pc.chunks) * 4;
+    if (tid == 0) is_last = atomicAdd(Counter(counter).v, 1u) == pc.chunks - 1;
+    barrier();
+    if (!is_last) continue;
+    memoryBarrierBuffer();
+    // Partition tid / MERGE_PART of the workgroup merges row row0 + that.
+    uint r = tid / MERGE_PART, gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq;
+    uint64_t row = (uint64_t(b) * pc.Hq + h) * pc.Lq + gr % pc.Lq;
+    float sink = NEG_INF;
+    if ((pc.merge_flags & HAS_SINKS_BIT) != 0u && r < nr) {
+      uint64_t sinks = uint64_t(Int64Table(pc.strides).v[ADDR_SINKS]);
+      sink = load_float(DT, sinks + uint64_t(int64_t(h) * table_stride(pc.strides, T_SINKS, 0) * size));
+    }
+    merge_partials(r < nr, MERGE_PART, pc.partial + row * pc.chunks * pc.pitch * 4, pc.chunks, pc.pitch, pc.Dv,
+                   pc.chunk_lanes, sink, pc.out_addr + row * pc.Dv * size, pc.lse + row * 4);
+    if (tid == 0) Counter(counter).v = 0;
   }
 }
