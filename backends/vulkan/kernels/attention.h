@@ -47,28 +47,22 @@ void set_attention_dims(Push& push, const AttentionInputs& in, const fast::Atten
 }
 
 // Split-K decode for L_q <= kDecodeMaxQueries (attention_decode.cpp; outputs
-// allocated by the caller): the shape of its workgroups, or nullopt where the
-// device has no subgroup shuffles or the head dims are too large for them.
-// Two kernels: the key-lane kernel (shaders/attention_decode.comp, the
-// default) and `butterfly` (shaders/attention_decode_butterfly.comp,
-// LUMEN_VULKAN_DECODE_KERNEL=butterfly), kept while they are compared.
+// allocated by the caller): the shape of its workgroups (specialization
+// constants 5-15 of the shader), or nullopt where the device has no subgroup
+// shuffles or the head dims are too large for them.
 constexpr int kDecodeMaxQueries = 8;
 struct DecodeAttention {
-  bool butterfly;   // which kernel
-  uint32_t lanes;   // invocations per key (<= the subgroup)
-  uint32_t segs;    // 8-feature segments per invocation
-  uint32_t rows;    // query rows per workgroup (butterfly: a power of two)
-  uint32_t unroll;  // keys per key lane and step
-  bool prefetch;    // the next step's loads issued before this step's arithmetic
-  bool q_shared;    // queries read from shared memory in the loop
-  bool interleave;  // a chunk's steps are every chunks-th step, not a run
-  bool merge;       // the last workgroup per head merges the chunks (no merge pass)
-  // butterfly only
-  bool probe;  // measurement only: the loop loads K and V and does nothing else
-  // key-lane kernel only
+  uint32_t lanes;      // invocations per key (<= the subgroup)
+  uint32_t segs;       // 8-feature segments per invocation
+  uint32_t rows;       // query rows per workgroup
+  uint32_t unroll;     // keys per key lane and step
+  bool q_shared;       // queries read from shared memory in the loop
+  bool prefetch;       // the next step's loads issued before this step's arithmetic
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
   bool lazy;           // the reference max moves only by more than e^8
   bool early;          // the first step's loads go out before the queries'
+  bool interleave;     // a chunk's steps are every chunks-th step, not a run
+  bool merge;          // the last workgroup per head merges the chunks (no merge pass)
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

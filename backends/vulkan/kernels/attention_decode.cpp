@@ -1,28 +1,25 @@
-// Split-K decode attention: the keys are cut into chunks so that
+// Split-K decode attention (shaders/attention_decode.comp, then
+// shaders/attention_merge.comp): the keys are cut into chunks so that
 // B * H_kv * row groups * chunks workgroups fill the device even for one
 // query; each workgroup reads its chunk of K and V once for all the query
 // rows of its row group (the q heads of a kv group) and writes a partial
-// (max, sum, output) per row to a float32 scratch array, combined through the
-// partial logsumexps by the last workgroup of each row group (butterfly
-// kernel, shaders/attention_decode_butterfly.comp) or by a merge pass
-// (shaders/attention_merge.comp).
+// (max, sum, output) per row to a float32 scratch array, which the merge pass
+// (or, MERGE, the last workgroup of each row group) combines through the
+// partial logsumexps.
 //
 // Measuring variants on a device (environment, read per dispatch):
-// LUMEN_VULKAN_DECODE_KERNEL=butterfly (shaders/attention_decode_butterfly.comp
-// instead of the key-lane kernel), LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
-// to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
-// key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
-// invocations per key: fewer lanes, more segments each),
-// LUMEN_VULKAN_DECODE_PREFETCH=0/1 (loads a step ahead; default on for the
-// key-lane kernel), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of
-// the keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_MERGE=1
-// (the last workgroup per head merges, no merge pass),
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory). Key-lane
-// kernel only: LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key,
-// rows split between them), LUMEN_VULKAN_DECODE_LAZY=1 (the running max
-// moves only by more than e^8), LUMEN_VULKAN_DECODE_EARLY=0 (the first
-// step's loads after the queries', not before). Butterfly only:
-// LUMEN_VULKAN_DECODE_PROBE=1 (wrong results: the loop only loads K and V).
+// LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups to aim for, default
+// kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per key lane and
+// step), LUMEN_VULKAN_DECODE_LANES (at most this many invocations per key:
+// fewer lanes, more segments each), LUMEN_VULKAN_DECODE_PREFETCH=0 (no loads
+// a step ahead), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of the
+// keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_EARLY=0 (the
+// first step's loads after the queries', not before),
+// LUMEN_VULKAN_DECODE_MERGE=1 (the last workgroup per head merges: no merge
+// pass), LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
+// LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
+// between them) and LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by
+// more than e^8). docs/attention.md has what each measured.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -46,17 +43,6 @@ struct DecodePush {
   uint32_t merge_flags;  // 1: sinks, 2: write the lse
 };
 static_assert(sizeof(DecodePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
-
-// Push constants of shaders/attention_decode_butterfly.comp.
-struct ButterflyPush {
-  uint64_t q, k, v, mask, partial, strides, out, lse;
-  uint32_t B, Hq, Hkv, Lq, Lk, D, Dv;
-  int32_t causal_offset;
-  float scale;
-  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch, chunk_lanes;
-  uint32_t merge_flags;  // 1: sinks, 2: write the lse
-};
-static_assert(sizeof(ButterflyPush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
 struct MergePush {
   uint64_t partial, sinks, out, lse;
@@ -100,7 +86,7 @@ bool env_is(const char* name, const char* value) {
 }
 
 // The stream's decode counters (one per (batch, kv head, row group) of a
-// call), which every butterfly decode with MERGE leaves at zero. Kept per
+// call), which every decode with MERGE leaves at zero. Kept per
 // stream for the life of the process, grown when a call needs more; each
 // dispatch lists them as written, so decodes on a stream are ordered.
 array decode_counters(KernelContext& k, const Stream& s, uint64_t n) {
@@ -250,67 +236,6 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
-// The butterfly kernel (shaders/attention_decode_butterfly.comp), merging
-// its own partials unless plan.merge is off.
-void record_butterfly(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
-                      const DecodeAttention& plan, std::vector<array>& outputs) {
-  const fast::AttentionParams& params = prim.params();
-  const array &q = *in.q, &keys = *in.k, &v = *in.v;
-  const uint32_t wg = KernelContext::kWorkgroupSize;
-  // Merging in the kernel, each row's partition of the workgroup takes one
-  // chunk's (m, l) per invocation.
-  const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
-  const Split sp = split_keys(in, plan.rows, wg / plan.lanes * plan.unroll, plan.merge ? merge_part : kMaxChunks);
-  array partial = partials_array(k, in, sp);
-  const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
-  std::optional<array> counters;
-  if (plan.merge) counters = decode_counters(k, prim.stream(), head_groups);
-  ButterflyPush push{};
-  push.q = address_of(q);
-  push.k = address_of(keys);
-  push.v = address_of(v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
-  push.partial = address_of(partial);
-  // The table's tail: the sinks' and the counters' addresses.
-  push.strides = upload_attention_strides(
-      k, in, {in.sinks},
-      {static_cast<int64_t>(in.sinks ? address_of(*in.sinks) : 0),
-       static_cast<int64_t>(counters ? address_of(*counters) : 0)});
-  push.out = address_of(outputs[0]);
-  push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
-  set_attention_dims(push, in, params);
-  push.rows_per_group = plan.rows;
-  push.row_groups = sp.row_groups;
-  push.chunks = sp.chunks;
-  push.chunk_keys = sp.chunk_keys;
-  push.pitch = sp.pitch;
-  push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
-  push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
-
-  Constants constants(13, 0);
-  constants[1] = dtype_id(q.dtype());
-  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
-  constants[3] = params.causal;
-  constants[4] = vector_loads(keys) && vector_loads(v);
-  constants[5] = plan.lanes;
-  constants[6] = plan.segs;
-  constants[7] = std::bit_ceil(plan.rows);
-  constants[8] = plan.unroll;
-  constants[9] = plan.prefetch;
-  constants[10] = plan.merge;
-  constants[11] = plan.probe;
-  constants[12] = plan.q_shared;
-  constants.push_back(plan.interleave);  // 13
-  std::vector<const array*> writes{&partial};
-  if (plan.merge) {
-    for (auto& o : outputs) writes.push_back(&o);
-    writes.push_back(&*counters);
-  }
-  k.dispatch("attention_decode_butterfly", std::move(constants), &push, sizeof(push),
-             head_groups * sp.chunks * wg, in.all(), writes);
-  if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
-}
-
 }  // namespace
 
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in) {
@@ -319,36 +244,18 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t segments =
       std::max(1u, ceil_div(std::max(in.q->shape(3), in.v->shape(3)), kSegment));
   DecodeAttention plan{};
-  plan.butterfly = env_is("LUMEN_VULKAN_DECODE_KERNEL", "butterfly");
   const uint32_t max_lanes = std::bit_floor(std::min(subgroup, env_or("LUMEN_VULKAN_DECODE_LANES", subgroup)));
   plan.lanes = std::min({std::bit_ceil(segments), max_lanes, KernelContext::kWorkgroupSize});
   plan.segs = ceil_div(segments, plan.lanes);
   if (plan.segs > kMaxSegments) return std::nullopt;
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
-  // Rows x segments per workgroup at most kMaxRowSegments (registers); the
-  // butterfly's rows (padded to a power of two) at most its lanes.
-  uint32_t max_rows = std::max(1u, kMaxRowSegments / plan.segs);
-  if (plan.butterfly) max_rows = std::bit_floor(std::min(max_rows, plan.lanes));
-  plan.rows = ceil_div(group_rows, ceil_div(group_rows, max_rows));
-  // H100, GQA decode at 32K keys: the key-lane kernel with both, 0.062 ms;
-  // with neither 0.066.
-  plan.prefetch = env_is("LUMEN_VULKAN_DECODE_PREFETCH", "1") ||
-                  (!plan.butterfly && !env_is("LUMEN_VULKAN_DECODE_PREFETCH", "0"));
-  plan.interleave = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
-  if (plan.butterfly) {
-    // Enough keys per step that the butterfly leaves whole scores in every
-    // lane (rows x unroll >= lanes), within 4 segments of loads per lane.
-    const uint32_t rows = std::bit_ceil(plan.rows);
-    const uint32_t fit = std::bit_ceil(std::max(1u, plan.lanes / rows));
-    plan.unroll = std::bit_floor(env_or("LUMEN_VULKAN_DECODE_UNROLL", std::min(fit, std::max(1u, 4 / plan.segs))));
-    plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
-    plan.probe = env_or("LUMEN_VULKAN_DECODE_PROBE", 0) == 1;
-    plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
-    plan.row_split = 1;
-    return plan;
-  }
+  const uint32_t row_groups = ceil_div(group_rows, std::max(1u, kMaxRowSegments / plan.segs));
+  plan.rows = ceil_div(group_rows, row_groups);
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
+  // H100, GQA decode at 32K keys: 0.066 ms with neither, 0.062 with both.
+  plan.prefetch = !env_is("LUMEN_VULKAN_DECODE_PREFETCH", "0");
+  plan.interleave = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
   const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
@@ -361,8 +268,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
-  if (plan.butterfly) record_butterfly(k, prim, in, plan, outputs);
-  else record_key_lanes(k, prim, in, plan, outputs);
+  record_key_lanes(k, prim, in, plan, outputs);
 }
 
 }  // namespace lumen::vulkan

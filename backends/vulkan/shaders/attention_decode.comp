@@ -4,7 +4,8 @@
 // ROWS query rows of that kv head's group (q heads sharing it, queries), so
 // each key and value byte is read once per row group. It writes a partial
 // result per row: the chunk's max m, its sum l of exp(s - m) and the
-// unnormalized output; attention_merge.comp combines the chunks through them.
+// unnormalized output; attention_merge.comp (or, with MERGE, the last
+// workgroup of the row group) combines the chunks through them.
 //
 // Layout: a "key lane" is LANES consecutive invocations of one subgroup that
 // share a key, each owning SEGS segments of 8 features (16-byte loads for
@@ -16,7 +17,11 @@
 // loop has no barrier and no shared memory. The key lanes are combined once
 // per chunk through shared memory. The queries, scaled, live in registers
 // (or shared memory: Q_SHARED). With ROW_SPLIT > 1, that many key lanes of a
-// subgroup take the same keys, each for its share of the rows.
+// subgroup take the same keys, each for its share of the rows. The first
+// step's loads go out before the queries' (EARLY), each next step's before
+// the current one's arithmetic (PREFETCH), and with INTERLEAVE the chunks of
+// a head take every chunks-th step, so that its workgroups sweep K and V
+// together.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require

@@ -59,7 +59,6 @@ lumen_shader(divmod divmod.comp)
 # Scaled dot-product attention (kernels/attention.cpp).
 lumen_shader(attention attention.comp)
 lumen_shader(attention_decode attention_decode.comp)
-lumen_shader(attention_decode_butterfly attention_decode_butterfly.comp)
 lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
