@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -454,21 +455,29 @@ void group_index(Bench& b) {
 
 // Issue 7's rows: bf16, B = 1, H = 32 prefill shapes and a GQA decode step;
 // sdpa_lse also returns the logsumexp (its time should match sdpa's).
+// Decode reads its 134 MB of K and V in ~0.05-0.08 ms, so lumen's fixed
+// per-evaluation cost (~16 us: core|add|1) is a large share of its row; the
+// "_x8" rows evaluate 8 decodes over 8 different KV caches at once (1 GB:
+// no L2 reuse), and BW lines give the GB/s over the KV bytes per decode.
+// LUMEN_BENCH_DECODE_KV sets the decode's KV length (default 32768).
 void group_attention(Bench& b) {
   const std::string g = "attention";
   const Stream s = b.gpu();
   const bool small = b.small();
+  constexpr int kBatch = 8;
   struct Row {
     int hq, hkv, lq, lk, d;
     bool causal;
     std::string name;
   };
+  const char* kv_env = std::getenv("LUMEN_BENCH_DECODE_KV");
+  const int decode_kv = kv_env && std::atoi(kv_env) > 0 ? std::atoi(kv_env) : 32768;
   const std::vector<Row> rows = {
       {32, 32, 4096, 4096, 128, false, "B1H32L4096D128"},
       {32, 32, 8192, 8192, 128, true, "B1H32L8192D128causal"},
       {32, 32, 8192, 8192, 64, false, "B1H32L8192D64"},
       {32, 32, 4096, 4096, 256, false, "B1H32L4096D256"},
-      {32, 8, 1, 32768, 128, false, "decodeB1H32/8KV32768D128"}};
+      {32, 8, 1, decode_kv, 128, false, "decodeB1H32/8KV" + std::to_string(decode_kv) + "D128"}};
   for (const Row& r0 : rows) {
     Row r = r0;
     if (small) {
@@ -476,22 +485,51 @@ void group_attention(Bench& b) {
       r.lk /= 32;
     }
     const double flops = 4.0 * r.hq * r.lq * double(r.lk) * r.d * (r.causal ? 0.5 : 1.0);
-    const double bytes = 2.0 * (2.0 * r.hq * r.lq * r.d + 2.0 * r.hkv * double(r.lk) * r.d);
+    const double kv_bytes = 2.0 * 2.0 * r.hkv * double(r.lk) * r.d;
+    const double bytes = 2.0 * 2.0 * r.hq * r.lq * r.d + kv_bytes;
     const float scale = 1.0f / std::sqrt(static_cast<float>(r.d));
     const std::string mode = r.causal ? "causal" : "";
-    auto inputs = [&] {
-      return std::vector<array>{b.data({1, r.hq, r.lq, r.d}, bfloat16),
-                                b.data({1, r.hkv, r.lk, r.d}, bfloat16),
-                                b.data({1, r.hkv, r.lk, r.d}, bfloat16)};
+    // q, then (k, v) per KV cache.
+    auto make_inputs = [&](int caches) {
+      std::vector<array> in{b.data({1, r.hq, r.lq, r.d}, bfloat16)};
+      for (int i = 0; i < caches; ++i) {
+        in.push_back(b.data({1, r.hkv, r.lk, r.d}, bfloat16));
+        in.push_back(b.data({1, r.hkv, r.lk, r.d}, bfloat16));
+      }
+      return in;
     };
-    b.row(g, "sdpa", r.name, bfloat16, bytes, flops, inputs, [&](const std::vector<array>& in) {
-      return fast::scaled_dot_product_attention(in[0], in[1], in[2], scale, mode, {}, {}, false, s);
-    });
-    b.row(g, "sdpa_lse", r.name, bfloat16, bytes, flops, inputs, [&](const std::vector<array>& in) {
-      auto [out, lse] = fast::scaled_dot_product_attention_with_lse(in[0], in[1], in[2], scale,
-                                                                    mode, {}, {}, false, s);
-      return depends({out}, {lse})[0];
-    });
+    auto attend = [&](bool lse) {
+      return [&, lse](const std::vector<array>& in) {
+        std::vector<array> out;
+        for (size_t i = 1; i + 1 < in.size(); i += 2) {
+          if (!lse) {
+            out.push_back(fast::scaled_dot_product_attention(in[0], in[i], in[i + 1], scale, mode, {}, {}, false, s));
+            continue;
+          }
+          auto [o, l] = fast::scaled_dot_product_attention_with_lse(in[0], in[i], in[i + 1], scale, mode, {}, {},
+                                                                    false, s);
+          out.push_back(depends({o}, {l})[0]);
+        }
+        return out;
+      };
+    };
+    const bool decode = r.lq == 1;
+    auto bandwidth = [&](const std::string& op, double ms, int caches) {
+      if (ms <= 0 || !decode) return;
+      const double gbps = kv_bytes * caches / (ms * 1e-3) / 1e9;
+      std::printf("BW|%s|%s|%s|%.1f GB/s over %.1f MB of K and V|%.0f%% of 3.35 TB/s|%.4f ms per decode\n",
+                  g.c_str(), op.c_str(), r.name.c_str(), gbps, kv_bytes / 1e6, 100.0 * gbps / 3350.0, ms / caches);
+    };
+    for (bool lse : {false, true}) {
+      const std::string op = lse ? "sdpa_lse" : "sdpa";
+      bandwidth(op, b.rows(g, op, r.name, bfloat16, bytes, flops, [&] { return make_inputs(1); }, attend(lse)), 1);
+      if (!decode) continue;
+      const std::string op8 = op + "_x" + std::to_string(kBatch);
+      bandwidth(op8,
+                b.rows(g, op8, r.name, bfloat16, kBatch * bytes, kBatch * flops,
+                       [&] { return make_inputs(kBatch); }, attend(lse)),
+                kBatch);
+    }
   }
 }
 

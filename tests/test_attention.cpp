@@ -257,10 +257,10 @@ LUMEN_DEVICE_TEST(Attention, Sinks) {
 // the keys into dozens of chunks and merges them through their logsumexps;
 // 16-byte loads (contiguous K/V, D a multiple of 8) and element loads
 // (transposed keys, D = 20), GQA groups split over several row groups (L_q 8),
-// wide heads.
+// wide heads; each 16-bit type's conversion of the loaded words.
 LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
   uint32_t seed = 350;
-  for (Dtype d : {bfloat16, float32}) {
+  for (Dtype d : {bfloat16, float16, float32}) {
     for (auto [lq, D] : {std::pair{1, 128}, {3, 72}, {8, 20}}) {
       Case c;
       c.Hq = 8;

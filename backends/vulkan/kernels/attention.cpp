@@ -30,7 +30,7 @@ AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::A
 }
 
 uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
-                                  const std::vector<const array*>& extra) {
+                                  const std::vector<const array*>& extra, const std::vector<int64_t>& tail) {
   std::vector<const array*> tensors{in.q, in.k, in.v, in.mask};
   tensors.insert(tensors.end(), extra.begin(), extra.end());
   std::vector<int64_t> strides;
@@ -39,6 +39,7 @@ uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
       strides.push_back(a && d < static_cast<int>(a->ndim()) ? a->strides(d) : 0);
     }
   }
+  strides.insert(strides.end(), tail.begin(), tail.end());
   return k.stream().upload(strides.data(), strides.size() * sizeof(int64_t));
 }
 

@@ -27,9 +27,9 @@ AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::A
 
 // Uploads the int64 stride table of shaders/attention.glsl: q, k, v, mask,
 // then each of `extra`, 4 slots per tensor (its strides, zero-padded; zeros
-// for a missing one).
+// for a missing one), then the words of `tail`.
 uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
-                                  const std::vector<const array*>& extra);
+                                  const std::vector<const array*>& extra, const std::vector<int64_t>& tail = {});
 
 // The dimensions every attention push block starts its sizes with (B, Hq,
 // Hkv, Lq, Lk, D, Dv, causal_offset, scale: the same names in each shader).
@@ -48,18 +48,21 @@ void set_attention_dims(Push& push, const AttentionInputs& in, const fast::Atten
 
 // Split-K decode for L_q <= kDecodeMaxQueries (attention_decode.cpp; outputs
 // allocated by the caller): the shape of its workgroups (specialization
-// constants 5-12 of the shader), or nullopt where the device has no subgroup
+// constants 5-15 of the shader), or nullopt where the device has no subgroup
 // shuffles or the head dims are too large for them.
 constexpr int kDecodeMaxQueries = 8;
 struct DecodeAttention {
-  uint32_t lanes;   // invocations per key (<= the subgroup)
-  uint32_t segs;    // 8-feature segments per invocation
-  uint32_t rows;    // query rows per workgroup
-  uint32_t unroll;  // keys per key lane and step
-  bool q_shared;    // queries read from shared memory in the loop
-  bool prefetch;    // the next step's loads issued before this step's arithmetic
+  uint32_t lanes;      // invocations per key (<= the subgroup)
+  uint32_t segs;       // 8-feature segments per invocation
+  uint32_t rows;       // query rows per workgroup
+  uint32_t unroll;     // keys per key lane and step
+  bool q_shared;       // queries read from shared memory in the loop
+  bool prefetch;       // the next step's loads issued before this step's arithmetic
   uint32_t row_split;  // key lanes sharing a key, each for rows / row_split rows
   bool lazy;           // the reference max moves only by more than e^8
+  bool early;          // the first step's loads go out before the queries'
+  bool interleave;     // a chunk's steps are every chunks-th step, not a run
+  bool merge;          // the last workgroup per head merges the chunks (no merge pass)
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

@@ -4,21 +4,29 @@
 // query; each workgroup reads its chunk of K and V once for all the query
 // rows of its row group (the q heads of a kv group) and writes a partial
 // (max, sum, output) per row to a float32 scratch array, which the merge pass
-// combines through the partial logsumexps.
+// (or, MERGE, the last workgroup of each row group) combines through the
+// partial logsumexps.
 //
-// Measuring variants on a device: LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups
-// to aim for, default kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per
-// key lane and step), LUMEN_VULKAN_DECODE_LANES (at most this many
-// invocations per key: fewer lanes, more segments each),
-// LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
-// LUMEN_VULKAN_DECODE_PREFETCH=1 (loads a step ahead),
+// Measuring variants on a device (environment, read per dispatch):
+// LUMEN_VULKAN_DECODE_WORKGROUPS (workgroups to aim for, default
+// kTargetWorkgroups), LUMEN_VULKAN_DECODE_UNROLL (keys per key lane and
+// step), LUMEN_VULKAN_DECODE_LANES (at most this many invocations per key:
+// fewer lanes, more segments each), LUMEN_VULKAN_DECODE_PREFETCH=0 (no loads
+// a step ahead), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of the
+// keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_EARLY=0 (the
+// first step's loads after the queries', not before),
+// LUMEN_VULKAN_DECODE_MERGE=1 (the last workgroup per head merges: no merge
+// pass), LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
 // LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
-// between them; measured slower with 256 workgroups, so off by default) and
-// LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by more than e^8).
+// between them) and LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by
+// more than e^8). docs/attention.md has what each measured.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 
 #include "backends/vulkan/kernels/attention.h"
 
@@ -27,11 +35,12 @@ namespace lumen::vulkan {
 namespace {
 
 struct DecodePush {
-  uint64_t q, k, v, mask, partial, strides;
+  uint64_t q, k, v, mask, partial, strides, out, lse;
   uint32_t B, Hq, Hkv, Lq, Lk, D, Dv;
   int32_t causal_offset;
   float scale;
-  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch;
+  uint32_t rows_per_group, row_groups, chunks, chunk_keys, pitch, chunk_lanes;
+  uint32_t merge_flags;  // 1: sinks, 2: write the lse
 };
 static_assert(sizeof(DecodePush) <= 128, "Vulkan guarantees 128 bytes of push constants");
 
@@ -71,6 +80,162 @@ bool vector_loads(const array& a) {
   return true;
 }
 
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v && std::strcmp(v, value) == 0;
+}
+
+// The stream's decode counters (one per (batch, kv head, row group) of a
+// call), which every decode with MERGE leaves at zero. Kept per
+// stream for the life of the process, grown when a call needs more; each
+// dispatch lists them as written, so decodes on a stream are ordered.
+array decode_counters(KernelContext& k, const Stream& s, uint64_t n) {
+  static std::mutex mu;
+  static auto* counters = new std::map<const CommandStream*, array>;
+  std::lock_guard<std::mutex> lk(mu);
+  auto it = counters->find(&k.stream());
+  if (it != counters->end() && static_cast<uint64_t>(it->second.size()) >= n) return it->second;
+  const uint64_t words = std::max<uint64_t>({n, 1024, it == counters->end() ? 0 : 2 * it->second.size()});
+  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
+  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
+  std::memset(host.data<uint32_t>(), 0, host.nbytes());
+  array zeros = k.backend().import(host, s);
+  (*counters)[&k.stream()] = zeros;
+  return zeros;
+}
+
+// Chunks (at most max_chunks), keys per chunk and the partial layout of a
+// call whose workgroups take `step` keys at a time.
+struct Split {
+  uint32_t row_groups, chunks, chunk_keys, pitch;
+};
+
+Split split_keys(const AttentionInputs& in, uint32_t rows_per_group, uint32_t step, uint32_t max_chunks) {
+  const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
+  const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
+  const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
+  Split sp{};
+  sp.row_groups = ceil_div(group_rows, rows_per_group);
+  const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
+  uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, max_chunks);
+  chunks = std::max(1u, std::min(chunks, ceil_div(Lk, step)));
+  sp.chunk_keys = std::max(1u, ceil_div(ceil_div(Lk, chunks), step)) * step;
+  sp.chunks = std::max(1u, ceil_div(Lk, sp.chunk_keys));
+  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
+  sp.pitch = 4 + 4 * ceil_div(Dv, 4);
+  return sp;
+}
+
+// The float32 scratch of partials: [B * H_q * L_q * chunks, pitch].
+array partials_array(KernelContext& k, const AttentionInputs& in, const Split& sp) {
+  const uint64_t rows = uint64_t(in.q->shape(0)) * in.q->shape(1) * in.q->shape(2);
+  array partial(Shape{static_cast<int32_t>(rows * sp.chunks), static_cast<int32_t>(sp.pitch)}, float32, nullptr, {});
+  k.allocate(partial);
+  return partial;
+}
+
+// Quads of output per merge pass: the whole row where it fits in a
+// partition of `part` invocations (one row's), the rest of the partition
+// sums chunks side by side (attention_merge.glsl).
+uint32_t merge_chunk_lanes(uint32_t Dv, uint32_t part) {
+  return part / std::min(part, std::bit_ceil(std::max(1u, ceil_div(Dv, 4))));
+}
+
+// The merge pass over the partials (shaders/attention_merge.comp).
+void record_merge(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
+                  const Split& sp, const array& partial, std::vector<array>& outputs) {
+  const uint64_t rows = uint64_t(in.q->shape(0)) * in.q->shape(1) * in.q->shape(2);
+  MergePush merge{};
+  merge.partial = address_of(partial);
+  merge.sinks = in.sinks ? address_of(*in.sinks) : merge.partial;
+  merge.out = address_of(outputs[0]);
+  merge.lse = prim.output_lse() ? address_of(outputs[1]) : merge.out;
+  merge.sinks_stride = in.sinks ? in.sinks->strides(0) : 0;
+  merge.rows = static_cast<uint32_t>(rows);
+  merge.Hq = static_cast<uint32_t>(in.q->shape(1));
+  merge.Lq = static_cast<uint32_t>(in.q->shape(2));
+  merge.chunks = sp.chunks;
+  merge.Dv = static_cast<uint32_t>(in.v->shape(3));
+  merge.pitch = sp.pitch;
+  merge.chunk_lanes = merge_chunk_lanes(merge.Dv, KernelContext::kWorkgroupSize);
+  Constants merge_constants(4, 0);
+  merge_constants[1] = dtype_id(in.q->dtype());
+  merge_constants[2] = prim.params().has_sinks;
+  merge_constants[3] = prim.output_lse();
+  std::vector<const array*> reads{&partial};
+  if (in.sinks) reads.push_back(in.sinks);
+  std::vector<const array*> writes;
+  for (auto& o : outputs) writes.push_back(&o);
+  k.dispatch("attention_merge", std::move(merge_constants), &merge, sizeof(merge),
+             rows * KernelContext::kWorkgroupSize, reads, writes);
+}
+
+// The key-lane kernel (shaders/attention_decode.comp), merging its own
+// partials with plan.merge, else followed by the merge pass.
+void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
+                      const DecodeAttention& plan, std::vector<array>& outputs) {
+  const fast::AttentionParams& params = prim.params();
+  const array &q = *in.q, &keys = *in.k, &v = *in.v;
+  const uint32_t wg = KernelContext::kWorkgroupSize;
+  // Merging in the kernel, each row's partition of the workgroup takes one
+  // chunk's (m, l) per invocation.
+  const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
+  const Split sp = split_keys(in, plan.rows, wg / (plan.lanes * plan.row_split) * plan.unroll,
+                              plan.merge ? merge_part : kMaxChunks);
+  array partial = partials_array(k, in, sp);
+  const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
+  std::optional<array> counters;
+  if (plan.merge) counters = decode_counters(k, prim.stream(), head_groups);
+  DecodePush push{};
+  push.q = address_of(q);
+  push.k = address_of(keys);
+  push.v = address_of(v);
+  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  push.partial = address_of(partial);
+  // The table's tail: the sinks' and the counters' addresses.
+  push.strides = upload_attention_strides(
+      k, in, {in.sinks},
+      {static_cast<int64_t>(in.sinks ? address_of(*in.sinks) : 0),
+       static_cast<int64_t>(counters ? address_of(*counters) : 0)});
+  push.out = address_of(outputs[0]);
+  push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
+  set_attention_dims(push, in, params);
+  push.rows_per_group = plan.rows;
+  push.row_groups = sp.row_groups;
+  push.chunks = sp.chunks;
+  push.chunk_keys = sp.chunk_keys;
+  push.pitch = sp.pitch;
+  push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
+  push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
+
+  Constants constants(17, 0);
+  constants[1] = dtype_id(q.dtype());
+  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
+  constants[3] = params.causal;
+  constants[4] = vector_loads(keys) && vector_loads(v);
+  constants[5] = plan.lanes;
+  constants[6] = plan.segs;
+  constants[7] = plan.rows;
+  constants[8] = plan.unroll;
+  constants[9] = plan.q_shared;
+  constants[10] = plan.prefetch;
+  constants[11] = plan.row_split;
+  constants[12] = plan.lazy;
+  constants[13] = plan.early;
+  constants[14] = plan.interleave;
+  constants[15] = plan.merge;
+  constants[16] = merge_part;
+  std::vector<const array*> writes{&partial};
+  if (plan.merge) {
+    for (auto& o : outputs) writes.push_back(&o);
+    writes.push_back(&*counters);
+  }
+  k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), head_groups * sp.chunks * wg, in.all(),
+             writes);
+  if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
+}
+
 }  // namespace
 
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in) {
@@ -88,90 +253,22 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.rows = ceil_div(group_rows, row_groups);
   plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
   plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
-  plan.prefetch = env_or("LUMEN_VULKAN_DECODE_PREFETCH", 0) == 1;
+  // H100, GQA decode at 32K keys: 0.066 ms with neither, 0.062 with both.
+  plan.prefetch = !env_is("LUMEN_VULKAN_DECODE_PREFETCH", "0");
+  plan.interleave = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
   const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
   plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
+  plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
+  plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
   return plan;
 }
 
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
-  const fast::AttentionParams& params = prim.params();
-  const array &q = *in.q, &keys = *in.k, &v = *in.v;
-  const uint32_t wg = KernelContext::kWorkgroupSize;
-  DecodePush push{};
-  push.q = address_of(q);
-  push.k = address_of(keys);
-  push.v = address_of(v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
-  push.strides = upload_attention_strides(k, in, {});
-  set_attention_dims(push, in, params);
-
-  const uint32_t group_rows = push.Hq / push.Hkv * push.Lq;
-  push.rows_per_group = plan.rows;
-  push.row_groups = ceil_div(group_rows, plan.rows);
-  const uint32_t step = wg / (plan.lanes * plan.row_split) * plan.unroll;  // keys per workgroup step
-  const uint64_t base = uint64_t(push.B) * push.Hkv * push.row_groups;
-  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
-  uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, kMaxChunks);
-  chunks = std::max(1u, std::min(chunks, ceil_div(push.Lk, step)));
-  push.chunk_keys = std::max(1u, ceil_div(ceil_div(push.Lk, chunks), step)) * step;
-  push.chunks = std::max(1u, ceil_div(push.Lk, push.chunk_keys));
-
-  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
-  const uint32_t quads = ceil_div(push.Dv, 4);
-  push.pitch = 4 + 4 * quads;
-  const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;
-  array partial(Shape{static_cast<int32_t>(rows * push.chunks), static_cast<int32_t>(push.pitch)},
-                float32, nullptr, {});
-  k.allocate(partial);
-  push.partial = address_of(partial);
-
-  Constants constants(13, 0);
-  constants[1] = dtype_id(q.dtype());
-  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
-  constants[3] = params.causal;
-  constants[4] = vector_loads(keys) && vector_loads(v);
-  constants[5] = plan.lanes;
-  constants[6] = plan.segs;
-  constants[7] = plan.rows;
-  constants[8] = plan.unroll;
-  constants[9] = plan.q_shared;
-  constants[10] = plan.prefetch;
-  constants[11] = plan.row_split;
-  constants[12] = plan.lazy;
-  const uint64_t groups = base * push.chunks;
-  k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), groups * wg, in.all(),
-             {&partial});
-
-  MergePush merge{};
-  merge.partial = push.partial;
-  merge.sinks = in.sinks ? address_of(*in.sinks) : push.partial;
-  merge.out = address_of(outputs[0]);
-  merge.lse = prim.output_lse() ? address_of(outputs[1]) : merge.out;
-  merge.sinks_stride = in.sinks ? in.sinks->strides(0) : 0;
-  merge.rows = static_cast<uint32_t>(rows);
-  merge.Hq = push.Hq;
-  merge.Lq = push.Lq;
-  merge.chunks = push.chunks;
-  merge.Dv = push.Dv;
-  merge.pitch = push.pitch;
-  // Quads per pass: the whole row where it fits, the rest of the workgroup
-  // sums chunks side by side.
-  merge.chunk_lanes = wg / std::min(wg, std::bit_ceil(std::max(1u, quads)));
-  Constants merge_constants(4, 0);
-  merge_constants[1] = dtype_id(q.dtype());
-  merge_constants[2] = params.has_sinks;
-  merge_constants[3] = prim.output_lse();
-  std::vector<const array*> reads{&partial};
-  if (in.sinks) reads.push_back(in.sinks);
-  std::vector<const array*> writes;
-  for (auto& o : outputs) writes.push_back(&o);
-  k.dispatch("attention_merge", std::move(merge_constants), &merge, sizeof(merge), rows * wg, reads,
-             writes);
+  record_key_lanes(k, prim, in, plan, outputs);
 }
 
 }  // namespace lumen::vulkan

@@ -4,7 +4,8 @@
 // ROWS query rows of that kv head's group (q heads sharing it, queries), so
 // each key and value byte is read once per row group. It writes a partial
 // result per row: the chunk's max m, its sum l of exp(s - m) and the
-// unnormalized output; attention_merge.comp combines the chunks through them.
+// unnormalized output; attention_merge.comp (or, with MERGE, the last
+// workgroup of the row group) combines the chunks through them.
 //
 // Layout: a "key lane" is LANES consecutive invocations of one subgroup that
 // share a key, each owning SEGS segments of 8 features (16-byte loads for
@@ -16,7 +17,11 @@
 // loop has no barrier and no shared memory. The key lanes are combined once
 // per chunk through shared memory. The queries, scaled, live in registers
 // (or shared memory: Q_SHARED). With ROW_SPLIT > 1, that many key lanes of a
-// subgroup take the same keys, each for its share of the rows.
+// subgroup take the same keys, each for its share of the rows. The first
+// step's loads go out before the queries' (EARLY), each next step's before
+// the current one's arithmetic (PREFETCH), and with INTERLEAVE the chunks of
+// a head take every chunks-th step, so that its workgroups sweep K and V
+// together.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -52,6 +57,20 @@ layout(constant_id = 11) const uint ROW_SPLIT = 1;
 // by more than LAZY_SLACK (then the output and sum are rescaled); otherwise
 // the probabilities are taken against it (at most e^8) and simply added.
 layout(constant_id = 12) const bool LAZY = false;
+// The first step's keys and values are loaded before the queries (their
+// latencies overlap).
+layout(constant_id = 13) const bool EARLY = false;
+// Chunk c takes steps c, c + chunks, c + 2 chunks, ... of the keys rather
+// than one run of them: at any time the workgroups of a head read one
+// contiguous stretch of K and V, not stretches a chunk apart (a power-of-two
+// stride that may load a few memory channels more than the others).
+layout(constant_id = 14) const bool INTERLEAVE = false;
+// MERGE: the last workgroup of a (batch, kv head, row group) to finish (a
+// counter per one, left at zero) merges the chunks' partials, its rows side
+// by side in partitions of MERGE_PART invocations (attention_merge.glsl;
+// chunks <= MERGE_PART); else attention_merge.comp does.
+layout(constant_id = 15) const bool MERGE = false;
+layout(constant_id = 16) const uint MERGE_PART = 64;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -63,7 +82,9 @@ layout(push_constant) uniform Push {
   uint64_t v;
   uint64_t mask;
   uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
-  uint64_t strides;  // int64 element strides: q, k, v, mask (4 each)
+  uint64_t strides;  // int64: q, k, v, mask, sinks strides (4 each), then ADDR_*
+  uint64_t out_addr; // MERGE: DT [B, H_q, L_q, D_v]
+  uint64_t lse;      // MERGE with the lse: float32 [B, H_q, L_q]
   uint B;
   uint Hq;
   uint Hkv;
@@ -78,7 +99,23 @@ layout(push_constant) uniform Push {
   uint chunks;
   uint chunk_keys;  // a multiple of KEY_LANES * UNROLL
   uint pitch;       // floats per partial: 4 + D_v rounded up to 4
+  uint chunk_lanes;  // MERGE: the merge's (attention_merge.glsl), for partitions of MERGE_PART
+  uint merge_flags;  // MERGE: HAS_SINKS_BIT | WRITE_LSE_BIT
 } pc;
+
+// Slots of the int64 table after the strides: the sinks' and the counters'
+// addresses. The merge's sinks and lse are flags, not specialization
+// constants: they are outside the loop, and each constant doubles the
+// pipelines to build.
+const uint T_SINKS = 4u;
+const uint ADDR_SINKS = 20u;
+const uint ADDR_COUNTERS = 21u;
+const uint HAS_SINKS_BIT = 1u;
+const uint WRITE_LSE_BIT = 2u;
+#define WRITE_LSE ((pc.merge_flags & WRITE_LSE_BIT) != 0u)
+#include "attention_merge.glsl"
+
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint v; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint SEG = 8;                  // features per segment
@@ -91,6 +128,7 @@ shared float lane_max[ROWS * KEY_LANES];
 shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
 shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
+shared bool is_last;
 
 // Where a kv head's keys and values are: row j of K at k_base + j * k_row
 // bytes, its features k_step elements apart; likewise V.
@@ -183,6 +221,22 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
+    // This chunk's steps: from k_begin, k_stride apart, before k_end.
+    uint k_begin = INTERLEAVE ? chunk * STEP : chunk * pc.chunk_keys;
+    uint k_end = INTERLEAVE ? pc.Lk : min(pc.Lk, k_begin + pc.chunk_keys);
+    uint k_stride = INTERLEAVE ? pc.chunks * STEP : STEP;
+    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, INTERLEAVE ? 0 : int(k_begin), int(k_end)));
+
+    KvRows kv;
+    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
+    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
+    kv.k_step = k_step;
+    kv.v_step = v_step;
+
+    if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
     // the last one, their results unused).
@@ -211,18 +265,6 @@ void main() {
       }
       barrier();
     }
-    uint k_begin = chunk * pc.chunk_keys;
-    uint k_end = min(pc.Lk, k_begin + pc.chunk_keys);
-    if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, int(k_begin), int(k_end)));
-
-    KvRows kv;
-    kv.k_base = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
-    kv.v_base = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    kv.k_row = table_stride(pc.strides, T_K, 2) * size;
-    kv.v_row = table_stride(pc.strides, T_V, 2) * size;
-    kv.k_step = k_step;
-    kv.v_step = v_step;
-
     float m[RPT], l[RPT], acc[RPT * F];
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       m[rr] = NEG_INF;
@@ -230,11 +272,11 @@ void main() {
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
     }
 
-    if (PREFETCH) load_step(kv, k_begin, k_end, lane, key_lane);
-    for (uint k0 = k_begin; k0 < k_end; k0 += STEP) {
-      if (!PREFETCH) load_step(kv, k0, k_end, lane, key_lane);
+    if (PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    for (uint k0 = k_begin; k0 < k_end; k0 += k_stride) {
+      if (!PREFETCH && !(EARLY && k0 == k_begin)) load_step(kv, k0, k_end, lane, key_lane);
       unpack_step();
-      if (PREFETCH && k0 + STEP < k_end) load_step(kv, k0 + STEP, k_end, lane, key_lane);
+      if (PREFETCH && k0 + k_stride < k_end) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
       // Scores of the step's keys (every lane of a key lane gets the sum).
       float score[UNROLL * RPT];
       [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
@@ -311,7 +353,7 @@ void main() {
           if (e >= pc.Dv) break;
           float o = 0.0;
           for (uint kl = 0; kl < KEY_LANES; ++kl) o += scratch[kl * LANES * SEG + x];
-          Ptr32(dst + (4 + e) * 4).v = floatBitsToUint(o);
+          PartialWord(dst + (4 + e) * 4).v = o;
         }
       }
       if (tid == 0) {
@@ -320,9 +362,30 @@ void main() {
           mx = max(mx, lane_max[r * KEY_LANES + x]);
           total_l += lane_sum[r * KEY_LANES + x];
         }
-        Ptr32(dst).v = floatBitsToUint(mx);
-        Ptr32(dst + 4).v = floatBitsToUint(total_l);
+        PartialPair(dst).v = vec2(mx, total_l);
       }
     }
+    if (!MERGE) continue;
+
+    // The partials before the counter (release); the last workgroup's reads
+    // after it (acquire).
+    memoryBarrierBuffer();
+    barrier();
+    uint64_t counter = uint64_t(Int64Table(pc.strides).v[ADDR_COUNTERS]) + (wg / pc.chunks) * 4;
+    if (tid == 0) is_last = atomicAdd(Counter(counter).v, 1u) == pc.chunks - 1;
+    barrier();
+    if (!is_last) continue;
+    memoryBarrierBuffer();
+    // Partition tid / MERGE_PART of the workgroup merges row row0 + that.
+    uint r = tid / MERGE_PART, gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq;
+    uint64_t row = (uint64_t(b) * pc.Hq + h) * pc.Lq + gr % pc.Lq;
+    float sink = NEG_INF;
+    if ((pc.merge_flags & HAS_SINKS_BIT) != 0u && r < nr) {
+      uint64_t sinks = uint64_t(Int64Table(pc.strides).v[ADDR_SINKS]);
+      sink = load_float(DT, sinks + uint64_t(int64_t(h) * table_stride(pc.strides, T_SINKS, 0) * size));
+    }
+    merge_partials(r < nr, MERGE_PART, pc.partial + row * pc.chunks * pc.pitch * 4, pc.chunks, pc.pitch, pc.Dv,
+                   pc.chunk_lanes, sink, pc.out_addr + row * pc.Dv * size, pc.lse + row * 4);
+    if (tid == 0) Counter(counter).v = 0;
   }
 }
