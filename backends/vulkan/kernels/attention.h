@@ -66,14 +66,19 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs);
 
-// The tensor-core prefill (attention_coopmat.cpp, shaders/attention_coopmat.comp):
-// workgroups of kCoopmatQueryRows queries; the fragment's column count and
-// the keys per tile, or nullopt where the device, dtype or head dims do not
-// suit it.
-constexpr uint32_t kCoopmatQueryRows = 128;
+// The tensor-core prefill (attention_coopmat.cpp): shaders/attention_flash.comp
+// (softmax in registers; NVIDIA's fragment layout) or
+// shaders/attention_coopmat.comp (softmax through shared memory; any layout),
+// or nullopt where the device, dtype or head dims suit neither.
 struct CoopmatAttention {
-  uint32_t fragment_n;
+  bool registers;          // attention_flash rather than attention_coopmat
+  uint32_t fragment_n;     // the fragment's columns
   uint32_t keys_per_tile;
+  uint32_t row_blocks;     // 16-row query blocks per subgroup (attention_flash)
+  uint32_t stages;         // K/V tile buffers in shared memory (attention_flash)
+  // Query rows per workgroup (8 subgroups).
+  uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
+  const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }
 };
 std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 // Specialization constants 6.. of the shader (1-5 are the portable kernel's).

@@ -1,12 +1,17 @@
-// The tensor-core prefill path of ScaledDotProductAttention
-// (shaders/attention_coopmat.comp) on devices with VK_NV_cooperative_matrix:
-// float16 and bfloat16, head dims multiples of 16 up to 256. Keys per tile:
-// 32, or 16 where 32 does not fit the shared memory (D = 256).
+// The tensor-core prefill paths of ScaledDotProductAttention on devices with
+// VK_NV_cooperative_matrix: float16 and bfloat16, head dims multiples of 16 up
+// to 256. On NVIDIA with 16 x 16 x 16 fragments shaders/attention_flash.comp
+// (softmax on the fragments' elements, whose layout it reads at run time);
+// elsewhere shaders/attention_coopmat.comp (softmax through shared memory).
+// Tile shapes: the first of a list that fits the shared memory; environment
+// knobs pick others for measuring (see docs/attention.md).
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "backends/vulkan/debug.h"
 #include "backends/vulkan/kernels/attention.h"
@@ -19,13 +24,27 @@ namespace {
 constexpr uint32_t kUnit = 8;       // float16 per 16-byte unit
 constexpr uint32_t kSubgroups = KernelContext::kWorkgroupSize / 32;
 constexpr uint32_t kMaxHeadDim = 256;
+constexpr uint32_t kNvidia = 0x10de;
 
-// The shared bytes the shader declares (its SMEM_UNITS).
-uint64_t shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
+// The shared bytes attention_coopmat.comp declares (its SMEM_UNITS).
+uint64_t scratch_shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
   const uint64_t k_units = bk * (D / kUnit + 1), v_units = bk * (Dv / kUnit + 1);
   const uint64_t warp_units = 16 * (bk / 4) + 16 * (bk / kUnit + 1);
   const uint64_t loop = k_units + v_units + kSubgroups * warp_units;
   return 16 * std::max<uint64_t>(loop, 16 * (D / kUnit + 1));
+}
+
+// The shared bytes attention_flash.comp declares (its SMEM_UNITS).
+uint64_t flash_shared_bytes(uint32_t D, uint32_t Dv, const CoopmatAttention& p) {
+  const uint64_t stage = p.keys_per_tile * (D / kUnit + 1 + Dv / kUnit + 1);
+  const uint64_t q_units = 16 * p.row_blocks * (D / kUnit + 1), probe_units = kSubgroups * 64;
+  return 16 * std::max({p.stages * stage, q_units, probe_units});
+}
+
+// A positive integer from the environment, or 0.
+uint32_t env_count(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? 0 : static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
 }
 
 // 16-byte loads of 8-feature units: unit feature stride, rows 16-byte aligned.
@@ -55,19 +74,43 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
   if (!columns) return std::nullopt;
   const auto D = static_cast<uint32_t>(in.q->shape(3)), Dv = static_cast<uint32_t>(in.v->shape(3));
   if (D % 16 != 0 || Dv % 16 != 0 || D > kMaxHeadDim || Dv > kMaxHeadDim) return std::nullopt;
+  // LUMEN_VULKAN_ATTENTION_SOFTMAX=scratch forces the shared-memory softmax.
+  const char* softmax = std::getenv("LUMEN_VULKAN_ATTENTION_SOFTMAX");
+  const bool scratch = softmax != nullptr && std::string(softmax) == "scratch";
+  if (caps.vendor_id == kNvidia && *columns == 16 && !scratch) {
+    // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES
+    // (1 or 2) try another shape; one that does not fit is ignored.
+    const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
+    const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages};
+    if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
+        flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
+      return asked;
+    }
+    constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
+    for (const auto& [keys, st] : kShapes) {  // keys per tile, stages
+      CoopmatAttention plan{true, 16, keys, 1, st};
+      if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
+    }
+  }
   for (uint32_t bk : {32u, 16u}) {
-    if (shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{*columns, bk};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(12, 0);
+  c.resize(plan.registers ? 13 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
   c[9] = plan.keys_per_tile;
   c[10] = rows_aligned16(*in.q) && rows_aligned16(*in.k) && rows_aligned16(*in.v);
+  if (plan.registers) {
+    c[11] = plan.row_blocks;
+    c[12] = plan.stages;
+    return;
+  }
   // Output kept in fragments with a lazily moved reference max (the shader's
   // LAZY; H100, bf16 B1 H32: 1.6x at L4096 D128, 2.5x at D256);
   // LUMEN_VULKAN_ATTENTION_LAZY_RESCALE=0 keeps the output in registers.

@@ -51,31 +51,12 @@ const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
 
-layout(push_constant) uniform Push {
-  uint64_t q;
-  uint64_t k;
-  uint64_t v;
-  uint64_t mask;
-  uint64_t sinks;
-  uint64_t out_addr;  // [B, H_q, L_q, D_v] row-contiguous
-  uint64_t lse;       // float32 [B, H_q, L_q]
-  uint64_t strides;   // int64 element strides: q, k, v, mask (4 each), then sinks'
-  uint B;
-  uint Hq;
-  uint Hkv;
-  uint Lq;
-  uint Lk;
-  uint D_unused;  // D and D_v are the constants
-  uint Dv_unused;
-  int causal_offset;
-  float scale;
-} pc;
-
 const uint WG = gl_WorkGroupSize.x;  // 256
+#include "attention_tiles.glsl"
+
 const uint WARPS = WG / 32;
 const uint CM_M = 16, CM_K = 16;
 const uint BQ = WARPS * CM_M;  // query rows per workgroup
-const uint UNIT = 8;           // float16 per 16-byte shared unit
 // Shared memory in 16-byte units, rows padded by one unit against bank
 // conflicts of fragment loads: the K and V tiles, then per subgroup its
 // float32 scratch [16][BK] and its float16 P tile [16][BK]. Before the loop
@@ -95,50 +76,6 @@ shared uvec4 smem[SMEM_UNITS];
 const uint HALF_BK = BK / 2;        // scores per invocation per tile
 const uint HALF_N = CM_N / 2;       // output columns per invocation per fragment
 const uint O_REGS = DV / CM_N * HALF_N;
-
-// Eight consecutive features e0.. of a row as float16 pairs; zeros when the
-// row is past the end.
-uvec4 load_unit(uint64_t row, int64_t step, uint e0, bool valid) {
-  if (!valid) return uvec4(0);
-  uint size = dtype_size(DT);
-  if (VEC && DT == DT_F16) return Ptr4x32(row + e0 * 2).v;
-  float x[8];
-  if (VEC) {
-    uvec4 w = Ptr4x32(row + e0 * 2).v;
-    for (uint u = 0; u < 4; ++u) {
-      x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
-      x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
-    }
-  } else {
-    for (uint u = 0; u < 8; ++u) x[u] = load_float(DT, row + uint64_t(int64_t(e0 + u) * step * size));
-  }
-  uvec4 r;
-  for (uint u = 0; u < 4; ++u) r[u] = packHalf2x16(vec2(x[2 * u], x[2 * u + 1]));
-  return r;
-}
-
-// Units per invocation of a K and a V tile.
-const uint K_LOADS = (BK * (D / UNIT) + WG - 1) / WG;
-const uint V_LOADS = (BK * (DV / UNIT) + WG - 1) / WG;
-
-// This invocation's units of the K and V tiles from key k0 (unit c of a tile
-// is row c / (D / UNIT), features (c % (D / UNIT)) * UNIT..).
-void load_tile(uint k0, uint b, uint hk, int64_t k_step, int64_t v_step, out uvec4 kr[K_LOADS],
-               out uvec4 vr[V_LOADS]) {
-  uint tid = gl_LocalInvocationID.x, size = dtype_size(DT);
-  [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
-    uint c = tid + l * WG, j = k0 + c / (D / UNIT);
-    bool valid = c < BK * (D / UNIT) && j < pc.Lk;
-    uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
-    kr[l] = load_unit(k_row, k_step, c % (D / UNIT) * UNIT, valid);
-  }
-  [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
-    uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
-    bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
-    uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
-    vr[l] = load_unit(v_row, v_step, c % (DV / UNIT) * UNIT, valid);
-  }
-}
 
 float scratch_at(uint base, uint pitch_floats, uint row, uint col) {
   uint e = row * pitch_floats + col;

@@ -62,6 +62,7 @@ lumen_shader(attention_decode attention_decode.comp)
 lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
+lumen_shader(attention_flash attention_flash.comp)
 # GumbelSample (kernels/sampling.cpp).
 foreach(module sampling_threshold sampling_draw)
   lumen_shader(${module} ${module}.comp)
