@@ -90,8 +90,7 @@ void main() {
   const uint group = pc.Hq / pc.Hkv;
   const uint q_tiles = (pc.Lq + BQ - 1) / BQ;
   const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
-  const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
-  const int64_t v_step = table_stride(pc.strides, T_V, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
   const uint s_base = K_UNITS + V_UNITS + warp * WARP_UNITS, p_base = s_base + S_UNITS;
 
   for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
@@ -130,7 +129,8 @@ void main() {
     if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
     // K and V tiles as float16, loaded into registers one tile ahead.
     uvec4 k_next[K_LOADS], v_next[V_LOADS];
-    load_tile(0, b, hk, k_step, v_step, k_next, v_next);
+    const KvRows kv = kv_rows(b, hk);
+    load_tile(0, kv, k_next, v_next);
     for (uint k0 = 0; k0 < k_stop; k0 += BK) {
       [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
         uint c = tid + l * WG;
@@ -141,7 +141,7 @@ void main() {
         if (c < BK * (DV / UNIT)) smem[K_UNITS + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = v_next[l];
       }
       barrier();
-      if (k0 + BK < k_stop) load_tile(k0 + BK, b, hk, k_step, v_step, k_next, v_next);
+      if (k0 + BK < k_stop) load_tile(k0 + BK, kv, k_next, v_next);
 
       // S = Q K^T into the scratch.
       [[unroll]] for (uint n = 0; n < BK / CM_N; ++n) {

@@ -124,8 +124,7 @@ void main() {
   const uint group = pc.Hq / pc.Hkv;
   const uint q_tiles = (pc.Lq + BQ - 1) / BQ;
   const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
-  const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
-  const int64_t v_step = table_stride(pc.strides, T_V, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
   const float scale2 = pc.scale * LOG2E;
 
   uint hi_bits, col_bits;
@@ -178,7 +177,8 @@ void main() {
     if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
     // K and V tiles as float16, loaded into registers one tile ahead.
     uvec4 k_next[K_LOADS], v_next[V_LOADS];
-    load_tile(0, b, hk, k_step, v_step, k_next, v_next);
+    const KvRows kv = kv_rows(b, hk);
+    load_tile(0, kv, k_next, v_next);
     if (STAGES == 2) {
       store_tile(0, k_next, v_next);
       barrier();
@@ -190,7 +190,7 @@ void main() {
         barrier();
       }
       const bool more = k0 + BK < k_stop;
-      if (more) load_tile(k0 + BK, b, hk, k_step, v_step, k_next, v_next);
+      if (more) load_tile(k0 + BK, kv, k_next, v_next);
       const uint kb = st * STAGE_UNITS, vb = kb + K_UNITS;
 
       // Tiles none of this subgroup's rows sees are skipped.

@@ -52,22 +52,42 @@ uvec4 load_unit(uint64_t row, int64_t step, uint e0, bool valid) {
 const uint K_LOADS = (BK * (D / UNIT) + WG - 1) / WG;
 const uint V_LOADS = (BK * (DV / UNIT) + WG - 1) / WG;
 
+// Where the K and V rows of one (batch, kv head) are: row j of K at
+// k + j * k_rs bytes, its features k_step elements apart; likewise V.
+struct KvRows {
+  uint64_t k;
+  int64_t k_rs;
+  int64_t k_step;
+  uint64_t v;
+  int64_t v_rs;
+  int64_t v_step;
+};
+
+KvRows kv_rows(uint b, uint hk) {
+  const int64_t size = int64_t(dtype_size(DT));
+  KvRows r;
+  r.k = table_row(pc.strides, pc.k, T_K, b, hk, 0, uint(size));
+  r.k_rs = table_stride(pc.strides, T_K, 2) * size;
+  r.k_step = table_stride(pc.strides, T_K, 3);
+  r.v = table_row(pc.strides, pc.v, T_V, b, hk, 0, uint(size));
+  r.v_rs = table_stride(pc.strides, T_V, 2) * size;
+  r.v_step = table_stride(pc.strides, T_V, 3);
+  return r;
+}
+
 // This invocation's units of the K and V tiles from key k0 (unit c of a tile
 // is row c / (D / UNIT), features (c % (D / UNIT)) * UNIT..).
-void load_tile(uint k0, uint b, uint hk, int64_t k_step, int64_t v_step, out uvec4 kr[K_LOADS],
-               out uvec4 vr[V_LOADS]) {
-  uint tid = gl_LocalInvocationID.x, size = dtype_size(DT);
+void load_tile(uint k0, KvRows rows, out uvec4 kr[K_LOADS], out uvec4 vr[V_LOADS]) {
+  uint tid = gl_LocalInvocationID.x;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (D / UNIT);
     bool valid = c < BK * (D / UNIT) && j < pc.Lk;
-    uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
-    kr[l] = load_unit(k_row, k_step, c % (D / UNIT) * UNIT, valid);
+    kr[l] = load_unit(rows.k + uint64_t(int64_t(valid ? j : 0) * rows.k_rs), rows.k_step, c % (D / UNIT) * UNIT, valid);
   }
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
     bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
-    uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
-    vr[l] = load_unit(v_row, v_step, c % (DV / UNIT) * UNIT, valid);
+    vr[l] = load_unit(rows.v + uint64_t(int64_t(valid ? j : 0) * rows.v_rs), rows.v_step, c % (DV / UNIT) * UNIT, valid);
   }
 }
 
