@@ -79,28 +79,31 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
   const bool scratch = softmax != nullptr && std::string(softmax) == "scratch";
   if (caps.vendor_id == kNvidia && *columns == 16 && !scratch) {
     // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES
-    // (1 or 2) try another shape; one that does not fit is ignored.
+    // (1 or 2) try another shape (all three set; one that does not fit is
+    // ignored), _PREFETCH=0 issues each tile's loads after the products.
     const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages};
+    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");  // 0: loads after the products
+    const bool ahead = prefetch == nullptr || prefetch[0] != '0';
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
     }
     constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
     for (const auto& [keys, st] : kShapes) {  // keys per tile, stages
-      CoopmatAttention plan{true, 16, keys, 1, st};
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 13 : 12, 0);
+  c.resize(plan.registers ? 14 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -109,6 +112,7 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
   if (plan.registers) {
     c[11] = plan.row_blocks;
     c[12] = plan.stages;
+    c[13] = plan.prefetch;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

@@ -50,6 +50,9 @@ layout(constant_id = 9) const uint BK = 64;    // keys per tile, a multiple of 1
 layout(constant_id = 10) const bool VEC = false;
 layout(constant_id = 11) const uint RB = 1;      // 16-row query blocks per subgroup
 layout(constant_id = 12) const uint STAGES = 1;  // K/V tile buffers: 1 or 2
+// The next tile's global loads are issued before this tile's products (their
+// registers live through them) rather than after.
+layout(constant_id = 13) const bool PREFETCH = true;
 
 #include "attention.glsl"
 
@@ -186,11 +189,12 @@ void main() {
     uint st = 0;
     for (uint k0 = 0; k0 < k_stop; k0 += BK) {
       if (STAGES == 1) {
+        if (!PREFETCH && k0 > 0) load_tile(k0, kv, k_next, v_next);
         store_tile(0, k_next, v_next);
         barrier();
       }
       const bool more = k0 + BK < k_stop;
-      if (more) load_tile(k0 + BK, kv, k_next, v_next);
+      if (PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
       const uint kb = st * STAGE_UNITS, vb = kb + K_UNITS;
 
       // Tiles none of this subgroup's rows sees are skipped.
@@ -271,6 +275,7 @@ void main() {
         }
       }
       if (STAGES == 2) {
+        if (!PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
         if (more) store_tile(st ^ 1u, k_next, v_next);
         st ^= 1u;
       }
