@@ -85,25 +85,29 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
     const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");  // 0: loads after the products
     const bool ahead = prefetch == nullptr || prefetch[0] != '0';
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead};
+    // _LAYOUT_HI: the fragment's second-row elements as a constant (bit i:
+    // element i); the shader checks it against its probe.
+    const char* hi = std::getenv("LUMEN_VULKAN_ATTENTION_LAYOUT_HI");
+    const auto layout_hi = hi == nullptr ? 0u : static_cast<uint32_t>(std::strtoul(hi, nullptr, 0));
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, layout_hi};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
     }
     constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
     for (const auto& [keys, st] : kShapes) {  // keys per tile, stages
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead};
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead, layout_hi};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 14 : 12, 0);
+  c.resize(plan.registers ? 15 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -113,6 +117,7 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[11] = plan.row_blocks;
     c[12] = plan.stages;
     c[13] = plan.prefetch;
+    c[14] = plan.layout_hi;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

@@ -53,6 +53,10 @@ layout(constant_id = 12) const uint STAGES = 1;  // K/V tile buffers: 1 or 2
 // The next tile's global loads are issued before this tile's products (their
 // registers live through them) rather than after.
 layout(constant_id = 13) const bool PREFETCH = true;
+// Which elements of an accumulator fragment lie in the quad's second row
+// (bit i for element i), when known in advance: then a constant the compiler
+// folds (and checked against the probe); 0: the probed bits.
+layout(constant_id = 14) const uint LAYOUT_HI = 0;
 
 #include "attention.glsl"
 
@@ -130,8 +134,10 @@ void main() {
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
   const float scale2 = pc.scale * LOG2E;
 
-  uint hi_bits, col_bits;
-  const bool layout_ok = probe_layout(warp, lane, hi_bits, col_bits);
+  uint probed_hi, col_bits;
+  const bool probed_ok = probe_layout(warp, lane, probed_hi, col_bits);
+  const bool layout_ok = probed_ok && (LAYOUT_HI == 0 || subgroupAll(probed_hi == LAYOUT_HI));
+  const uint hi_bits = LAYOUT_HI == 0 ? probed_hi : LAYOUT_HI;
   barrier();  // the probes' memory stages Q next
 
   for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
