@@ -141,7 +141,9 @@ void main() {
   barrier();  // the probes' memory stages Q next
 
   for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
-    uint q0 = uint(t % q_tiles) * BQ;
+    // Causal: the longest query tiles (the last) start first, so the short
+    // ones fill the end of the dispatch.
+    uint q0 = uint(CAUSAL ? q_tiles - 1 - t % q_tiles : t % q_tiles) * BQ;
     uint h = uint((t / q_tiles) % pc.Hq);
     uint b = uint(t / (uint64_t(q_tiles) * pc.Hq));
     uint hk = h / group;
