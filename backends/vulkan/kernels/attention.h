@@ -78,6 +78,7 @@ struct CoopmatAttention {
   uint32_t stages;         // K/V tile buffers in shared memory (attention_flash)
   bool prefetch;           // next tile's loads in flight during the products (attention_flash)
   uint32_t layout_hi;      // the fragment layout's second-row elements if known, else 0 (attention_flash)
+  bool pipeline;           // next tile's S before this tile's softmax (attention_flash, 2 stages)
   // Query rows per workgroup (8 subgroups).
   uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }

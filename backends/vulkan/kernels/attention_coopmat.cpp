@@ -89,25 +89,28 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
     // element i); the shader checks it against its probe.
     const char* hi = std::getenv("LUMEN_VULKAN_ATTENTION_LAYOUT_HI");
     const auto layout_hi = hi == nullptr ? 0u : static_cast<uint32_t>(std::strtoul(hi, nullptr, 0));
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, layout_hi};
+    // _PIPELINE=1 (with 2 stages): S of the next tile before this tile's softmax.
+    const char* pipe = std::getenv("LUMEN_VULKAN_ATTENTION_PIPELINE");
+    const bool pipeline = pipe != nullptr && pipe[0] == '1';
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, layout_hi, pipeline && stages == 2};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
     }
     constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
     for (const auto& [keys, st] : kShapes) {  // keys per tile, stages
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead, layout_hi};
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead, layout_hi, false};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 15 : 12, 0);
+  c.resize(plan.registers ? 16 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -118,6 +121,7 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[12] = plan.stages;
     c[13] = plan.prefetch;
     c[14] = plan.layout_hi;
+    c[15] = plan.pipeline;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

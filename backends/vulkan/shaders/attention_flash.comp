@@ -57,6 +57,10 @@ layout(constant_id = 13) const bool PREFETCH = true;
 // (bit i for element i), when known in advance: then a constant the compiler
 // folds (and checked against the probe); 0: the probed bits.
 layout(constant_id = 14) const uint LAYOUT_HI = 0;
+// With STAGES 2: S of the next tile is multiplied before this tile's softmax
+// (K runs two tiles ahead of V in the buffers), so the tensor cores work
+// while the softmax runs.
+layout(constant_id = 15) const bool PIPELINE = false;
 
 #include "attention.glsl"
 
@@ -70,6 +74,8 @@ const uint WARPS = WG / 32;
 const uint BQ = WARPS * 16 * RB;  // query rows per workgroup
 const uint NB = BK / 16;          // score fragments per row block and tile
 const uint ND = D / 16, NV = DV / 16;
+// Fragments per subgroup: Q, scores (or P) of a tile, output.
+const uint QF = RB * ND, SF = RB * NB, OF = RB * NV;
 // Shared memory in 16-byte units, rows padded by one unit against bank
 // conflicts of fragment loads: STAGES x (K tile, V tile). Before the loop the
 // same memory holds each subgroup's layout probe, then stages Q.
@@ -111,16 +117,121 @@ bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
   return subgroupAll(ok);
 }
 
-// This invocation's K and V units of the next tile into stage `st`.
-void store_tile(uint st, uvec4 kr[K_LOADS], uvec4 vr[V_LOADS]) {
+// This invocation's K (V) units of a tile into the K (V) buffer of stage st.
+void store_k(uint st, uvec4 kr[K_LOADS]) {
   const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG;
     if (c < BK * (D / UNIT)) smem[base + c / (D / UNIT) * K_PITCH + c % (D / UNIT)] = kr[l];
   }
+}
+
+void store_v(uint st, uvec4 vr[V_LOADS]) {
+  const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS + K_UNITS;
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG;
-    if (c < BK * (DV / UNIT)) smem[base + K_UNITS + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = vr[l];
+    if (c < BK * (DV / UNIT)) smem[base + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = vr[l];
+  }
+}
+
+// S = Q K^T for the K tile of stage st: each K fragment feeds RB products.
+void tile_scores(F16 qf[QF], uint st, out ACC s[SF]) {
+  const uint kb = st * STAGE_UNITS;
+  [[unroll]] for (uint x = 0; x < SF; ++x) s[x] = ACC(0.0);
+  [[unroll]] for (uint n = 0; n < NB; ++n) {
+    [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+      F16 kf;
+      coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qf[rb * ND + kd], kf, s[rb * NB + n]);
+    }
+  }
+}
+
+// O += P V for the V tile of stage st: each V fragment feeds RB products.
+void add_pv(F16 pf[SF], uint st, inout ACC of[OF]) {
+  const uint vb = st * STAGE_UNITS + K_UNITS;
+  [[unroll]] for (uint n = 0; n < NV; ++n) {
+    [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
+      F16 vf;
+      coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
+    }
+  }
+}
+
+// The rows an invocation holds (x = 2 rb + 0: lane / 4, 1: lane / 4 + 8) and
+// their online-softmax state.
+struct Rows {
+  uint qi[2 * RB];           // query index
+  uint64_t mask_row[2 * RB]; // its mask row (MASK != 0)
+  float m_ref[2 * RB];       // reference max, base 2
+  float l_part[2 * RB];      // this invocation's share of the row's sum
+};
+
+// Whether a subgroup whose first query is row0 sees any key of the tile at k0.
+bool sees(uint k0, uint row0) { return !CAUSAL || int(k0) <= int(row0 + 16 * RB - 1) + pc.causal_offset; }
+
+// The online softmax of the scores of the tile at k0, on the fragments'
+// elements (element e lies in row 2 rb + bit e of hi_bits, column bits 4e.. of
+// col_bits): reference maxima and sums move (rescaling the output rows when
+// theirs does), and P = exp2(S - reference) comes back as float16.
+void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bits, int64_t m_step,
+                  inout Rows rows, inout ACC of[OF], out F16 pf[SF]) {
+  const float scale2 = pc.scale * LOG2E;
+  // Tiles that need per-element masking.
+  const bool edge = MASK != 0 || k0 + BK > pc.Lk || (CAUSAL && int(k0 + BK - 1) > int(row0) + pc.causal_offset);
+  [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
+    // Selects, not indexing by the element's row, keep the per-row values
+    // in registers.
+    float tmax0 = NEG_INF, tmax1 = NEG_INF;
+    [[unroll]] for (uint n = 0; n < NB; ++n) {
+      for (int e = 0; e < s[rb * NB + n].length(); ++e) {
+        const bool hi = ((hi_bits >> e) & 1u) != 0;
+        float v = s[rb * NB + n][e] * scale2;
+        if (edge) {
+          uint i = hi ? rows.qi[2 * rb + 1] : rows.qi[2 * rb], j = k0 + n * 16 + ((col_bits >> (4 * e)) & 15u);
+          uint64_t mrow = hi ? rows.mask_row[2 * rb + 1] : rows.mask_row[2 * rb];
+          v = i < pc.Lq && j < pc.Lk
+                  ? masked_score(s[rb * NB + n][e] * pc.scale, mrow, m_step, i, j, pc.causal_offset) * LOG2E
+                  : NEG_INF;
+        }
+        s[rb * NB + n][e] = v;
+        if (hi) tmax1 = max(tmax1, v);
+        else tmax0 = max(tmax0, v);
+      }
+    }
+    float tmax[2] = {tmax0, tmax1};
+    float alpha[2], mu[2];
+    [[unroll]] for (uint x = 0; x < 2; ++x) {
+      tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
+      tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
+      float m = rows.m_ref[2 * rb + x];
+      bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
+      alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
+      if (m == NEG_INF || rescale) rows.m_ref[2 * rb + x] = tmax[x];
+      rows.l_part[2 * rb + x] *= alpha[x];
+      mu[x] = rows.m_ref[2 * rb + x] == NEG_INF ? 0.0 : rows.m_ref[2 * rb + x];
+    }
+    if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
+      [[unroll]] for (uint n = 0; n < NV; ++n) {
+        for (int e = 0; e < of[rb * NV + n].length(); ++e) {
+          of[rb * NV + n][e] *= ((hi_bits >> e) & 1u) != 0 ? alpha[1] : alpha[0];
+        }
+      }
+    }
+    float sum0 = 0.0, sum1 = 0.0;
+    [[unroll]] for (uint n = 0; n < NB; ++n) {
+      for (int e = 0; e < s[rb * NB + n].length(); ++e) {
+        const bool hi = ((hi_bits >> e) & 1u) != 0;
+        float p = exp2(s[rb * NB + n][e] - (hi ? mu[1] : mu[0]));
+        s[rb * NB + n][e] = p;
+        if (hi) sum1 += p;
+        else sum0 += p;
+      }
+      pf[rb * NB + n] = F16(s[rb * NB + n]);
+    }
+    rows.l_part[2 * rb] += sum0;
+    rows.l_part[2 * rb + 1] += sum1;
   }
 }
 
@@ -132,7 +243,6 @@ void main() {
   const uint q_tiles = (pc.Lq + BQ - 1) / BQ;
   const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
-  const float scale2 = pc.scale * LOG2E;
 
   uint probed_hi, col_bits;
   const bool probed_ok = probe_layout(warp, lane, probed_hi, col_bits);
@@ -150,7 +260,7 @@ void main() {
     const uint row0 = q0 + warp * 16 * RB;  // this subgroup's first query
 
     // Q as float16 fragments, one subgroup's rows at a time.
-    F16 qf[RB * ND];
+    F16 qf[QF];
     for (uint w = 0; w < WARPS; ++w) {
       for (uint c = tid; c < 16 * RB * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w * 16 * RB + r;
@@ -168,142 +278,109 @@ void main() {
       barrier();
     }
 
-    // This invocation's rows: x = 2 rb + (0: lane / 4, 1: lane / 4 + 8).
-    uint qi[2 * RB];
-    uint64_t mask_row[2 * RB];
-    float m_ref[2 * RB], l_part[2 * RB];
+    Rows rows;
     [[unroll]] for (uint x = 0; x < 2 * RB; ++x) {
-      qi[x] = row0 + (x / 2) * 16 + lane / 4 + (x % 2) * 8;
-      mask_row[x] = 0;
-      if (MASK != 0 && qi[x] < pc.Lq) {
-        mask_row[x] = table_row(pc.strides, pc.mask, T_MASK, b, h, qi[x], MASK == 1 ? 1 : size);
+      rows.qi[x] = row0 + (x / 2) * 16 + lane / 4 + (x % 2) * 8;
+      rows.mask_row[x] = 0;
+      if (MASK != 0 && rows.qi[x] < pc.Lq) {
+        rows.mask_row[x] = table_row(pc.strides, pc.mask, T_MASK, b, h, rows.qi[x], MASK == 1 ? 1 : size);
       }
-      m_ref[x] = NEG_INF;  // base 2
-      l_part[x] = 0.0;     // this invocation's share of the row's sum
+      rows.m_ref[x] = NEG_INF;
+      rows.l_part[x] = 0.0;
     }
-    ACC of[RB * NV];
-    [[unroll]] for (uint n = 0; n < RB * NV; ++n) of[n] = ACC(0.0);
+    ACC of[OF];
+    [[unroll]] for (uint n = 0; n < OF; ++n) of[n] = ACC(0.0);
 
     uint k_stop = pc.Lk;
     if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
-    // K and V tiles as float16, loaded into registers one tile ahead.
-    uvec4 k_next[K_LOADS], v_next[V_LOADS];
+    // K and V tiles as float16, loaded into registers ahead of their use.
     const KvRows kv = kv_rows(b, hk);
-    load_tile(0, kv, k_next, v_next);
-    if (STAGES == 2) {
-      store_tile(0, k_next, v_next);
+    uvec4 k_next[K_LOADS], v_next[V_LOADS];
+    F16 pf[SF];
+    if (PIPELINE && STAGES == 2) {
+      // Iteration t multiplies S of tile t + 1 (K buffer (t + 1) % 2) before
+      // the softmax and P V of tile t (V buffer t % 2); it stores K of tile
+      // t + 2 and V of tile t + 1, each into the buffer read last in
+      // iteration t - 1, so one barrier per tile suffices.
+      load_tile(0, kv, k_next, v_next);
+      store_k(0, k_next);
+      store_v(0, v_next);
+      if (BK < k_stop) {
+        load_k_tile(BK, kv, k_next);
+        store_k(1, k_next);
+      }
       barrier();
-    }
-    uint st = 0;
-    for (uint k0 = 0; k0 < k_stop; k0 += BK) {
-      if (STAGES == 1) {
-        if (!PREFETCH && k0 > 0) load_tile(k0, kv, k_next, v_next);
-        store_tile(0, k_next, v_next);
+      ACC s_cur[SF];
+      if (sees(0, row0)) tile_scores(qf, 0, s_cur);
+      uint t = 0;
+      for (uint k0 = 0; k0 < k_stop; k0 += BK, t ^= 1u) {
+        const bool has1 = k0 + BK < k_stop, has2 = k0 + 2 * BK < k_stop;
+        if (has2) load_k_tile(k0 + 2 * BK, kv, k_next);
+        if (has1) load_v_tile(k0 + BK, kv, v_next);
+        ACC s_next[SF];
+        if (has1 && sees(k0 + BK, row0)) {
+          tile_scores(qf, t ^ 1u, s_next);
+        } else {
+          [[unroll]] for (uint x = 0; x < SF; ++x) s_next[x] = ACC(0.0);
+        }
+        if (sees(k0, row0)) {
+          softmax_tile(s_cur, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
+          add_pv(pf, t, of);
+        }
+        if (has2) store_k(t, k_next);
+        if (has1) store_v(t ^ 1u, v_next);
+        barrier();
+        [[unroll]] for (uint x = 0; x < SF; ++x) s_cur[x] = s_next[x];
+      }
+    } else {
+      load_tile(0, kv, k_next, v_next);
+      if (STAGES == 2) {
+        store_k(0, k_next);
+        store_v(0, v_next);
         barrier();
       }
-      const bool more = k0 + BK < k_stop;
-      if (PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
-      const uint kb = st * STAGE_UNITS, vb = kb + K_UNITS;
-
-      // Tiles none of this subgroup's rows sees are skipped.
-      if (!CAUSAL || int(k0) <= int(row0 + 16 * RB - 1) + pc.causal_offset) {
-        ACC s[RB * NB];
-        [[unroll]] for (uint x = 0; x < RB * NB; ++x) s[x] = ACC(0.0);
-        [[unroll]] for (uint n = 0; n < NB; ++n) {
-          [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
-            F16 kf;
-            coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
-            [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qf[rb * ND + kd], kf, s[rb * NB + n]);
-          }
+      uint st = 0;
+      for (uint k0 = 0; k0 < k_stop; k0 += BK) {
+        if (STAGES == 1) {
+          if (!PREFETCH && k0 > 0) load_tile(k0, kv, k_next, v_next);
+          store_k(0, k_next);
+          store_v(0, v_next);
+          barrier();
         }
-        // Tiles that need per-element masking.
-        const bool edge = MASK != 0 || k0 + BK > pc.Lk ||
-                          (CAUSAL && int(k0 + BK - 1) > int(row0) + pc.causal_offset);
-        F16 pf[RB * NB];
-        [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
-          // Element e is in row 2 rb + hi(e); selects, not indexing, keep
-          // the per-row values in registers.
-          float tmax0 = NEG_INF, tmax1 = NEG_INF;
-          [[unroll]] for (uint n = 0; n < NB; ++n) {
-            for (int e = 0; e < s[rb * NB + n].length(); ++e) {
-              const bool hi = ((hi_bits >> e) & 1u) != 0;
-              float v = s[rb * NB + n][e] * scale2;
-              if (edge) {
-                uint i = hi ? qi[2 * rb + 1] : qi[2 * rb], j = k0 + n * 16 + ((col_bits >> (4 * e)) & 15u);
-                uint64_t mrow = hi ? mask_row[2 * rb + 1] : mask_row[2 * rb];
-                v = i < pc.Lq && j < pc.Lk
-                        ? masked_score(s[rb * NB + n][e] * pc.scale, mrow, m_step, i, j, pc.causal_offset) * LOG2E
-                        : NEG_INF;
-              }
-              s[rb * NB + n][e] = v;
-              if (hi) tmax1 = max(tmax1, v);
-              else tmax0 = max(tmax0, v);
-            }
-          }
-          float tmax[2] = {tmax0, tmax1};
-          float alpha[2], mu[2];
-          [[unroll]] for (uint x = 0; x < 2; ++x) {
-            tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
-            tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
-            float m = m_ref[2 * rb + x];
-            bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
-            alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
-            if (m == NEG_INF || rescale) m_ref[2 * rb + x] = tmax[x];
-            l_part[2 * rb + x] *= alpha[x];
-            mu[x] = m_ref[2 * rb + x] == NEG_INF ? 0.0 : m_ref[2 * rb + x];
-          }
-          if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
-            [[unroll]] for (uint n = 0; n < NV; ++n) {
-              for (int e = 0; e < of[rb * NV + n].length(); ++e) {
-                of[rb * NV + n][e] *= ((hi_bits >> e) & 1u) != 0 ? alpha[1] : alpha[0];
-              }
-            }
-          }
-          float sum0 = 0.0, sum1 = 0.0;
-          [[unroll]] for (uint n = 0; n < NB; ++n) {
-            for (int e = 0; e < s[rb * NB + n].length(); ++e) {
-              const bool hi = ((hi_bits >> e) & 1u) != 0;
-              float p = exp2(s[rb * NB + n][e] - (hi ? mu[1] : mu[0]));
-              s[rb * NB + n][e] = p;
-              if (hi) sum1 += p;
-              else sum0 += p;
-            }
-            pf[rb * NB + n] = F16(s[rb * NB + n]);
-          }
-          l_part[2 * rb] += sum0;
-          l_part[2 * rb + 1] += sum1;
+        const bool more = k0 + BK < k_stop;
+        if (PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
+        if (sees(k0, row0)) {
+          ACC s[SF];
+          tile_scores(qf, st, s);
+          softmax_tile(s, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
+          add_pv(pf, st, of);
         }
-        // O += P V: each V fragment feeds RB products.
-        [[unroll]] for (uint n = 0; n < NV; ++n) {
-          [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
-            F16 vf;
-            coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
-            [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
+        if (STAGES == 2) {
+          if (!PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
+          if (more) {
+            store_k(st ^ 1u, k_next);
+            store_v(st ^ 1u, v_next);
           }
+          st ^= 1u;
         }
+        barrier();  // STAGES 1: the tile is read; 2: the next one is stored
       }
-      if (STAGES == 2) {
-        if (!PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
-        if (more) store_tile(st ^ 1u, k_next, v_next);
-        st ^= 1u;
-      }
-      barrier();  // STAGES 1: the tile is read; 2: the next one is stored
     }
 
     // Row sums over the quad, then the sink, then out = O / sum.
     float l_row[2 * RB], o_scale[2 * RB];
     [[unroll]] for (uint x = 0; x < 2 * RB; ++x) {
-      float l = l_part[x];
+      float l = rows.l_part[x];
       l += subgroupShuffleXor(l, 1);
       l += subgroupShuffleXor(l, 2);
       o_scale[x] = 1.0;
       if (HAS_SINKS) {
         float sink = load_float(DT, pc.sinks + uint64_t(int64_t(h) * table_stride(pc.strides, 4, 0) * size)) * LOG2E;
-        float m_new = max(m_ref[x], sink);
-        float a = m_ref[x] == NEG_INF ? 0.0 : exp2(m_ref[x] - m_new);
+        float m_new = max(rows.m_ref[x], sink);
+        float a = rows.m_ref[x] == NEG_INF ? 0.0 : exp2(rows.m_ref[x] - m_new);
         l = l * a + exp2(sink - m_new);
         o_scale[x] = a;
-        m_ref[x] = m_new;
+        rows.m_ref[x] = m_new;
       }
       l_row[x] = l;
     }
@@ -311,7 +388,7 @@ void main() {
       [[unroll]] for (uint n = 0; n < NV; ++n) {
         for (int e = 0; e < of[rb * NV + n].length(); ++e) {
           const bool hi = ((hi_bits >> e) & 1u) != 0;
-          uint i = hi ? qi[2 * rb + 1] : qi[2 * rb];
+          uint i = hi ? rows.qi[2 * rb + 1] : rows.qi[2 * rb];
           if (i >= pc.Lq) continue;
           uint col = n * 16 + ((col_bits >> (4 * e)) & 15u);
           uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + i;
@@ -323,9 +400,9 @@ void main() {
     }
     if (WRITE_LSE && lane % 4 == 0) {
       [[unroll]] for (uint x = 0; x < 2 * RB; ++x) {
-        if (qi[x] >= pc.Lq) continue;
-        uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + qi[x];
-        float lse = l_row[x] > 0.0 ? m_ref[x] * LN2 + flog(l_row[x]) : NEG_INF;
+        if (rows.qi[x] >= pc.Lq) continue;
+        uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + rows.qi[x];
+        float lse = l_row[x] > 0.0 ? rows.m_ref[x] * LN2 + flog(l_row[x]) : NEG_INF;
         Ptr32(pc.lse + r * 4).v = floatBitsToUint(layout_ok ? lse : F_NAN);
       }
     }

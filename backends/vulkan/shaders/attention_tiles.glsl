@@ -75,20 +75,29 @@ KvRows kv_rows(uint b, uint hk) {
   return r;
 }
 
-// This invocation's units of the K and V tiles from key k0 (unit c of a tile
+// This invocation's units of the K (or V) tile from key k0 (unit c of a tile
 // is row c / (D / UNIT), features (c % (D / UNIT)) * UNIT..).
-void load_tile(uint k0, KvRows rows, out uvec4 kr[K_LOADS], out uvec4 vr[V_LOADS]) {
+void load_k_tile(uint k0, KvRows rows, out uvec4 kr[K_LOADS]) {
   uint tid = gl_LocalInvocationID.x;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (D / UNIT);
     bool valid = c < BK * (D / UNIT) && j < pc.Lk;
     kr[l] = load_unit(rows.k + uint64_t(int64_t(valid ? j : 0) * rows.k_rs), rows.k_step, c % (D / UNIT) * UNIT, valid);
   }
+}
+
+void load_v_tile(uint k0, KvRows rows, out uvec4 vr[V_LOADS]) {
+  uint tid = gl_LocalInvocationID.x;
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
     bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
     vr[l] = load_unit(rows.v + uint64_t(int64_t(valid ? j : 0) * rows.v_rs), rows.v_step, c % (DV / UNIT) * UNIT, valid);
   }
+}
+
+void load_tile(uint k0, KvRows rows, out uvec4 kr[K_LOADS], out uvec4 vr[V_LOADS]) {
+  load_k_tile(k0, rows, kr);
+  load_v_tile(k0, rows, vr);
 }
 
 #endif
