@@ -84,7 +84,14 @@ const uint V_PITCH = DV / UNIT + 1;
 const uint K_UNITS = BK * K_PITCH, V_UNITS = BK * V_PITCH;
 const uint STAGE_UNITS = K_UNITS + V_UNITS;
 const uint LOOP_UNITS = STAGES * STAGE_UNITS;
-const uint Q_UNITS = 16 * RB * K_PITCH;
+// Q is staged for Q_GROUP subgroups at once, as many as the loop's memory
+// holds (at least one).
+const uint Q_WARP_UNITS = 16 * RB * K_PITCH;
+const uint Q_GROUP = LOOP_UNITS >= WARPS * Q_WARP_UNITS ? WARPS
+                     : LOOP_UNITS >= 4 * Q_WARP_UNITS   ? 4
+                     : LOOP_UNITS >= 2 * Q_WARP_UNITS   ? 2
+                                                        : 1;
+const uint Q_UNITS = Q_GROUP * Q_WARP_UNITS;
 const uint PROBE_UNITS = WARPS * 64;  // a 16 x 16 float32 matrix per subgroup
 const uint PRE_UNITS = Q_UNITS > PROBE_UNITS ? Q_UNITS : PROBE_UNITS;
 const uint SMEM_UNITS = LOOP_UNITS > PRE_UNITS ? LOOP_UNITS : PRE_UNITS;
@@ -97,7 +104,8 @@ const float SLACK = 8.0 * LOG2E;  // e^8 in base 2
 // Reads which element of an accumulator fragment holds which (row, column):
 // bit i of `hi` says element i is in row lane / 4 + 8 rather than lane / 4,
 // bits 4i.. of `cols` its column. True when every invocation's elements have
-// that shape (at most 8 of them).
+// that shape (at most 8 of them), elements 2i and 2i + 1 being neighbours in
+// a row (the output is stored in pairs).
 bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
   const uint base = warp * 64;
   for (uint e = lane; e < 256; e += 32) smem[base + e / 4][e % 4] = floatBitsToUint(float(e));
@@ -107,12 +115,15 @@ bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
   coopMatLoadNV(m, smem, base, 4, false);
   hi = 0;
   cols = 0;
-  bool ok = m.length() <= 8;
+  bool ok = m.length() <= 8 && m.length() % 2 == 0;
+  uint prev = 0;
   for (int i = 0; i < m.length() && i < 8; ++i) {
     uint e = uint(m[i]), r = e / 16;
     ok = ok && (r == lane / 4 || r == lane / 4 + 8);
+    ok = ok && (i % 2 == 0 ? e % 2 == 0 : e == prev + 1);
     if (r >= 8) hi |= 1u << i;
     cols |= (e % 16) << (4 * i);
+    prev = e;
   }
   return subgroupAll(ok);
 }
@@ -259,19 +270,20 @@ void main() {
     uint hk = h / group;
     const uint row0 = q0 + warp * 16 * RB;  // this subgroup's first query
 
-    // Q as float16 fragments, one subgroup's rows at a time.
+    // Q as float16 fragments, staged for Q_GROUP subgroups at a time.
     F16 qf[QF];
-    for (uint w = 0; w < WARPS; ++w) {
-      for (uint c = tid; c < 16 * RB * (D / UNIT); c += WG) {
-        uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w * 16 * RB + r;
+    for (uint w0 = 0; w0 < WARPS; w0 += Q_GROUP) {
+      [[unroll]] for (uint c = tid; c < Q_GROUP * 16 * RB * (D / UNIT); c += WG) {
+        uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w0 * 16 * RB + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
         smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
       }
       barrier();
-      if (warp == w) {
+      if (warp >= w0 && warp < w0 + Q_GROUP) {
         [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
           [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
-            coopMatLoadNV(qf[rb * ND + kd], smem, rb * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, false);
+            coopMatLoadNV(qf[rb * ND + kd], smem, ((warp - w0) * RB + rb) * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH,
+                          false);
           }
         }
       }
@@ -384,17 +396,19 @@ void main() {
       }
       l_row[x] = l;
     }
+    // Elements e, e + 1 are neighbours in a row: one 4-byte store.
     [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
       [[unroll]] for (uint n = 0; n < NV; ++n) {
-        for (int e = 0; e < of[rb * NV + n].length(); ++e) {
+        for (int e = 0; e < of[rb * NV + n].length(); e += 2) {
           const bool hi = ((hi_bits >> e) & 1u) != 0;
           uint i = hi ? rows.qi[2 * rb + 1] : rows.qi[2 * rb];
           if (i >= pc.Lq) continue;
           uint col = n * 16 + ((col_bits >> (4 * e)) & 15u);
           uint64_t r = (uint64_t(b) * pc.Hq + h) * pc.Lq + i;
           float l = hi ? l_row[2 * rb + 1] : l_row[2 * rb];
-          float o = l > 0.0 ? of[rb * NV + n][e] * (hi ? o_scale[2 * rb + 1] : o_scale[2 * rb]) / l : 0.0;
-          store_float(DT, pc.out_addr + (r * DV + col) * size, layout_ok ? o : F_NAN);
+          float f = l > 0.0 ? (hi ? o_scale[2 * rb + 1] : o_scale[2 * rb]) / l : 0.0;
+          float o0 = layout_ok ? of[rb * NV + n][e] * f : F_NAN, o1 = layout_ok ? of[rb * NV + n][e + 1] * f : F_NAN;
+          Ptr32(pc.out_addr + (r * DV + col) * size).v = uint(float_to_bits(DT, o0)) | (uint(float_to_bits(DT, o1)) << 16);
         }
       }
     }
