@@ -107,7 +107,7 @@ void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
   const std::optional<DecodeAttention> decode =
       in.q->shape(2) <= kDecodeMaxQueries ? decode_attention_plan(k.caps(), in) : std::nullopt;
   const std::optional<CoopmatAttention> coopmat =
-      decode ? std::nullopt : coopmat_attention_plan(k.caps(), in);
+      decode ? std::nullopt : coopmat_attention_plan(k, in);
   if (!decode && !coopmat && Dv > static_cast<int>(kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize)) {
     detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for value head dim {} (at most {})",
                           Dv, kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize);

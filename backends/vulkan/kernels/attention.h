@@ -67,7 +67,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       std::vector<array>& outputs);
 
 // The tensor-core prefill (attention_coopmat.cpp): shaders/attention_flash.comp
-// (softmax in registers; NVIDIA's fragment layout) or
+// (softmax in registers; devices whose fragments have NVIDIA's mma layout) or
 // shaders/attention_coopmat.comp (softmax through shared memory; any layout),
 // or nullopt where the device, dtype or head dims suit neither.
 struct CoopmatAttention {
@@ -77,13 +77,14 @@ struct CoopmatAttention {
   uint32_t row_blocks;     // 16-row query blocks per subgroup (attention_flash)
   uint32_t stages;         // K/V tile buffers in shared memory (attention_flash)
   bool prefetch;           // next tile's loads in flight during the products (attention_flash)
-  uint32_t layout_hi;      // the fragment layout's second-row elements if known, else 0 (attention_flash)
+  uint32_t layout_hi;      // the fragment's elements in an invocation's second row (attention_flash)
   bool pipeline;           // next tile's S before this tile's softmax (attention_flash, 2 stages)
   // Query rows per workgroup (8 subgroups).
   uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }
 };
-std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in);
+// Reads the device's fragment layout on its first call (a dispatch waited for).
+std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const AttentionInputs& in);
 // Specialization constants 6.. of the shader (1-5 are the portable kernel's).
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
 

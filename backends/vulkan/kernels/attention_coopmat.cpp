@@ -1,21 +1,27 @@
 // The tensor-core prefill paths of ScaledDotProductAttention on devices with
 // VK_NV_cooperative_matrix: float16 and bfloat16, head dims multiples of 16 up
-// to 256. On NVIDIA with 16 x 16 x 16 fragments shaders/attention_flash.comp
-// (softmax on the fragments' elements, whose layout it reads at run time);
-// elsewhere shaders/attention_coopmat.comp (softmax through shared memory).
+// to 256. Where the 16 x 16 float32 fragment has NVIDIA's mma layout (read
+// once per device by shaders/attention_layout.comp), shaders/attention_flash.comp
+// (softmax on the fragments' elements); elsewhere shaders/attention_coopmat.comp
+// (softmax through shared memory).
 // Tile shapes: the first of a list that fits the shared memory; environment
 // knobs pick others for measuring (see docs/attention.md).
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
 #include "backends/vulkan/debug.h"
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
+#include "backends/vulkan/raw_buffer.h"
 
 namespace lumen::vulkan {
 
@@ -24,7 +30,6 @@ namespace {
 constexpr uint32_t kUnit = 8;       // float16 per 16-byte unit
 constexpr uint32_t kSubgroups = KernelContext::kWorkgroupSize / 32;
 constexpr uint32_t kMaxHeadDim = 256;
-constexpr uint32_t kNvidia = 0x10de;
 
 // The shared bytes attention_coopmat.comp declares (its SMEM_UNITS).
 uint64_t scratch_shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
@@ -65,9 +70,59 @@ std::optional<uint32_t> fragment_columns(const Capabilities& caps) {
   return (*fragment)[1];
 }
 
+// What shaders/attention_layout.comp writes: per invocation 8 fragment
+// entries (row * 16 + column), then the fragment's length.
+constexpr uint32_t kLayoutSlots = 32 * 8 + 1;
+
 }  // namespace
 
-std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in) {
+// NVIDIA's mma layout: 8 elements per invocation, in rows lane / 4 and
+// lane / 4 + 8, elements 2i and 2i + 1 neighbours in a row, the same element
+// numbers in the second row for every invocation (the shader takes them as a
+// constant).
+std::optional<uint32_t> attention_fragment_second_row(const std::vector<uint32_t>& entries) {
+  if (entries.size() != kLayoutSlots || entries[256] != 8) return std::nullopt;
+  std::optional<uint32_t> second;
+  for (uint32_t lane = 0; lane < 32; ++lane) {
+    uint32_t bits = 0;
+    for (uint32_t i = 0; i < 8; ++i) {
+      const uint32_t e = entries[lane * 8 + i], row = e / 16;
+      if (e >= 256 || (row != lane / 4 && row != lane / 4 + 8)) return std::nullopt;
+      if (i % 2 == 0 ? e % 2 != 0 : e != entries[lane * 8 + i - 1] + 1) return std::nullopt;
+      if (row >= 8) bits |= 1u << i;
+    }
+    if (second && *second != bits) return std::nullopt;
+    second = bits;
+  }
+  return second;
+}
+
+namespace {
+
+// attention_fragment_second_row of the device's layout, read once per device
+// (a dispatch waited for: the first tensor-core prefill finishes the stream's
+// earlier work).
+std::optional<uint32_t> device_second_row(KernelContext& k) {
+  static std::mutex mu;
+  static std::map<VkPhysicalDevice, std::optional<uint32_t>> known;
+  std::lock_guard<std::mutex> lk(mu);
+  auto it = known.find(k.caps().physical);
+  if (it != known.end()) return it->second;
+  RawBuffer raw = k.backend().memory().create_staging(kLayoutSlots * 4);
+  std::memset(raw.mapped, 0xff, kLayoutSlots * 4);
+  const uint64_t address = raw.address;
+  k.dispatch("attention_layout", {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
+  k.stream().finish();
+  std::vector<uint32_t> entries(kLayoutSlots);
+  std::memcpy(entries.data(), raw.mapped, kLayoutSlots * 4);
+  destroy_raw_buffer(k.backend().context(), raw);
+  return known.emplace(k.caps().physical, attention_fragment_second_row(entries)).first->second;
+}
+
+}  // namespace
+
+std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const AttentionInputs& in) {
+  const Capabilities& caps = k.caps();
   const Dtype dt = in.q->dtype();
   if (dt != float16 && dt != bfloat16) return std::nullopt;
   const auto columns = fragment_columns(caps);
@@ -77,29 +132,32 @@ std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps,
   // LUMEN_VULKAN_ATTENTION_SOFTMAX=scratch forces the shared-memory softmax.
   const char* softmax = std::getenv("LUMEN_VULKAN_ATTENTION_SOFTMAX");
   const bool scratch = softmax != nullptr && std::string(softmax) == "scratch";
-  if (caps.vendor_id == kNvidia && *columns == 16 && !scratch) {
+  const std::optional<uint32_t> second_row = *columns == 16 && !scratch ? device_second_row(k) : std::nullopt;
+  if (second_row) {
     // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES
     // (1 or 2) try another shape (all three set; one that does not fit is
-    // ignored), _PREFETCH=0 issues each tile's loads after the products.
+    // ignored), _PREFETCH=0 issues each tile's loads after the products,
+    // _PIPELINE=1 (with 2 stages) multiplies the next tile's S before this
+    // tile's softmax.
     const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
-    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");  // 0: loads after the products
+    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
     const bool ahead = prefetch == nullptr || prefetch[0] != '0';
-    // _LAYOUT_HI: the fragment's second-row elements as a constant (bit i:
-    // element i); the shader checks it against its probe.
-    const char* hi = std::getenv("LUMEN_VULKAN_ATTENTION_LAYOUT_HI");
-    const auto layout_hi = hi == nullptr ? 0u : static_cast<uint32_t>(std::strtoul(hi, nullptr, 0));
-    // _PIPELINE=1 (with 2 stages): S of the next tile before this tile's softmax.
     const char* pipe = std::getenv("LUMEN_VULKAN_ATTENTION_PIPELINE");
     const bool pipeline = pipe != nullptr && pipe[0] == '1';
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, layout_hi, pipeline && stages == 2};
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
     }
+    // Keys per tile and stages, the first that fits (H100, bf16, L 4096-8192:
+    // head dim 64 is 1.45x faster with 32 x 2 than with 64 x 1, head dim 128
+    // a few percent slower).
     constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
-    for (const auto& [keys, st] : kShapes) {  // keys per tile, stages
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead, layout_hi, false};
+    constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
+    for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
+                                                        : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }

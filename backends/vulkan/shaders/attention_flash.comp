@@ -7,13 +7,13 @@
 // (STAGES buffers: with 2, the next tile is stored while this one is used and
 // one barrier per tile suffices). Per tile each subgroup
 //   S = Q K^T in accumulator fragments (each K fragment feeds RB products),
-//   the online softmax on the fragments' own elements: the element -> (row,
-//   column) map is read once at the start from a loaded matrix whose entries
-//   are their own indices; the kernel needs the map of NVIDIA's mma layout,
-//   where the 4 invocations of a quad share two rows (lane / 4 and
-//   lane / 4 + 8), so a row's max is two shuffles; anything else is refused
-//   (NaN output, see `layout_ok`), and the host only picks this kernel on
-//   NVIDIA,
+//   the online softmax on the fragments' own elements: the kernel needs
+//   NVIDIA's mma layout, where the 4 invocations of a quad share two rows
+//   (lane / 4 and lane / 4 + 8), so a row's max is two shuffles; which
+//   elements lie in which row is the constant LAYOUT_HI (the host reads the
+//   layout once, attention_layout.comp), their columns are read at the start
+//   from a loaded matrix whose entries are their own indices (a layout other
+//   than the constant's gives NaN, see `layout_ok`),
 //   P = exp2(S - reference max) converted to a float16 fragment and used
 //   directly as the A operand of P V, added into the output fragments.
 // The reference max of a row moves only when a tile's max passes it by more
@@ -53,13 +53,11 @@ layout(constant_id = 12) const uint STAGES = 1;  // K/V tile buffers: 1 or 2
 // The next tile's global loads are issued before this tile's products (their
 // registers live through them) rather than after.
 layout(constant_id = 13) const bool PREFETCH = true;
-// Which elements of an accumulator fragment lie in the quad's second row
-// (bit i for element i), when known in advance: then a constant the compiler
-// folds (and checked against the probe); 0: the probed bits.
-layout(constant_id = 14) const uint LAYOUT_HI = 0;
-// With STAGES 2: S of the next tile is multiplied before this tile's softmax
-// (K runs two tiles ahead of V in the buffers), so the tensor cores work
-// while the softmax runs.
+// Which elements of an accumulator fragment lie in the second of the two
+// rows an invocation holds (bit i: element i): the host reads the layout once
+// (attention_layout.comp) and picks this kernel only where it has the shape
+// `probe_layout` checks; a constant, so the row selects fold away.
+layout(constant_id = 14) const uint LAYOUT_HI = 0xcc;
 layout(constant_id = 15) const bool PIPELINE = false;
 
 #include "attention.glsl"
@@ -255,10 +253,11 @@ void main() {
   const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
 
+  // The columns of this invocation's elements, and the layout checked again
+  // (a mismatch gives NaN rather than wrong numbers).
   uint probed_hi, col_bits;
-  const bool probed_ok = probe_layout(warp, lane, probed_hi, col_bits);
-  const bool layout_ok = probed_ok && (LAYOUT_HI == 0 || subgroupAll(probed_hi == LAYOUT_HI));
-  const uint hi_bits = LAYOUT_HI == 0 ? probed_hi : LAYOUT_HI;
+  const bool layout_ok = probe_layout(warp, lane, probed_hi, col_bits) && subgroupAll(probed_hi == LAYOUT_HI);
+  const uint hi_bits = LAYOUT_HI;
   barrier();  // the probes' memory stages Q next
 
   for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
@@ -339,6 +338,9 @@ void main() {
           softmax_tile(s_cur, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
           add_pv(pf, t, of);
         }
+        // K buffer t held K of tile t, read before the loop when t = 0 (later
+        // in the previous iteration, before its barrier).
+        if (k0 == 0 && has2) barrier();
         if (has2) store_k(t, k_next);
         if (has1) store_v(t ^ 1u, v_next);
         barrier();

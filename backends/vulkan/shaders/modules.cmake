@@ -63,6 +63,7 @@ lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
 lumen_shader(attention_flash attention_flash.comp)
+lumen_shader(attention_layout attention_layout.comp)
 # GumbelSample (kernels/sampling.cpp).
 foreach(module sampling_threshold sampling_draw)
   lumen_shader(${module} ${module}.comp)
