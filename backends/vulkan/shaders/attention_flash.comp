@@ -59,6 +59,10 @@ layout(constant_id = 13) const bool PREFETCH = true;
 // `probe_layout` checks; a constant, so the row selects fold away.
 layout(constant_id = 14) const uint LAYOUT_HI = 0xcc;
 layout(constant_id = 15) const bool PIPELINE = false;
+// Q stays in shared memory, its fragments read for each tile's products,
+// instead of registers: fewer registers (more workgroups per SM), more
+// shared-memory reads.
+layout(constant_id = 16) const bool QSMEM = false;
 
 #include "attention.glsl"
 
@@ -75,13 +79,15 @@ const uint ND = D / 16, NV = DV / 16;
 // Fragments per subgroup: Q, scores (or P) of a tile, output.
 const uint QF = RB * ND, SF = RB * NB, OF = RB * NV;
 // Shared memory in 16-byte units, rows padded by one unit against bank
-// conflicts of fragment loads: STAGES x (K tile, V tile). Before the loop the
-// same memory holds each subgroup's layout probe, then stages Q.
+// conflicts of fragment loads: with QSMEM the workgroup's Q rows, then
+// STAGES x (K tile, V tile). Before the loop the same memory holds each
+// subgroup's layout probe, then stages Q.
 const uint K_PITCH = D / UNIT + 1;
 const uint V_PITCH = DV / UNIT + 1;
 const uint K_UNITS = BK * K_PITCH, V_UNITS = BK * V_PITCH;
 const uint STAGE_UNITS = K_UNITS + V_UNITS;
-const uint LOOP_UNITS = STAGES * STAGE_UNITS;
+const uint Q_REGION = QSMEM ? BQ * K_PITCH : 0;  // Q's rows ahead of the stages
+const uint LOOP_UNITS = Q_REGION + STAGES * STAGE_UNITS;
 // Q is staged for Q_GROUP subgroups at once, as many as the loop's memory
 // holds (at least one).
 const uint Q_WARP_UNITS = 16 * RB * K_PITCH;
@@ -128,7 +134,7 @@ bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
 
 // This invocation's K (V) units of a tile into the K (V) buffer of stage st.
 void store_k(uint st, uvec4 kr[K_LOADS]) {
-  const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS;
+  const uint tid = gl_LocalInvocationID.x, base = Q_REGION + st * STAGE_UNITS;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG;
     if (c < BK * (D / UNIT)) smem[base + c / (D / UNIT) * K_PITCH + c % (D / UNIT)] = kr[l];
@@ -136,7 +142,7 @@ void store_k(uint st, uvec4 kr[K_LOADS]) {
 }
 
 void store_v(uint st, uvec4 vr[V_LOADS]) {
-  const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS + K_UNITS;
+  const uint tid = gl_LocalInvocationID.x, base = Q_REGION + st * STAGE_UNITS + K_UNITS;
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG;
     if (c < BK * (DV / UNIT)) smem[base + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = vr[l];
@@ -144,21 +150,27 @@ void store_v(uint st, uvec4 vr[V_LOADS]) {
 }
 
 // S = Q K^T for the K tile of stage st: each K fragment feeds RB products.
+// Q's fragments come from qf, or with QSMEM from the Q rows in shared memory.
 void tile_scores(F16 qf[QF], uint st, out ACC s[SF]) {
-  const uint kb = st * STAGE_UNITS;
+  const uint kb = Q_REGION + st * STAGE_UNITS, q_row0 = gl_SubgroupID * 16 * RB;
   [[unroll]] for (uint x = 0; x < SF; ++x) s[x] = ACC(0.0);
-  [[unroll]] for (uint n = 0; n < NB; ++n) {
-    [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+  [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+    F16 qa[RB];
+    [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
+      if (QSMEM) coopMatLoadNV(qa[rb], smem, (q_row0 + rb * 16) * K_PITCH + kd * 16 / UNIT, K_PITCH, false);
+      else qa[rb] = qf[rb * ND + kd];
+    }
+    [[unroll]] for (uint n = 0; n < NB; ++n) {
       F16 kf;
       coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
-      [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qf[rb * ND + kd], kf, s[rb * NB + n]);
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qa[rb], kf, s[rb * NB + n]);
     }
   }
 }
 
 // O += P V for the V tile of stage st: each V fragment feeds RB products.
 void add_pv(F16 pf[SF], uint st, inout ACC of[OF]) {
-  const uint vb = st * STAGE_UNITS + K_UNITS;
+  const uint vb = Q_REGION + st * STAGE_UNITS + K_UNITS;
   [[unroll]] for (uint n = 0; n < NV; ++n) {
     [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
       F16 vf;
@@ -269,9 +281,18 @@ void main() {
     uint hk = h / group;
     const uint row0 = q0 + warp * 16 * RB;  // this subgroup's first query
 
-    // Q as float16 fragments, staged for Q_GROUP subgroups at a time.
+    // Q as float16 fragments, staged for Q_GROUP subgroups at a time; with
+    // QSMEM its rows stay where they are staged.
     F16 qf[QF];
-    for (uint w0 = 0; w0 < WARPS; w0 += Q_GROUP) {
+    if (QSMEM) {
+      [[unroll]] for (uint c = tid; c < BQ * (D / UNIT); c += WG) {
+        uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + r;
+        uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+      }
+      barrier();
+    }
+    for (uint w0 = 0; w0 < WARPS && !QSMEM; w0 += Q_GROUP) {
       [[unroll]] for (uint c = tid; c < Q_GROUP * 16 * RB * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w0 * 16 * RB + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
