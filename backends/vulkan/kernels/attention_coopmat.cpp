@@ -22,6 +22,7 @@
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
 #include "backends/vulkan/raw_buffer.h"
+#include "core/detail/log.h"
 
 namespace lumen::vulkan {
 
@@ -117,7 +118,10 @@ std::optional<uint32_t> device_second_row(KernelContext& k) {
   std::vector<uint32_t> entries(kLayoutSlots);
   std::memcpy(entries.data(), raw.mapped, kLayoutSlots * 4);
   destroy_raw_buffer(k.backend().context(), raw);
-  return known.emplace(k.caps().physical, attention_fragment_second_row(entries)).first->second;
+  const std::optional<uint32_t> second = attention_fragment_second_row(entries);
+  if (second) detail::logger()->debug("vulkan: attention fragment layout: second-row elements {:#x}", *second);
+  else detail::logger()->debug("vulkan: attention fragment layout is not the mma one; softmax through shared memory");
+  return known.emplace(k.caps().physical, second).first->second;
 }
 
 }  // namespace
