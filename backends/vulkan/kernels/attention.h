@@ -80,6 +80,7 @@ struct CoopmatAttention {
   uint32_t layout_hi;      // the fragment's elements in an invocation's second row (attention_flash)
   bool pipeline;           // next tile's S before this tile's softmax (attention_flash, 2 stages)
   bool q_shared;           // Q read from shared memory, not held in registers (attention_flash)
+  bool interleave;         // consecutive products into different accumulators (attention_flash)
   // Query rows per workgroup (8 subgroups).
   uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }

@@ -143,7 +143,8 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     // (1 or 2) try another shape (all three set; one that does not fit is
     // ignored), _PREFETCH=0 issues each tile's loads after the products,
     // _PIPELINE=1 (with 2 stages) multiplies the next tile's S before this
-    // tile's softmax, _QSMEM=1 reads Q from shared memory.
+    // tile's softmax, _QSMEM=1 reads Q from shared memory, _CHAINED=1 runs
+    // each accumulator's products back to back.
     const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
     const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
@@ -152,7 +153,10 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     const bool pipeline = pipe != nullptr && pipe[0] == '1';
     const char* qsmem = std::getenv("LUMEN_VULKAN_ATTENTION_QSMEM");
     const bool q_shared = qsmem != nullptr && qsmem[0] == '1';
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2, q_shared};
+    const char* chained = std::getenv("LUMEN_VULKAN_ATTENTION_CHAINED");
+    const bool interleave = chained == nullptr || chained[0] != '1';
+    CoopmatAttention asked{true,     16,         bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2,
+                           q_shared, interleave};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
@@ -164,18 +168,18 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
     for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
                                                         : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false, false};
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false, false, interleave};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false, false};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false, false, true};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 17 : 12, 0);
+  c.resize(plan.registers ? 18 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -188,6 +192,7 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[14] = plan.layout_hi;
     c[15] = plan.pipeline;
     c[16] = plan.q_shared;
+    c[17] = plan.interleave;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

@@ -63,6 +63,9 @@ layout(constant_id = 15) const bool PIPELINE = false;
 // instead of registers: fewer registers (more workgroups per SM), more
 // shared-memory reads.
 layout(constant_id = 16) const bool QSMEM = false;
+// Loop order of the products: consecutive ones into different accumulators
+// (true), or each accumulator's chain in one run (false, for measuring).
+layout(constant_id = 17) const bool INTERLEAVE = true;
 
 #include "attention.glsl"
 
@@ -149,34 +152,39 @@ void store_v(uint st, uvec4 vr[V_LOADS]) {
   }
 }
 
+// Q's fragment kd of row block rb: from qf, or with QSMEM from the Q rows in
+// shared memory.
+F16 q_fragment(F16 qf[QF], uint rb, uint kd) {
+  if (!QSMEM) return qf[rb * ND + kd];
+  F16 a;
+  coopMatLoadNV(a, smem, (gl_SubgroupID * RB + rb) * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, false);
+  return a;
+}
+
 // S = Q K^T for the K tile of stage st: each K fragment feeds RB products.
-// Q's fragments come from qf, or with QSMEM from the Q rows in shared memory.
 void tile_scores(F16 qf[QF], uint st, out ACC s[SF]) {
-  const uint kb = Q_REGION + st * STAGE_UNITS, q_row0 = gl_SubgroupID * 16 * RB;
+  const uint kb = Q_REGION + st * STAGE_UNITS;
   [[unroll]] for (uint x = 0; x < SF; ++x) s[x] = ACC(0.0);
-  [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
-    F16 qa[RB];
-    [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
-      if (QSMEM) coopMatLoadNV(qa[rb], smem, (q_row0 + rb * 16) * K_PITCH + kd * 16 / UNIT, K_PITCH, false);
-      else qa[rb] = qf[rb * ND + kd];
+  F16 qa[RB];
+  [[unroll]] for (uint a = 0; a < ND * NB; ++a) {
+    const uint kd = INTERLEAVE ? a / NB : a % ND, n = INTERLEAVE ? a % NB : a / ND;
+    if (!INTERLEAVE || n == 0) {
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) qa[rb] = q_fragment(qf, rb, kd);
     }
-    [[unroll]] for (uint n = 0; n < NB; ++n) {
-      F16 kf;
-      coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
-      [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qa[rb], kf, s[rb * NB + n]);
-    }
+    F16 kf;
+    coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
+    [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qa[rb], kf, s[rb * NB + n]);
   }
 }
 
 // O += P V for the V tile of stage st: each V fragment feeds RB products.
 void add_pv(F16 pf[SF], uint st, inout ACC of[OF]) {
   const uint vb = Q_REGION + st * STAGE_UNITS + K_UNITS;
-  [[unroll]] for (uint n = 0; n < NV; ++n) {
-    [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
-      F16 vf;
-      coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
-      [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
-    }
+  [[unroll]] for (uint a = 0; a < NB * NV; ++a) {
+    const uint kk = INTERLEAVE ? a / NV : a % NB, n = INTERLEAVE ? a % NV : a / NB;
+    F16 vf;
+    coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
+    [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
   }
 }
 
