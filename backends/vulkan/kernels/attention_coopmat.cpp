@@ -155,8 +155,8 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     const bool q_shared = qsmem != nullptr && qsmem[0] == '1';
     const char* chained = std::getenv("LUMEN_VULKAN_ATTENTION_CHAINED");
     const bool interleave = chained == nullptr || chained[0] != '1';
-    CoopmatAttention asked{true,     16,         bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2,
-                           q_shared, interleave};
+    CoopmatAttention asked{true,  16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2, q_shared,
+                           interleave};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
