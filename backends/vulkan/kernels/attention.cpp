@@ -58,9 +58,18 @@ constexpr uint32_t kMaxFeaturesPerInvocation = 4;  // MAX_FEATURES in the shader
 // The portable kernel, or the tensor-core one with a plan (same push
 // constants and first specialization constants).
 void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& prim,
-                       const AttentionInputs& in, std::vector<array>& outputs,
+                       const AttentionInputs& given, std::vector<array>& outputs,
                        const std::optional<CoopmatAttention>& coopmat) {
   const fast::AttentionParams& params = prim.params();
+  // With kv_half the kernel reads float16 copies of K and V.
+  AttentionInputs in = given;
+  std::optional<array> k_half, v_half;
+  if (coopmat && coopmat->kv_half) {
+    k_half = kv_half_copy(k, *given.k);
+    v_half = kv_half_copy(k, *given.v);
+    in.k = &*k_half;
+    in.v = &*v_half;
+  }
   const array &q = *in.q, &keys = *in.k, &v = *in.v;
   AttentionPush push{};
   push.q = address_of(q);

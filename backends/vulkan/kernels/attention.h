@@ -81,6 +81,7 @@ struct CoopmatAttention {
   bool pipeline;           // next tile's S before this tile's softmax (attention_flash, 2 stages)
   bool q_shared;           // Q read from shared memory, not held in registers (attention_flash)
   bool interleave;         // consecutive products into different accumulators (attention_flash)
+  bool kv_half;            // bfloat16 K and V converted to float16 copies first (attention_flash)
   // Query rows per workgroup (8 subgroups).
   uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }
@@ -89,5 +90,8 @@ struct CoopmatAttention {
 std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const AttentionInputs& in);
 // Specialization constants 6.. of the shader (1-5 are the portable kernel's).
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
+// A row-contiguous float16 copy of a bfloat16 K or V (plan.kv_half), recorded
+// on k's stream (shaders/attention_kv_half.comp).
+array kv_half_copy(KernelContext& k, const array& x);
 
 }  // namespace lumen::vulkan

@@ -144,7 +144,8 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     // ignored), _PREFETCH=0 issues each tile's loads after the products,
     // _PIPELINE=1 (with 2 stages) multiplies the next tile's S before this
     // tile's softmax, _QSMEM=1 reads Q from shared memory, _CHAINED=1 runs
-    // each accumulator's products back to back.
+    // each accumulator's products back to back, _KV_HALF=1 converts bfloat16
+    // K and V to float16 copies first.
     const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
     const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
@@ -155,8 +156,10 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     const bool q_shared = qsmem != nullptr && qsmem[0] == '1';
     const char* chained = std::getenv("LUMEN_VULKAN_ATTENTION_CHAINED");
     const bool interleave = chained == nullptr || chained[0] != '1';
-    CoopmatAttention asked{true,  16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2, q_shared,
-                           interleave};
+    const char* kv_env = std::getenv("LUMEN_VULKAN_ATTENTION_KV_HALF");
+    const bool kv_half = dt == bfloat16 && kv_env != nullptr && kv_env[0] == '1';
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2,
+                           q_shared, interleave, kv_half};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
@@ -168,18 +171,18 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
     for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
                                                         : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false, false, interleave};
+      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false, false, interleave, kv_half};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false, false, true};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false, false, true, false};
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 18 : 12, 0);
+  c.resize(plan.registers ? 19 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -193,6 +196,7 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[15] = plan.pipeline;
     c[16] = plan.q_shared;
     c[17] = plan.interleave;
+    c[18] = plan.kv_half;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's
@@ -200,6 +204,22 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
   // LUMEN_VULKAN_ATTENTION_LAZY_RESCALE=0 keeps the output in registers.
   const char* lazy = std::getenv("LUMEN_VULKAN_ATTENTION_LAZY_RESCALE");
   c[11] = lazy == nullptr || lazy[0] != '0';
+}
+
+array kv_half_copy(KernelContext& k, const array& x) {
+  array copy(x.shape(), float16, nullptr, {});
+  k.allocate(copy);
+  struct {
+    uint64_t src, dst;
+    int64_t stride[4];
+    uint32_t B, H, L, D;
+  } push{address_of(x), address_of(copy), {x.strides(0), x.strides(1), x.strides(2), x.strides(3)},
+         static_cast<uint32_t>(x.shape(0)), static_cast<uint32_t>(x.shape(1)), static_cast<uint32_t>(x.shape(2)),
+         static_cast<uint32_t>(x.shape(3))};
+  Constants constants(2, 0);
+  constants[1] = rows_aligned16(x);
+  k.dispatch("attention_kv_half", std::move(constants), &push, sizeof(push), x.size() / kUnit, {&x}, {&copy});
+  return copy;
 }
 
 bool attention_uses_cooperative_matrix(const Stream& s) {

@@ -52,6 +52,7 @@ const float LAZY_SLACK = 8.0;
 #include "attention.glsl"
 
 const uint WG = gl_WorkGroupSize.x;  // 256
+const uint KV_DT = DT;
 #include "attention_tiles.glsl"
 
 const uint WARPS = WG / 32;
@@ -105,7 +106,7 @@ void main() {
       for (uint c = tid; c < CM_M * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w * CM_M + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
-        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(DT, q_row, q_step, e0, i < pc.Lq);
       }
       barrier();
       if (warp == w) {

@@ -66,6 +66,10 @@ layout(constant_id = 16) const bool QSMEM = false;
 // Loop order of the products: consecutive ones into different accumulators
 // (true), or each accumulator's chain in one run (false, for measuring).
 layout(constant_id = 17) const bool INTERLEAVE = true;
+// K and V arrive as float16 copies (bfloat16 inputs converted once by
+// attention_kv_half.comp rather than per tile by every workgroup).
+layout(constant_id = 18) const bool KV_HALF = false;
+const uint KV_DT = KV_HALF ? DT_F16 : DT;
 
 #include "attention.glsl"
 
@@ -296,7 +300,7 @@ void main() {
       [[unroll]] for (uint c = tid; c < BQ * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
-        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(DT, q_row, q_step, e0, i < pc.Lq);
       }
       barrier();
     }
@@ -304,7 +308,7 @@ void main() {
       [[unroll]] for (uint c = tid; c < Q_GROUP * 16 * RB * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w0 * 16 * RB + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
-        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(DT, q_row, q_step, e0, i < pc.Lq);
       }
       barrier();
       if (warp >= w0 && warp < w0 + Q_GROUP) {

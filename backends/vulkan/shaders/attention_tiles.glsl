@@ -1,7 +1,7 @@
 // Shared by the tensor-core attention prefills (attention_coopmat.comp,
 // attention_flash.comp): their push block and the loads of Q, K and V rows
-// as float16 into 16-byte units. Expects the constants DT, D, DV, BK, VEC and
-// WG, and attention.glsl.
+// as float16 into 16-byte units. Expects the constants DT (of Q), KV_DT (of K
+// and V), D, DV, BK, VEC and WG, and attention.glsl.
 #ifndef LUMEN_ATTENTION_TILES_GLSL
 #define LUMEN_ATTENTION_TILES_GLSL
 
@@ -27,21 +27,21 @@ layout(push_constant) uniform Push {
 
 const uint UNIT = 8;  // float16 per 16-byte unit
 
-// Eight consecutive features e0.. of a row as float16 pairs; zeros when the
-// row is past the end.
-uvec4 load_unit(uint64_t row, int64_t step, uint e0, bool valid) {
+// Eight consecutive features e0.. of a row of dtype dt as float16 pairs;
+// zeros when the row is past the end.
+uvec4 load_unit(uint dt, uint64_t row, int64_t step, uint e0, bool valid) {
   if (!valid) return uvec4(0);
-  uint size = dtype_size(DT);
-  if (VEC && DT == DT_F16) return Ptr4x32(row + e0 * 2).v;
+  uint size = dtype_size(dt);
+  if (VEC && dt == DT_F16) return Ptr4x32(row + e0 * 2).v;
   float x[8];
   if (VEC) {
     uvec4 w = Ptr4x32(row + e0 * 2).v;
     for (uint u = 0; u < 4; ++u) {
-      x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
-      x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
+      x[2 * u] = bits_to_float(dt, w[u] & 0xffffu);
+      x[2 * u + 1] = bits_to_float(dt, w[u] >> 16);
     }
   } else {
-    for (uint u = 0; u < 8; ++u) x[u] = load_float(DT, row + uint64_t(int64_t(e0 + u) * step * size));
+    for (uint u = 0; u < 8; ++u) x[u] = load_float(dt, row + uint64_t(int64_t(e0 + u) * step * size));
   }
   uvec4 r;
   for (uint u = 0; u < 4; ++u) r[u] = packHalf2x16(vec2(x[2 * u], x[2 * u + 1]));
@@ -64,7 +64,7 @@ struct KvRows {
 };
 
 KvRows kv_rows(uint b, uint hk) {
-  const int64_t size = int64_t(dtype_size(DT));
+  const int64_t size = int64_t(dtype_size(KV_DT));
   KvRows r;
   r.k = table_row(pc.strides, pc.k, T_K, b, hk, 0, uint(size));
   r.k_rs = table_stride(pc.strides, T_K, 2) * size;
@@ -82,7 +82,7 @@ void load_k_tile(uint k0, KvRows rows, out uvec4 kr[K_LOADS]) {
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (D / UNIT);
     bool valid = c < BK * (D / UNIT) && j < pc.Lk;
-    kr[l] = load_unit(rows.k + uint64_t(int64_t(valid ? j : 0) * rows.k_rs), rows.k_step, c % (D / UNIT) * UNIT, valid);
+    kr[l] = load_unit(KV_DT, rows.k + uint64_t(int64_t(valid ? j : 0) * rows.k_rs), rows.k_step, c % (D / UNIT) * UNIT, valid);
   }
 }
 
@@ -91,7 +91,7 @@ void load_v_tile(uint k0, KvRows rows, out uvec4 vr[V_LOADS]) {
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
     bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
-    vr[l] = load_unit(rows.v + uint64_t(int64_t(valid ? j : 0) * rows.v_rs), rows.v_step, c % (DV / UNIT) * UNIT, valid);
+    vr[l] = load_unit(KV_DT, rows.v + uint64_t(int64_t(valid ? j : 0) * rows.v_rs), rows.v_step, c % (DV / UNIT) * UNIT, valid);
   }
 }
 

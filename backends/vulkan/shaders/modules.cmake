@@ -64,6 +64,7 @@ lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
 lumen_shader(attention_flash attention_flash.comp)
 lumen_shader(attention_layout attention_layout.comp)
+lumen_shader(attention_kv_half attention_kv_half.comp)
 # GumbelSample (kernels/sampling.cpp).
 foreach(module sampling_threshold sampling_draw)
   lumen_shader(${module} ${module}.comp)
