@@ -76,12 +76,9 @@ struct CoopmatAttention {
   uint32_t keys_per_tile;
   uint32_t row_blocks;     // 16-row query blocks per subgroup (attention_flash)
   uint32_t stages;         // K/V tile buffers in shared memory (attention_flash)
-  bool prefetch;           // next tile's loads in flight during the products (attention_flash)
   uint32_t layout_hi;      // the fragment's elements in an invocation's second row (attention_flash)
-  bool pipeline;           // next tile's S before this tile's softmax (attention_flash, 2 stages)
-  bool q_shared;           // Q read from shared memory, not held in registers (attention_flash)
-  bool interleave;         // consecutive products into different accumulators (attention_flash)
   bool kv_half;            // bfloat16 K and V converted to float16 copies first (attention_flash)
+  bool fold;               // the scale folded into the exponent's fma (attention_flash)
   // Query rows per workgroup (8 subgroups).
   uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }

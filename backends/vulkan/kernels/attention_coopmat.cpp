@@ -44,8 +44,7 @@ uint64_t scratch_shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
 uint64_t flash_shared_bytes(uint32_t D, uint32_t Dv, const CoopmatAttention& p) {
   const uint64_t stage = p.keys_per_tile * (D / kUnit + 1 + Dv / kUnit + 1);
   const uint64_t q_units = 16 * p.row_blocks * (D / kUnit + 1), probe_units = kSubgroups * 64;
-  const uint64_t q_region = p.q_shared ? p.query_rows() * (D / kUnit + 1) : 0;
-  return 16 * std::max({q_region + p.stages * stage, q_units, probe_units});
+  return 16 * std::max({p.stages * stage, q_units, probe_units});
 }
 
 // A positive integer from the environment, or 0.
@@ -141,25 +140,16 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
   if (second_row) {
     // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES
     // (1 or 2) try another shape (all three set; one that does not fit is
-    // ignored), _PREFETCH=0 issues each tile's loads after the products,
-    // _PIPELINE=1 (with 2 stages) multiplies the next tile's S before this
-    // tile's softmax, _QSMEM=1 reads Q from shared memory, _CHAINED=1 runs
-    // each accumulator's products back to back, _KV_HALF=1 converts bfloat16
-    // K and V to float16 copies first.
+    // ignored); _KV_HALF=0 converts bfloat16 K and V per tile instead of into
+    // float16 copies first (H100: 1.5x slower at L4096 D128), _FOLD=0 scales
+    // each score by a multiply.
     const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
     const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
-    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
-    const bool ahead = prefetch == nullptr || prefetch[0] != '0';
-    const char* pipe = std::getenv("LUMEN_VULKAN_ATTENTION_PIPELINE");
-    const bool pipeline = pipe != nullptr && pipe[0] == '1';
-    const char* qsmem = std::getenv("LUMEN_VULKAN_ATTENTION_QSMEM");
-    const bool q_shared = qsmem != nullptr && qsmem[0] == '1';
-    const char* chained = std::getenv("LUMEN_VULKAN_ATTENTION_CHAINED");
-    const bool interleave = chained == nullptr || chained[0] != '1';
     const char* kv_env = std::getenv("LUMEN_VULKAN_ATTENTION_KV_HALF");
-    const bool kv_half = dt == bfloat16 && kv_env != nullptr && kv_env[0] == '1';
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, ahead, *second_row, pipeline && stages == 2,
-                           q_shared, interleave, kv_half};
+    const bool kv_half = dt == bfloat16 && (kv_env == nullptr || kv_env[0] != '0');
+    const char* fold_env = std::getenv("LUMEN_VULKAN_ATTENTION_FOLD");
+    const bool fold = fold_env == nullptr || fold_env[0] != '0';
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, *second_row, kv_half, fold};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
@@ -171,18 +161,20 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
     for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
                                                         : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
-      CoopmatAttention plan{true, 16, keys, 1, st, ahead, *second_row, false, false, interleave, kv_half};
+      CoopmatAttention plan{true, 16, keys, 1, st, *second_row, kv_half, fold};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
   for (uint32_t bk : {32u, 16u}) {
-    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) return CoopmatAttention{false, *columns, bk, 1, 1, true, 0, false, false, true, false};
+    if (scratch_shared_bytes(D, Dv, bk) <= caps.max_shared_memory) {
+      return CoopmatAttention{false, *columns, bk, 1, 1, 0, false, false};
+    }
   }
   return std::nullopt;
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 19 : 12, 0);
+  c.resize(plan.registers ? 16 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -191,12 +183,9 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
   if (plan.registers) {
     c[11] = plan.row_blocks;
     c[12] = plan.stages;
-    c[13] = plan.prefetch;
-    c[14] = plan.layout_hi;
-    c[15] = plan.pipeline;
-    c[16] = plan.q_shared;
-    c[17] = plan.interleave;
-    c[18] = plan.kv_half;
+    c[13] = plan.layout_hi;
+    c[14] = plan.kv_half;
+    c[15] = plan.fold;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

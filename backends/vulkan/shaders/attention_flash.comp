@@ -50,26 +50,18 @@ layout(constant_id = 9) const uint BK = 64;    // keys per tile, a multiple of 1
 layout(constant_id = 10) const bool VEC = false;
 layout(constant_id = 11) const uint RB = 1;      // 16-row query blocks per subgroup
 layout(constant_id = 12) const uint STAGES = 1;  // K/V tile buffers: 1 or 2
-// The next tile's global loads are issued before this tile's products (their
-// registers live through them) rather than after.
-layout(constant_id = 13) const bool PREFETCH = true;
 // Which elements of an accumulator fragment lie in the second of the two
 // rows an invocation holds (bit i: element i): the host reads the layout once
 // (attention_layout.comp) and picks this kernel only where it has the shape
 // `probe_layout` checks; a constant, so the row selects fold away.
-layout(constant_id = 14) const uint LAYOUT_HI = 0xcc;
-layout(constant_id = 15) const bool PIPELINE = false;
-// Q stays in shared memory, its fragments read for each tile's products,
-// instead of registers: fewer registers (more workgroups per SM), more
-// shared-memory reads.
-layout(constant_id = 16) const bool QSMEM = false;
-// Loop order of the products: consecutive ones into different accumulators
-// (true), or each accumulator's chain in one run (false, for measuring).
-layout(constant_id = 17) const bool INTERLEAVE = true;
+layout(constant_id = 13) const uint LAYOUT_HI = 0xf0;
 // K and V arrive as float16 copies (bfloat16 inputs converted once by
 // attention_kv_half.comp rather than per tile by every workgroup).
-layout(constant_id = 18) const bool KV_HALF = false;
+layout(constant_id = 14) const bool KV_HALF = false;
 const uint KV_DT = KV_HALF ? DT_F16 : DT;
+// Unmasked tiles with a positive scale take the max on the raw scores and
+// fold the scale into the exponent's fma (one multiply less per score).
+layout(constant_id = 15) const bool FOLD = true;
 
 #include "attention.glsl"
 
@@ -86,15 +78,13 @@ const uint ND = D / 16, NV = DV / 16;
 // Fragments per subgroup: Q, scores (or P) of a tile, output.
 const uint QF = RB * ND, SF = RB * NB, OF = RB * NV;
 // Shared memory in 16-byte units, rows padded by one unit against bank
-// conflicts of fragment loads: with QSMEM the workgroup's Q rows, then
-// STAGES x (K tile, V tile). Before the loop the same memory holds each
-// subgroup's layout probe, then stages Q.
+// conflicts of fragment loads: STAGES x (K tile, V tile). Before the loop the
+// same memory holds each subgroup's layout probe, then stages Q.
 const uint K_PITCH = D / UNIT + 1;
 const uint V_PITCH = DV / UNIT + 1;
 const uint K_UNITS = BK * K_PITCH, V_UNITS = BK * V_PITCH;
 const uint STAGE_UNITS = K_UNITS + V_UNITS;
-const uint Q_REGION = QSMEM ? BQ * K_PITCH : 0;  // Q's rows ahead of the stages
-const uint LOOP_UNITS = Q_REGION + STAGES * STAGE_UNITS;
+const uint LOOP_UNITS = STAGES * STAGE_UNITS;
 // Q is staged for Q_GROUP subgroups at once, as many as the loop's memory
 // holds (at least one).
 const uint Q_WARP_UNITS = 16 * RB * K_PITCH;
@@ -141,7 +131,7 @@ bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
 
 // This invocation's K (V) units of a tile into the K (V) buffer of stage st.
 void store_k(uint st, uvec4 kr[K_LOADS]) {
-  const uint tid = gl_LocalInvocationID.x, base = Q_REGION + st * STAGE_UNITS;
+  const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG;
     if (c < BK * (D / UNIT)) smem[base + c / (D / UNIT) * K_PITCH + c % (D / UNIT)] = kr[l];
@@ -149,46 +139,36 @@ void store_k(uint st, uvec4 kr[K_LOADS]) {
 }
 
 void store_v(uint st, uvec4 vr[V_LOADS]) {
-  const uint tid = gl_LocalInvocationID.x, base = Q_REGION + st * STAGE_UNITS + K_UNITS;
+  const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS + K_UNITS;
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG;
     if (c < BK * (DV / UNIT)) smem[base + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = vr[l];
   }
 }
 
-// Q's fragment kd of row block rb: from qf, or with QSMEM from the Q rows in
-// shared memory.
-F16 q_fragment(F16 qf[QF], uint rb, uint kd) {
-  if (!QSMEM) return qf[rb * ND + kd];
-  F16 a;
-  coopMatLoadNV(a, smem, (gl_SubgroupID * RB + rb) * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, false);
-  return a;
-}
-
-// S = Q K^T for the K tile of stage st: each K fragment feeds RB products.
+// S = Q K^T for the K tile of stage st: each K fragment feeds RB products,
+// consecutive products go to different accumulators.
 void tile_scores(F16 qf[QF], uint st, out ACC s[SF]) {
-  const uint kb = Q_REGION + st * STAGE_UNITS;
+  const uint kb = st * STAGE_UNITS;
   [[unroll]] for (uint x = 0; x < SF; ++x) s[x] = ACC(0.0);
-  F16 qa[RB];
-  [[unroll]] for (uint a = 0; a < ND * NB; ++a) {
-    const uint kd = INTERLEAVE ? a / NB : a % ND, n = INTERLEAVE ? a % NB : a / ND;
-    if (!INTERLEAVE || n == 0) {
-      [[unroll]] for (uint rb = 0; rb < RB; ++rb) qa[rb] = q_fragment(qf, rb, kd);
+  [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+    [[unroll]] for (uint n = 0; n < NB; ++n) {
+      F16 kf;
+      coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qf[rb * ND + kd], kf, s[rb * NB + n]);
     }
-    F16 kf;
-    coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
-    [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qa[rb], kf, s[rb * NB + n]);
   }
 }
 
 // O += P V for the V tile of stage st: each V fragment feeds RB products.
 void add_pv(F16 pf[SF], uint st, inout ACC of[OF]) {
-  const uint vb = Q_REGION + st * STAGE_UNITS + K_UNITS;
-  [[unroll]] for (uint a = 0; a < NB * NV; ++a) {
-    const uint kk = INTERLEAVE ? a / NV : a % NB, n = INTERLEAVE ? a % NV : a / NB;
-    F16 vf;
-    coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
-    [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
+  const uint vb = st * STAGE_UNITS + K_UNITS;
+  [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
+    [[unroll]] for (uint n = 0; n < NV; ++n) {
+      F16 vf;
+      coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
+      [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
+    }
   }
 }
 
@@ -213,6 +193,7 @@ void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bi
   const float scale2 = pc.scale * LOG2E;
   // Tiles that need per-element masking.
   const bool edge = MASK != 0 || k0 + BK > pc.Lk || (CAUSAL && int(k0 + BK - 1) > int(row0) + pc.causal_offset);
+  const bool fold = FOLD && !edge && pc.scale > 0.0;
   [[unroll]] for (uint rb = 0; rb < RB; ++rb) {
     // Selects, not indexing by the element's row, keep the per-row values
     // in registers.
@@ -220,20 +201,23 @@ void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bi
     [[unroll]] for (uint n = 0; n < NB; ++n) {
       for (int e = 0; e < s[rb * NB + n].length(); ++e) {
         const bool hi = ((hi_bits >> e) & 1u) != 0;
-        float v = s[rb * NB + n][e] * scale2;
-        if (edge) {
-          uint i = hi ? rows.qi[2 * rb + 1] : rows.qi[2 * rb], j = k0 + n * 16 + ((col_bits >> (4 * e)) & 15u);
-          uint64_t mrow = hi ? rows.mask_row[2 * rb + 1] : rows.mask_row[2 * rb];
-          v = i < pc.Lq && j < pc.Lk
-                  ? masked_score(s[rb * NB + n][e] * pc.scale, mrow, m_step, i, j, pc.causal_offset) * LOG2E
-                  : NEG_INF;
+        float v = s[rb * NB + n][e];
+        if (!fold) {
+          v *= scale2;
+          if (edge) {
+            uint i = hi ? rows.qi[2 * rb + 1] : rows.qi[2 * rb], j = k0 + n * 16 + ((col_bits >> (4 * e)) & 15u);
+            uint64_t mrow = hi ? rows.mask_row[2 * rb + 1] : rows.mask_row[2 * rb];
+            v = i < pc.Lq && j < pc.Lk
+                    ? masked_score(s[rb * NB + n][e] * pc.scale, mrow, m_step, i, j, pc.causal_offset) * LOG2E
+                    : NEG_INF;
+          }
+          s[rb * NB + n][e] = v;
         }
-        s[rb * NB + n][e] = v;
         if (hi) tmax1 = max(tmax1, v);
         else tmax0 = max(tmax0, v);
       }
     }
-    float tmax[2] = {tmax0, tmax1};
+    float tmax[2] = {fold ? tmax0 * scale2 : tmax0, fold ? tmax1 * scale2 : tmax1};
     float alpha[2], mu[2];
     [[unroll]] for (uint x = 0; x < 2; ++x) {
       tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
@@ -256,7 +240,8 @@ void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bi
     [[unroll]] for (uint n = 0; n < NB; ++n) {
       for (int e = 0; e < s[rb * NB + n].length(); ++e) {
         const bool hi = ((hi_bits >> e) & 1u) != 0;
-        float p = exp2(s[rb * NB + n][e] - (hi ? mu[1] : mu[0]));
+        const float m = hi ? mu[1] : mu[0];
+        float p = exp2(fold ? fma(s[rb * NB + n][e], scale2, -m) : s[rb * NB + n][e] - m);
         s[rb * NB + n][e] = p;
         if (hi) sum1 += p;
         else sum0 += p;
@@ -293,18 +278,9 @@ void main() {
     uint hk = h / group;
     const uint row0 = q0 + warp * 16 * RB;  // this subgroup's first query
 
-    // Q as float16 fragments, staged for Q_GROUP subgroups at a time; with
-    // QSMEM its rows stay where they are staged.
+    // Q as float16 fragments, staged for Q_GROUP subgroups at a time.
     F16 qf[QF];
-    if (QSMEM) {
-      [[unroll]] for (uint c = tid; c < BQ * (D / UNIT); c += WG) {
-        uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + r;
-        uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
-        smem[r * K_PITCH + e0 / UNIT] = load_unit(DT, q_row, q_step, e0, i < pc.Lq);
-      }
-      barrier();
-    }
-    for (uint w0 = 0; w0 < WARPS && !QSMEM; w0 += Q_GROUP) {
+    for (uint w0 = 0; w0 < WARPS; w0 += Q_GROUP) {
       [[unroll]] for (uint c = tid; c < Q_GROUP * 16 * RB * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w0 * 16 * RB + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
@@ -341,77 +317,35 @@ void main() {
     const KvRows kv = kv_rows(b, hk);
     uvec4 k_next[K_LOADS], v_next[V_LOADS];
     F16 pf[SF];
-    if (PIPELINE && STAGES == 2) {
-      // Iteration t multiplies S of tile t + 1 (K buffer (t + 1) % 2) before
-      // the softmax and P V of tile t (V buffer t % 2); it stores K of tile
-      // t + 2 and V of tile t + 1, each into the buffer read last in
-      // iteration t - 1, so one barrier per tile suffices.
-      load_tile(0, kv, k_next, v_next);
+    load_tile(0, kv, k_next, v_next);
+    if (STAGES == 2) {
       store_k(0, k_next);
       store_v(0, v_next);
-      if (BK < k_stop) {
-        load_k_tile(BK, kv, k_next);
-        store_k(1, k_next);
-      }
       barrier();
-      ACC s_cur[SF];
-      if (sees(0, row0)) tile_scores(qf, 0, s_cur);
-      uint t = 0;
-      for (uint k0 = 0; k0 < k_stop; k0 += BK, t ^= 1u) {
-        const bool has1 = k0 + BK < k_stop, has2 = k0 + 2 * BK < k_stop;
-        if (has2) load_k_tile(k0 + 2 * BK, kv, k_next);
-        if (has1) load_v_tile(k0 + BK, kv, v_next);
-        ACC s_next[SF];
-        if (has1 && sees(k0 + BK, row0)) {
-          tile_scores(qf, t ^ 1u, s_next);
-        } else {
-          [[unroll]] for (uint x = 0; x < SF; ++x) s_next[x] = ACC(0.0);
-        }
-        if (sees(k0, row0)) {
-          softmax_tile(s_cur, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
-          add_pv(pf, t, of);
-        }
-        // K buffer t held K of tile t, read before the loop when t = 0 (later
-        // in the previous iteration, before its barrier).
-        if (k0 == 0 && has2) barrier();
-        if (has2) store_k(t, k_next);
-        if (has1) store_v(t ^ 1u, v_next);
-        barrier();
-        [[unroll]] for (uint x = 0; x < SF; ++x) s_cur[x] = s_next[x];
-      }
-    } else {
-      load_tile(0, kv, k_next, v_next);
-      if (STAGES == 2) {
+    }
+    uint st = 0;
+    for (uint k0 = 0; k0 < k_stop; k0 += BK) {
+      if (STAGES == 1) {
         store_k(0, k_next);
         store_v(0, v_next);
         barrier();
       }
-      uint st = 0;
-      for (uint k0 = 0; k0 < k_stop; k0 += BK) {
-        if (STAGES == 1) {
-          if (!PREFETCH && k0 > 0) load_tile(k0, kv, k_next, v_next);
-          store_k(0, k_next);
-          store_v(0, v_next);
-          barrier();
-        }
-        const bool more = k0 + BK < k_stop;
-        if (PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
-        if (sees(k0, row0)) {
-          ACC s[SF];
-          tile_scores(qf, st, s);
-          softmax_tile(s, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
-          add_pv(pf, st, of);
-        }
-        if (STAGES == 2) {
-          if (!PREFETCH && more) load_tile(k0 + BK, kv, k_next, v_next);
-          if (more) {
-            store_k(st ^ 1u, k_next);
-            store_v(st ^ 1u, v_next);
-          }
-          st ^= 1u;
-        }
-        barrier();  // STAGES 1: the tile is read; 2: the next one is stored
+      const bool more = k0 + BK < k_stop;
+      if (more) load_tile(k0 + BK, kv, k_next, v_next);
+      if (sees(k0, row0)) {
+        ACC s[SF];
+        tile_scores(qf, st, s);
+        softmax_tile(s, k0, row0, hi_bits, col_bits, m_step, rows, of, pf);
+        add_pv(pf, st, of);
       }
+      if (STAGES == 2) {
+        if (more) {
+          store_k(st ^ 1u, k_next);
+          store_v(st ^ 1u, v_next);
+        }
+        st ^= 1u;
+      }
+      barrier();  // STAGES 1: the tile is read; 2: the next one is stored
     }
 
     // Row sums over the quad, then the sink, then out = O / sum.
