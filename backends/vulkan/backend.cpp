@@ -1,10 +1,12 @@
 #include "backends/vulkan/backend.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "backends/vulkan/debug.h"
+#include "backends/vulkan/idle_submitter.h"
 #include "backends/vulkan/instance.h"
 #include "backends/vulkan/kernels/index_errors.h"
 #include "core/detail/errors.h"
@@ -25,6 +27,7 @@ struct VulkanBackend::Parts {
   std::mutex transfer_mu;
   CommandStream transfer;  // host read-back of unmapped memory
   VulkanAllocator allocator;
+  IdleSubmitter idle_submitter;
 };
 
 namespace {
@@ -33,11 +36,23 @@ std::vector<void*>& kept_alive() {
   static auto* v = new std::vector<void*>;
   return *v;
 }
+
+// The idle submitters' threads end at exit before the driver's teardown
+// (registered after the device was made, so this handler runs first).
+std::vector<IdleSubmitter*>& idle_submitters() {
+  static auto* v = new std::vector<IdleSubmitter*>;
+  return *v;
+}
+void stop_idle_submitters() {
+  for (IdleSubmitter* s : idle_submitters()) s->stop();
+}
 }  // namespace
 
 VulkanBackend::VulkanBackend(int index)
     : device_(Device::gpu, index), parts_(*new Parts(index, device_, *this)) {
   kept_alive().push_back(&parts_);
+  if (idle_submitters().empty()) std::atexit(stop_idle_submitters);
+  idle_submitters().push_back(&parts_.idle_submitter);
 }
 
 Context& VulkanBackend::context() { return parts_.context; }
@@ -58,9 +73,14 @@ CommandStream& VulkanBackend::stream(const Stream& s) {
 // Evaluations submit without waiting, so an earlier one's work on another
 // stream may still run: commands of a stream taking over read what that one
 // wrote, and one barrier orders them after everything submitted (one queue).
+// A deferred batch of the stream taken over goes first (queue order is the
+// order between streams).
 void VulkanBackend::begin(const Stream& s) {
   CommandStream& cs = stream(s);
-  if (parts_.last_begun && parts_.last_begun != &cs) cs.order_after_queue();
+  if (parts_.last_begun && parts_.last_begun != &cs) {
+    parts_.last_begun->flush();
+    cs.order_after_queue();
+  }
   parts_.last_begun = &cs;
 }
 void VulkanBackend::finish(const Stream& s) {
@@ -69,11 +89,17 @@ void VulkanBackend::finish(const Stream& s) {
 }
 void VulkanBackend::flush(const Stream& s) { stream(s).flush(); }
 
-// A ticket is the timeline value the stream's last submission signals.
+// A ticket is the timeline value that signals the end of the evaluation's
+// work; only the stream begun last may defer its batch (an earlier one must
+// be on the queue before the later streams' batches).
 uint64_t VulkanBackend::submit(const Stream& s) {
   CommandStream& cs = stream(s);
-  cs.flush();
-  return cs.submitted_value();
+  if (&cs != parts_.last_begun) {
+    cs.flush();
+  } else if (cs.end_evaluation()) {
+    parts_.idle_submitter.watch(cs);
+  }
+  return cs.recorded_value();
 }
 
 void VulkanBackend::wait_for(const Stream& s, uint64_t ticket) {
@@ -141,6 +167,7 @@ bool VulkanBackend::wait_submitted(const std::vector<uint64_t>& values) {
     std::lock_guard<std::mutex> lk(p.streams_mu);
     for (size_t i = 0; i < values.size(); ++i) {
       if (values[i] == 0) continue;
+      if (values[i] > p.slots[i]->submitted_value() && p.slots[i]->has_deferred()) p.slots[i]->flush();
       if (values[i] > p.slots[i]->submitted_value()) return false;
       waits.emplace_back(p.slots[i], values[i]);
     }

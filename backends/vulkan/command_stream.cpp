@@ -1,14 +1,17 @@
 #include "backends/vulkan/command_stream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace lumen::vulkan {
 
 namespace {
 constexpr uint64_t kChunkBytes = 256 * 1024;
 constexpr size_t kMaxTrackedRanges = 64;
+constexpr uint64_t kSpinNs = 100'000;  // how long a wait polls before it blocks
 constexpr VkPipelineStageFlags kStages =
     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
 }  // namespace
@@ -104,12 +107,18 @@ void CommandStream::depend(std::span<const Range> reads, std::span<const Range> 
 
 void CommandStream::after_command() {
   ++commands_;
-  if (++commands_in_batch_ >= kMaxDispatchesPerBatch) flush();
+  if (++commands_in_batch_ >= kMaxDispatchesPerBatch) flush_locked();
+}
+
+void CommandStream::order_after_queue() {
+  std::lock_guard<std::mutex> lk(mu_);
+  barrier_before_next_ = true;
 }
 
 void CommandStream::dispatch(VkPipeline pipeline, VkPipelineLayout layout, const void* push,
                              uint32_t push_bytes, uint32_t groups_x, std::span<const Range> reads,
                              std::span<const Range> writes) {
+  std::lock_guard<std::mutex> lk(mu_);
   VkCommandBuffer cb = open();
   depend(reads, writes);
   vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
@@ -120,6 +129,7 @@ void CommandStream::dispatch(VkPipeline pipeline, VkPipelineLayout layout, const
 
 void CommandStream::copy(VkBuffer src, uint64_t src_offset, VkBuffer dst, uint64_t dst_offset,
                          uint64_t bytes, Range read, Range write) {
+  std::lock_guard<std::mutex> lk(mu_);
   VkCommandBuffer cb = open();
   depend({&read, 1}, {&write, 1});
   VkBufferCopy region{src_offset, dst_offset, bytes};
@@ -128,6 +138,7 @@ void CommandStream::copy(VkBuffer src, uint64_t src_offset, VkBuffer dst, uint64
 }
 
 uint64_t CommandStream::upload(const void* data, size_t bytes) {
+  std::lock_guard<std::mutex> lk(mu_);
   open();
   uint64_t need = (bytes + 63) & ~uint64_t(63);
   auto& chunks = current_.chunks;
@@ -153,6 +164,11 @@ uint64_t CommandStream::upload(const void* data, size_t bytes) {
 }
 
 void CommandStream::flush() {
+  std::lock_guard<std::mutex> lk(mu_);
+  flush_locked();
+}
+
+void CommandStream::flush_locked() {
   if (!is_open_) return;
   // Make everything visible to the host (arrays are read in place once the
   // stream finished).
@@ -175,14 +191,52 @@ void CommandStream::flush() {
   ++submissions_;
   submitted_.store(current_.value);
   recording_.store(0);
+  // The parameter chunk being filled may hold tables of commands recorded
+  // after this submission (a flush from another thread lands anywhere): it
+  // goes with the next batch, recycled once that one is done.
+  std::vector<Chunk> carried;
+  if (!current_.chunks.empty()) {
+    carried.push_back(current_.chunks.back());
+    current_.chunks.pop_back();
+  }
   in_flight_.push_back(std::move(current_));
   current_ = Batch{};
+  current_.chunks = std::move(carried);
   is_open_ = false;
+  deferred_evaluations_ = 0;
+  deferred_.store(false);
+}
+
+bool CommandStream::end_evaluation() {
+  std::lock_guard<std::mutex> lk(mu_);
+  const bool busy = !in_flight_.empty() && completed_value() < submitted_.load();
+  if (!is_open_ || !busy || deferred_evaluations_ + 1 >= kMaxDeferredEvaluations) {
+    flush_locked();
+    return false;
+  }
+  ++deferred_evaluations_;
+  return !deferred_.exchange(true);
+}
+
+bool CommandStream::submit_when_idle(uint64_t timeout_ns) {
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!deferred_.load()) return false;
+    target = submitted_.load();
+  }
+  if (!wait_until(target, timeout_ns)) return true;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!deferred_.load()) return false;
+  if (completed_value() < submitted_.load()) return true;  // flushed meanwhile, then deferred again
+  flush_locked();
+  return false;
 }
 
 void CommandStream::finish() {
   flush();
   wait(submitted_.load());
+  std::lock_guard<std::mutex> lk(mu_);
   recycle();
 }
 
@@ -202,12 +256,28 @@ void CommandStream::note_completed(uint64_t value) {
 
 void CommandStream::wait(uint64_t value) {
   if (completed_.load() >= value) return;
+  if (value > submitted_.load()) flush();  // a deferred batch
+  wait_until(value, UINT64_MAX);
+}
+
+bool CommandStream::wait_until(uint64_t value, uint64_t timeout_ns) {
+  if (completed_.load() >= value) return true;
+  // Poll a short while first: a blocking wait wakes up tens of microseconds
+  // after the GPU signals (NVIDIA), longer than small work takes.
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::min(timeout_ns, kSpinNs));
+  do {
+    if (completed_value() >= value) return true;
+    std::this_thread::yield();  // leave the core to a software device's threads (lavapipe)
+  } while (std::chrono::steady_clock::now() < spin_until);
   VkSemaphoreWaitInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO};
   info.semaphoreCount = 1;
   info.pSemaphores = &timeline_;
   info.pValues = &value;
-  check(vkWaitSemaphores(ctx_.device(), &info, UINT64_MAX), "vkWaitSemaphores");
+  VkResult r = vkWaitSemaphores(ctx_.device(), &info, timeout_ns);
+  if (r == VK_TIMEOUT) return false;
+  check(r, "vkWaitSemaphores");
   note_completed(value);
+  return true;
 }
 
 void CommandStream::recycle() {

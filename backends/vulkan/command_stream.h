@@ -1,14 +1,25 @@
 // A lumen Stream on the GPU: dispatches recorded into one command buffer
 // after another, with a barrier only where a command touches memory an
 // earlier one wrote (or writes memory an earlier one read) since the last
-// barrier. A batch is submitted when the scheduler flushes or finishes the
-// stream, or when it is full; each submission signals the stream's timeline
+// barrier. A batch is submitted at the end of an evaluation, when it is full,
+// or when someone waits for it; each submission signals the stream's timeline
 // semaphore, which tells the allocator when freed memory is idle.
+//
+// Deferred submission: each submission costs NVIDIA's GPU ~12 us between
+// batches (H100: back-to-back evaluations of one small kernel ran at 16 us
+// each, 6 us batched). So an evaluation that ends while the GPU is still busy
+// with earlier batches may leave its batch open for the next evaluations to
+// add to; it goes when one of them fills it, when anyone waits for its work,
+// or when the GPU runs out of submitted work (IdleSubmitter's thread).
+//
+// Threads: the scheduler's executor records; other threads may wait, poll
+// and flush. Every member touching the open batch holds mu_.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -43,10 +54,21 @@ class CommandStream {
   uint64_t upload(const void* data, size_t bytes);
   // The next command waits for everything submitted to the queue before it
   // (another stream's work this stream does not track).
-  void order_after_queue() { barrier_before_next_ = true; }
+  void order_after_queue();
   // Submit what is recorded; finish also waits for it.
   void flush();
   void finish();
+  // End of an evaluation: submits what is recorded, or keeps it open while
+  // the GPU is busy with earlier batches (at most kMaxDeferredEvaluations
+  // evaluations in a row). Returns whether a batch is left waiting that was
+  // not before (its submission is then someone's job: IdleSubmitter).
+  bool end_evaluation();
+  // Whether a deferred batch waits for submission.
+  bool has_deferred() const { return deferred_.load(); }
+  // For IdleSubmitter: waits up to `timeout_ns` for the GPU to finish what
+  // was submitted, then submits a deferred batch. Returns whether one still
+  // waits (the GPU was still busy).
+  bool submit_when_idle(uint64_t timeout_ns);
 
   // ---- timeline: any thread ----
 
@@ -64,6 +86,7 @@ class CommandStream {
 
   static constexpr int kMaxDispatchesPerBatch = 512;
   static constexpr size_t kMaxInFlight = 8;
+  static constexpr int kMaxDeferredEvaluations = 8;
 
  private:
   struct Chunk {
@@ -77,6 +100,9 @@ class CommandStream {
   };
 
   VkCommandBuffer open();
+  void flush_locked();
+  // Blocks until `value` is reached or `timeout_ns` passed; returns whether reached.
+  bool wait_until(uint64_t value, uint64_t timeout_ns);
   void depend(std::span<const Range> reads, std::span<const Range> writes);
   void barrier();
   void recycle();
@@ -85,6 +111,7 @@ class CommandStream {
 
   Context& ctx_;
   int slot_;
+  std::mutex mu_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkSemaphore timeline_ = VK_NULL_HANDLE;
   std::atomic<uint64_t> submitted_{0};
@@ -93,6 +120,8 @@ class CommandStream {
   Batch current_;
   bool is_open_ = false;
   int commands_in_batch_ = 0;
+  int deferred_evaluations_ = 0;  // ended into the open batch since it was opened
+  std::atomic<bool> deferred_{false};
   std::deque<Batch> in_flight_;
   std::vector<VkCommandBuffer> spare_commands_;
   std::vector<Chunk> spare_chunks_;
