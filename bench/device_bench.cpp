@@ -674,7 +674,8 @@ void group_sampling(Bench& b) {
 // evaluations then time the host, not the kernel. So M = 1 also has an
 // "_x8" row: one evaluation of 8 products of x with 8 different weight
 // matrices (192 MB or more: no L2 reuse), reported per evaluation; its BW line
-// divides by 8, the kernel-side figure.
+// divides by 8, the kernel-side figure. "_fixed" rows time the same product
+// over 256 weight rows: the per-evaluation cost with almost no GPU work.
 void group_binary(Bench& b) {
   const std::string g = "binary";
   const Stream s = b.gpu();
@@ -722,6 +723,22 @@ void group_binary(Bench& b) {
       bandwidth(f.name,
                 b.rows(g, f.name, shape, float16, packed + io, flops, [&] { return make_inputs(1); }, products), 1);
       if (m == 1) {
+        // The fixed cost of one evaluation (host, submission, launch): the
+        // same product over 256 weight rows, whose GPU work is ~1% of the
+        // full one's.
+        const int tiny = 256;
+        const std::string tiny_shape = "1x" + std::to_string(k) + "@" + std::to_string(tiny) + "x" +
+                                       std::to_string(k) + "^T";
+        b.row(g, f.name + "_fixed", tiny_shape, float16, packed * tiny / n, 2.0 * tiny * k,
+              [&] {
+                return std::vector<array>{b.data({1, k}, float16), random::bits({tiny, words}, 4, random::key(11), s),
+                                          random::bits({1 << f.bits}, 4, random::key(12), s),
+                                          b.data({tiny, k / f.group}, float16)};
+              },
+              [&](const std::vector<array>& in) {
+                BinaryWeights w{in[1], in[2], in[3], Shape{tiny, k}, f.group, f.vector, f.bits};
+                return binary_matmul(in[0], w, true, s);
+              });
         const std::string op = f.name + "_x" + std::to_string(kBatch);
         bandwidth(op,
                   b.rows(g, op, shape, float16, kBatch * (packed + io), kBatch * flops,

@@ -358,8 +358,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // whose loads are in flight), 2, 4 or 8 units per invocation where shared
 // memory holds their table, loads of 2 and 4 words, scales read 1, 2 or 4
 // at a time, weights that are views 1 row into larger arrays (offset
-// addresses), and the table without repeated entries
-// (LUMEN_VULKAN_BINARY_COMPACT=1).
+// addresses), the table without repeated entries
+// (LUMEN_VULKAN_BINARY_COMPACT=1), and 2, 4 or 8 invocations per weight row
+// (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
+// that many units fits: 16 units only for 1-bit signs on lavapipe).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
@@ -371,7 +373,13 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
       {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
       {{"LUMEN_VULKAN_BINARY_COMPACT", "1"}},
       {{"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "2"},
-       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}}};
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "2"}},
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"}},
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "8"}},
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"},
+       {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "16"}}};
   const int n = 600;
   for (const auto& f : formats) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),
@@ -428,6 +436,65 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
                      [&](int64_t i, int64_t c) { return wq[i * f.k + c]; }, "dense x @ W rows " + std::to_string(rows));
     }
   }
+}
+
+// The GPU's fused tensor-core product (devices with cooperative matrices:
+// float16 x from 3 to 63 rows, 2 with LUMEN_VULKAN_BINARY_COOP_ROWS=2, 64
+// and more with LUMEN_VULKAN_BINARY_COOP_WIDE=1; W's tiles decoded into
+// shared memory as float16): formats whose runs of 8 weights are at most 8
+// index bits (6-bit codewords of 8, 4-bit of 8 in 256-element groups, 2-bit
+// of 4, 2-bit of 2, plain 1-bit signs, 5-bit in 64-element groups, 7-bit:
+// runs starting at any bit), 16-row tiles (2 to 16 rows; slices of 128, or
+// 64 where 128 does not divide the groups or K) and 128-row ones with slices
+// of 64 (17 and 130 rows: the tile partly past M), weight rows past one tile
+// and partly past N (200), several slices along K with 1, 2 or 3 of them in
+// flight (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), the
+// contraction split in 2 or 3 pieces (LUMEN_VULKAN_BINARY_COOP_SPLITS; the
+// last one shorter, or a single slice), and x not
+// 16-byte aligned (a view 1 element in: another kernel); then all of it again
+// through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
+// any device: lavapipe checks the decoder; 128-row tiles for the first format
+// only). Elsewhere the same products take the other kernels.
+LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
+  const std::vector<Format> formats = {
+      {128, 8, 6, 512}, {256, 8, 4, 768}, {128, 4, 2, 384}, {128, 2, 2, 256}, {128, 1, 1, 640},
+      {64, 8, 5, 320},  {128, 8, 7, 384}};
+  const int n = 200;
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  for (bool portable : {false, true}) {
+    ScopedEnv kernel(portable ? Vars{{"LUMEN_VULKAN_BINARY_COOP_PORTABLE", "1"}} : Vars{});
+    for (const auto& f : formats) {
+      auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 65).begin(), Shape{n, f.k}, float32), f.group,
+                               f.vector, f.bits, s);
+      const auto wq = decode(q).w;
+      // (The portable build's 128-row tiles take lavapipe ~10 s each to
+      // compile: the first format only.)
+      const bool wide = !portable || &f == &formats[0];
+      for (int rows : wide ? std::vector<int>{2, 3, 16, 17, 130} : std::vector<int>{2, 3, 16}) {
+        ScopedEnv env(rows == 2    ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
+                      : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}}
+                      : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
+                      : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"}}
+                                   : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}});
+        const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                                 std::to_string(f.k) + " rows " + std::to_string(rows) +
+                                 (portable ? " (portable build)" : "");
+        auto x = array(gaussian(int64_t(rows) * f.k, 96 + rows).begin(), Shape{rows, f.k}, float16);
+        expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                       [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+      }
+    }
+  }
+  // x a view one element into a larger array: not 16-byte aligned.
+  const auto& f = formats[0];
+  auto q = binary_quantize(array(gaussian(int64_t(n) * f.k, 66).begin(), Shape{n, f.k}, float32), f.group, f.vector,
+                           f.bits, s);
+  const auto wq = decode(q).w;
+  const int rows = 5;
+  auto flat = array(gaussian(int64_t(rows) * f.k + 1, 97).begin(), Shape{rows * f.k + 1}, float16);
+  auto x = reshape(slice(flat, {1}, {rows * f.k + 1}, s), {rows, f.k}, s);
+  expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                 [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, "x offset by one element");
 }
 
 LUMEN_DEVICE_TEST(BinaryQuant, BatchedAndStridedInputs) {

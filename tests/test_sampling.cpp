@@ -304,6 +304,38 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForLongTiedRows) {
   }
 }
 
+// Rows whose tokens crowd a narrow band (s within 0.03 of the largest): the
+// GPU's top-p levels put more of them in one coarse bin than its candidate
+// list holds, split that bin into fine ones and resolve the cut from one of
+// those (float32), or find ties filling a fine bin and search the whole row
+// (bfloat16); a dominant token above the band in one row.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForDenseRows) {
+  const int rows = 4, vocab = 40000;
+  const float width[rows] = {0.01f, 0.003f, 0.02f, 0.01f};
+  std::vector<float> v(static_cast<size_t>(rows) * vocab);
+  uint32_t state = 12345u;
+  for (int r = 0; r < rows; ++r) {
+    for (int i = 0; i < vocab; ++i) {
+      state = state * 1664525u + 1013904223u;
+      v[static_cast<size_t>(r) * vocab + i] = width[r] * static_cast<float>(state >> 8) / 16777216.0f;
+    }
+  }
+  v[3 * static_cast<size_t>(vocab) + 123] = 4.0f;
+  auto key = random::key(31);
+  for (Dtype d : {float32, bfloat16}) {
+    auto x = astype(array(v.data(), {rows, vocab}, float32), d, s);
+    for (float p : {0.3f, 0.9f, 0.999f}) {
+      Filter f{"dense", [&s, p](const array& x, const array& t, const array& key) {
+                 return sample(x, t, 0, p, key, s);
+               }};
+      for (float t : {0.7f, 1.0f}) {
+        expect_fused_is_plain(x, array(t), f, key,
+                              dtype_to_string(d) + " p " + std::to_string(p) + " T " + std::to_string(t), s);
+      }
+    }
+  }
+}
+
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForViews) {
   auto key = random::key(5);
   auto t = row_temperatures(6);

@@ -11,12 +11,13 @@
 //     shared memory, the contraction split when the tiles are too few.
 // Split work ends with shaders/binary_finish.comp adding the float32 partial
 // sums in a fixed order.
-//   - float16 x with 64 rows or more on devices with tensor cores
-//     (VK_NV_cooperative_matrix): W dequantized to a float16 scratch matrix
-//     (exact), then the float16 matmul kernels (kernels/matmul*.cpp). A
-//     stopgap: the portable kernel's float32 multiply-adds are an order of
-//     magnitude slower there, and a kernel decoding W's tiles straight into
-//     the tensor-core kernel's shared memory is not written yet.
+//   - float16 x with 3 to 63 rows on devices with tensor cores
+//     (VK_NV_cooperative_matrix): shaders/binary_gemm_coopmat.comp, W's
+//     tiles decoded into shared memory as float16 and multiplied there;
+//   - float16 x with 64 rows or more on such devices: W dequantized to a
+//     float16 scratch matrix (exact), then the float16 matmul kernels
+//     (kernels/matmul*.cpp), whose larger tiles use the tensor cores better
+//     (LUMEN_VULKAN_BINARY_COOP_WIDE=1: the fused kernel instead).
 //     LUMEN_VULKAN_BINARY_DENSE=1 takes this route on any device (tests run
 //     it on lavapipe, where the float16 product is the portable kernel).
 #include <algorithm>
@@ -192,8 +193,9 @@ struct TableGemvPlan {
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
-// invocation and LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated
-// entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
+// slice, LUMEN_VULKAN_BINARY_SPLIT its invocations per weight row (1, 2, 4,
+// 8: a subgroup's loads cover longer runs of each row) and
+// LUMEN_VULKAN_BINARY_COMPACT=1 its table without repeated entries; for binary_gemv_table.comp LUMEN_VULKAN_BINARY_ROW_LANES and
 // LUMEN_VULKAN_BINARY_LANE_UNITS set the invocations per weight row and the
 // units each reads, LUMEN_VULKAN_BINARY_STAGGER=0 turns the staggered table
 // layout off, LUMEN_VULKAN_BINARY_FINISH=1 has the GEMV's last workgroups
@@ -205,6 +207,7 @@ struct TableGemvKnobs {
   uint32_t workgroups = 0;                 // 0: the kernel's own default
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
+  uint32_t split = 1;                      // rotated kernel: invocations per weight row
 };
 
 TableGemvKnobs table_knobs() {
@@ -224,7 +227,8 @@ TableGemvKnobs table_knobs() {
   k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
   k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
-  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 16);
+  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
+  k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
   return k;
 }
 
@@ -260,7 +264,7 @@ uint64_t workgroups_per_slice(KernelContext& k, uint64_t steps, uint32_t slices,
 // loads the alignment allows.
 struct RotatedGemvPlan {
   BinaryFormat unit{};
-  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1;
+  uint32_t fold = 1, units = 2, slices = 1, load_words = 1, scale_load = 1, split = 1;
   bool compact = false;  // the shader's COMPACT table
 };
 
@@ -291,12 +295,17 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
   // Shared floats: the table and x's slice, per row of x.
+  const uint64_t split = knobs.split;
   auto fits = [&](uint64_t units) {
     const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
-    return units % 2 == 0 && units % units_per_group == 0 && row_units % units == 0 && 4 * floats <= shared;
+    const uint64_t lane_units = units / split;
+    return units % (2 * split) == 0 && units % units_per_group == 0 &&
+           (lane_units % units_per_group == 0 || units_per_group % lane_units == 0) && row_units % units == 0 &&
+           4 * floats <= shared;
   };
   uint32_t units = 0;
-  for (uint32_t c : {8u, 4u, 2u}) {
+  for (uint32_t c : {32u, 16u, 8u, 4u, 2u}) {
+    if (knobs.units == 0 && c > 8) continue;  // more only when asked for
     if ((knobs.units == 0 || knobs.units == c) && fits(c)) {
       units = c;
       break;
@@ -307,8 +316,10 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   plan.fold = static_cast<uint32_t>(fold);
   plan.units = units;
   plan.compact = knobs.compact;
+  plan.split = knobs.split;
   plan.slices = static_cast<uint32_t>(row_units / units);
-  const uint64_t lane_words = units * static_cast<uint64_t>(u.index_bits) / 2;
+  const uint64_t lane_units = units / split;
+  const uint64_t lane_words = lane_units * static_cast<uint64_t>(u.index_bits) / 2;
   const uint64_t words = static_cast<uint64_t>(u.words_per_row());
   plan.load_words = 1;
   for (uint32_t w : {4u, 2u}) {
@@ -317,7 +328,7 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
       break;
     }
   }
-  const uint64_t lane_groups = ceil_div(units, units_per_group);
+  const uint64_t lane_groups = ceil_div(lane_units, units_per_group);
   plan.scale_load = 1;
   for (uint32_t w : {4u, 2u}) {
     if (lane_groups % w == 0 && u.groups_per_row() % w == 0 && address_of(scales) % (2 * w) == 0) {
@@ -363,7 +374,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
     push.splits = plan.slices;
     const uint64_t wg = KernelContext::kWorkgroupSize;
-    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg / plan.split);
     const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
                                                     knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
     const bool split = plan.slices > 1;
@@ -378,6 +389,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants[7] = plan.scale_load;
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
+    constants.push_back(plan.split);    // 12
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
@@ -511,13 +523,124 @@ void record_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<arra
   if (splits > 1) record_finish(k, f, push, partials, out);
 }
 
+// The fused tensor-core GEMM (shaders/binary_gemm_coopmat.comp): float16 x
+// with kMinCoopRows (LUMEN_VULKAN_BINARY_COOP_ROWS; 0 turns the route off)
+// to kMinDenseRows - 1 rows (LUMEN_VULKAN_BINARY_COOP_WIDE=1: any number
+// above), devices with VK_NV_cooperative_matrix, formats whose runs of 8
+// weights are at most 8 index bits, and slices of 64 elements (128 for up to
+// 16 rows where they divide the groups and K) inside one scale group.
+constexpr uint32_t kMinCoopRows = 3;
+constexpr uint32_t kCoopSlice = 64;
+// Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
+constexpr uint32_t kCoopDepth = 2;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
-bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+// LUMEN_VULKAN_BINARY_COOP_PORTABLE=1: the same kernel built with float32
+// multiply-adds in place of cooperative matrices (binary_gemm_decoded), on
+// any device: the tests check the decoder on devices without them.
+bool coop_portable() {
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_PORTABLE");
+  return env && std::strcmp(env, "1") == 0;
+}
+
+// A tile of binary_gemm_coopmat.comp: subgroups along M (of 8), fragments
+// per subgroup along M, slice depth; BN is 128 weight rows.
+struct CoopTile {
+  uint32_t warps_m, fm, bk;
+};
+constexpr uint32_t kCoopTileN = 128;
+
+// Its shared memory: x's and W's tiles as float16 with rows padded by 16
+// bytes (the shader's smem), and the codebook.
+uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f) {
+  const uint64_t bm = uint64_t(t.warps_m) * t.fm * frag_m, pitch = t.bk / 8 + 1;
+  return 16 * (bm + kCoopTileN) * pitch + 4 * static_cast<uint64_t>(f.codebook_size());
+}
+
+// Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
+// 128 where they divide the groups and K; more: 128 x 128 tiles of 2 x 4
+// subgroups, slices of 64 (both tiles in 48 KiB). Smaller where shared
+// memory is (32 KiB on lavapipe). False when none fits.
+bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, uint32_t frag_m, CoopTile& tile) {
+  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0;
+  std::vector<CoopTile> choices;
+  if (rows <= 16) {
+    if (deep) choices.push_back({1, 1, 128});
+    choices.push_back({1, 1, 64});
+  } else {
+    choices.push_back({2, 4, 64});
+    choices.push_back({2, 2, 64});
+  }
+  for (const CoopTile& t : choices) {
+    if (coop_shared_bytes(t, frag_m, f) <= caps.max_shared_memory) {
+      tile = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::array<uint32_t, 3> coop_fragment_shape(const Capabilities& caps) {
+  return coop_portable() ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(caps);
+}
+
+bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_ROWS");
+  const uint64_t min_rows = env && *env ? std::strtoull(env, nullptr, 10) : kMinCoopRows;
+  const char* wide = std::getenv("LUMEN_VULKAN_BINARY_COOP_WIDE");
+  const bool any = wide && std::strcmp(wide, "1") == 0;
+  if (min_rows == 0 || rows < min_rows || (rows >= kMinDenseRows && !any) || x.dtype() != float16 ||
+      !(coop_portable() || coopmat_fragment(caps))) {
+    return false;
+  }
+  const int v = f.vector_size, run_bits = 8 / std::max(v, 1) * f.index_bits;
+  CoopTile tile;
+  return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits <= 8 && f.group_size % kCoopSlice == 0 &&
+         f.k % kCoopSlice == 0 && address_of(x) % 16 == 0 &&
+         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps)[0],
+                   tile);
+}
+
+void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
+                      array& out) {
+  const std::array<uint32_t, 3> frag = coop_fragment_shape(k.caps());
+  CoopTile tile;
+  if (!coop_tile(k.caps(), f, rows, frag[0], tile)) throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
+  binary::Push push = product_push(f, inputs, rows, out);
+  const uint32_t bm = tile.warps_m * tile.fm * frag[0];
+  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
+  // Split-K only when asked for (LUMEN_VULKAN_BINARY_COOP_SPLITS pieces, their
+  // float32 sums added by binary_finish.comp in order): on the H100 it did
+  // not pay at M = 16 (224 tiles; 3 pieces 7% slower, 6 pieces 5%).
+  const uint64_t slices = ceil_div(static_cast<uint64_t>(f.k), tile.bk);
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
+  const uint64_t splits =
+      std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
+  push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
+  push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+  array partials = split_partials(k, push, out);
+  Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
+  constants = binary::format_constants(f, constants);
+  constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
+  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
+  constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
+                                      : kCoopDepth);  // 12: DEPTH
+  constants.push_back(tile.bk);                       // 13: BK
+  k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
+             tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {push.splits > 1 ? &partials : &out});
+  if (push.splits > 1) record_finish(k, f, push, partials, out);
+}
+
+bool dense_forced(const array& x) {
   const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
-  if (force && std::strcmp(force, "1") == 0) return x.dtype() == float16;
-  return x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps);
+  return force && std::strcmp(force, "1") == 0 && x.dtype() == float16;
+}
+
+bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
+  return dense_forced(x) || (x.dtype() == float16 && rows >= kMinDenseRows && coopmat_matmul_available(caps));
 }
 
 // out = x @ W^T (or x @ W) through a float16 copy of W.
@@ -542,6 +665,37 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
   if (!record_coopmat_matmul(k, p)) record_tiled_matmul(k, p, matmul_push(k, p), false);
 }
 
+// MEASUREMENT PROBE (LUMEN_VULKAN_BINARY_GEMV=stream, wrong results):
+// shaders/binary_stream_probe.comp reads the weights' bytes in runs of
+// consecutive 16-byte loads: LUMEN_VULKAN_BINARY_PROBE_SLICES slices of
+// every row (1: whole rows; more: a finish pass adds them),
+// LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup block,
+// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
+bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
+  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
+  if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  binary::Push push = product_push(f, inputs, 1, out);
+  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 32);
+  const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
+  push.splits = std::max<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_SLICES", 1), 1);
+  const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
+  const uint64_t per_group = KernelContext::kWorkgroupSize / std::max<uint32_t>(k.caps().subgroup_size, 1);
+  uint64_t groups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
+  if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
+  groups = ceil_div(groups, push.splits) * push.splits;
+  array partials = split_partials(k, push, out);
+  Constants constants{0, dtype_id(out.dtype()), rows, batch};
+  k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             {push.splits > 1 ? &partials : &out});
+  if (push.splits > 1) record_finish(k, f, push, partials, out);
+  return true;
+}
+
 void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const auto& prim = static_cast<const BinaryMatmul&>(p);
   const BinaryFormat& f = prim.format();
@@ -563,7 +717,10 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   const bool rotated = prim.transpose() && rows <= kMaxRotatedChunkedRows &&
                        plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
                                          rotated_plan);
-  if (dense_route(k.caps(), inputs[0], rows)) {
+  if (prim.transpose() && rows == 1 && record_stream_probe(k, f, inputs, out)) return;
+  if (prim.transpose() && !dense_forced(inputs[0]) && coop_gemm_suits(k.caps(), f, inputs[0], rows)) {
+    record_coop_gemm(k, f, inputs, r, out);
+  } else if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (rotated) {
     record_rotated_gemv(k, f, inputs, r, knobs, out);

@@ -52,7 +52,11 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // A/B switches (the same ids): LUMEN_SAMPLE_SKIP names what to leave out:
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
-// each subgroup's bound, not the workgroup's).
+// each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by
+// a float64 division in every thread), "few_barriers" (the draw's argmax by
+// a tree in shared memory, each row of a pair reduced and finished by
+// itself), "lean_passes" (the threshold digit passes compiled with every
+// path).
 bool skipped(const char* what) {
   static const std::string skip = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_SKIP");
@@ -61,16 +65,25 @@ bool skipped(const char* what) {
   return skip.find(what) != std::string::npos;
 }
 
-// Switches read once: LUMEN_SAMPLE_MASS=1 lets top-p rows take the levels of
-// linear bins (PATH_MASS, sampling_threshold.comp); LUMEN_SAMPLE_ATOMIC_READS=1
-// reads row histograms with atomics.
+// Switches read once: LUMEN_SAMPLE_TOPP_LEVELS=1 lets top-p rows (no top-k)
+// take the levels of mass bins (PATH_LEVELS, sampling_threshold.comp);
+// LUMEN_SAMPLE_ATOMIC_READS=1 reads row histograms with atomics.
 bool env_on(const char* name) {
   const char* e = std::getenv(name);
   return e && std::string(e) == "1";
 }
-bool mass_on() {
-  static const bool on = env_on("LUMEN_SAMPLE_MASS");
+bool levels_on() {
+  static const bool on = env_on("LUMEN_SAMPLE_TOPP_LEVELS");
   return on;
+}
+// LUMEN_SAMPLE_LEVELS_DEBUG=n: sampling_threshold.comp's LEVELS_DEBUG bits
+// (diagnosis of PATH_LEVELS on the H100).
+uint32_t levels_debug() {
+  static const uint32_t bits = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_LEVELS_DEBUG");
+    return e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+  }();
+  return bits;
 }
 bool atomic_reads() {
   static const bool on = env_on("LUMEN_SAMPLE_ATOMIC_READS");
@@ -87,7 +100,8 @@ bool defer_on() {
 constexpr int64_t kDeferSlots = 7;
 
 // Records a call's dispatches, each shader's specialization constants
-// followed by the logits' dtype (sampling.glsl's constant 10).
+// with sampling.glsl's: the logits' dtype (constant 10) and the fast
+// reciprocal (15).
 // LUMEN_SAMPLE_PASSES=n records only the first n of each call: timing of
 // each pass's share only (the ids are then wrong).
 class Recorder {
@@ -98,8 +112,9 @@ class Recorder {
                   const std::vector<const array*>& reads, const std::vector<const array*>& writes) {
     if (left_ == 0) return;
     if (left_ > 0) --left_;
-    c.resize(std::max<size_t>(c.size(), 11), 0u);
+    c.resize(std::max<size_t>(c.size(), 16), 0u);
     c[10] = push.dt;
+    c[15] = !skipped("fast_reciprocal");
     k_.dispatch(shader, std::move(c), &push, sizeof(push), invocations, reads, writes);
   }
 
@@ -198,7 +213,7 @@ uint32_t draw_per(uint64_t rows, uint32_t V) {
 // `candidates`: whether they may take the candidates path, which draws them
 // into `out`); returns the scratch holding the row states.
 array record_thresholds(Recorder& record, SamplePush push, std::vector<const array*> reads,
-                        bool candidates, array& out, array& sync) {
+                        bool candidates, bool no_top_k, array& out, array& sync) {
   KernelContext& k = record.context();
   const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
@@ -217,13 +232,19 @@ array record_thresholds(Recorder& record, SamplePush push, std::vector<const arr
   // each row takes its path's next step
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
-  const bool top_k_candidates = push.rows >= 8;
-  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, mass_on(), atomic_reads()}, push,
+  const bool top_k_candidates = push.rows >= 8 && !no_top_k;
+  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, levels_on(), atomic_reads()}, push,
          groups * wg, reads, {&scratch, &sync});
   reads.push_back(&scratch);
+  // the digit passes hold only the paths a row may take (fewer registers:
+  // on the H100 they held 88 to 98 with all paths, two workgroups an SM);
+  // LUMEN_SAMPLE_SKIP=lean_passes keeps all
+  const bool lean = !skipped("lean_passes");
+  const uint32_t may_candidates = !lean || (candidates && top_k_candidates);
+  const uint32_t may_levels = !lean || levels_on();
   for (uint32_t d = 0; d < kDigits; ++d) {
-    record("sampling_threshold", {0, Digit, d, 0, 0, 0, atomic_reads()}, push, groups * wg, reads,
-           {&scratch, &sync, &out});
+    record("sampling_threshold", {0, Digit, d, may_candidates, may_candidates, may_levels, atomic_reads(), levels_debug()},
+           push, groups * wg, reads, {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -282,7 +303,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     SamplePush first = push;
     if (shared_row) first.rows = 1;
     skip_done = !shared_row && split_rows && !skipped("fast_paths");
-    scratch = record_thresholds(record, first, params, skip_done, out, sync);
+    scratch = record_thresholds(record, first, params, skip_done, gumbel.no_top_k(), out, sync);
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);
@@ -317,7 +338,8 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
                  paired,
                  0u,  // the dtype's (Recorder)
                  !skipped("wg_reach"),
-                 defer_on()};
+                 defer_on(),
+                 !skipped("few_barriers")};
   record("sampling_draw", std::move(draw), push,
          row_per_thread ? push.rows : uint64_t{paired ? push.rows / 2 : push.rows} * push.chunks * wg, params,
          writes);

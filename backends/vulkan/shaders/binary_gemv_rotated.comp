@@ -1,6 +1,6 @@
 // BinaryMatmul, x @ W^T for 1 or 2 rows of x with a codeword . x table in
-// shared memory read without bank conflicts: an invocation per weight row,
-// one dispatch before binary_finish.comp. Formats (after folding FOLD
+// shared memory read without bank conflicts: an invocation per weight row
+// (or SPLIT side by side), one dispatch before binary_finish.comp. Formats (after folding FOLD
 // indices into one): an even number of index bits up to 6 (a unit of 16
 // vectors is BITS / 2 whole words), vectors of a multiple of 4 elements,
 // units inside one scale group; the
@@ -12,7 +12,10 @@
 // scales in 16-byte loads where aligned (the next DEPTH steps in flight),
 // adds one table entry per index and row of x (float32 sums per unit, times
 // the unit's scale) and writes float32 partial sums that binary_finish.comp
-// adds in slice order (one slice: the output itself). Deterministic.
+// adds in slice order (one slice: the output itself). Deterministic. The
+// invocation's rotation and swap depend only on its place in the subgroup,
+// not on which row or units it reads, so SPLIT invocations may share a row
+// (its units dealt out in pairs) with no bank conflicts either.
 //
 // Bank conflicts: the 32 invocations of a subgroup read the same position
 // of different rows at once, at random codewords. So a table row (one
@@ -23,17 +26,18 @@
 // time). Invocations r and r + 16 read the same column; the ones with
 // r & 16 read the units of each pair swapped, and odd units' tables start
 // 16 banks over. A read's shared-memory offset is then
-// (field << 5 | lane) + constant: two integer operations per index.
+// (field << 5) + lane + constant: two integer operations per index.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 
 #include "binary_format.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint DT = DT_F32;
 layout(constant_id = 2) const uint XR = 1;           // rows of x, 1 or 2
-layout(constant_id = 3) const uint UNITS = 4;        // units per invocation: even
+layout(constant_id = 3) const uint UNITS = 4;        // units per slice: even
 layout(constant_id = 4) const uint FOLD = 1;         // indices of the weights read as one
 layout(constant_id = 5) const uint DEPTH = 2;        // steps whose loads are in flight
 layout(constant_id = 6) const uint LOAD_WORDS = 4;   // words per load: 4, 2 or 1 (alignment)
@@ -50,12 +54,18 @@ const uint WG = gl_WorkGroupSize.x;
 const uint CODES = 1u << BITS;
 const uint UNIT_VECTORS = 16u;
 const uint UNIT_WORDS = BITS / 2u;
-const uint LANE_WORDS = UNITS * UNIT_WORDS;
+// SPLIT invocations share a weight row, side by side in a subgroup (its
+// subgroup loads then cover runs of SPLIT * LANE_WORDS words), each reading
+// LANE_UNITS units (even); their sums are added by subgroup shuffles.
+layout(constant_id = 12) const uint SPLIT = 1;
+const uint LANE_UNITS = UNITS / SPLIT;
+const uint ROWS_PER_STEP = gl_WorkGroupSize.x / SPLIT;
+const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
 const uint SLICE_VECTORS = UNITS * UNIT_VECTORS;
 const uint SLICE_ELEMENTS = SLICE_VECTORS * VECTOR;
 // Scale groups of a lane's units (a unit lies inside one group).
 const uint UNITS_PER_GROUP = GROUP / (UNIT_VECTORS * VECTOR);
-const uint LANE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
+const uint LANE_GROUPS = (LANE_UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
 // The weights' own codewords (FOLD of them side by side per table code).
 const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
 
@@ -128,11 +138,11 @@ void build_table(uint tid, uint slice) {
   barrier();
 }
 
-// Row n's words of this slice (rows clamped to N - 1: steps past N load a
+// Row n's words from unit u0 on (rows clamped to N - 1: steps past N load a
 // real row and store nothing).
-void load_words(uint n, uint slice, out uint words[LANE_WORDS]) {
+void load_words(uint n, uint u0, out uint words[LANE_WORDS]) {
   n = min(n, pc.N - 1u);
-  uint64_t at = pc.indices + (uint64_t(n) * pc.words + slice * LANE_WORDS) * 4u;
+  uint64_t at = pc.indices + (uint64_t(n) * pc.words + u0 * UNIT_WORDS) * 4u;
   [[unroll]] for (uint q = 0; q < LANE_WORDS; q += LOAD_WORDS) {
     if (LOAD_WORDS == 4u) {
       uvec4 v = QuadPtr(at + q * 4u).v;
@@ -150,10 +160,10 @@ void load_words(uint n, uint slice, out uint words[LANE_WORDS]) {
   }
 }
 
-// Row n's scales of this slice (clamped as the words).
-void load_scales(uint n, uint slice, out uint scales[LANE_GROUPS]) {
+// Row n's scales of the groups from unit u0's on (clamped as the words).
+void load_scales(uint n, uint u0, out uint scales[LANE_GROUPS]) {
   n = min(n, pc.N - 1u);
-  uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + slice * LANE_GROUPS) * 2u;
+  uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + u0 / UNITS_PER_GROUP) * 2u;
   [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
     if (SCALE_LOAD == 4u) {
       uvec2 v = PairPtr(scale_at + g * 2u).v;
@@ -185,14 +195,18 @@ void main() {
   uint tid = gl_LocalInvocationID.x;
   uint slice = gl_WorkGroupID.x % pc.splits;
   uint first = gl_WorkGroupID.x / pc.splits, step_stride = gl_NumWorkGroups.x / pc.splits;
-  uint steps = (pc.N + WG - 1u) / WG;
+  uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP;
+  // This invocation's row within a step, and its first unit.
+  uint slot = tid / SPLIT, u0 = slice * UNITS + tid % SPLIT * LANE_UNITS;
+  // Its units' table regions: after the pairs of the lanes before it.
+  uint lane_base = tid % SPLIT * (LANE_UNITS / 2u) * PAIR;
   // This invocation's place in its subgroup of 32: rotation r and swap h.
   uint r = tid % 16u, h = (tid / 16u) % 2u;
   // Rotating a unit right by r vectors: whole words, then bits.
   uint rot_bits = r * BITS, rot_words = rot_bits >> 5, rot_shift = rot_bits & 31u;
   // Offsets added to (field << 5): at even positions this unit (or, swapped,
   // the next one), at odd ones the previous one or this one.
-  uint lane_even = r + h * ODD_SHIFT, lane_odd = r + (1u - h) * ODD_SHIFT;
+  uint lane_even = r + h * ODD_SHIFT + lane_base, lane_odd = r + (1u - h) * ODD_SHIFT + lane_base;
   // COMPACT: position j's column (j + r) % 16, in the other half with h.
   uint columns[COMPACT ? UNIT_VECTORS : 1u];
   [[unroll]] for (uint j = 0; j < (COMPACT ? UNIT_VECTORS : 1u); ++j) columns[j] = ((j + r) & 15u) | (h << 4);
@@ -200,9 +214,9 @@ void main() {
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-    uint n = (first + d * step_stride) * WG + tid;
-    load_words(n, slice, ring_words[d]);
-    load_scales(n, slice, ring_scales[d]);
+    uint n = (first + d * step_stride) * ROWS_PER_STEP + slot;
+    load_words(n, u0, ring_words[d]);
+    load_scales(n, u0, ring_scales[d]);
   }
   build_table(tid, slice);
 
@@ -216,13 +230,13 @@ void main() {
         [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
         uint next = step + DEPTH * step_stride;
         if (next < steps) {
-          load_words(next * WG + tid, slice, ring_words[d]);
-          load_scales(next * WG + tid, slice, ring_scales[d]);
+          load_words(next * ROWS_PER_STEP + slot, u0, ring_words[d]);
+          load_scales(next * ROWS_PER_STEP + slot, u0, ring_scales[d]);
         }
 
         float acc[XR];
         [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
-        [[unroll]] for (uint p = 0; p < UNITS; ++p) {
+        [[unroll]] for (uint p = 0; p < LANE_UNITS; ++p) {
           // Unit p, or its pair's other unit when swapped, rotated by r vectors.
           uint src[UNIT_WORDS];
           [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
@@ -244,16 +258,21 @@ void main() {
           float part[XR];
           [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
           [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
-            uint at = COMPACT ? (field_at(w, j * BITS) | (columns[COMPACT ? j : 0u] ^ (p % 2u * 16u))) + p / 2u * PAIR
-                              : (field_at(w, j * BITS) | lane) + OFFSET + j;
+            uint at = COMPACT ? (field_at(w, j * BITS) | (columns[COMPACT ? j : 0u] ^ (p % 2u * 16u))) + lane_base +
+                                    p / 2u * PAIR
+                              : field_at(w, j * BITS) + lane + OFFSET + j;
             [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
           }
           uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
           float scale = unpackHalf2x16(bits).x;
           [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
         }
-        uint n = step * WG + tid;
-        if (n < pc.N) {
+        // The row's lanes add their sums (a butterfly: the same order every run).
+        [[unroll]] for (uint b = 1; b < SPLIT; b *= 2u) {
+          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] += subgroupShuffleXor(acc[m], b);
+        }
+        uint n = step * ROWS_PER_STEP + slot;
+        if (n < pc.N && tid % SPLIT == 0u) {
           [[unroll]] for (uint m = 0; m < XR; ++m) {
             if (pc.splits == 1u) {
               store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);

@@ -98,13 +98,35 @@ float row_temperature(uint64_t r) { return uintBitsToFloat(Ptr32(pc.temperature 
 int row_top_k(uint64_t r) { return int(Ptr32(pc.top_k + uint64_t(int64_t(r) * int64_t(pc.k_step) * 4)).v); }
 float row_top_p(uint64_t r) { return uintBitsToFloat(Ptr32(pc.top_p + uint64_t(int64_t(r) * int64_t(pc.p_step) * 4)).v); }
 
+// Workgroup unit w's row (w / per) and chunk (the remainder), by a 32-bit
+// division where w fits (a 64-bit division by a runtime value is a long
+// routine, which every thread of the draw ran for each unit).
+void split_unit(uint64_t w, uint per, out uint64_t r, out uint c) {
+  if (w <= 0xfffffffful) {
+    const uint w32 = uint(w), r32 = w32 / per;
+    r = uint64_t(r32);
+    c = w32 - r32 * per;
+  } else {
+    r = w / per;
+    c = uint(w - r * per);
+  }
+}
+
 // The scaled logit s = logits / T (the Divide kernel's fdiv).
 float scaled(uint64_t r, uint j, float t) { return fdiv(logit(r, j), t); }
 
-// 1 / t rounded to float (correctly, with shaderFloat64): sa = x * (1 / t)
-// is then within 3 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute,
-// the margin of the screens that use sa to skip the float64 division).
+// Whether reciprocal() takes the device's float division where Vulkan
+// bounds its error (a constant of both shaders, kernels/sampling.cpp; else
+// a float64 division in every thread: on the H100 the draw with this and
+// its fewer barriers took 0.124 ms at 64 x 262144, 0.131 without both).
+layout(constant_id = 15) const bool FAST_RECIPROCAL = false;
+
+// 1 / t within 2.5 ulp (the device's division for |t| in [1e-30, 1e30],
+// else correctly rounded with shaderFloat64): sa = x * (1 / t) is then
+// within 4 ulp of s = x / t (within 1e-5 relative and 1e-30 absolute, the
+// margin of the screens that use sa to skip the float64 division).
 float reciprocal(float t) {
+  if (FAST_RECIPROCAL && abs(t) >= 1e-30 && abs(t) <= 1e30) return 1.0 / t;
 #if LUMEN_F64
   return float(1.0lf / double(t));
 #else
@@ -187,19 +209,18 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint done[DIGITS];         // workgroups of the row through digit d's pass
   uint path;                 // PATH_*: how the row's cut and id are found
   float bound;               // PATH_CANDIDATES: the least candidate s
-  uint candidates;           // PATH_CANDIDATES, PATH_MASS: how many a compact pass found
-  float top;                 // PATH_MASS: the row's largest s
-  float scale;               // PATH_MASS: 256 / (largest - least finite s)
+  uint candidates;           // PATH_CANDIDATES, PATH_LEVELS: how many a pass listed
+  float top;                 // PATH_LEVELS: the row's largest s
 };
 // A row's path (written by the bound pass of calls with rows split across
 // workgroups, see sampling_threshold.comp): the radix search; top-k from the
 // candidates over a lower bound; the cut found (the draw uses it); the id
-// drawn too (the draw skips the row); top-p by levels of linear bins.
+// drawn too (the draw skips the row); top-p by levels of mass bins.
 const uint PATH_RADIX = 0u;
 const uint PATH_CANDIDATES = 1u;
 const uint PATH_CUT = 2u;
 const uint PATH_DONE = 3u;
-const uint PATH_MASS = 4u;
+const uint PATH_LEVELS = 4u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in

@@ -17,6 +17,7 @@
 // threshold passes drew already (top-k's candidates path) are skipped.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 
@@ -48,6 +49,10 @@ layout(constant_id = 11) const bool WORKGROUP_REACHED = true;
 // workgroup (see defer_candidates), which evaluates only those that may
 // still win: about one exact evaluation a row instead of one a chunk.
 layout(constant_id = 12) const bool DEFER = false;
+// Whether the workgroup's argmax takes one shared round (each subgroup's
+// best, after shuffles, read by every thread) and a pair of rows reduces and
+// finishes together (else a tree in shared memory per row: more barriers).
+layout(constant_id = 13) const bool FEW_BARRIERS = false;
 const uint SLOTS = 7u;
 // A chunk's record in `partial` (uvec2s): its header, then (DEFER) SLOTS
 // candidates. Header: (value bits, RESOLVED | index) for a chunk drawn
@@ -62,6 +67,9 @@ layout(buffer_reference, std430, buffer_reference_align = 8) coherent buffer Par
 
 shared float best_value[WG];
 shared uint best_index[WG];
+shared float best_value2[WG];
+shared uint best_index2[WG];
+shared bool is_last2;
 shared bool is_last;
 // DEFER: per row of a pair, the chunk's candidate count and whether any is
 // on the exact path
@@ -158,6 +166,53 @@ void reduce_best(float v, uint vi) {
   }
 }
 
+// The argmax rule over a subgroup (every lane ends with the result).
+void subgroup_best(inout float v, inout uint vi) {
+  for (uint d = gl_SubgroupSize / 2; d > 0; d /= 2) {
+    float ov = subgroupShuffleXor(v, d);
+    uint oi = subgroupShuffleXor(vi, d);
+    offer(v, vi, ov, oi);
+  }
+}
+
+// The workgroup's best candidate into every thread's (v, vi). FEW_BARRIERS
+// (with shuffles): each subgroup's best through shared memory, one round.
+void workgroup_best(inout float v, inout uint vi) {
+  if (!(SHUFFLE && FEW_BARRIERS)) {
+    reduce_best(v, vi);
+    v = best_value[0];
+    vi = best_index[0];
+    barrier();
+    return;
+  }
+  subgroup_best(v, vi);
+  if (subgroupElect()) {
+    best_value[gl_SubgroupID] = v;
+    best_index[gl_SubgroupID] = vi;
+  }
+  barrier();
+  for (uint i = 0u; i < gl_NumSubgroups; ++i) offer(v, vi, best_value[i], best_index[i]);
+  barrier();
+}
+
+// The same for two candidates at once (a pair of rows), in one round.
+void workgroup_best2(inout float v, inout uint vi, inout float v2, inout uint vi2) {
+  subgroup_best(v, vi);
+  subgroup_best(v2, vi2);
+  if (subgroupElect()) {
+    best_value[gl_SubgroupID] = v;
+    best_index[gl_SubgroupID] = vi;
+    best_value2[gl_SubgroupID] = v2;
+    best_index2[gl_SubgroupID] = vi2;
+  }
+  barrier();
+  for (uint i = 0u; i < gl_NumSubgroups; ++i) {
+    offer(v, vi, best_value[i], best_index[i]);
+    offer(v2, vi2, best_value2[i], best_index2[i]);
+  }
+  barrier();
+}
+
 // The exact z of a token (its scaled logit exactly, -inf under the cut).
 float exact_z(float x, float t, float cut, uint bits) {
   float s = fdiv(x, t);
@@ -239,7 +294,7 @@ uint token_word(uvec2 key, uint mode, uint ci, uint second, uint64_t r, uint j, 
 // (its up reaches the subgroup's `reached`) or takes the exact path.
 uint candidates_of(float up[PER], uint exact, float reached) {
   uint mask = exact;
-  for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
+  [[unroll]] for (uint n = 0u; n < PER; ++n) mask |= up[n] != -F_INF && up[n] >= reached ? 1u << n : 0u;
   return mask;
 }
 
@@ -258,10 +313,9 @@ void draw_candidates(uvec2 key, uint64_t words, uint64_t r, uint j0, float t, fl
 // The workgroup's best of the threads' (v, vi); a thread starts from its
 // first token at -inf (the argmax of a chunk whose tokens are all -inf).
 void chunk_best(float v, uint vi, out float bv, out uint bi) {
-  reduce_best(v, vi);
-  bv = best_value[0];
-  bi = RESOLVED | best_index[0];
-  barrier();
+  workgroup_best(v, vi);
+  bv = v;
+  bi = RESOLVED | vi;
 }
 
 // DEFER (rows of several chunks): whether chunk c of row r (the pair's row
@@ -277,7 +331,7 @@ bool defer_candidates(uint64_t r, uint c, uint p, uint j0, float up[PER], uint m
   barrier();
   const uint count = defer_count[p];
   if (count > SLOTS || defer_exact[p] != 0u) return false;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     if ((mask & (1u << n)) == 0u) continue;
     Partial(record_at(r, c, 1u + slot)).v = uvec2(floatBitsToUint(up[n]), j0 + gl_LocalInvocationID.x + n * WG);
     ++slot;
@@ -306,19 +360,25 @@ void reset_defer() {
 // other token's z is smaller than that token's. Sweep three: the
 // candidates' exact z. The first two sweeps are straight-line code over PER
 // tokens a thread (their loads issued together) and hold no float64 state.
+// A thread's PER logits of chunk [j0, j1) of row r (0 past j1), loaded
+// together.
+void load_chunk(uint64_t r, uint j0, uint j1, out float x[PER]) {
+  const uint j = j0 + gl_LocalInvocationID.x;
+  const uint64_t a0 = thread_logits(r, j), step = logits_step(WG);
+  [[unroll]] for (uint n = 0u; n < PER; ++n) x[n] = j + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
+}
+
 void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
-                out float bv, out uint bi) {
+                float x[PER], out float bv, out uint bi) {
   const uint tid = gl_LocalInvocationID.x;
   const float rt = reciprocal(t);
   reset_defer();
   const uint mode = chunk_words(r, j0, j1, words), second = uint(words - words / 2ul);
   const uint c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
-  const uint64_t a0 = thread_logits(r, j0 + tid), step = logits_step(WG);
-  float x[PER], up[PER];
-  for (uint n = 0u; n < PER; ++n) x[n] = j0 + tid + n * WG < j1 ? load_float(DT, a0 + n * step) : 0.0;
+  float up[PER];
   float reached = -F_INF;
   uint exact = 0u;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     uint j = j0 + tid + n * WG;
     bool ex;
     uint bits = token_word(key, mode, c0 + n * WG, second, r, j, words);
@@ -337,22 +397,17 @@ void draw_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1,
 // The same chunk of rows r and r + rows / 2 (rows even): their tokens' words
 // are the two of one threefry hash, so one hash serves both.
 void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uint j1, float t, float cut,
-                     float t2, float cut2, out float bv, out uint bi, out float bv2, out uint bi2) {
+                     float t2, float cut2, float x[PER], float x2[PER], out float bv, out uint bi, out float bv2,
+                     out uint bi2) {
   const uint tid = gl_LocalInvocationID.x;
   reset_defer();
   const uint64_t r2 = r + uint64_t(pc.rows / 2u);
   const uint second = uint(words / 2ul), c0 = uint(r * uint64_t(pc.V)) + j0 + tid;
   const float rt = reciprocal(t), rt2 = reciprocal(t2);
-  const uint64_t a0 = thread_logits(r, j0 + tid), a2 = thread_logits(r2, j0 + tid), step = logits_step(WG);
-  float x[PER], x2[PER], up[PER], up2[PER];
-  for (uint n = 0u; n < PER; ++n) {
-    bool valid = j0 + tid + n * WG < j1;
-    x[n] = valid ? load_float(DT, a0 + n * step) : 0.0;
-    x2[n] = valid ? load_float(DT, a2 + n * step) : 0.0;
-  }
+  float up[PER], up2[PER];
   float reached = -F_INF, reached2 = -F_INF;
   uint exact = 0u, exact2 = 0u;
-  for (uint n = 0u; n < PER; ++n) {
+  [[unroll]] for (uint n = 0u; n < PER; ++n) {
     bool valid = j0 + tid + n * WG < j1, ex, ex2;
     uint ci = c0 + n * WG;
     uvec2 bits = threefry2x32(key, uvec2(ci, ci + second));
@@ -368,6 +423,16 @@ void draw_chunk_pair(uvec2 key, uint64_t words, uint64_t r, uint c, uint j0, uin
   const bool deferred2 = defer_candidates(r2, c, 1u, j0, up2, mask2, exact2, both.y, bv2, bi2);
   float v = -F_INF, v2 = -F_INF;
   uint vi = j0 + tid < j1 ? j0 + tid : 0xffffffffu, vi2 = vi;
+  if (SHUFFLE && FEW_BARRIERS && !deferred && !deferred2) {
+    draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
+    draw_candidates(key, words, r2, j0, t2, cut2, mask2, v2, vi2);
+    workgroup_best2(v, vi, v2, vi2);
+    bv = v;
+    bi = RESOLVED | vi;
+    bv2 = v2;
+    bi2 = RESOLVED | vi2;
+    return;
+  }
   if (!deferred) {
     draw_candidates(key, words, r, j0, t, cut, mask, v, vi);
     chunk_best(v, vi, bv, bi);
@@ -392,20 +457,9 @@ void argmax_chunk(uint64_t r, uint j0, uint j1, out float bv, out uint bi) {
 // for the next call) combines them: the largest of the chunks' reached
 // values and drawn z is a z some token reaches, so only deferred candidates
 // whose upper bound reaches it need their exact z.
-void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float cut, float bv, uint bi) {
+// The row's last workgroup: its id from the chunks' records.
+void combine_chunks(uvec2 key, uint64_t words, uint64_t r, float t, float cut) {
   const uint tid = gl_LocalInvocationID.x;
-  if (pc.chunks == 1u) {
-    if (tid == 0u) write_id(r, bi & ~RESOLVED);
-    return;
-  }
-  if (tid == 0u) Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
-  // the chunk's record before the counter (release); the last workgroup's
-  // reads after it (acquire)
-  memoryBarrierBuffer();
-  barrier();
-  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
-  barrier();
-  if (!is_last) return;
   memoryBarrierBuffer();
   float reached = -F_INF;
   if (DEFER) {
@@ -430,22 +484,73 @@ void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float 
       offer(v, vi, exact_z(logit(r, e.y), t, cut, stream_word(key, r * uint64_t(pc.V) + e.y, words)), e.y);
     }
   }
-  reduce_best(v, vi);
+  workgroup_best(v, vi);
   if (tid == 0u) {
-    write_id(r, best_index[0]);
+    write_id(r, vi);
     SampleSync(pc.sync).done[uint(r)] = 0u;
   }
+}
+
+void finish_chunk(uvec2 key, uint64_t words, uint64_t r, uint c, float t, float cut, float bv, uint bi) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) write_id(r, bi & ~RESOLVED);
+    return;
+  }
+  if (tid == 0u) Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
+  // the chunk's record before the counter (release); the last workgroup's
+  // reads after it (acquire)
+  memoryBarrierBuffer();
   barrier();
+  if (tid == 0u) is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+  barrier();
+  if (!is_last) return;
+  combine_chunks(key, words, r, t, cut);
+  barrier();
+}
+
+// finish_chunk for chunk c of rows r and r2 at once (FEW_BARRIERS): both
+// records, then both counters, in one round.
+void finish_pair(uvec2 key, uint64_t words, uint64_t r, uint64_t r2, uint c, float t, float cut, float t2,
+                 float cut2, float bv, uint bi, float bv2, uint bi2) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (pc.chunks == 1u) {
+    if (tid == 0u) {
+      write_id(r, bi & ~RESOLVED);
+      write_id(r2, bi2 & ~RESOLVED);
+    }
+    return;
+  }
+  if (tid == 0u) {
+    Partial(record_at(r, c, 0u)).v = uvec2(floatBitsToUint(bv), bi);
+    Partial(record_at(r2, c, 0u)).v = uvec2(floatBitsToUint(bv2), bi2);
+  }
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) {
+    is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
+    is_last2 = atomicAdd(SampleSync(pc.sync).done[uint(r2)], 1u) == pc.chunks - 1u;
+  }
+  barrier();
+  const bool last = is_last, last2 = is_last2;
+  if (last) combine_chunks(key, words, r, t, cut);
+  if (last2) combine_chunks(key, words, r2, t2, cut2);
+  if (last || last2) barrier();
 }
 
 // Chunk c of row r, by itself.
 void draw_one(uvec2 key, uint64_t words, uint64_t r, uint c) {
   if (SKIP_DONE && row_state(r).path == PATH_DONE) return;
-  float t = row_temperature(r), bv;
   uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi;
+  float x[PER];
+  float t = row_temperature(r), bv;
   float cut = row_cut(r);
-  if (t == 0.0) argmax_chunk(r, j0, j1, bv, bi);
-  else draw_chunk(key, words, r, c, j0, j1, t, cut, bv, bi);
+  if (t == 0.0) {
+    argmax_chunk(r, j0, j1, bv, bi);
+  } else {
+    load_chunk(r, j0, j1, x);
+    draw_chunk(key, words, r, c, j0, j1, t, cut, x, bv, bi);
+  }
   finish_chunk(key, words, r, c, t, cut, bv, bi);
 }
 
@@ -456,16 +561,16 @@ void main() {
   threefry_one = uint(pc.V != 0u);
   const uvec2 key = load_key(pc.key, int64_t(pc.key_step));
   const uint64_t words = uint64_t(pc.rows) * uint64_t(pc.V);
-  const float bound = noise_bound();
-  if (ROW_PER_THREAD) {
-    draw_rows(key, words, bound);
+  if (ROW_PER_THREAD) {  // (noise_bound's float64 logs only here)
+    draw_rows(key, words, noise_bound());
     return;
   }
   // PAIRED: a workgroup draws a chunk of rows r and r + rows / 2
   const uint64_t units = uint64_t(PAIRED ? pc.rows / 2u : pc.rows) * uint64_t(pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < units; w += gl_NumWorkGroups.x) {
-    uint64_t r = w / pc.chunks;
-    uint c = uint(w - r * pc.chunks);
+    uint64_t r;
+    uint c;
+    split_unit(w, pc.chunks, r, c);
     if (!PAIRED) {
       draw_one(key, words, r, c);
       continue;
@@ -481,8 +586,15 @@ void main() {
     }
     uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk), bi, bi2;
     float bv, bv2, cut = row_cut(r), cut2 = row_cut(r2);
-    draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, bv, bi, bv2, bi2);
-    finish_chunk(key, words, r, c, t, cut, bv, bi);
-    finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
+    float x[PER], x2[PER];
+    load_chunk(r, j0, j1, x);
+    load_chunk(r2, j0, j1, x2);
+    draw_chunk_pair(key, words, r, c, j0, j1, t, cut, t2, cut2, x, x2, bv, bi, bv2, bi2);
+    if (FEW_BARRIERS) {
+      finish_pair(key, words, r, r2, c, t, cut, t2, cut2, bv, bi, bv2, bi2);
+    } else {
+      finish_chunk(key, words, r, c, t, cut, bv, bi);
+      finish_chunk(key, words, r2, c, t2, cut2, bv2, bi2);
+    }
   }
 }

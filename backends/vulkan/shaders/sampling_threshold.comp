@@ -43,19 +43,25 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint MODE = 0u;
 layout(constant_id = 2) const uint DIGIT = 0u;  // MODE_DIGIT's digit
 // MODE_BOUND: whether rows may take the candidates path (not where broadcast
-// rows share one row's state: the draw would skip them all)
+// rows share one row's state: the draw would skip them all); MODE_DIGIT:
+// with TOP_K_CANDIDATES, whether a row may be on it (its code compiled in)
 layout(constant_id = 3) const bool CANDIDATES_ON = false;
 // MODE_BOUND: whether top-k rows may take it (with few rows the serial sort
 // of a row's group maxima costs more than the radix passes)
 layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
-// MODE_BOUND: whether top-p rows may take the levels of linear bins
-// (PATH_MASS; off by default: on the H100 it gave other cuts than the plain
-// composition in some rows, on lavapipe none)
-layout(constant_id = 5) const bool MASS_ON = false;
+// MODE_BOUND: whether top-p rows (no top-k) take the levels of mass bins
+// (PATH_LEVELS) rather than the radix digits; MODE_DIGIT: whether a row may
+// be on it
+layout(constant_id = 5) const bool LEVELS_ON = false;
 // Whether the last workgroup of a row reads what the others wrote (row
 // histograms, chunk maxima, candidate lists) with atomics, as session 3's
 // kernels read histograms, rather than plain coherent loads (an H100 check)
 layout(constant_id = 6) const bool ATOMIC_READS = false;
+// PATH_LEVELS diagnosis (LUMEN_SAMPLE_LEVELS_DEBUG, kernels/sampling.cpp):
+// bit 0: no screens (every token's exact s at every level), bit 1: level 1
+// never resolves (always the fine bins and level 2), bit 2: level 1 only
+// lists (its fine bins stay empty: wrong cuts where it cannot resolve).
+layout(constant_id = 7) const uint LEVELS_DEBUG = 0u;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
@@ -86,6 +92,20 @@ shared uint64_t picked_above, grand_total;
 shared bool is_last;
 shared uint reduce_i[WG];
 shared uint local_count;
+
+// PATH_LEVELS (top-p by levels of mass bins, below)
+const uint LEVEL_BINS = 2048u;       // level 0
+const uint FINE_BINS = 256u;         // level 1, within a level-0 bin
+const float FINE_SCALE = 16384.0;    // fine bins per unit of u (a power of two: exact)
+const uint FINE_MAX = LEVEL_BINS * FINE_BINS - 1u;
+const float ZERO_MASS_U = 24.0;      // every token at least this far under m has mass 0
+// Level bins in global memory: two words per bin, the sum of the chunks'
+// masses split at bit 24 (lo: bits 0-23 of each chunk's sum, hi: the rest),
+// so that plain atomic adds never carry (at most MAX_LEVEL_CHUNKS chunks of
+// at most 16384 tokens); LEVEL_USED in hi marks a bin with tokens of no mass.
+const uint LEVEL_USED = 0x80000000u;
+const uint MAX_LEVEL_CHUNKS = 256u;
+const uint LEVEL1_WORDS = 2u * LEVEL_BINS;  // where level 1's bins start
 
 struct Row {
   float t;
@@ -373,11 +393,11 @@ void whole_row_fallback(uint64_t r, Row row) {
   if (gl_LocalInvocationID.x == 0u) row_state(r).path = PATH_CUT;
 }
 
-// A radix row's start, by chunk: this workgroup's share of the histograms
-// and (top-p) its slice's maximum.
-void prepare(uint64_t r, uint c, Row row) {
-  const uint per = (HIST_WORDS + pc.chunks - 1u) / pc.chunks;
-  clear_search(r, min(HIST_WORDS, c * per), min(HIST_WORDS, (c + 1u) * per), c == 0u);
+// A radix (or levels) row's start, by chunk: this workgroup's share of the
+// histograms' first `words` and (top-p) its slice's maximum.
+void prepare(uint64_t r, uint c, Row row, uint words) {
+  const uint per = (words + pc.chunks - 1u) / pc.chunks;
+  clear_search(r, min(words, c * per), min(words, (c + 1u) * per), c == 0u);
   if (row.on_p) {
     uint j0 = c * pc.chunk;
     float m = range_max(r, j0, min(pc.V, j0 + pc.chunk), row.t);
@@ -497,17 +517,15 @@ bool last_of_row(uint64_t r) {
 }
 
 // Workgroup reductions in place: counts[0, groups) the largest keys of the
-// threads = i mod groups; mass_lo[0] the least, reduce_i[0] the least index.
-void reduce_keys(uint best, uint least, uint nan_at, uint groups) {
+// threads = i mod groups, reduce_i[0] the least index.
+void reduce_keys(uint best, uint nan_at, uint groups) {
   const uint tid = gl_LocalInvocationID.x;
   counts[tid] = best;
-  mass_lo[tid] = least;
   reduce_i[tid] = nan_at;
   barrier();
   for (uint h = WG / 2u; h > 0u; h /= 2u) {
     if (tid < h) {
       if (h >= groups) counts[tid] = max(counts[tid], counts[tid + h]);
-      mass_lo[tid] = min(mass_lo[tid], mass_lo[tid + h]);
       reduce_i[tid] = min(reduce_i[tid], reduce_i[tid + h]);
     }
     barrier();
@@ -520,18 +538,22 @@ void bound_pass(uint64_t r, uint c, Row row) {
   const bool short_chunks = pc.chunk <= THREAD_TOKENS * WG;
   const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && short_chunks && k_groups > 0u && row.t > 0.0 && row.on_k &&
                     !row.on_p && row.p == 1.0 && row.k <= k_groups * pc.chunks;
-  const bool by_mass = CANDIDATES_ON && MASS_ON && short_chunks && row.t > 0.0 && row.on_p && !row.on_k &&
-                       row.p > 0.0 && pc.chunks <= MAXIMA / 2u;
+  // (top-p by levels needs no candidates: the draw takes its rows)
+  const bool by_levels = LEVELS_ON && row.t > 0.0 && row.on_p && !row.on_k && pc.chunks <= MAX_LEVEL_CHUNKS &&
+                         pc.chunk <= 16384u;
   RowState st = row_state(r);
-  if (!by_k && !by_mass) {
-    prepare(r, c, row);
+  if (!by_k) {
+    prepare(r, c, row, by_levels ? LEVEL1_WORDS + 2u * FINE_BINS : HIST_WORDS);
+    if (by_levels && c == 0u && gl_LocalInvocationID.x == 0u) {
+      st.path = PATH_LEVELS;
+      st.candidates = 0u;
+    }
     return;
   }
-  // the chunk's largest keys (by group for top-k), its least finite one and
-  // first NaN
-  const uint groups = by_k ? k_groups : 1u;
+  // the chunk's group maxima and first NaN
+  const uint groups = k_groups;
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-  uint best = 0u, least = 0xffffffffu, nan_at = 0xffffffffu;
+  uint best = 0u, nan_at = 0xffffffffu;
   float xs[THREAD_TOKENS];
   load_thread_tokens(r, j0, j1, WG, xs);
   for (uint n = 0u; n < THREAD_TOKENS; ++n) {
@@ -540,50 +562,17 @@ void bound_pass(uint64_t r, uint c, Row row) {
     float x = xs[n];
     if (isnan(x)) nan_at = min(nan_at, j);
     best = max(best, order_key(x));
-    if (!isinf(x) && !isnan(x)) least = min(least, order_key(x));
   }
-  reduce_keys(best, least, nan_at, groups);
+  reduce_keys(best, nan_at, groups);
   Words maxima = Words(maxima_area(r)), nans = Words(nan_area(r));
   if (tid < groups) maxima.v[c * groups + tid] = counts[tid];
-  if (tid == 0u) {
-    nans.v[c] = reduce_i[0];
-    if (by_mass) maxima.v[MAXIMA / 2u + c] = mass_lo[0];
-  }
+  if (tid == 0u) nans.v[c] = reduce_i[0];
   if (!last_of_row(r)) return;
-  // the row's: first NaN (if any, the radix path's), and for top-p its
-  // largest and least finite keys
-  best = 0u;
-  least = 0xffffffffu;
+  // the row's first NaN (if any, the radix path's)
   nan_at = 0xffffffffu;
-  for (uint i = tid; i < pc.chunks; i += WG) {
-    nan_at = min(nan_at, shared_word(nans, i));
-    if (by_mass) {
-      best = max(best, shared_word(maxima, i));
-      least = min(least, shared_word(maxima, MAXIMA / 2u + i));
-    }
-  }
-  reduce_keys(best, least, nan_at, 1u);
+  for (uint i = tid; i < pc.chunks; i += WG) nan_at = min(nan_at, shared_word(nans, i));
+  reduce_keys(0u, nan_at, 1u);
   const uint first_nan = reduce_i[0];
-  if (by_mass) {
-    // u = (top - s) * scale spans [0, 256] over the finite tokens
-    const float top = fdiv(key_value(counts[0]), row.t), low = fdiv(key_value(mass_lo[0]), row.t);
-    const float scale = 256.0 / (top - low);
-    const bool ok = first_nan == 0xffffffffu && mass_lo[0] != 0xffffffffu && !isinf(top) && !isinf(low) &&
-                    top > low && scale > 0.0 && !isinf(scale);
-    barrier();
-    if (!ok) {
-      radix_fallback(r, row, top);
-      return;
-    }
-    clear_search(r, 0u, 2u * 256u * 3u, false);
-    if (tid == 0u) {
-      st.top = top;
-      st.scale = scale;
-      st.candidates = 0u;
-      st.path = PATH_MASS;
-    }
-    return;
-  }
   const uint m = groups * pc.chunks, n = pow2_at_least(m);
   barrier();
   for (uint i = tid; i < n; i += WG) counts[i] = i < m ? shared_word(maxima, i) : 0u;
@@ -600,10 +589,11 @@ void bound_pass(uint64_t r, uint c, Row row) {
   }
 }
 
-// Lists token j in the workgroup's shared list (mass_lo).
+// Lists token j in the workgroup's shared list (counts: the levels' bins
+// are in mass_lo and mass_hi).
 void list_candidate(uint j) {
   uint slot = atomicAdd(local_count, 1u);
-  if (slot < CANDIDATES) mass_lo[slot] = j;
+  if (slot < CANDIDATES) counts[slot] = j;
 }
 
 // Appends the workgroup's shared list to row r's (RowState.candidates
@@ -615,7 +605,7 @@ void flush_candidates(uint64_t r, RowState st) {
   if (tid == 0u) picked = found == 0u ? 0u : atomicAdd(st.candidates, local_count);
   barrier();
   Words list = Words(candidate_area(r));
-  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = mass_lo[i];
+  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = counts[i];
 }
 
 // Row r's `total` listed tokens sorted by exact s, descending: their keys in
@@ -688,44 +678,119 @@ void compact_pass(uint64_t r, uint c, Row row) {
   }
 }
 
-// ---- top-p by levels of linear bins (PATH_MASS) ----
+// ---- top-p by levels of mass bins (PATH_LEVELS) ----
 //
-// The radix digits of s's order keys pile a language model's tokens into a
-// few bins (the exponent's), whose shared atomics then serialize. Top-p rows
-// (T > 0, no top-k) instead bin u = (top - s) * scale, linear in s over the
-// row's finite range: fine_of(s) in [0, 65535], monotone (decreasing) in s,
-// its high byte the first level's bin (from the top), its low byte the
-// second's. MODE_LEVEL 0 builds the first level's histogram of masses over
-// every token (the only pass that needs every token's exact s and mass) and
-// picks the bin where the cumulative mass crosses p * total; level 1 the
-// same within that bin (tokens surely outside it skip the division); level 2
-// lists that fine bin's tokens, and the row's last workgroup sorts them,
-// adds their masses in order and takes the crossing token's s as the cut.
-// Ties share a bin, so the cut is the plain composition's. A fine bin of
-// more than CANDIDATES tokens goes to the radix passes.
-uint fine_of(float s, float top, float scale) {
-  precise float u = (top - s) * scale;
-  precise float w = u * 256.0;
-  // (a screen's bound s may pass top: negative w, which uint() leaves
-  // undefined)
-  return w >= 65535.0 ? 65535u : (w > 0.0 ? uint(w) : 0u);
+// The radix digits of s's order keys pile a language model's tokens into the
+// exponent's few bins, whose shared atomics then serialize, and every digit
+// pass rebuilds 2048-bin histograms. Top-p rows (T > 0, no top-k) instead
+// bin u = m - s (m the row's largest s; the float subtraction of the mass's
+// Subtract, monotone in s) linearly: fine(u) = floor(u * 2^14), clamped to 19
+// bits; its high 11 bits are level 0's bin (width 1/64 in s), its low 8 bits
+// level 1's. Only tokens with u < 22.2 have mass (exp(-22.2) * 2^32 < 1),
+// and tokens of no mass are never kept (their exclusive mass is the total),
+// so level 0 skips every token with u >= ZERO_MASS_U: a language model's
+// long tail costs no atomic. Dispatches (the bound pass and the three digit
+// passes of the radix rows):
+// - bound: the radix start (prepare: histograms zeroed, slice maxima);
+// - level 0: every token's exact s and mass into 2048 shared bins, added to
+//   the row's (split in 24-bit parts, no carries: plain atomic adds); the
+//   row's last workgroup picks the bin where the mass crosses p * total;
+// - level 1: the tokens of that bin (the others skip the division: sa -+ a
+//   margin bounds u) are listed, and their masses binned by fine(u)'s low
+//   bits; the last workgroup resolves the cut from the list (sorted by s,
+//   masses added in order) when it holds them all (at most CANDIDATES),
+//   else picks the crossing fine bin;
+// - level 2: that fine bin's tokens listed and resolved (more than
+//   CANDIDATES, ties in effect: the whole row in the last workgroup).
+// Ties share bins at every level, so the cut is the plain composition's.
+// fine(u) of u = -(s - m) (d = s - m, the mass's difference).
+uint fine_of_d(float d) {
+  float w = -d * FINE_SCALE;
+  return w >= float(FINE_MAX) ? FINE_MAX : (w > 0.0 ? uint(w) : 0u);
 }
 
-// The crossing token of the sorted candidates (`total` of them) of row r.
-void resolve_mass(uint64_t r, Row row, RowState st) {
-  const uint tid = gl_LocalInvocationID.x;
-  const uint total = atomicAdd(st.candidates, 0u);
-  const float top = st.top;
-  if (total == 0u || total > CANDIDATES) {
-    whole_row_fallback(r, row);
-    return;
+// The mass of a token whose s - m is d (mass_of's).
+uint64_t mass_of_d(float d) {
+  precise float e = exp_kernel(d) * 4294967296.0;
+  return (e >= 0.0 && e <= 4294967296.0) ? uint64_t(e) : 0ul;
+}
+
+// Adds the shared bins [0, nbins) (mass in mass_lo / mass_hi, LEVEL_USED in
+// mass_hi) to the row's level bins at `words`.
+void add_level_bins(Words h, uint nbins) {
+  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
+    uint lo = mass_lo[b], hi = mass_hi[b];
+    if (lo == 0u && hi == 0u) continue;
+    uint64_t sum = (uint64_t(hi & ~LEVEL_USED) << 32) | uint64_t(lo);
+    uint part_lo = uint(sum) & 0xffffffu, part_hi = uint(sum >> 24);
+    if (part_lo != 0u) atomicAdd(h.v[2u * b], part_lo);
+    if (part_hi != 0u) atomicAdd(h.v[2u * b + 1u], part_hi);
+    if (sum == 0ul) atomicOr(h.v[2u * b + 1u], LEVEL_USED);
   }
+}
+
+// The row's level bins [0, nbins) at h into shared memory: mass_lo /
+// mass_hi the 64-bit weight, counts whether used.
+void load_level_bins(Words h, uint nbins) {
+  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
+    uint lo = shared_word(h, 2u * b), hi = shared_word(h, 2u * b + 1u);
+    uint64_t w = (uint64_t(hi & ~LEVEL_USED) << 24) + uint64_t(lo);
+    mass_lo[b] = uint(w);
+    mass_hi[b] = uint(w >> 32);
+    counts[b] = (w != 0ul || (hi & LEVEL_USED) != 0u) ? 1u : 0u;
+  }
+  barrier();
+}
+
+// From the shared bins [0, nbins) in order of decreasing s (above(b): the
+// weight of the bins before b, plus `base`): the last used bin whose above
+// is under the limit (p * total; at level 0 the total is the bins' sum).
+// Sets picked, picked_above and grand_total; every thread calls it.
+void select_level(uint nbins, uint64_t base, float p, uint64_t total, bool first) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint per = (nbins + WG - 1u) / WG;
+  const uint b0 = min(nbins, tid * per), b1 = min(b0 + per, nbins);
+  uint64_t mine = 0ul;
+  for (uint b = b0; b < b1; ++b) mine += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
+  scan[tid] = mine;
+  if (tid == 0u) pick_top = 0u;
+  barrier();
+  for (uint off = 1u; off < WG; off <<= 1) {  // inclusive prefix sums over the threads
+    uint64_t x = scan[tid];
+    if (tid >= off) x += scan[tid - off];
+    barrier();
+    scan[tid] = x;
+    barrier();
+  }
+  if (first) total = scan[WG - 1u];
+  const limit_t limit = limit_t(total) * limit_t(p);
+  uint64_t acc = base + scan[tid] - mine;
+  for (uint b = b0; b < b1; ++b) {
+    if (counts[b] != 0u && limit_t(acc) < limit) atomicMax(pick_top, b + 1u);
+    acc += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
+  }
+  barrier();
+  const uint chosen = max(pick_top, 1u) - 1u;
+  if (chosen >= b0 && chosen < b1) {
+    uint64_t a = base + scan[tid] - mine;
+    for (uint b = b0; b < chosen; ++b) a += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
+    picked = chosen;
+    picked_above = a;
+    grand_total = total;
+  }
+  barrier();
+}
+
+// The cut from row r's `total` listed tokens (every token of the crossing
+// bin, whose exclusive mass starts at `base`): sorted by s, the last whose
+// exclusive mass is under p * the row's total. Sets the row's cut.
+void resolve_levels(uint64_t r, Row row, RowState st, uint total, uint64_t base, float m) {
+  const uint tid = gl_LocalInvocationID.x;
   sort_candidates(r, total, row.t);
-  // exclusive prefix masses in the sorted order: each thread a run of
-  // positions, a scan over the threads
+  // exclusive prefix masses in sorted order: a run of positions a thread
   const uint per = (total + WG - 1u) / WG, i0 = min(total, tid * per), i1 = min(i0 + per, total);
   uint64_t mine = 0ul;
-  for (uint i = i0; i < i1; ++i) mine += mass_of(key_value(counts[i]), top);
+  for (uint i = i0; i < i1; ++i) mine += mass_of_d(key_value(counts[i]) - m);
   scan[tid] = mine;
   if (tid == 0u) pick_top = 0u;
   barrier();
@@ -737,14 +802,14 @@ void resolve_mass(uint64_t r, Row row, RowState st) {
     barrier();
   }
   const limit_t limit = limit_t(st.total) * limit_t(row.p);
-  uint64_t before = st.above_p[1] + scan[tid] - mine;
+  uint64_t before = base + scan[tid] - mine;
   for (uint i = i0; i < i1; ++i) {
     if (limit_t(before) < limit) atomicMax(pick_top, i + 1u);
-    before += mass_of(key_value(counts[i]), top);
+    before += mass_of_d(key_value(counts[i]) - m);
   }
   barrier();
   const uint kept = pick_top;
-  if (kept == 0u) {  // the level passes' pick guarantees one
+  if (kept == 0u) {  // the level's pick guarantees one; a whole-row search if not
     whole_row_fallback(r, row);
     return;
   }
@@ -754,67 +819,113 @@ void resolve_mass(uint64_t r, Row row, RowState st) {
   }
 }
 
-void level_pass(uint64_t r, uint c, Row row) {
+void levels_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x, level = DIGIT;
   RowState st = row_state(r);
-  if (st.path != PATH_MASS) return;
-  const float top = st.top, scale = st.scale, rt = reciprocal(row.t);
-  // the bits of fine_of already chosen
-  const uint fixed_bits = level == 0u ? 0u : (level == 1u ? 0xff00u : 0xffffu);
-  const uint fine = level == 0u ? 0u
-                                : (((255u - st.prefix_p[0]) << 8) | (level == 2u ? 255u - st.prefix_p[1] : 0u));
-  if (level < 2u) clear_bins(256u);
-  if (tid == 0u) local_count = 0u;
-  barrier();
+  Words h = Words(histograms(r));
+  // the first tokens' loads in flight before the row's values are read
   const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
   float xs[THREAD_TOKENS];
-  load_thread_tokens(r, j0, j1, WG, xs);
-  for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-    uint j = j0 + tid + n * WG;
-    if (j >= j1) break;
-    float x = xs[n], sa = x * rt;
-    if (level > 0u && !isnan(sa) && !isinf(sa)) {
-      // the token's fine_of lies in [f_lo, f_hi]
-      float e = approx_margin(sa);
-      uint f_lo = fine_of(sa + e, top, scale), f_hi = fine_of(sa - e, top, scale);
-      if ((f_lo & fixed_bits) > fine || (f_hi & fixed_bits) < fine) continue;
+  load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
+  float m;
+  if (level == 0u) {
+    float mm = -F_INF;
+    for (uint i = tid; i < pc.chunks; i += WG) mm = max_of(mm, uintBitsToFloat(Ptr32(slice_maxima(r) + uint64_t(i) * 4ul).v));
+    m = workgroup_max(mm);
+    // a NaN (drawn whatever the cut), a +inf (the first wins) or only -inf:
+    // no cut
+    if (isnan(m) || isinf(m)) {
+      if (c == 0u && tid == 0u) {
+        st.cut = -F_INF;
+        st.path = PATH_CUT;
+      }
+      return;
     }
-    float s = fdiv(x, row.t);
-    uint f = fine_of(s, top, scale);
-    if ((f & fixed_bits) != fine) continue;
-    if (level == 2u) {
-      list_candidate(j);
-      continue;
+  } else {
+    m = st.top;
+  }
+  // the fine bits already chosen (level 1: the level-0 bin's, level 2: all)
+  const uint want = level == 0u ? 0u : (level == 1u ? st.prefix_p[0] : (st.prefix_p[0] << 8) | st.prefix_p[1]);
+  const uint shift = level == 1u ? 8u : 0u;
+  const uint nbins = level == 0u ? LEVEL_BINS : FINE_BINS;
+  if (level < 2u) {
+    for (uint b = tid; b < nbins; b += WG) {
+      mass_lo[b] = 0u;
+      mass_hi[b] = 0u;
     }
-    uint b = 255u - (level == 0u ? f >> 8 : f & 255u);
-    uint64_t q = mass_of(s, top);
-    if (q == 0ul) atomicAdd(counts[b], p_unit(row));
-    else add_mass_shared(b, q);
+  }
+  if (tid == 0u) local_count = 0u;
+  barrier();
+  const float rt = reciprocal(row.t);
+  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
+    const uint je = min(j1, jb + THREAD_TOKENS * WG);
+    if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      const uint j = jb + tid + n * WG;
+      if (j >= je) break;
+      const float x = xs[n], sa = x * rt;
+      if ((LEVELS_DEBUG & 1u) != 0u) {
+        // (no screen)
+      } else if (level > 0u && !isnan(sa) && !isinf(sa)) {
+        // s lies in [sa - e, sa + e], so fine(u) in [f_lo, f_hi]
+        const float e = approx_margin(sa);
+        const uint f_lo = fine_of_d((sa + e) - m), f_hi = fine_of_d((sa - e) - m);
+        if ((f_hi >> shift) < want || (f_lo >> shift) > want) continue;
+      } else if (level == 0u && !isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) {
+        continue;  // surely no mass: never kept, never the cut
+      }
+      precise float d = fdiv(x, row.t) - m;
+      const uint f = fine_of_d(d);
+      if (level > 0u && (f >> shift) != want) continue;
+      if (level > 0u) list_candidate(j);
+      if (level == 2u || (level == 1u && (LEVELS_DEBUG & 4u) != 0u)) continue;
+      const uint b = level == 0u ? f >> 8 : f & (FINE_BINS - 1u);
+      const uint64_t q = mass_of_d(d);
+      if (q != 0ul) add_mass_shared(b, q);
+      else atomicOr(mass_hi[b], LEVEL_USED);
+    }
   }
   barrier();
-  if (level == 2u) {
-    flush_candidates(r, st);
-    if (last_of_row(r)) resolve_mass(r, row, st);
+  if (level < 2u) add_level_bins(Words(histograms(r) + uint64_t(level * LEVEL1_WORDS) * 4ul), nbins);
+  if (level > 0u) flush_candidates(r, st);
+  if (!last_of_row(r)) return;
+  if (level == 0u) {
+    load_level_bins(h, LEVEL_BINS);
+    select_level(LEVEL_BINS, 0ul, row.p, 0ul, true);
+    if (tid == 0u) {
+      st.top = m;
+      st.total = grand_total;
+      st.prefix_p[0] = picked;
+      st.above_p[0] = picked_above;
+      st.candidates = 0u;
+    }
     return;
   }
-  Words h = Words(histograms(r) + uint64_t(level * 256u * 3u) * 4ul);
-  add_to_row(h, 256u, row);
-  if (!last_of_row(r)) return;
-  load_row(h, 256u);
-  select_among(256u, level == 0u, true, level == 0u ? 0ul : st.above_p[0], 0u, row.p,
-               level == 0u ? 0ul : st.total);
+  const uint total = atomicAdd(st.candidates, 0u);
+  const uint64_t base = level == 1u ? st.above_p[0] : st.above_p[1];
+  if (total <= CANDIDATES && (level == 2u || (LEVELS_DEBUG & 2u) == 0u)) {
+    resolve_levels(r, row, st, total, base, m);
+    return;
+  }
+  if (level == 2u) {
+    whole_row_fallback(r, row);
+    return;
+  }
+  load_level_bins(Words(histograms(r) + uint64_t(LEVEL1_WORDS) * 4ul), FINE_BINS);
+  select_level(FINE_BINS, base, row.p, st.total, false);
   if (tid == 0u) {
-    st.prefix_p[level] = picked;
-    st.above_p[level] = picked_above;
-    if (level == 0u) st.total = grand_total;
+    st.prefix_p[1] = picked;
+    st.above_p[1] = picked_above;
+    st.candidates = 0u;
   }
 }
 
 void main() {
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
-    uint64_t r = MODE == MODE_WHOLE_ROW ? w : w / pc.chunks;
-    uint c = uint(w - r * (MODE == MODE_WHOLE_ROW ? 1u : pc.chunks));
+    uint64_t r;
+    uint c;
+    split_unit(w, MODE == MODE_WHOLE_ROW ? 1u : pc.chunks, r, c);
     Row row = row_params(r);
     if (MODE == MODE_BOUND) {
       bound_pass(r, c, row);
@@ -824,10 +935,10 @@ void main() {
       uint path = row_state(r).path;
       if (path == PATH_RADIX) {
         if (row.on_k || row.on_p) digit_pass(r, c, row);
-      } else if (path == PATH_CANDIDATES) {
+      } else if (CANDIDATES_ON && TOP_K_CANDIDATES && path == PATH_CANDIDATES) {
         if (DIGIT == 0u) compact_pass(r, c, row);
-      } else if (path == PATH_MASS) {
-        level_pass(r, c, row);
+      } else if (LEVELS_ON && path == PATH_LEVELS) {
+        levels_pass(r, c, row);
       }
     } else if (row.on_k || row.on_p) {
       whole_row(r, row);

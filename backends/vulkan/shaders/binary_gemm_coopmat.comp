@@ -1,0 +1,278 @@
+// BinaryMatmul x @ W^T on tensor cores (GL_NV_cooperative_matrix): float16 x
+// [M, K] against the packed weights, decoded tile by tile into shared memory
+// as float16 (exact: scale * +-1 with a float16 scale) and multiplied there,
+// float32 accumulators, one rounding to float16 at the end. The packed bytes
+// are the only copy of W read: no float16 W in global memory.
+//
+// A workgroup of 8 subgroups computes a BM x BN tile of the output (BN
+// weight rows), its subgroups laid out WARPS_M x WARPS_N, each FM x FN
+// fragments. The contraction moves in slices of BK (128 or 64) elements,
+// one scale per weight row (GROUP a multiple of BK). An invocation decodes
+// RUNS runs of 8 weights of one row: the run's RUN_BITS index bits (from a
+// window of 3 words: a run may start at any bit), its 8-bit sign pattern
+// (one codeword, or 8 / VECTOR side by side), then 8 float16 values, each
+// the scale with its sign bit flipped where the pattern bit is clear (two
+// integer operations per pair). The next DEPTH slices' words, scales and x
+// are in flight while one is decoded and multiplied. Split-K (pc.splits > 1):
+// tile t % tiles takes piece t / tiles of the contraction (pc.split_len
+// long) and writes float32 partial sums, which binary_finish.comp adds in
+// piece order.
+//
+// Formats: VECTOR in {1, 2, 4, 8} with 8 / VECTOR * BITS = RUN_BITS at most
+// 8 (the default v = 8, b = 6; the plain 1-bit format), GROUP and K
+// multiples of BK (kernels/binary_matmul.cpp checks).
+// Portable counterpart: binary_gemm.comp. Built a second time with
+// PORTABLE=1 (module binary_gemm_decoded): the same decoding and tiles, the
+// products by plain float32 multiply-adds from shared memory, so that
+// devices without cooperative matrices (lavapipe) test the decoder
+// (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1).
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#ifndef PORTABLE
+#define PORTABLE 0
+#endif
+#if !PORTABLE
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_NV_cooperative_matrix : require
+#endif
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
+
+#include "binary_format.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint DT = DT_F16;
+layout(constant_id = 2) const uint CM_M = 16;
+layout(constant_id = 3) const uint CM_N = 16;
+layout(constant_id = 4) const uint CM_K = 16;
+layout(constant_id = 5) const uint WARPS_M = 1;
+layout(constant_id = 6) const uint FM = 1;
+layout(constant_id = 7) const uint FN = 1;
+// (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl)
+// Codebook entries (2^BITS) kept in shared memory.
+layout(constant_id = 11) const uint CODES = 64;
+// Slices whose loads (words, scale, x) are in flight ahead of the one
+// decoded and multiplied.
+layout(constant_id = 12) const uint DEPTH = 2;
+// Elements of a slice of the contraction: 128 or 64, inside one scale group.
+layout(constant_id = 13) const uint BK = 128;
+
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
+layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
+
+const uint WG = gl_WorkGroupSize.x;  // 256: 8 subgroups of 32
+const uint WARPS_N = WG / 32u / WARPS_M;
+const uint WM = FM * CM_M, WN = FN * CM_N;
+const uint BM = WARPS_M * WM, BN = WARPS_N * WN;
+const uint UNIT = 8;  // float16 per 16-byte shared unit
+// Index bits per run of 8 weights.
+const uint PER_RUN = 8u / VECTOR;
+const uint RUN_BITS = PER_RUN * BITS;
+// Decoding: THREADS_PER_ROW invocations per weight row of the tile, RUNS runs each.
+const uint THREADS_PER_ROW = WG / BN;
+const uint RUNS = BK / 8u / THREADS_PER_ROW;
+// x's slice: BM rows of BK float16 in X_CHUNKS 16-byte chunks, CHUNKS_X per
+// invocation (the last round partial: 16 x 64 is half a round).
+const uint X_CHUNKS = BM * BK / UNIT;
+const uint CHUNKS_X = (X_CHUNKS + WG - 1u) / WG;
+
+// Shared tiles in 16-byte units, rows padded by one unit (the 8 rows a
+// fragment load reads at once fall in distinct banks): x [BM][BK], W [BN][BK].
+const uint PITCH = BK / UNIT + 1u;
+const uint X_UNITS = BM * PITCH, W_UNITS = BN * PITCH;
+const uint FRAG_UNITS = CM_M * CM_N / 4u;  // a float32 fragment, for the epilogue
+const uint TILE_UNITS = X_UNITS + W_UNITS;
+const uint EPI_UNITS = WG / 32u * FRAG_UNITS;
+shared uvec4 smem[TILE_UNITS > EPI_UNITS ? TILE_UNITS : EPI_UNITS];
+// Codeword c's sign pattern, inverted (a set bit: element negative), and the
+// same shifted left by 15: the spread form the decoder shifts per pair.
+shared uint spread[CODES];
+
+const bool PLAIN = VECTOR == 1u && BITS == 1u;
+
+// The run's inverted pattern, spread: bit i of ~pattern at bit i and i + 15.
+uint run_spread(uint bits) {
+  if (PER_RUN == 1u) return spread[bits];
+  uint p = 0;
+  if (PLAIN) {
+    // Each bit picks codeword 0 or 1 (inverted bit 0 of each, kept in spread).
+    p = (bits & (spread[1] != 0u ? 0xffu : 0u)) | (~bits & (spread[0] != 0u ? 0xffu : 0u));
+  } else {
+    [[unroll]] for (uint q = 0; q < PER_RUN; ++q) {
+      p |= spread[(bits >> (q * BITS)) & INDEX_MASK] << (q * VECTOR);
+    }
+  }
+  return p | (p << 15);
+}
+
+// An invocation's runs: SPAN_BITS bits of its row from bit span_start(),
+// held in LANE_WORDS words from the one holding that bit.
+const uint SPAN_BITS = RUNS * RUN_BITS;  // at most 64
+const uint LANE_WORDS = 3;
+uint span_start(uint part, uint k0) { return k0 / 8u * RUN_BITS + part * SPAN_BITS; }
+
+// This invocation's words of its weight row (the row clamped to N - 1: rows
+// past N decode a real row and are never stored; words past the row
+// clamped to its last) and the row's scale bits for the slice at k0.
+void load_row(uint n, uint part, uint k0, out uint words[LANE_WORDS], out uint scale) {
+  n = min(n, pc.N - 1u);
+  uint first = span_start(part, k0) / 32u;
+  uint64_t row = pc.indices + uint64_t(n) * pc.words * 4u;
+  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(row + min(first + q, pc.words - 1u) * 4u).v;
+  scale = uint(HalfPtr(pc.scales + (uint64_t(n) * groups_per_row() + k0 / GROUP) * 2u).v);
+}
+
+void load_x(uint tid, uint m0, uint k0, out uvec4 xr[CHUNKS_X]) {
+  [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
+    uint e = tid + l * WG, r = e / (BK / UNIT), c = e % (BK / UNIT);
+    uint m = m0 + r;
+    xr[l] = m < pc.rows && e < X_CHUNKS ? QuadPtr(pc.x + (uint64_t(m) * pc.K + k0 + c * UNIT) * 2u).v : uvec4(0);
+  }
+}
+
+// Decodes this invocation's runs of its row into W's tile.
+void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint shift = span_start(part, k0) % 32u;
+  // The span's bits from bit 0 of (lo, hi).
+  uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
+  uint hi = uint(packUint2x32(uvec2(words[1], words[2])) >> shift);
+  uint base = scale | (scale << 16);
+  [[unroll]] for (uint r = 0; r < RUNS; ++r) {
+    uint bit = r * RUN_BITS;  // a constant once unrolled
+    uint bits = bit >= 32u ? hi >> (bit - 32u) : bit + RUN_BITS > 32u ? (lo >> bit) | (hi << (32u - bit)) : lo >> bit;
+    uint s = run_spread(bits & ((1u << RUN_BITS) - 1u));
+    uvec4 v;
+    // Pair j: bit 2j of ~pattern to bit 15, bit 2j + 1 (at 2j + 16 in the
+    // shifted copy) to bit 31.
+    v.x = base ^ ((s << 15) & 0x80008000u);
+    v.y = base ^ ((s << 13) & 0x80008000u);
+    v.z = base ^ ((s << 11) & 0x80008000u);
+    v.w = base ^ ((s << 9) & 0x80008000u);
+    smem[X_UNITS + row * PITCH + part * RUNS + r] = v;
+  }
+}
+
+// Output (m, n): rounded into out, or a float32 partial sum of the piece
+// (binary_finish.comp adds the pieces in order).
+void store_result(uint piece, uint m, uint n, float v) {
+  if (pc.splits == 1u) {
+    store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * 2u, v);
+  } else {
+    Ptr32(pc.partials + ((uint64_t(piece) * pc.rows + m) * pc.N + n) * 4u).v = floatBitsToUint(v);
+  }
+}
+
+void main() {
+  uint tid = gl_LocalInvocationID.x;
+  uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  uint wm = warp / WARPS_N, wn = warp % WARPS_N;
+  for (uint c = tid; c < CODES; c += WG) {
+    uint p = ~global_codeword(c) & ((1u << VECTOR) - 1u);
+    spread[c] = PER_RUN == 1u ? p | (p << 15) : p;
+  }
+  uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.N + BN - 1u) / BN;
+  uint tiles = tiles_m * tiles_n;
+  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+
+  // Split-K: piece t / tiles of the contraction, pc.split_len long.
+  for (uint t = gl_WorkGroupID.x; t < tiles * pc.splits; t += gl_NumWorkGroups.x) {
+    uint tile = t % tiles, piece = t / tiles;
+    uint m0 = tile % tiles_m * BM, n0 = tile / tiles_m * BN;
+    uint k_begin = piece * pc.split_len, k_end = min(pc.K, k_begin + pc.split_len);
+#if PORTABLE
+    // Output o of the tile: row o / BN, column o % BN, for o = tid + i * WG.
+    const uint OUTS = BM * BN / WG;
+    float acc[OUTS];
+    [[unroll]] for (uint i = 0; i < OUTS; ++i) acc[i] = 0.0;
+#else
+    fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][FN];
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+    }
+#endif
+    uint words[DEPTH][LANE_WORDS];
+    uint scale[DEPTH];
+    uvec4 xr[DEPTH][CHUNKS_X];
+    [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+      if (k_begin + d * BK < k_end) {
+        load_row(n0 + row, part, k_begin + d * BK, words[d], scale[d]);
+        load_x(tid, m0, k_begin + d * BK, xr[d]);
+      }
+    }
+    barrier();  // the codebook (first tile), the previous tile's epilogue
+    for (uint k1 = k_begin; k1 < k_end; k1 += DEPTH * BK) {
+      [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+        uint k0 = k1 + d * BK;
+        if (k0 < k_end) {
+          decode(tid, k0, words[d], scale[d]);
+          [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
+            uint e = tid + l * WG;
+            if (e < X_CHUNKS) smem[e / (BK / UNIT) * PITCH + e % (BK / UNIT)] = xr[d][l];
+          }
+          if (k0 + DEPTH * BK < k_end) {
+            load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
+            load_x(tid, m0, k0 + DEPTH * BK, xr[d]);
+          }
+          barrier();
+#if PORTABLE
+          // (Plain loops: a test path, kept quick to compile.)
+          for (uint i = 0; i < OUTS; ++i) {
+            uint o = tid + i * WG, m = o / BN, n = o % BN;
+            for (uint u = 0; u < BK / UNIT; ++u) {
+              uvec4 a = smem[m * PITCH + u], b = smem[X_UNITS + n * PITCH + u];
+              for (uint q = 0; q < 4u; ++q) {
+                vec2 xa = unpackHalf2x16(a[q]), wb = unpackHalf2x16(b[q]);
+                acc[i] = fma(xa.x, wb.x, acc[i]);
+                acc[i] = fma(xa.y, wb.y, acc[i]);
+              }
+            }
+          }
+#else
+          [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
+            fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
+            [[unroll]] for (uint i = 0; i < FM; ++i) {
+              coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * PITCH + kk / UNIT, PITCH, false);
+            }
+            [[unroll]] for (uint j = 0; j < FN; ++j) {
+              fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
+              coopMatLoadNV(fb, smem, X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
+              [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
+            }
+          }
+#endif
+          barrier();  // every subgroup is done with the slice
+        }
+      }
+    }
+
+#if PORTABLE
+    [[unroll]] for (uint i = 0; i < OUTS; ++i) {
+      uint o = tid + i * WG, m = m0 + o / BN, n = n0 + o % BN;
+      if (m < pc.rows && n < pc.N) store_result(piece, m, n, acc[i]);
+    }
+#else
+    // Out through this subgroup's scratch fragment: each invocation writes a
+    // run of RUN consecutive elements of one fragment row.
+    const uint RUN = CM_M * CM_N / 32u;
+    uint scratch = warp * FRAG_UNITS;
+    uint fr = lane / (CM_N / RUN), fc = lane % (CM_N / RUN) * RUN;
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) {
+        coopMatStoreNV(acc[i][j], smem, scratch, CM_N / 4u, false);
+        subgroupMemoryBarrierShared();
+        subgroupBarrier();
+        uint m = m0 + wm * WM + i * CM_M + fr, n = n0 + wn * WN + j * CM_N + fc;
+        [[unroll]] for (uint q = 0; q < RUN; ++q) {
+          float v = uintBitsToFloat(smem[scratch + (fr * CM_N + fc + q) / 4u][(fc + q) % 4u]);
+          if (m < pc.rows && n + q < pc.N) store_result(piece, m, n + q, v);
+        }
+        subgroupBarrier();
+      }
+    }
+#endif
+    barrier();  // the scratch is the next tile's x and W
+  }
+}
