@@ -737,6 +737,48 @@ LUMEN_DEVICE_TEST(Attention, CooperativeMatrixPrefill) {
   }
 }
 
+#ifdef LUMEN_HAS_VULKAN
+// The tensor-core prefill's reading of a fragment layout (runs on any build
+// with Vulkan; the layouts are written here, not read from a device).
+TEST(Attention, FragmentLayoutReading) {
+  // Per invocation 8 entries (row * 16 + column), then the length.
+  auto layout = [](auto entry) {
+    std::vector<uint32_t> e(32 * 8 + 1);
+    for (uint32_t lane = 0; lane < 32; ++lane) {
+      for (uint32_t i = 0; i < 8; ++i) e[lane * 8 + i] = entry(lane, i);
+    }
+    e[256] = 8;
+    return e;
+  };
+  // PTX's m16n8k16 accumulator, two 8-column halves: c0 c1 in row g, c2 c3 in
+  // row g + 8, columns 2t, 2t + 1 (+ 8 in the second half).
+  auto mma = layout([](uint32_t lane, uint32_t i) {
+    uint32_t g = lane / 4, t = lane % 4;
+    return (g + (i / 2 % 2) * 8) * 16 + (i / 4) * 8 + 2 * t + i % 2;
+  });
+  EXPECT_EQ(vulkan::attention_fragment_second_row(mma), std::optional<uint32_t>(0xccu));
+  // The same elements, each invocation's first row first.
+  auto rows_first = layout([](uint32_t lane, uint32_t i) {
+    uint32_t g = lane / 4, t = lane % 4;
+    return (g + (i / 4) * 8) * 16 + (i / 2 % 2) * 8 + 2 * t + i % 2;
+  });
+  EXPECT_EQ(vulkan::attention_fragment_second_row(rows_first), std::optional<uint32_t>(0xf0u));
+  // Row-major runs of 8 per invocation: a row is shared by 2 invocations.
+  auto runs = layout([](uint32_t lane, uint32_t i) { return lane * 8 + i; });
+  EXPECT_FALSE(vulkan::attention_fragment_second_row(runs).has_value());
+  // Neighbouring pairs swapped: 2i and 2i + 1 are not in column order.
+  auto swapped = layout([&](uint32_t lane, uint32_t i) { return mma[lane * 8 + (i ^ 1u)]; });
+  EXPECT_FALSE(vulkan::attention_fragment_second_row(swapped).has_value());
+  // One invocation's rows in the other order: the mask is not common.
+  auto mixed = mma;
+  for (uint32_t i = 0; i < 8; ++i) mixed[5 * 8 + i] = rows_first[5 * 8 + i];
+  EXPECT_FALSE(vulkan::attention_fragment_second_row(mixed).has_value());
+  auto shorter = mma;
+  shorter[256] = 4;
+  EXPECT_FALSE(vulkan::attention_fragment_second_row(shorter).has_value());
+}
+#endif
+
 LUMEN_DEVICE_TEST(Attention, JvpAndVmapRules) {
   Case c;
   c.Hq = 4;

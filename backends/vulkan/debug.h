@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <lumen/stream.h>
 
@@ -32,5 +34,12 @@ size_t fused_kernels_generated();
 // Whether float16/bfloat16 attention prefill on the GPU of `s` runs on
 // cooperative matrices (kernels/attention_coopmat.cpp) for suitable head dims.
 bool attention_uses_cooperative_matrix(const Stream& s);
+
+// The tensor-core prefill's reading of a device's fragment layout: from what
+// shaders/attention_layout.comp writes (per invocation 8 entries, row * 16 +
+// column of a 16 x 16 float32 fragment, then the length), the elements lying
+// in each invocation's second row (bit i: element i) when the layout is
+// NVIDIA's mma one (shaders/attention_flash.comp then runs); else nullopt.
+std::optional<uint32_t> attention_fragment_second_row(const std::vector<uint32_t>& entries);
 
 }  // namespace lumen::vulkan

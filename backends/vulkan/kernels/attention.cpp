@@ -59,9 +59,18 @@ constexpr uint32_t kMaxFeaturesPerInvocation = 4;  // MAX_FEATURES in the shader
 // The portable kernel, or the tensor-core one with a plan (same push
 // constants and first specialization constants).
 void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& prim,
-                       const AttentionInputs& in, std::vector<array>& outputs,
+                       const AttentionInputs& given, std::vector<array>& outputs,
                        const std::optional<CoopmatAttention>& coopmat) {
   const fast::AttentionParams& params = prim.params();
+  // With kv_half the kernel reads float16 copies of K and V.
+  AttentionInputs in = given;
+  std::optional<array> k_half, v_half;
+  if (coopmat && coopmat->kv_half) {
+    k_half = kv_half_copy(k, *given.k);
+    v_half = kv_half_copy(k, *given.v);
+    in.k = &*k_half;
+    in.v = &*v_half;
+  }
   const array &q = *in.q, &keys = *in.k, &v = *in.v;
   AttentionPush push{};
   push.q = address_of(q);
@@ -85,8 +94,9 @@ void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& 
   const uint64_t wg = KernelContext::kWorkgroupSize;
   if (coopmat) {
     set_coopmat_attention_constants(*coopmat, in, constants);
-    const uint64_t tiles = uint64_t(push.B) * push.Hq * ((push.Lq + kCoopmatQueryRows - 1) / kCoopmatQueryRows);
-    k.dispatch("attention_coopmat", std::move(constants), &push, sizeof(push), tiles * wg, in.all(), writes);
+    const uint64_t rows = coopmat->query_rows();
+    const uint64_t tiles = uint64_t(push.B) * push.Hq * ((push.Lq + rows - 1) / rows);
+    k.dispatch(coopmat->shader(), std::move(constants), &push, sizeof(push), tiles * wg, in.all(), writes);
     return;
   }
   const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;
@@ -107,7 +117,7 @@ void attention_kernel(const Primitive& p, const std::vector<array>& inputs,
   const std::optional<DecodeAttention> decode =
       in.q->shape(2) <= kDecodeMaxQueries ? decode_attention_plan(k.caps(), in) : std::nullopt;
   const std::optional<CoopmatAttention> coopmat =
-      decode ? std::nullopt : coopmat_attention_plan(k.caps(), in);
+      decode ? std::nullopt : coopmat_attention_plan(k, in);
   if (!decode && !coopmat && Dv > static_cast<int>(kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize)) {
     detail::throw_invalid("[ScaledDotProductAttention] no GPU kernel for value head dim {} (at most {})",
                           Dv, kMaxFeaturesPerInvocation * KernelContext::kWorkgroupSize);

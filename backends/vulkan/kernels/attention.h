@@ -69,17 +69,29 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs);
 
-// The tensor-core prefill (attention_coopmat.cpp, shaders/attention_coopmat.comp):
-// workgroups of kCoopmatQueryRows queries; the fragment's column count and
-// the keys per tile, or nullopt where the device, dtype or head dims do not
-// suit it.
-constexpr uint32_t kCoopmatQueryRows = 128;
+// The tensor-core prefill (attention_coopmat.cpp): shaders/attention_flash.comp
+// (softmax in registers; devices whose fragments have NVIDIA's mma layout) or
+// shaders/attention_coopmat.comp (softmax through shared memory; any layout),
+// or nullopt where the device, dtype or head dims suit neither.
 struct CoopmatAttention {
-  uint32_t fragment_n;
+  bool registers;          // attention_flash rather than attention_coopmat
+  uint32_t fragment_n;     // the fragment's columns
   uint32_t keys_per_tile;
+  uint32_t row_blocks;     // 16-row query blocks per subgroup (attention_flash)
+  uint32_t stages;         // K/V tile buffers in shared memory (attention_flash)
+  uint32_t layout_hi;      // the fragment's elements in an invocation's second row (attention_flash)
+  bool kv_half;            // bfloat16 K and V converted to float16 copies first (attention_flash)
+  bool fold;               // the scale folded into the exponent's fma (attention_flash)
+  // Query rows per workgroup (8 subgroups).
+  uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
+  const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }
 };
-std::optional<CoopmatAttention> coopmat_attention_plan(const Capabilities& caps, const AttentionInputs& in);
+// Reads the device's fragment layout on its first call (a dispatch waited for).
+std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const AttentionInputs& in);
 // Specialization constants 6.. of the shader (1-5 are the portable kernel's).
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
+// A row-contiguous float16 copy of a bfloat16 K or V (plan.kv_half), recorded
+// on k's stream (shaders/attention_kv_half.comp).
+array kv_half_copy(KernelContext& k, const array& x);
 
 }  // namespace lumen::vulkan

@@ -51,31 +51,13 @@ const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
 
-layout(push_constant) uniform Push {
-  uint64_t q;
-  uint64_t k;
-  uint64_t v;
-  uint64_t mask;
-  uint64_t sinks;
-  uint64_t out_addr;  // [B, H_q, L_q, D_v] row-contiguous
-  uint64_t lse;       // float32 [B, H_q, L_q]
-  uint64_t strides;   // int64 element strides: q, k, v, mask (4 each), then sinks'
-  uint B;
-  uint Hq;
-  uint Hkv;
-  uint Lq;
-  uint Lk;
-  uint D_unused;  // D and D_v are the constants
-  uint Dv_unused;
-  int causal_offset;
-  float scale;
-} pc;
-
 const uint WG = gl_WorkGroupSize.x;  // 256
+const uint KV_DT = DT;
+#include "attention_tiles.glsl"
+
 const uint WARPS = WG / 32;
 const uint CM_M = 16, CM_K = 16;
 const uint BQ = WARPS * CM_M;  // query rows per workgroup
-const uint UNIT = 8;           // float16 per 16-byte shared unit
 // Shared memory in 16-byte units, rows padded by one unit against bank
 // conflicts of fragment loads: the K and V tiles, then per subgroup its
 // float32 scratch [16][BK] and its float16 P tile [16][BK]. Before the loop
@@ -96,50 +78,6 @@ const uint HALF_BK = BK / 2;        // scores per invocation per tile
 const uint HALF_N = CM_N / 2;       // output columns per invocation per fragment
 const uint O_REGS = DV / CM_N * HALF_N;
 
-// Eight consecutive features e0.. of a row as float16 pairs; zeros when the
-// row is past the end.
-uvec4 load_unit(uint64_t row, int64_t step, uint e0, bool valid) {
-  if (!valid) return uvec4(0);
-  uint size = dtype_size(DT);
-  if (VEC && DT == DT_F16) return Ptr4x32(row + e0 * 2).v;
-  float x[8];
-  if (VEC) {
-    uvec4 w = Ptr4x32(row + e0 * 2).v;
-    for (uint u = 0; u < 4; ++u) {
-      x[2 * u] = bits_to_float(DT, w[u] & 0xffffu);
-      x[2 * u + 1] = bits_to_float(DT, w[u] >> 16);
-    }
-  } else {
-    for (uint u = 0; u < 8; ++u) x[u] = load_float(DT, row + uint64_t(int64_t(e0 + u) * step * size));
-  }
-  uvec4 r;
-  for (uint u = 0; u < 4; ++u) r[u] = packHalf2x16(vec2(x[2 * u], x[2 * u + 1]));
-  return r;
-}
-
-// Units per invocation of a K and a V tile.
-const uint K_LOADS = (BK * (D / UNIT) + WG - 1) / WG;
-const uint V_LOADS = (BK * (DV / UNIT) + WG - 1) / WG;
-
-// This invocation's units of the K and V tiles from key k0 (unit c of a tile
-// is row c / (D / UNIT), features (c % (D / UNIT)) * UNIT..).
-void load_tile(uint k0, uint b, uint hk, int64_t k_step, int64_t v_step, out uvec4 kr[K_LOADS],
-               out uvec4 vr[V_LOADS]) {
-  uint tid = gl_LocalInvocationID.x, size = dtype_size(DT);
-  [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
-    uint c = tid + l * WG, j = k0 + c / (D / UNIT);
-    bool valid = c < BK * (D / UNIT) && j < pc.Lk;
-    uint64_t k_row = table_row(pc.strides, pc.k, T_K, b, hk, valid ? j : 0, size);
-    kr[l] = load_unit(k_row, k_step, c % (D / UNIT) * UNIT, valid);
-  }
-  [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
-    uint c = tid + l * WG, j = k0 + c / (DV / UNIT);
-    bool valid = c < BK * (DV / UNIT) && j < pc.Lk;
-    uint64_t v_row = table_row(pc.strides, pc.v, T_V, b, hk, valid ? j : 0, size);
-    vr[l] = load_unit(v_row, v_step, c % (DV / UNIT) * UNIT, valid);
-  }
-}
-
 float scratch_at(uint base, uint pitch_floats, uint row, uint col) {
   uint e = row * pitch_floats + col;
   return uintBitsToFloat(smem[base + e / 4][e % 4]);
@@ -153,8 +91,7 @@ void main() {
   const uint group = pc.Hq / pc.Hkv;
   const uint q_tiles = (pc.Lq + BQ - 1) / BQ;
   const uint64_t tiles = uint64_t(pc.B) * pc.Hq * q_tiles;
-  const int64_t q_step = table_stride(pc.strides, T_Q, 3), k_step = table_stride(pc.strides, T_K, 3);
-  const int64_t v_step = table_stride(pc.strides, T_V, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
   const uint s_base = K_UNITS + V_UNITS + warp * WARP_UNITS, p_base = s_base + S_UNITS;
 
   for (uint64_t t = gl_WorkGroupID.x; t < tiles; t += gl_NumWorkGroups.x) {
@@ -169,7 +106,7 @@ void main() {
       for (uint c = tid; c < CM_M * (D / UNIT); c += WG) {
         uint r = c / (D / UNIT), e0 = c % (D / UNIT) * UNIT, i = q0 + w * CM_M + r;
         uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, h, i < pc.Lq ? i : 0, size);
-        smem[r * K_PITCH + e0 / UNIT] = load_unit(q_row, q_step, e0, i < pc.Lq);
+        smem[r * K_PITCH + e0 / UNIT] = load_unit(DT, q_row, q_step, e0, i < pc.Lq);
       }
       barrier();
       if (warp == w) {
@@ -193,7 +130,8 @@ void main() {
     if (CAUSAL) k_stop = uint(clamp(int(q0 + BQ) + pc.causal_offset, 0, int(pc.Lk)));
     // K and V tiles as float16, loaded into registers one tile ahead.
     uvec4 k_next[K_LOADS], v_next[V_LOADS];
-    load_tile(0, b, hk, k_step, v_step, k_next, v_next);
+    const KvRows kv = kv_rows(b, hk);
+    load_tile(0, kv, k_next, v_next);
     for (uint k0 = 0; k0 < k_stop; k0 += BK) {
       [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
         uint c = tid + l * WG;
@@ -204,7 +142,7 @@ void main() {
         if (c < BK * (DV / UNIT)) smem[K_UNITS + c / (DV / UNIT) * V_PITCH + c % (DV / UNIT)] = v_next[l];
       }
       barrier();
-      if (k0 + BK < k_stop) load_tile(k0 + BK, b, hk, k_step, v_step, k_next, v_next);
+      if (k0 + BK < k_stop) load_tile(k0 + BK, kv, k_next, v_next);
 
       // S = Q K^T into the scratch.
       [[unroll]] for (uint n = 0; n < BK / CM_N; ++n) {
