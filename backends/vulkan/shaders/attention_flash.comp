@@ -60,8 +60,9 @@ layout(constant_id = 13) const uint LAYOUT_HI = 0xf0;
 layout(constant_id = 14) const bool KV_HALF = false;
 const uint KV_DT = KV_HALF ? DT_F16 : DT;
 // Unmasked tiles with a positive scale take the max on the raw scores and
-// fold the scale into the exponent's fma (one multiply less per score).
-layout(constant_id = 15) const bool FOLD = true;
+// fold the scale into the exponent's fma (one multiply less per score;
+// slower on the H100, so the host leaves it off).
+layout(constant_id = 15) const bool FOLD = false;
 
 #include "attention.glsl"
 
