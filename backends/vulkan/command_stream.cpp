@@ -203,8 +203,7 @@ void CommandStream::flush_locked() {
   current_ = Batch{};
   current_.chunks = std::move(carried);
   is_open_ = false;
-  deferred_evaluations_ = 0;
-  deferred_.store(false);
+  deferred_evaluations_.store(0);
 }
 
 bool CommandStream::end_evaluation() {
@@ -214,20 +213,19 @@ bool CommandStream::end_evaluation() {
     flush_locked();
     return false;
   }
-  ++deferred_evaluations_;
-  return !deferred_.exchange(true);
+  return ++deferred_evaluations_ == 1;
 }
 
 bool CommandStream::submit_when_idle(uint64_t timeout_ns) {
   uint64_t target;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    if (!deferred_.load()) return false;
+    if (!has_deferred()) return false;
     target = submitted_.load();
   }
   if (!wait_until(target, timeout_ns)) return true;
   std::lock_guard<std::mutex> lk(mu_);
-  if (!deferred_.load()) return false;
+  if (!has_deferred()) return false;
   if (completed_value() < submitted_.load()) return true;  // flushed meanwhile, then deferred again
   flush_locked();
   return false;

@@ -64,7 +64,7 @@ class CommandStream {
   // not before (its submission is then someone's job: IdleSubmitter).
   bool end_evaluation();
   // Whether a deferred batch waits for submission.
-  bool has_deferred() const { return deferred_.load(); }
+  bool has_deferred() const { return deferred_evaluations_.load() > 0; }
   // For IdleSubmitter: waits up to `timeout_ns` for the GPU to finish what
   // was submitted, then submits a deferred batch. Returns whether one still
   // waits (the GPU was still busy).
@@ -120,8 +120,9 @@ class CommandStream {
   Batch current_;
   bool is_open_ = false;
   int commands_in_batch_ = 0;
-  int deferred_evaluations_ = 0;  // ended into the open batch since it was opened
-  std::atomic<bool> deferred_{false};
+  // Evaluations ended into the open batch without submitting it (read by
+  // other threads: has_deferred).
+  std::atomic<int> deferred_evaluations_{0};
   std::deque<Batch> in_flight_;
   std::vector<VkCommandBuffer> spare_commands_;
   std::vector<Chunk> spare_chunks_;
