@@ -453,6 +453,37 @@ void group_index(Bench& b) {
   }
 }
 
+// LUMEN_BENCH_DECODE_VARIANTS="A=1 B=2;A=3;..." runs `rows` once per
+// ';'-separated variant with its NAME=VALUE settings in the environment (the
+// decode kernel reads its LUMEN_VULKAN_DECODE_* knobs per dispatch), after a
+// VARIANT| line naming it: one process, one set of inputs, many designs.
+void decode_variants(const std::string& list, const std::function<void()>& rows) {
+  size_t from = 0;
+  while (from <= list.size()) {
+    size_t end = list.find(';', from);
+    if (end == std::string::npos) end = list.size();
+    const std::string variant = list.substr(from, end - from);
+    std::vector<std::string> names;
+    size_t at = 0;
+    while (at < variant.size()) {
+      size_t stop = variant.find(' ', at);
+      if (stop == std::string::npos) stop = variant.size();
+      const std::string word = variant.substr(at, stop - at);
+      const size_t eq = word.find('=');
+      if (eq != std::string::npos) {
+        names.push_back(word.substr(0, eq));
+        setenv(names.back().c_str(), word.substr(eq + 1).c_str(), 1);
+      }
+      at = stop + 1;
+    }
+    std::printf("VARIANT|%s\n", variant.c_str());
+    std::fflush(stdout);
+    rows();
+    for (const std::string& n : names) unsetenv(n.c_str());
+    from = end + 1;
+  }
+}
+
 // Issue 7's rows: bf16, B = 1, H = 32 prefill shapes and a GQA decode step;
 // sdpa_lse also returns the logsumexp (its time should match sdpa's).
 // Decode reads its 134 MB of K and V in ~0.05-0.08 ms, so lumen's fixed
@@ -514,12 +545,27 @@ void group_attention(Bench& b) {
       };
     };
     const bool decode = r.lq == 1;
+    // One decode's inputs, made once for every variant.
+    std::vector<array> decode_inputs;
+    auto cached_inputs = [&] {
+      if (decode_inputs.empty()) decode_inputs = make_inputs(1);
+      return decode_inputs;
+    };
     auto bandwidth = [&](const std::string& op, double ms, int caches) {
       if (ms <= 0 || !decode) return;
       const double gbps = kv_bytes * caches / (ms * 1e-3) / 1e9;
       std::printf("BW|%s|%s|%s|%.1f GB/s over %.1f MB of K and V|%.0f%% of 3.35 TB/s|%.4f ms per decode\n",
                   g.c_str(), op.c_str(), r.name.c_str(), gbps, kv_bytes / 1e6, 100.0 * gbps / 3350.0, ms / caches);
     };
+    if (decode && std::getenv("LUMEN_BENCH_DECODE_VARIANTS")) {
+      decode_variants(std::getenv("LUMEN_BENCH_DECODE_VARIANTS"), [&] {
+        for (bool lse : {false, true}) {
+          const std::string op = lse ? "sdpa_lse" : "sdpa";
+          bandwidth(op, b.rows(g, op, r.name, bfloat16, bytes, flops, cached_inputs, attend(lse)), 1);
+        }
+      });
+      continue;
+    }
     for (bool lse : {false, true}) {
       const std::string op = lse ? "sdpa_lse" : "sdpa";
       bandwidth(op, b.rows(g, op, r.name, bfloat16, bytes, flops, [&] { return make_inputs(1); }, attend(lse)), 1);

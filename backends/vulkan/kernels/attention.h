@@ -63,6 +63,8 @@ struct DecodeAttention {
   bool early;          // the first step's loads go out before the queries'
   bool interleave;     // a chunk's steps are every chunks-th step, not a run
   bool merge;          // the last workgroup per head merges the chunks (no merge pass)
+  uint32_t touch;      // steps ahead whose rows are touched (one word per touch_bytes), 0: none
+  uint32_t touch_bytes;
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

@@ -209,7 +209,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
   push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(17, 0);
+  Constants constants(19, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -226,6 +226,8 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[14] = plan.interleave;
   constants[15] = plan.merge;
   constants[16] = merge_part;
+  constants[17] = plan.touch;
+  constants[18] = plan.touch_bytes;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -234,6 +236,55 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   k.dispatch("attention_decode", std::move(constants), &push, sizeof(push), head_groups * sp.chunks * wg, in.all(),
              writes);
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
+}
+
+// Whether K and V are one contiguous run each of the same shape (the probe
+// reads them as flat bytes, head after head).
+bool probe_fits(const AttentionInputs& in) {
+  return in.k->flags().row_contiguous && in.v->flags().row_contiguous && in.k->shape() == in.v->shape() &&
+         in.k->itemsize() == 2 && address_of(*in.k) % 16 == 0 && address_of(*in.v) % 16 == 0 &&
+         in.k->nbytes() / (in.k->shape(0) * in.k->shape(1)) % 16 == 0;
+}
+
+// LUMEN_VULKAN_DECODE_PROBE=1: loads K and V in the pattern of the
+// PROBE_* knobs with no arithmetic (shaders/attention_decode_probe.comp),
+// then, with PROBE_MERGE=1, the merge pass over uninitialized partials. The
+// outputs hold garbage: for the bench only.
+void record_probe(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
+                  std::vector<array>& outputs) {
+  struct ProbePush {
+    uint64_t k, v, out;
+    uint32_t head_bytes, heads, chunks, steps, never;
+  } push{};
+  const uint32_t loads = env_or("LUMEN_VULKAN_DECODE_PROBE_LOADS", 4);
+  const uint64_t heads = uint64_t(in.k->shape(0)) * in.k->shape(1);
+  push.k = address_of(*in.k);
+  push.v = address_of(*in.v);
+  push.out = address_of(outputs[0]);
+  push.head_bytes = static_cast<uint32_t>(in.k->nbytes() / heads);
+  push.heads = static_cast<uint32_t>(heads);
+  push.chunks = std::max<uint32_t>(1, ceil_div(env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups), heads));
+  push.steps = ceil_div(push.head_bytes, uint64_t(push.chunks) * KernelContext::kWorkgroupSize * 16 * loads);
+  push.never = 0x9e3779b9u;
+  Constants c(8, 0);
+  c[1] = loads;
+  c[2] = env_is("LUMEN_VULKAN_DECODE_PROBE_SPAN", "1");
+  c[3] = env_is("LUMEN_VULKAN_DECODE_PROBE_PREFETCH", "1");
+  c[4] = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
+  c[5] = env_or("LUMEN_VULKAN_DECODE_PROBE_TOUCH", 0);
+  c[6] = env_or("LUMEN_VULKAN_DECODE_PROBE_TOUCH_BYTES", 32);
+  c[7] = !env_is("LUMEN_VULKAN_DECODE_PROBE_LOAD", "0");
+  std::vector<const array*> writes{&outputs[0]};
+  k.dispatch("attention_decode_probe", std::move(c), &push, sizeof(push),
+             uint64_t(push.chunks) * heads * KernelContext::kWorkgroupSize, {in.k, in.v}, writes);
+  if (!env_is("LUMEN_VULKAN_DECODE_PROBE_MERGE", "1")) return;
+  Split sp{};
+  sp.row_groups = 1;
+  sp.chunks = std::min(push.chunks, kMaxChunks);
+  sp.chunk_keys = ceil_div(in.k->shape(2), sp.chunks);
+  sp.pitch = 4 + 4 * ceil_div(in.v->shape(3), 4);
+  array partial = partials_array(k, in, sp);
+  record_merge(k, prim, in, sp, partial, outputs);
 }
 
 }  // namespace
@@ -262,12 +313,15 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
   plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
   plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
+  plan.touch = env_or("LUMEN_VULKAN_DECODE_TOUCH", 0);
+  plan.touch_bytes = env_or("LUMEN_VULKAN_DECODE_TOUCH_BYTES", 32);
   return plan;
 }
 
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
+  if (env_is("LUMEN_VULKAN_DECODE_PROBE", "1") && probe_fits(in)) return record_probe(k, prim, in, outputs);
   record_key_lanes(k, prim, in, plan, outputs);
 }
 

@@ -59,6 +59,7 @@ lumen_shader(divmod divmod.comp)
 # Scaled dot-product attention (kernels/attention.cpp).
 lumen_shader(attention attention.comp)
 lumen_shader(attention_decode attention_decode.comp)
+lumen_shader(attention_decode_probe attention_decode_probe.comp)
 lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
