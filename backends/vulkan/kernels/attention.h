@@ -65,6 +65,7 @@ struct DecodeAttention {
   bool merge;          // the last workgroup per head merges the chunks (no merge pass)
   uint32_t touch;      // steps ahead whose rows are touched (one word per touch_bytes), 0: none
   uint32_t touch_bytes;
+  uint32_t stage;      // 16-byte pieces of K (and of V) per invocation and tile through shared memory, 0: none
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

@@ -171,6 +171,19 @@ void record_merge(KernelContext& k, const fast::ScaledDotProductAttention& prim,
              rows * KernelContext::kWorkgroupSize, reads, writes);
 }
 
+// Shared memory of attention_decode.comp with `stage` (its arrays, merge's
+// included).
+uint64_t decode_shared_bytes(const DecodeAttention& plan, uint32_t stage) {
+  const uint64_t wg = KernelContext::kWorkgroupSize, key_lanes = wg / (plan.lanes * plan.row_split);
+  const uint64_t features = uint64_t(plan.segs) * kSegment;
+  const uint64_t lanes_rows = 2 * plan.rows * key_lanes * 4;                   // lane_max, lane_sum
+  const uint64_t scratch = wg * kSegment * 4;                                  // scratch
+  const uint64_t q = plan.q_shared ? plan.rows * plan.lanes * features * 4 : 16;  // q_shared
+  const uint64_t merge = wg * 4 + wg * 16;                                     // merge_weight, merge_red
+  const uint64_t tiles = 2 * (stage > 0 ? stage * wg : 1) * 16;                // tile_k, tile_v
+  return lanes_rows + scratch + q + merge + tiles + 4;                         // + is_last
+}
+
 // The key-lane kernel (shaders/attention_decode.comp), merging its own
 // partials with plan.merge, else followed by the merge pass.
 void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
@@ -181,7 +194,16 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   // Merging in the kernel, each row's partition of the workgroup takes one
   // chunk's (m, l) per invocation.
   const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
-  const Split sp = split_keys(in, plan.rows, wg / (plan.lanes * plan.row_split) * plan.unroll,
+  const bool vec = vector_loads(keys) && vector_loads(v);
+  // STAGE: tiles of plan.stage 16-byte pieces per invocation, a whole number
+  // of steps of the key lanes.
+  const uint32_t step = wg / (plan.lanes * plan.row_split) * plan.unroll;
+  const uint64_t row_bytes = uint64_t(keys.shape(3)) * keys.itemsize();
+  const uint64_t tile_keys = row_bytes ? uint64_t(plan.stage) * wg * 16 / row_bytes : 0;
+  const bool stage = plan.stage > 0 && vec && keys.shape(3) == v.shape(3) && row_bytes % 16 == 0 &&
+                     tile_keys * row_bytes == uint64_t(plan.stage) * wg * 16 && tile_keys % step == 0 &&
+                     tile_keys >= step && decode_shared_bytes(plan, plan.stage) <= k.caps().max_shared_memory;
+  const Split sp = split_keys(in, plan.rows, stage ? static_cast<uint32_t>(tile_keys) : step,
                               plan.merge ? merge_part : kMaxChunks);
   array partial = partials_array(k, in, sp);
   const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
@@ -209,11 +231,11 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
   push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(19, 0);
+  Constants constants(20, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
-  constants[4] = vector_loads(keys) && vector_loads(v);
+  constants[4] = vec;
   constants[5] = plan.lanes;
   constants[6] = plan.segs;
   constants[7] = plan.rows;
@@ -228,6 +250,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[16] = merge_part;
   constants[17] = plan.touch;
   constants[18] = plan.touch_bytes;
+  constants[19] = stage ? plan.stage : 0;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -315,6 +338,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
   plan.touch = env_or("LUMEN_VULKAN_DECODE_TOUCH", 0);
   plan.touch_bytes = env_or("LUMEN_VULKAN_DECODE_TOUCH_BYTES", 32);
+  plan.stage = env_or("LUMEN_VULKAN_DECODE_STAGE", 0);
   return plan;
 }
 

@@ -77,6 +77,13 @@ layout(constant_id = 16) const uint MERGE_PART = 64;
 // for one register per touch.
 layout(constant_id = 17) const uint TOUCH = 0;
 layout(constant_id = 18) const uint TOUCH_BYTES = 32;
+// STAGE > 0 (with VEC and D = D_v): K and V go through shared memory in
+// tiles of STAGE * WG 16-byte pieces each (the host makes a tile's keys a
+// multiple of STEP): each invocation loads STAGE pieces of K and of V,
+// consecutive invocations on consecutive pieces (the next tile's loads are
+// in flight while this tile's keys are attended), stores them to shared
+// memory, and the key lanes read their steps from there.
+layout(constant_id = 19) const uint STAGE = 0;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -133,7 +140,9 @@ const uint STEP = KEY_LANES * UNROLL;  // keys per step of the workgroup
 shared float lane_max[ROWS * KEY_LANES];
 shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
-shared vec4 q_shared[ROWS * LANES * F / 4];  // [row][lane][feature] (Q_SHARED)
+shared vec4 q_shared[Q_SHARED ? ROWS * LANES * F / 4 : 1];  // [row][lane][feature] (Q_SHARED)
+const uint STAGE_PIECES = STAGE > 0 ? WG * STAGE : 1;
+shared uvec4 tile_k[STAGE_PIECES], tile_v[STAGE_PIECES];
 shared bool is_last;
 
 // Where a kv head's keys and values are: row j of K at k_base + j * k_row
@@ -206,13 +215,13 @@ void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
   }
 }
 
-// One word of every TOUCH_BYTES of the rows of the step from key k0 (keys
-// before k_end), xored together (the caller keeps the result alive).
-uint touch_step(KvRows kv, uint k0, uint k_end, uint tid) {
+// One word of every TOUCH_BYTES of the rows of the `keys` keys from k0
+// (before k_end), xored together (the caller keeps the result alive).
+uint touch_step(KvRows kv, uint k0, uint keys, uint k_end, uint tid) {
   uint touched = 0;
   if (!VEC || TOUCH == 0) return 0;
   uint row_touches = (pc.D * dtype_size(DT) + TOUCH_BYTES - 1) / TOUCH_BYTES;
-  for (uint x = tid; x < STEP * row_touches; x += WG) {
+  for (uint x = tid; x < keys * row_touches; x += WG) {
     uint j = k0 + x / row_touches, o = x % row_touches * TOUCH_BYTES;
     if (j < k_end) {
       touched ^= Ptr32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v;
@@ -220,6 +229,102 @@ uint touch_step(KvRows kv, uint k0, uint k_end, uint tid) {
     }
   }
   return touched;
+}
+
+// STAGE: the tile of keys from k0 (zeros past k_end) into stage_k, stage_v.
+uvec4 stage_k[STAGE > 0 ? STAGE : 1], stage_v[STAGE > 0 ? STAGE : 1];
+
+void stage_load(KvRows kv, uint k0, uint k_end, uint tid) {
+  uint row_pieces = pc.D * dtype_size(DT) / 16;
+  [[unroll]] for (uint u = 0; u < STAGE; ++u) {
+    uint x = u * WG + tid, j = k0 + x / row_pieces, o = x % row_pieces * 16;
+    bool valid = j < k_end;
+    stage_k[u] = valid ? ReadPtr4x32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v : uvec4(0);
+    stage_v[u] = valid ? ReadPtr4x32(kv.v_base + uint64_t(int64_t(j) * kv.v_row) + o).v : uvec4(0);
+  }
+}
+
+void stage_store(uint tid) {
+  [[unroll]] for (uint u = 0; u < STAGE; ++u) {
+    tile_k[u * WG + tid] = stage_k[u];
+    tile_v[u * WG + tid] = stage_v[u];
+  }
+}
+
+// STAGE: the step of the tile's keys from `first` (shared memory) into
+// k_bits, v_bits, laid out as load_step lays them.
+void stage_step(uint first, uint lane, uint key_lane) {
+  uint size = dtype_size(DT), row_pieces = pc.D * size / 16;
+  [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+    uint row = first + u * KEY_LANES + key_lane;
+    [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+      uint e0 = (s * LANES + lane) * SEG, x = row * row_pieces + e0 * size / 16;
+      bool has = e0 < pc.D;
+      [[unroll]] for (uint h = 0; h < size / 2; ++h) {  // 16-byte pieces per segment
+        uvec4 kw = has ? tile_k[x + h] : uvec4(0), vw = has ? tile_v[x + h] : uvec4(0);
+        [[unroll]] for (uint t = 0; t < 4; ++t) {
+          k_bits[u * F + s * SEG + h * 4 + t] = kw[t];
+          v_bits[u * F + s * SEG + h * 4 + t] = vw[t];
+        }
+      }
+      if (size == 2) {
+        [[unroll]] for (uint t = 4; t < SEG; ++t) {
+          k_bits[u * F + s * SEG + t] = 0;
+          v_bits[u * F + s * SEG + t] = 0;
+        }
+      }
+    }
+  }
+}
+
+// This invocation's rows: their scaled queries, mask rows and query
+// indices, and the key lane's online softmax (max, sum, output features).
+float qr[RPT * F];
+uint64_t mask_row[RPT];
+uint query[RPT];
+float m[RPT], l[RPT], acc[RPT * F];
+
+// The step from key k0 whose features are in kx, vx: its scores, then the
+// key lane's online softmax over them.
+void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64_t m_step) {
+  // Scores of the step's keys (every lane of a key lane gets the sum).
+  float score[UNROLL * RPT];
+  [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+    uint j = k0 + u * KEY_LANES + key_lane;
+    [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+      float dot = 0.0;
+      [[unroll]] for (uint f = 0; f < F; f += 4) {
+        vec4 qv = Q_SHARED ? q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4]
+                           : vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
+        [[unroll]] for (uint t = 0; t < 4; ++t) dot = fma(qv[t], kx[u * F + f + t], dot);
+      }
+      [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
+      score[u * RPT + rr] =
+          j < k_end ? masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset) : NEG_INF;
+    }
+  }
+  // The key lane's online softmax, UNROLL keys at a time.
+  [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
+    float mx = m[rr];
+    [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * RPT + rr]);
+    bool rescale = true;
+    if (LAZY) {
+      rescale = mx > m[rr] + LAZY_SLACK;  // false while nothing is visible
+      if (!rescale) mx = m[rr];
+    }
+    if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
+    if (rescale) {
+      float a = exp(m[rr] - mx);
+      m[rr] = mx;
+      l[rr] *= a;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= a;
+    }
+    [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+      float p = exp(score[u * RPT + rr] - mx);
+      l[rr] += p;
+      [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = fma(p, vx[u * F + f], acc[rr * F + f]);
+    }
+  }
 }
 
 void main() {
@@ -243,10 +348,12 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    // This chunk's steps: from k_begin, k_stride apart, before k_end.
-    uint k_begin = INTERLEAVE ? chunk * STEP : chunk * pc.chunk_keys;
+    // This chunk's steps (STAGE: tiles) of step_keys keys: from k_begin,
+    // k_stride apart, before k_end.
+    uint step_keys = STAGE > 0 ? STAGE * WG * 16 / (pc.D * size) : STEP;
+    uint k_begin = INTERLEAVE ? chunk * step_keys : chunk * pc.chunk_keys;
     uint k_end = INTERLEAVE ? pc.Lk : min(pc.Lk, k_begin + pc.chunk_keys);
-    uint k_stride = INTERLEAVE ? pc.chunks * STEP : STEP;
+    uint k_stride = INTERLEAVE ? pc.chunks * step_keys : step_keys;
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, INTERLEAVE ? 0 : int(k_begin), int(k_end)));
 
     KvRows kv;
@@ -257,14 +364,12 @@ void main() {
     kv.k_step = k_step;
     kv.v_step = v_step;
 
-    if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    if (STAGE > 0) stage_load(kv, k_begin, k_end, tid);
+    else if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
 
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
     // the last one, their results unused).
-    float qr[RPT * F];
-    uint64_t mask_row[RPT];
-    uint query[RPT];
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       uint gr = row0 + min(part * RPT + rr, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
       query[rr] = i;
@@ -287,58 +392,34 @@ void main() {
       }
       barrier();
     }
-    float m[RPT], l[RPT], acc[RPT * F];
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       m[rr] = NEG_INF;
       l[rr] = 0.0;
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
     }
 
-    if (PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
     uint touched = 0;
-    for (uint k0 = k_begin; k0 < k_end; k0 += k_stride) {
-      uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, k_end, tid) : 0;
+    // STAGE: a tile at a time through shared memory (uniform control flow).
+    for (uint k0 = k_begin; STAGE > 0 && k0 < k_end; k0 += k_stride) {
+      uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, step_keys, k_end, tid) : 0;
+      barrier();  // the previous tile's readers are done
+      stage_store(tid);
+      barrier();
+      if (k0 + k_stride < k_end) stage_load(kv, k0 + k_stride, k_end, tid);
+      for (uint first = 0; first < step_keys && k0 + first < k_end; first += STEP) {
+        stage_step(first, lane, key_lane);
+        unpack_step();
+        attend_step(k0 + first, k_end, lane, part, key_lane, m_step);
+      }
+      touched ^= touch;
+    }
+    if (STAGE == 0 && PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    for (uint k0 = k_begin; STAGE == 0 && k0 < k_end; k0 += k_stride) {
+      uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, STEP, k_end, tid) : 0;
       if (!PREFETCH && !(EARLY && k0 == k_begin)) load_step(kv, k0, k_end, lane, key_lane);
       unpack_step();
       if (PREFETCH && k0 + k_stride < k_end) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
-      // Scores of the step's keys (every lane of a key lane gets the sum).
-      float score[UNROLL * RPT];
-      [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-        uint j = k0 + u * KEY_LANES + key_lane;
-        [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
-          float dot = 0.0;
-          [[unroll]] for (uint f = 0; f < F; f += 4) {
-            vec4 qv = Q_SHARED ? q_shared[((part * RPT + rr) * LANES + lane) * (F / 4) + f / 4]
-                               : vec4(qr[rr * F + f], qr[rr * F + f + 1], qr[rr * F + f + 2], qr[rr * F + f + 3]);
-            [[unroll]] for (uint t = 0; t < 4; ++t) dot = fma(qv[t], kx[u * F + f + t], dot);
-          }
-          [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
-          score[u * RPT + rr] =
-              j < k_end ? masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset) : NEG_INF;
-        }
-      }
-      // The key lane's online softmax, UNROLL keys at a time.
-      [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
-        float mx = m[rr];
-        [[unroll]] for (uint u = 0; u < UNROLL; ++u) mx = max(mx, score[u * RPT + rr]);
-        bool rescale = true;
-        if (LAZY) {
-          rescale = mx > m[rr] + LAZY_SLACK;  // false while nothing is visible
-          if (!rescale) mx = m[rr];
-        }
-        if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
-        if (rescale) {
-          float a = exp(m[rr] - mx);
-          m[rr] = mx;
-          l[rr] *= a;
-          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= a;
-        }
-        [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-          float p = exp(score[u * RPT + rr] - mx);
-          l[rr] += p;
-          [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = fma(p, vx[u * F + f], acc[rr * F + f]);
-        }
-      }
+      attend_step(k0, k_end, lane, part, key_lane, m_step);
       touched ^= touch;  // at the step's end: the touch had the step's arithmetic to arrive
     }
     if (TOUCH > 0 && touched == 0x9e3779b9u && pc.merge_flags == ~0u) PartialWord(pc.partial).v = 0.0;  // keeps the touches
