@@ -84,6 +84,9 @@ layout(constant_id = 18) const uint TOUCH_BYTES = 32;
 // in flight while this tile's keys are attended), stores them to shared
 // memory, and the key lanes read their steps from there.
 layout(constant_id = 19) const uint STAGE = 0;
+// STAGE: tiles whose loads are in flight at once (register sets of STAGE
+// pieces; the tile loop is unrolled by it).
+layout(constant_id = 20) const uint STAGE_DEPTH = 1;
 const float LAZY_SLACK = 8.0;
 
 #include "attention.glsl"
@@ -232,22 +235,24 @@ uint touch_step(KvRows kv, uint k0, uint keys, uint k_end, uint tid) {
 }
 
 // STAGE: the tile of keys from k0 (zeros past k_end) into stage_k, stage_v.
-uvec4 stage_k[STAGE > 0 ? STAGE : 1], stage_v[STAGE > 0 ? STAGE : 1];
+const uint STAGE_REGS = STAGE > 0 ? STAGE * STAGE_DEPTH : 1;
+uvec4 stage_k[STAGE_REGS], stage_v[STAGE_REGS];
 
-void stage_load(KvRows kv, uint k0, uint k_end, uint tid) {
+// Register set `slot` (a constant once the tile loop is unrolled).
+void stage_load(uint slot, KvRows kv, uint k0, uint k_end, uint tid) {
   uint row_pieces = pc.D * dtype_size(DT) / 16;
   [[unroll]] for (uint u = 0; u < STAGE; ++u) {
     uint x = u * WG + tid, j = k0 + x / row_pieces, o = x % row_pieces * 16;
     bool valid = j < k_end;
-    stage_k[u] = valid ? ReadPtr4x32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v : uvec4(0);
-    stage_v[u] = valid ? ReadPtr4x32(kv.v_base + uint64_t(int64_t(j) * kv.v_row) + o).v : uvec4(0);
+    stage_k[slot * STAGE + u] = valid ? ReadPtr4x32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v : uvec4(0);
+    stage_v[slot * STAGE + u] = valid ? ReadPtr4x32(kv.v_base + uint64_t(int64_t(j) * kv.v_row) + o).v : uvec4(0);
   }
 }
 
-void stage_store(uint tid) {
+void stage_store(uint slot, uint tid) {
   [[unroll]] for (uint u = 0; u < STAGE; ++u) {
-    tile_k[u * WG + tid] = stage_k[u];
-    tile_v[u * WG + tid] = stage_v[u];
+    tile_k[u * WG + tid] = stage_k[slot * STAGE + u];
+    tile_v[u * WG + tid] = stage_v[slot * STAGE + u];
   }
 }
 
@@ -364,8 +369,9 @@ void main() {
     kv.k_step = k_step;
     kv.v_step = v_step;
 
-    if (STAGE > 0) stage_load(kv, k_begin, k_end, tid);
-    else if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    if (STAGE > 0) {
+      [[unroll]] for (uint d = 0; d < STAGE_DEPTH; ++d) stage_load(d, kv, k_begin + d * k_stride, k_end, tid);
+    } else if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
 
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
@@ -399,19 +405,25 @@ void main() {
     }
 
     uint touched = 0;
-    // STAGE: a tile at a time through shared memory (uniform control flow).
-    for (uint k0 = k_begin; STAGE > 0 && k0 < k_end; k0 += k_stride) {
-      uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, step_keys, k_end, tid) : 0;
-      barrier();  // the previous tile's readers are done
-      stage_store(tid);
-      barrier();
-      if (k0 + k_stride < k_end) stage_load(kv, k0 + k_stride, k_end, tid);
-      for (uint first = 0; first < step_keys && k0 + first < k_end; first += STEP) {
-        stage_step(first, lane, key_lane);
-        unpack_step();
-        attend_step(k0 + first, k_end, lane, part, key_lane, m_step);
+    // STAGE: a tile at a time through shared memory, STAGE_DEPTH tiles'
+    // loads in flight (uniform control flow).
+    for (uint k00 = k_begin; STAGE > 0 && k00 < k_end; k00 += STAGE_DEPTH * k_stride) {
+      [[unroll]] for (uint d = 0; d < STAGE_DEPTH; ++d) {
+        uint k0 = k00 + d * k_stride;
+        if (k0 >= k_end) break;
+        uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, step_keys, k_end, tid) : 0;
+        barrier();  // the previous tile's readers are done
+        stage_store(d, tid);
+        barrier();
+        uint next = k0 + STAGE_DEPTH * k_stride;
+        if (next < k_end) stage_load(d, kv, next, k_end, tid);
+        for (uint first = 0; first < step_keys && k0 + first < k_end; first += STEP) {
+          stage_step(first, lane, key_lane);
+          unpack_step();
+          attend_step(k0 + first, k_end, lane, part, key_lane, m_step);
+        }
+        touched ^= touch;
       }
-      touched ^= touch;
     }
     if (STAGE == 0 && PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
     for (uint k0 = k_begin; STAGE == 0 && k0 < k_end; k0 += k_stride) {
