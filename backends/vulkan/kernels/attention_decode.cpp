@@ -184,6 +184,21 @@ uint64_t decode_shared_bytes(const DecodeAttention& plan, uint32_t stage) {
   return lanes_rows + scratch + q + merge + tiles + 4;                         // + is_last
 }
 
+uint64_t row_bytes(const AttentionInputs& in) { return uint64_t(in.k->shape(3)) * in.k->itemsize(); }
+
+// The largest stage up to plan.stage (halving it) whose tiles are whole K
+// rows, a whole number of the key lanes' steps of `step` keys, and fit the
+// shared memory with the rest; 0 where none does or D != D_v.
+uint32_t fitted_stage(const DecodeAttention& plan, const AttentionInputs& in, uint32_t step, uint32_t shared) {
+  const uint64_t bytes = row_bytes(in);
+  if (in.k->shape(3) != in.v->shape(3) || bytes % 16 != 0) return 0;
+  for (uint32_t stage = plan.stage; stage > 0; stage /= 2) {
+    const uint64_t tile = uint64_t(stage) * KernelContext::kWorkgroupSize * 16;
+    if (tile % bytes == 0 && (tile / bytes) % step == 0 && decode_shared_bytes(plan, stage) <= shared) return stage;
+  }
+  return 0;
+}
+
 // The key-lane kernel (shaders/attention_decode.comp), merging its own
 // partials with plan.merge, else followed by the merge pass.
 void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
@@ -195,16 +210,10 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   // chunk's (m, l) per invocation.
   const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
   const bool vec = vector_loads(keys) && vector_loads(v);
-  // STAGE: tiles of plan.stage 16-byte pieces per invocation, a whole number
-  // of steps of the key lanes.
   const uint32_t step = wg / (plan.lanes * plan.row_split) * plan.unroll;
-  const uint64_t row_bytes = uint64_t(keys.shape(3)) * keys.itemsize();
-  const uint64_t tile_keys = row_bytes ? uint64_t(plan.stage) * wg * 16 / row_bytes : 0;
-  const bool stage = plan.stage > 0 && vec && keys.shape(3) == v.shape(3) && row_bytes % 16 == 0 &&
-                     tile_keys * row_bytes == uint64_t(plan.stage) * wg * 16 && tile_keys % step == 0 &&
-                     tile_keys >= step && decode_shared_bytes(plan, plan.stage) <= k.caps().max_shared_memory;
-  const Split sp = split_keys(in, plan.rows, stage ? static_cast<uint32_t>(tile_keys) : step,
-                              plan.merge ? merge_part : kMaxChunks);
+  const uint32_t stage = vec ? fitted_stage(plan, in, step, k.caps().max_shared_memory) : 0;
+  const uint32_t tile_keys = stage ? static_cast<uint32_t>(uint64_t(stage) * wg * 16 / row_bytes(in)) : 0;
+  const Split sp = split_keys(in, plan.rows, stage ? tile_keys : step, plan.merge ? merge_part : kMaxChunks);
   array partial = partials_array(k, in, sp);
   const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
   std::optional<array> counters;
@@ -250,7 +259,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[16] = merge_part;
   constants[17] = plan.touch;
   constants[18] = plan.touch_bytes;
-  constants[19] = stage ? plan.stage : 0;
+  constants[19] = stage;
   constants[20] = plan.stage_depth;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
