@@ -67,6 +67,7 @@ struct DecodeAttention {
   uint32_t touch_bytes;
   uint32_t stage;      // 16-byte pieces of K (and of V) per invocation and tile through shared memory, 0: none
   uint32_t stage_depth;  // tiles whose loads are in flight at once (stage)
+  bool exp2;           // scores in base 2 (log2 e folded into the queries)
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

@@ -240,7 +240,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
   push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(21, 0);
+  Constants constants(22, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -261,6 +261,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[18] = plan.touch_bytes;
   constants[19] = stage;
   constants[20] = plan.stage_depth;
+  constants[21] = plan.exp2;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -350,6 +351,7 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   plan.touch_bytes = env_or("LUMEN_VULKAN_DECODE_TOUCH_BYTES", 32);
   plan.stage = env_or("LUMEN_VULKAN_DECODE_STAGE", 0);
   plan.stage_depth = env_or("LUMEN_VULKAN_DECODE_STAGE_DEPTH", 1);
+  plan.exp2 = env_is("LUMEN_VULKAN_DECODE_EXP2", "1");
   return plan;
 }
 

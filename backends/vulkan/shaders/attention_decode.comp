@@ -87,7 +87,14 @@ layout(constant_id = 19) const uint STAGE = 0;
 // STAGE: tiles whose loads are in flight at once (register sets of STAGE
 // pieces; the tile loop is unrolled by it).
 layout(constant_id = 20) const uint STAGE_DEPTH = 1;
+// EXP2: scores in base 2 (log2 e folded into the scaled queries; exp2 in
+// the loop; the partial's max back in base e).
+layout(constant_id = 21) const bool EXP2 = false;
 const float LAZY_SLACK = 8.0;
+const float LOG2E = 1.4426950408889634;
+const float LN2 = 0.6931471805599453;
+
+float softmax_exp(float x) { return EXP2 ? exp2(x) : exp(x); }
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -305,7 +312,9 @@ void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64
       }
       [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
       score[u * RPT + rr] =
-          j < k_end ? masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset) : NEG_INF;
+          j >= k_end ? NEG_INF
+          : EXP2 && MASK == 2 ? LOG2E * masked_score(LN2 * dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset)
+                              : masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset);
     }
   }
   // The key lane's online softmax, UNROLL keys at a time.
@@ -319,13 +328,13 @@ void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64
     }
     if (mx == NEG_INF) continue;  // nothing visible to this key lane yet
     if (rescale) {
-      float a = exp(m[rr] - mx);
+      float a = softmax_exp(m[rr] - mx);
       m[rr] = mx;
       l[rr] *= a;
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= a;
     }
     [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-      float p = exp(score[u * RPT + rr] - mx);
+      float p = softmax_exp(score[u * RPT + rr] - mx);
       l[rr] += p;
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = fma(p, vx[u * F + f], acc[rr * F + f]);
     }
@@ -376,6 +385,7 @@ void main() {
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
     // the last one, their results unused).
+    const float q_scale = EXP2 ? pc.scale * LOG2E : pc.scale;
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       uint gr = row0 + min(part * RPT + rr, nr - 1), h = hk * group + gr / pc.Lq, i = gr % pc.Lq;
       query[rr] = i;
@@ -384,7 +394,7 @@ void main() {
       [[unroll]] for (uint s = 0; s < SEGS; ++s) {
         uint w[SEG];
         load_segment_bits(q_row, q_step, (s * LANES + lane) * SEG, pc.D, false, w);
-        [[unroll]] for (uint t = 0; t < SEG; ++t) qr[rr * F + s * SEG + t] = pc.scale * segment_feature(w[t / 2], w[t], t);
+        [[unroll]] for (uint t = 0; t < SEG; ++t) qr[rr * F + s * SEG + t] = q_scale * segment_feature(w[t / 2], w[t], t);
       }
     }
     if (Q_SHARED) {
@@ -446,7 +456,7 @@ void main() {
     [[unroll]] for (uint rr = 0; rr < RPT; ++rr) {
       float mx = NEG_INF;
       for (uint x = 0; x < KEY_LANES; ++x) mx = max(mx, lane_max[(part * RPT + rr) * KEY_LANES + x]);
-      float w = m[rr] == NEG_INF ? 0.0 : exp(m[rr] - mx);
+      float w = m[rr] == NEG_INF ? 0.0 : softmax_exp(m[rr] - mx);
       l[rr] *= w;
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] *= w;
     }
@@ -481,7 +491,7 @@ void main() {
           mx = max(mx, lane_max[r * KEY_LANES + x]);
           total_l += lane_sum[r * KEY_LANES + x];
         }
-        PartialPair(dst).v = vec2(mx, total_l);
+        PartialPair(dst).v = vec2(EXP2 ? LN2 * mx : mx, total_l);
       }
     }
     if (!MERGE) continue;
