@@ -63,11 +63,9 @@ struct DecodeAttention {
   bool early;          // the first step's loads go out before the queries'
   bool interleave;     // a chunk's steps are every chunks-th step, not a run
   bool merge;          // the last workgroup per head merges the chunks (no merge pass)
-  uint32_t touch;      // steps ahead whose rows are touched (one word per touch_bytes), 0: none
-  uint32_t touch_bytes;
-  uint32_t stage;      // 16-byte pieces of K (and of V) per invocation and tile through shared memory, 0: none
-  uint32_t stage_depth;  // tiles whose loads are in flight at once (stage)
   bool exp2;           // scores in base 2 (log2 e folded into the queries)
+  bool row32;          // row offsets in 32-bit arithmetic where they fit
+  bool full_steps;     // steps wholly before the chunk's end skip the per-key check
 };
 std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, const AttentionInputs& in);
 void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& prim,

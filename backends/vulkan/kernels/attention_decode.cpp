@@ -15,11 +15,16 @@
 // a step ahead), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of the
 // keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_EARLY=0 (the
 // first step's loads after the queries', not before),
-// LUMEN_VULKAN_DECODE_MERGE=1 (the last workgroup per head merges: no merge
-// pass), LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
+// LUMEN_VULKAN_DECODE_MERGE=0 (a merge pass instead of the last workgroup
+// per head), LUMEN_VULKAN_DECODE_LAZY=0 (the running max moves with every
+// step, not only by more than e^8), LUMEN_VULKAN_DECODE_EXP2=0 (scores in
+// base e), LUMEN_VULKAN_DECODE_ROW32=0 (64-bit row offsets),
+// LUMEN_VULKAN_DECODE_FULL_STEPS=0 (every step checks each key against the
+// chunk's end), LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
 // LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
-// between them) and LUMEN_VULKAN_DECODE_LAZY=1 (the running max moves only by
-// more than e^8). docs/attention.md has what each measured.
+// between them). LUMEN_VULKAN_DECODE_PROBE=1 replaces the kernel by a
+// loads-only probe of its reads (record_probe). docs/attention.md has what
+// each measured.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -78,6 +83,13 @@ bool vector_loads(const array& a) {
     if (a.shape(d) > 1 && (a.strides(d) * item) % 16 != 0) return false;
   }
   return true;
+}
+
+// Every row offset of a head of a [B, H, L, D] K or V, (L - 1) * row stride
+// bytes (non-negative), fits in 32 bits.
+bool rows_fit_32_bits(const array& a) {
+  const int64_t row = a.strides(2) * static_cast<int64_t>(a.itemsize());
+  return row >= 0 && row * std::max<int64_t>(a.shape(2) - 1, 0) <= int64_t(UINT32_MAX);
 }
 
 bool env_is(const char* name, const char* value) {
@@ -171,34 +183,6 @@ void record_merge(KernelContext& k, const fast::ScaledDotProductAttention& prim,
              rows * KernelContext::kWorkgroupSize, reads, writes);
 }
 
-// Shared memory of attention_decode.comp with `stage` (its arrays, merge's
-// included).
-uint64_t decode_shared_bytes(const DecodeAttention& plan, uint32_t stage) {
-  const uint64_t wg = KernelContext::kWorkgroupSize, key_lanes = wg / (plan.lanes * plan.row_split);
-  const uint64_t features = uint64_t(plan.segs) * kSegment;
-  const uint64_t lanes_rows = 2 * plan.rows * key_lanes * 4;                   // lane_max, lane_sum
-  const uint64_t scratch = wg * kSegment * 4;                                  // scratch
-  const uint64_t q = plan.q_shared ? plan.rows * plan.lanes * features * 4 : 16;  // q_shared
-  const uint64_t merge = wg * 4 + wg * 16;                                     // merge_weight, merge_red
-  const uint64_t tiles = 2 * (stage > 0 ? stage * wg : 1) * 16;                // tile_k, tile_v
-  return lanes_rows + scratch + q + merge + tiles + 4;                         // + is_last
-}
-
-uint64_t row_bytes(const AttentionInputs& in) { return uint64_t(in.k->shape(3)) * in.k->itemsize(); }
-
-// The largest stage up to plan.stage (halving it) whose tiles are whole K
-// rows, a whole number of the key lanes' steps of `step` keys, and fit the
-// shared memory with the rest; 0 where none does or D != D_v.
-uint32_t fitted_stage(const DecodeAttention& plan, const AttentionInputs& in, uint32_t step, uint32_t shared) {
-  const uint64_t bytes = row_bytes(in);
-  if (in.k->shape(3) != in.v->shape(3) || bytes % 16 != 0) return 0;
-  for (uint32_t stage = plan.stage; stage > 0; stage /= 2) {
-    const uint64_t tile = uint64_t(stage) * KernelContext::kWorkgroupSize * 16;
-    if (tile % bytes == 0 && (tile / bytes) % step == 0 && decode_shared_bytes(plan, stage) <= shared) return stage;
-  }
-  return 0;
-}
-
 // The key-lane kernel (shaders/attention_decode.comp), merging its own
 // partials with plan.merge, else followed by the merge pass.
 void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
@@ -210,10 +194,8 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   // chunk's (m, l) per invocation.
   const uint32_t merge_part = wg / std::bit_ceil(plan.rows);
   const bool vec = vector_loads(keys) && vector_loads(v);
-  const uint32_t step = wg / (plan.lanes * plan.row_split) * plan.unroll;
-  const uint32_t stage = vec ? fitted_stage(plan, in, step, k.caps().max_shared_memory) : 0;
-  const uint32_t tile_keys = stage ? static_cast<uint32_t>(uint64_t(stage) * wg * 16 / row_bytes(in)) : 0;
-  const Split sp = split_keys(in, plan.rows, stage ? tile_keys : step, plan.merge ? merge_part : kMaxChunks);
+  const Split sp = split_keys(in, plan.rows, wg / (plan.lanes * plan.row_split) * plan.unroll,
+                              plan.merge ? merge_part : kMaxChunks);
   array partial = partials_array(k, in, sp);
   const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
   std::optional<array> counters;
@@ -240,7 +222,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   push.chunk_lanes = merge_chunk_lanes(push.Dv, merge_part);
   push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
 
-  Constants constants(22, 0);
+  Constants constants(20, 0);
   constants[1] = dtype_id(q.dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -257,11 +239,9 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   constants[14] = plan.interleave;
   constants[15] = plan.merge;
   constants[16] = merge_part;
-  constants[17] = plan.touch;
-  constants[18] = plan.touch_bytes;
-  constants[19] = stage;
-  constants[20] = plan.stage_depth;
-  constants[21] = plan.exp2;
+  constants[17] = plan.exp2;
+  constants[18] = plan.row32 && rows_fit_32_bits(keys) && rows_fit_32_bits(v);
+  constants[19] = plan.full_steps;
   std::vector<const array*> writes{&partial};
   if (plan.merge) {
     for (auto& o : outputs) writes.push_back(&o);
@@ -300,14 +280,12 @@ void record_probe(KernelContext& k, const fast::ScaledDotProductAttention& prim,
   push.chunks = std::max<uint32_t>(1, ceil_div(env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups), heads));
   push.steps = ceil_div(push.head_bytes, uint64_t(push.chunks) * KernelContext::kWorkgroupSize * 16 * loads);
   push.never = 0x9e3779b9u;
-  Constants c(8, 0);
+  Constants c(6, 0);
   c[1] = loads;
   c[2] = env_is("LUMEN_VULKAN_DECODE_PROBE_SPAN", "1");
   c[3] = env_is("LUMEN_VULKAN_DECODE_PROBE_PREFETCH", "1");
   c[4] = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
-  c[5] = env_or("LUMEN_VULKAN_DECODE_PROBE_TOUCH", 0);
-  c[6] = env_or("LUMEN_VULKAN_DECODE_PROBE_TOUCH_BYTES", 32);
-  c[7] = !env_is("LUMEN_VULKAN_DECODE_PROBE_LOAD", "0");
+  c[5] = !env_is("LUMEN_VULKAN_DECODE_PROBE_LOAD", "0");
   std::vector<const array*> writes{&outputs[0]};
   k.dispatch("attention_decode_probe", std::move(c), &push, sizeof(push),
              uint64_t(push.chunks) * heads * KernelContext::kWorkgroupSize, {in.k, in.v}, writes);
@@ -344,14 +322,15 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
-  plan.lazy = env_or("LUMEN_VULKAN_DECODE_LAZY", 0) == 1;
+  // H100, the decode row (session 7): LAZY takes the kernel from 155 to 127
+  // registers (two workgroups per SM instead of one), 0.075 -> 0.065 ms;
+  // MERGE then 0.064.
+  plan.lazy = !env_is("LUMEN_VULKAN_DECODE_LAZY", "0");
   plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
-  plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
-  plan.touch = env_or("LUMEN_VULKAN_DECODE_TOUCH", 0);
-  plan.touch_bytes = env_or("LUMEN_VULKAN_DECODE_TOUCH_BYTES", 32);
-  plan.stage = env_or("LUMEN_VULKAN_DECODE_STAGE", 0);
-  plan.stage_depth = env_or("LUMEN_VULKAN_DECODE_STAGE_DEPTH", 1);
-  plan.exp2 = env_is("LUMEN_VULKAN_DECODE_EXP2", "1");
+  plan.merge = !env_is("LUMEN_VULKAN_DECODE_MERGE", "0");
+  plan.exp2 = !env_is("LUMEN_VULKAN_DECODE_EXP2", "0");
+  plan.row32 = !env_is("LUMEN_VULKAN_DECODE_ROW32", "0");
+  plan.full_steps = !env_is("LUMEN_VULKAN_DECODE_FULL_STEPS", "0");
   return plan;
 }
 

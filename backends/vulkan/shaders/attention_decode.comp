@@ -21,7 +21,9 @@
 // step's loads go out before the queries' (EARLY), each next step's before
 // the current one's arithmetic (PREFETCH), and with INTERLEAVE the chunks of
 // a head take every chunks-th step, so that its workgroups sweep K and V
-// together.
+// together. What limits it on the H100 is latency with few warps: the
+// defaults (LAZY, EXP2, ROW32, FULL_STEPS, MERGE) keep it at 128 registers
+// or fewer, two workgroups per SM (the plain online softmax needs 155: one).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -71,25 +73,14 @@ layout(constant_id = 14) const bool INTERLEAVE = false;
 // chunks <= MERGE_PART); else attention_merge.comp does.
 layout(constant_id = 15) const bool MERGE = false;
 layout(constant_id = 16) const uint MERGE_PART = 64;
-// TOUCH > 0 (with VEC): each step also loads one word of every TOUCH_BYTES
-// of the K and V rows TOUCH steps ahead, so that the memory fetches them
-// into L2 early and the 16-byte loads find them there: many bytes in flight
-// for one register per touch.
-layout(constant_id = 17) const uint TOUCH = 0;
-layout(constant_id = 18) const uint TOUCH_BYTES = 32;
-// STAGE > 0 (with VEC and D = D_v): K and V go through shared memory in
-// tiles of STAGE * WG 16-byte pieces each (the host makes a tile's keys a
-// multiple of STEP): each invocation loads STAGE pieces of K and of V,
-// consecutive invocations on consecutive pieces (the next tile's loads are
-// in flight while this tile's keys are attended), stores them to shared
-// memory, and the key lanes read their steps from there.
-layout(constant_id = 19) const uint STAGE = 0;
-// STAGE: tiles whose loads are in flight at once (register sets of STAGE
-// pieces; the tile loop is unrolled by it).
-layout(constant_id = 20) const uint STAGE_DEPTH = 1;
 // EXP2: scores in base 2 (log2 e folded into the scaled queries; exp2 in
 // the loop; the partial's max back in base e).
-layout(constant_id = 21) const bool EXP2 = false;
+layout(constant_id = 17) const bool EXP2 = false;
+// Every K and V row offset of a head, (L_k - 1) * row stride in bytes,
+// fits in 32 bits: row offsets in 32-bit arithmetic.
+layout(constant_id = 18) const bool ROW32 = false;
+// Steps wholly before k_end skip the per-key end check (FULL_STEPS).
+layout(constant_id = 19) const bool FULL_STEPS = false;
 const float LAZY_SLACK = 8.0;
 const float LOG2E = 1.4426950408889634;
 const float LN2 = 0.6931471805599453;
@@ -151,8 +142,6 @@ shared float lane_max[ROWS * KEY_LANES];
 shared float lane_sum[ROWS * KEY_LANES];
 shared float scratch[WG * SEG];  // one segment of every invocation's output
 shared vec4 q_shared[Q_SHARED ? ROWS * LANES * F / 4 : 1];  // [row][lane][feature] (Q_SHARED)
-const uint STAGE_PIECES = STAGE > 0 ? WG * STAGE : 1;
-shared uvec4 tile_k[STAGE_PIECES], tile_v[STAGE_PIECES];
 shared bool is_last;
 
 // Where a kv head's keys and values are: row j of K at k_base + j * k_row
@@ -161,6 +150,9 @@ struct KvRows {
   uint64_t k_base, v_base;
   int64_t k_row, v_row, k_step, v_step;
 };
+
+// Byte offset of key row j, `row` bytes apart (32-bit arithmetic with ROW32).
+uint64_t row_offset(uint j, int64_t row) { return ROW32 ? uint64_t(j * uint(row)) : uint64_t(int64_t(j) * row); }
 
 // The bits of features e0 .. e0 + 7 of the row at `row` (n features, `step`
 // elements apart; zero past n): 16-bit types in pairs in words 0-3, float32
@@ -209,6 +201,29 @@ void unpack_step() {
 
 // The step from key k0 into k_bits, v_bits (zeros past k_end).
 void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
+  if (VEC) {
+    // 16-byte loads at a loop-invariant base (this lane's features) plus the
+    // row's offset (32-bit with ROW32).
+    uint size = dtype_size(DT);
+    [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
+      uint j = k0 + u * KEY_LANES + key_lane;
+      bool valid = j < k_end;
+      uint64_t k_off = row_offset(valid ? j : 0, kv.k_row), v_off = row_offset(valid ? j : 0, kv.v_row);
+      [[unroll]] for (uint s = 0; s < SEGS; ++s) {
+        uint e0 = (s * LANES + lane) * SEG;
+        [[unroll]] for (uint h = 0; h < size / 2; ++h) {  // 16-byte pieces per segment
+          uint64_t at = uint64_t(e0 * size + h * 16);
+          uvec4 kw = valid && e0 < pc.D ? ReadPtr4x32(kv.k_base + at + k_off).v : uvec4(0);
+          uvec4 vw = valid && e0 < pc.Dv ? ReadPtr4x32(kv.v_base + at + v_off).v : uvec4(0);
+          [[unroll]] for (uint t = 0; t < 4; ++t) {
+            k_bits[u * F + s * SEG + h * 4 + t] = kw[t];
+            v_bits[u * F + s * SEG + h * 4 + t] = vw[t];
+          }
+        }
+      }
+    }
+    return;
+  }
   [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
     uint j = k0 + u * KEY_LANES + key_lane;
     bool valid = j < k_end;
@@ -225,70 +240,6 @@ void load_step(KvRows kv, uint k0, uint k_end, uint lane, uint key_lane) {
   }
 }
 
-// One word of every TOUCH_BYTES of the rows of the `keys` keys from k0
-// (before k_end), xored together (the caller keeps the result alive).
-uint touch_step(KvRows kv, uint k0, uint keys, uint k_end, uint tid) {
-  uint touched = 0;
-  if (!VEC || TOUCH == 0) return 0;
-  uint row_touches = (pc.D * dtype_size(DT) + TOUCH_BYTES - 1) / TOUCH_BYTES;
-  for (uint x = tid; x < keys * row_touches; x += WG) {
-    uint j = k0 + x / row_touches, o = x % row_touches * TOUCH_BYTES;
-    if (j < k_end) {
-      touched ^= Ptr32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v;
-      touched ^= Ptr32(kv.v_base + uint64_t(int64_t(j) * kv.v_row) + o).v;
-    }
-  }
-  return touched;
-}
-
-// STAGE: the tile of keys from k0 (zeros past k_end) into stage_k, stage_v.
-const uint STAGE_REGS = STAGE > 0 ? STAGE * STAGE_DEPTH : 1;
-uvec4 stage_k[STAGE_REGS], stage_v[STAGE_REGS];
-
-// Register set `slot` (a constant once the tile loop is unrolled).
-void stage_load(uint slot, KvRows kv, uint k0, uint k_end, uint tid) {
-  uint row_pieces = pc.D * dtype_size(DT) / 16;
-  [[unroll]] for (uint u = 0; u < STAGE; ++u) {
-    uint x = u * WG + tid, j = k0 + x / row_pieces, o = x % row_pieces * 16;
-    bool valid = j < k_end;
-    stage_k[slot * STAGE + u] = valid ? ReadPtr4x32(kv.k_base + uint64_t(int64_t(j) * kv.k_row) + o).v : uvec4(0);
-    stage_v[slot * STAGE + u] = valid ? ReadPtr4x32(kv.v_base + uint64_t(int64_t(j) * kv.v_row) + o).v : uvec4(0);
-  }
-}
-
-void stage_store(uint slot, uint tid) {
-  [[unroll]] for (uint u = 0; u < STAGE; ++u) {
-    tile_k[u * WG + tid] = stage_k[slot * STAGE + u];
-    tile_v[u * WG + tid] = stage_v[slot * STAGE + u];
-  }
-}
-
-// STAGE: the step of the tile's keys from `first` (shared memory) into
-// k_bits, v_bits, laid out as load_step lays them.
-void stage_step(uint first, uint lane, uint key_lane) {
-  uint size = dtype_size(DT), row_pieces = pc.D * size / 16;
-  [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
-    uint row = first + u * KEY_LANES + key_lane;
-    [[unroll]] for (uint s = 0; s < SEGS; ++s) {
-      uint e0 = (s * LANES + lane) * SEG, x = row * row_pieces + e0 * size / 16;
-      bool has = e0 < pc.D;
-      [[unroll]] for (uint h = 0; h < size / 2; ++h) {  // 16-byte pieces per segment
-        uvec4 kw = has ? tile_k[x + h] : uvec4(0), vw = has ? tile_v[x + h] : uvec4(0);
-        [[unroll]] for (uint t = 0; t < 4; ++t) {
-          k_bits[u * F + s * SEG + h * 4 + t] = kw[t];
-          v_bits[u * F + s * SEG + h * 4 + t] = vw[t];
-        }
-      }
-      if (size == 2) {
-        [[unroll]] for (uint t = 4; t < SEG; ++t) {
-          k_bits[u * F + s * SEG + t] = 0;
-          v_bits[u * F + s * SEG + t] = 0;
-        }
-      }
-    }
-  }
-}
-
 // This invocation's rows: their scaled queries, mask rows and query
 // indices, and the key lane's online softmax (max, sum, output features).
 float qr[RPT * F];
@@ -297,8 +248,9 @@ uint query[RPT];
 float m[RPT], l[RPT], acc[RPT * F];
 
 // The step from key k0 whose features are in kx, vx: its scores, then the
-// key lane's online softmax over them.
-void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64_t m_step) {
+// key lane's online softmax over them. `tail`: the step may pass k_end
+// (called with a constant: full steps skip the check).
+void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64_t m_step, bool tail) {
   // Scores of the step's keys (every lane of a key lane gets the sum).
   float score[UNROLL * RPT];
   [[unroll]] for (uint u = 0; u < UNROLL; ++u) {
@@ -312,7 +264,7 @@ void attend_step(uint k0, uint k_end, uint lane, uint part, uint key_lane, int64
       }
       [[unroll]] for (uint o = LANES / 2; o > 0; o >>= 1) dot += subgroupShuffleXor(dot, o);
       score[u * RPT + rr] =
-          j >= k_end ? NEG_INF
+          tail && j >= k_end ? NEG_INF
           : EXP2 && MASK == 2 ? LOG2E * masked_score(LN2 * dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset)
                               : masked_score(dot, mask_row[rr], m_step, query[rr], j, pc.causal_offset);
     }
@@ -362,12 +314,10 @@ void main() {
     uint b = uint(rest / pc.Hkv);
     uint nr = min(pc.rows_per_group, group_rows - row0);
 
-    // This chunk's steps (STAGE: tiles) of step_keys keys: from k_begin,
-    // k_stride apart, before k_end.
-    uint step_keys = STAGE > 0 ? STAGE * WG * 16 / (pc.D * size) : STEP;
-    uint k_begin = INTERLEAVE ? chunk * step_keys : chunk * pc.chunk_keys;
+    // This chunk's steps: from k_begin, k_stride apart, before k_end.
+    uint k_begin = INTERLEAVE ? chunk * STEP : chunk * pc.chunk_keys;
     uint k_end = INTERLEAVE ? pc.Lk : min(pc.Lk, k_begin + pc.chunk_keys);
-    uint k_stride = INTERLEAVE ? pc.chunks * step_keys : step_keys;
+    uint k_stride = INTERLEAVE ? pc.chunks * STEP : STEP;
     if (CAUSAL) k_end = uint(clamp(int(pc.Lq) + pc.causal_offset, INTERLEAVE ? 0 : int(k_begin), int(k_end)));
 
     KvRows kv;
@@ -378,9 +328,7 @@ void main() {
     kv.k_step = k_step;
     kv.v_step = v_step;
 
-    if (STAGE > 0) {
-      [[unroll]] for (uint d = 0; d < STAGE_DEPTH; ++d) stage_load(d, kv, k_begin + d * k_stride, k_end, tid);
-    } else if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    if (EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
 
     // Row r of the workgroup is query gr % Lq of head hk * group + gr / Lq;
     // this invocation's row rr is row part * RPT + rr (rows past nr repeat
@@ -414,37 +362,14 @@ void main() {
       [[unroll]] for (uint f = 0; f < F; ++f) acc[rr * F + f] = 0.0;
     }
 
-    uint touched = 0;
-    // STAGE: a tile at a time through shared memory, STAGE_DEPTH tiles'
-    // loads in flight (uniform control flow).
-    for (uint k00 = k_begin; STAGE > 0 && k00 < k_end; k00 += STAGE_DEPTH * k_stride) {
-      [[unroll]] for (uint d = 0; d < STAGE_DEPTH; ++d) {
-        uint k0 = k00 + d * k_stride;
-        if (k0 >= k_end) break;
-        uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, step_keys, k_end, tid) : 0;
-        barrier();  // the previous tile's readers are done
-        stage_store(d, tid);
-        barrier();
-        uint next = k0 + STAGE_DEPTH * k_stride;
-        if (next < k_end) stage_load(d, kv, next, k_end, tid);
-        for (uint first = 0; first < step_keys && k0 + first < k_end; first += STEP) {
-          stage_step(first, lane, key_lane);
-          unpack_step();
-          attend_step(k0 + first, k_end, lane, part, key_lane, m_step);
-        }
-        touched ^= touch;
-      }
-    }
-    if (STAGE == 0 && PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
-    for (uint k0 = k_begin; STAGE == 0 && k0 < k_end; k0 += k_stride) {
-      uint touch = TOUCH > 0 ? touch_step(kv, k0 + TOUCH * k_stride, STEP, k_end, tid) : 0;
+    if (PREFETCH && !EARLY) load_step(kv, k_begin, k_end, lane, key_lane);
+    for (uint k0 = k_begin; k0 < k_end; k0 += k_stride) {
       if (!PREFETCH && !(EARLY && k0 == k_begin)) load_step(kv, k0, k_end, lane, key_lane);
       unpack_step();
       if (PREFETCH && k0 + k_stride < k_end) load_step(kv, k0 + k_stride, k_end, lane, key_lane);
-      attend_step(k0, k_end, lane, part, key_lane, m_step);
-      touched ^= touch;  // at the step's end: the touch had the step's arithmetic to arrive
+      if (FULL_STEPS && k0 + STEP <= k_end) attend_step(k0, k_end, lane, part, key_lane, m_step, false);
+      else attend_step(k0, k_end, lane, part, key_lane, m_step, true);
     }
-    if (TOUCH > 0 && touched == 0x9e3779b9u && pc.merge_flags == ~0u) PartialWord(pc.partial).v = 0.0;  // keeps the touches
 
     // Combine the key lanes: the chunk's max M per row, each lane's share
     // scaled by exp(m - M), then summed feature by feature through shared.

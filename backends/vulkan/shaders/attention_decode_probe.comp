@@ -10,9 +10,6 @@
 // pieces of K and LOADS of V: consecutive invocations on consecutive pieces
 // (SPAN = false) or each invocation on LOADS consecutive pieces (SPAN). With
 // PREFETCH the next step's loads go out before this step's are consumed.
-// With TOUCH_AHEAD > 0, each step also loads one 32-bit word of every
-// TOUCH_BYTES of K and V TOUCH_AHEAD steps ahead (cheap in registers: it asks
-// the memory for those lines early so the 16-byte loads find them in L2).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -23,10 +20,8 @@ layout(constant_id = 1) const uint LOADS = 4;
 layout(constant_id = 2) const bool SPAN = false;
 layout(constant_id = 3) const bool PREFETCH = false;
 layout(constant_id = 4) const bool INTERLEAVE = false;
-layout(constant_id = 5) const uint TOUCH_AHEAD = 0;
-layout(constant_id = 6) const uint TOUCH_BYTES = 32;
 // false: no loads at all (the grid's fixed cost).
-layout(constant_id = 7) const bool LOAD = true;
+layout(constant_id = 5) const bool LOAD = true;
 
 layout(push_constant) uniform Push {
   uint64_t k;
@@ -41,8 +36,6 @@ layout(push_constant) uniform Push {
 
 const uint WG = gl_WorkGroupSize.x;
 const uint STEP_BYTES = WG * 16 * LOADS;
-const uint TOUCHES_PER_STEP = STEP_BYTES / TOUCH_BYTES;
-const uint TOUCHES = (TOUCHES_PER_STEP + WG - 1) / WG;  // per invocation, array and step
 
 // Byte offset in the head of step s of this chunk.
 uint step_offset(uint s, uint chunk) {
@@ -68,18 +61,6 @@ uvec4 ka[LOADS], va[LOADS], kb[LOADS], vb[LOADS];
     acc ^= KB[u].x ^ KB[u].y ^ KB[u].z ^ KB[u].w ^ VB[u].x ^ VB[u].y ^ VB[u].z ^ VB[u].w;       \
   }
 
-// One word of every TOUCH_BYTES of step s's K and V.
-uint touch_step(uint64_t k, uint64_t v, uint s, uint chunk, uint tid) {
-  uint touched = 0;
-  if (TOUCH_AHEAD == 0 || s >= pc.steps) return 0;
-  uint off = step_offset(s, chunk);
-  [[unroll]] for (uint t = 0; t < TOUCHES; ++t) {
-    uint x = t * WG + tid, o = off + x * TOUCH_BYTES;
-    if (x < TOUCHES_PER_STEP && o < pc.head_bytes) touched ^= Ptr32(k + o).v ^ Ptr32(v + o).v;
-  }
-  return touched;
-}
-
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   uint acc = 0;
@@ -92,20 +73,15 @@ void main() {
       // Steps in pairs: the other buffer's loads are in flight while one is consumed.
       LOAD_STEP(ka, va, k, v, step_offset(0, chunk), tid);
       for (uint s = 0; s < pc.steps; s += 2) {
-        uint touched = touch_step(k, v, s + TOUCH_AHEAD, chunk, tid);
         if (s + 1 < pc.steps) LOAD_STEP(kb, vb, k, v, step_offset(s + 1, chunk), tid);
         FOLD_STEP(ka, va, acc);
-        touched ^= touch_step(k, v, s + 1 + TOUCH_AHEAD, chunk, tid);
         if (s + 2 < pc.steps) LOAD_STEP(ka, va, k, v, step_offset(s + 2, chunk), tid);
         if (s + 1 < pc.steps) FOLD_STEP(kb, vb, acc);
-        acc ^= touched;
       }
     } else {
       for (uint s = 0; s < pc.steps; ++s) {
-        uint touched = touch_step(k, v, s + TOUCH_AHEAD, chunk, tid);
         LOAD_STEP(ka, va, k, v, step_offset(s, chunk), tid);
         FOLD_STEP(ka, va, acc);
-        acc ^= touched;
       }
     }
   }
