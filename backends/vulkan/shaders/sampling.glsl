@@ -209,18 +209,19 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint done[DIGITS];         // workgroups of the row through digit d's pass
   uint path;                 // PATH_*: how the row's cut and id are found
   float bound;               // PATH_CANDIDATES: the least candidate s
-  uint candidates;           // PATH_CANDIDATES, PATH_LEVELS: how many a pass listed
-  float top;                 // PATH_LEVELS: the row's largest s
+  uint candidates;           // PATH_CANDIDATES, PATH_TOP_P: how many a pass listed
+  float top;                 // PATH_TOP_P: the row's largest s
 };
 // A row's path (written by the bound pass of calls with rows split across
-// workgroups, see sampling_threshold.comp): the radix search; top-k from the
-// candidates over a lower bound; the cut found (the draw uses it); the id
-// drawn too (the draw skips the row); top-p by levels of mass bins.
+// workgroups, see sampling_threshold.comp, or by sampling_top_p.comp's):
+// the radix search (from sampling_top_p.comp: the whole-row search); top-k
+// from the candidates over a lower bound; the cut found (the draw uses it);
+// the id drawn too (the draw skips the row); top-p by bins of mass.
 const uint PATH_RADIX = 0u;
 const uint PATH_CANDIDATES = 1u;
 const uint PATH_CUT = 2u;
 const uint PATH_DONE = 3u;
-const uint PATH_LEVELS = 4u;
+const uint PATH_TOP_P = 4u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in

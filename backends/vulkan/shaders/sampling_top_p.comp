@@ -1,0 +1,286 @@
+// GumbelSample's top-p thresholds for calls whose top-k is off in every row
+// (GumbelSample::no_top_k) with rows split across workgroups: three lean
+// dispatches (few registers, no other path compiled in), `chunks`
+// workgroups a row, the row's last workgroup (a counter in the stream's
+// SampleSync) deciding for the next dispatch. With s = logits / T and m the
+// row's largest s, a token's mass is floor(exp(s - m) * 2^32) (the plain
+// composition's fixed point, exact in any order); the cut is the smallest s
+// whose mass above it is < p * total (sampling_threshold.comp's radix search
+// finds the same value). Masses are binned by u = m - s (the mass's own
+// subtraction, monotone in s), BIN_SCALE bins per unit: ties share a bin and
+// every bin is an interval of s.
+// - MODE_MAX: the chunk's largest s and its share of zeroing the row's bins;
+//   chunk 0 sets the row up (rows with T = 0 or top_p = 1: cut -inf, done).
+// - MODE_MASS: every token's exact s and mass into BINS_P shared bins, added
+//   to the row's (split at bit 24, so that plain atomic adds never carry);
+//   tokens surely without mass (u >= ZERO_MASS_U) skip the division: they
+//   are never kept nor the cut. The row's last workgroup picks the crossing
+//   bin: the last (in decreasing s) whose mass above is < p * total.
+// - MODE_LIST: the crossing bin's tokens listed (others skip the division:
+//   sa = x * (1 / T) -+ a margin bounds u); the row's last workgroup sorts
+//   them by exact s and adds their masses in that order to the mass above
+//   the bin: the cut is the last whose mass above is < p * total. A bin of
+//   more than CANDIDATES tokens (ties, or a flat row at a high T) flags the
+//   row (PATH_RADIX) for the whole-row search (sampling_threshold.comp's
+//   MODE_WHOLE_ROW with ONLY_FLAGGED, the dispatch after).
+// Rows with a NaN or infinite largest s need no cut (the draw takes the
+// first NaN or +inf, or all of an all -inf row): cut -inf.
+#version 460
+#extension GL_GOOGLE_include_directive : require
+
+#include "sampling.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint MODE = 0u;
+const uint MODE_MAX = 1u;
+const uint MODE_MASS = 2u;
+const uint MODE_LIST = 3u;
+
+// Bins of u = m - s: BIN_SCALE per unit (a power of two: u * BIN_SCALE is
+// exact), BINS_P of them (the shared arrays' size, within lavapipe's 32 KiB),
+// so u < 16; the last bin takes every larger u. A token with mass has
+// u < 22.2 (exp(-22.2) * 2^32 < 1); those past 16 weigh under exp(-16) of
+// the largest each: the crossing lies among them only for a top_p close to
+// 1 over a long tail, whose bin then holds more than CANDIDATES tokens and
+// sends the row to the whole-row search.
+const uint BINS_P = BINS;
+const float BIN_SCALE = 128.0;
+const float ZERO_MASS_U = 24.0;
+#include "sampling_workgroup.glsl"
+
+// A row's bins in its histogram area: two words each, the sum of the
+// chunks' masses split at bit 24 (lo: bits 0-23 of each chunk's sum, hi:
+// the rest): at most MAX_CHUNKS chunks of at most MAX_CHUNK tokens
+// (kernels/sampling.cpp keeps to them) never carry out of a word.
+const uint BIN_WORDS = 2u * BINS_P;
+const uint MAX_CHUNKS = 256u;
+const uint MAX_CHUNK = 16384u;
+
+// The bin of a token whose s - m is d.
+uint bin_of(float d) {
+  float w = -d * BIN_SCALE;
+  return w >= float(BINS_P - 1u) ? BINS_P - 1u : (w > 0.0 ? uint(w) : 0u);
+}
+
+uint64_t bin_mass(uint b) { return (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]); }
+
+// Every thread's exclusive prefix of the per-thread sums `mine` (in thread
+// order); grand_total gets their sum and pick_top 0. Every thread calls it.
+uint64_t thread_prefix(uint64_t mine) {
+  const uint tid = gl_LocalInvocationID.x;
+  scan[tid] = mine;
+  if (tid == 0u) pick_top = 0u;
+  barrier();
+  for (uint off = 1u; off < WG; off <<= 1) {
+    uint64_t x = scan[tid];
+    if (tid >= off) x += scan[tid - off];
+    barrier();
+    scan[tid] = x;
+    barrier();
+  }
+  if (tid == WG - 1u) grand_total = scan[tid];
+  const uint64_t before = scan[tid] - mine;
+  barrier();
+  return before;
+}
+
+void max_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x;
+  RowState st = row_state(r);
+  if (!row.on_p) {
+    if (c == 0u && tid == 0u) {
+      st.cut = -F_INF;
+      st.path = PATH_CUT;
+    }
+    return;
+  }
+  const uint j0 = c * pc.chunk;
+  const float m = range_max(r, j0, min(pc.V, j0 + pc.chunk), row.t);
+  if (tid == 0u) Ptr32(slice_maxima(r) + uint64_t(c) * 4ul).v = floatBitsToUint(m);
+  const uint per = (BIN_WORDS + pc.chunks - 1u) / pc.chunks;
+  Words h = Words(histograms(r));
+  for (uint i = c * per + tid; i < min(BIN_WORDS, (c + 1u) * per); i += WG) h.v[i] = 0u;
+  if (c == 0u && tid == 0u) {
+    st.cut = -F_INF;
+    st.path = PATH_TOP_P;
+    st.candidates = 0u;
+  }
+}
+
+// The row's largest s, from the slices' (every thread calls it).
+float row_max(uint64_t r) {
+  float mm = -F_INF;
+  for (uint i = gl_LocalInvocationID.x; i < pc.chunks; i += WG) {
+    mm = max_of(mm, uintBitsToFloat(Ptr32(slice_maxima(r) + uint64_t(i) * 4ul).v));
+  }
+  return workgroup_max(mm);
+}
+
+// The row's bins into the shared bins (64-bit masses).
+void load_row_bins(Words h) {
+  for (uint b = gl_LocalInvocationID.x; b < BINS_P; b += WG) {
+    uint64_t w = (uint64_t(shared_word(h, 2u * b + 1u)) << 24) + uint64_t(shared_word(h, 2u * b));
+    mass_lo[b] = uint(w);
+    mass_hi[b] = uint(w >> 32);
+  }
+  barrier();
+}
+
+// The crossing bin from the shared bins: the last with mass whose mass
+// above is < p * total; writes the row's top, total, prefix_p[0] (the bin)
+// and above_p[0] (the mass above it).
+void pick_bin(RowState st, Row row, float m) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint per = (BINS_P + WG - 1u) / WG, b0 = min(BINS_P, tid * per), b1 = min(b0 + per, BINS_P);
+  uint64_t mine = 0ul;
+  for (uint b = b0; b < b1; ++b) mine += bin_mass(b);
+  const uint64_t before = thread_prefix(mine);
+  const uint64_t total = grand_total;
+  const limit_t limit = limit_t(total) * limit_t(row.p);
+  uint64_t acc = before;
+  for (uint b = b0; b < b1; ++b) {
+    const uint64_t w = bin_mass(b);
+    if (w != 0ul && limit_t(acc) < limit) atomicMax(pick_top, b + 1u);
+    acc += w;
+  }
+  barrier();
+  // (the top bin with mass qualifies: its mass above is 0 < p * total)
+  const uint chosen = max(pick_top, 1u) - 1u;
+  if (chosen >= b0 && chosen < b1) {
+    uint64_t above = before;
+    for (uint b = b0; b < chosen; ++b) above += bin_mass(b);
+    st.top = m;
+    st.total = total;
+    st.prefix_p[0] = chosen;
+    st.above_p[0] = above;
+    st.candidates = 0u;
+  }
+}
+
+void mass_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (!row.on_p) return;
+  RowState st = row_state(r);
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  // the first tokens' loads in flight while the row's maximum is read
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
+  const float m = row_max(r);
+  if (isnan(m) || isinf(m)) {
+    if (c == 0u && tid == 0u) st.path = PATH_CUT;
+    return;
+  }
+  for (uint b = tid; b < BINS_P; b += WG) {
+    mass_lo[b] = 0u;
+    mass_hi[b] = 0u;
+  }
+  barrier();
+  const float rt = reciprocal(row.t);
+  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
+    const uint je = min(j1, jb + THREAD_TOKENS * WG);
+    if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      if (jb + tid + n * WG >= je) break;
+      const float x = xs[n], sa = x * rt;
+      if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) continue;
+      precise float d = fdiv(x, row.t) - m;
+      const uint64_t q = mass_at(d);
+      if (q != 0ul) add_mass_shared(bin_of(d), q);
+    }
+  }
+  barrier();
+  Words h = Words(histograms(r));
+  for (uint b = tid; b < BINS_P; b += WG) {
+    const uint64_t sum = bin_mass(b);
+    if (sum == 0ul) continue;
+    atomicAdd(h.v[2u * b], uint(sum) & 0xffffffu);
+    atomicAdd(h.v[2u * b + 1u], uint(sum >> 24));
+  }
+  if (!last_of_row(r)) return;
+  load_row_bins(h);
+  pick_bin(st, row, m);
+}
+
+// The cut from the row's `total` listed tokens (the crossing bin's, whose
+// mass above is `base`): sorted by exact s, the last whose mass above is
+// < p * total.
+void resolve(uint64_t r, Row row, RowState st, uint total) {
+  const uint tid = gl_LocalInvocationID.x;
+  const float m = st.top;
+  sort_candidates(r, total, row.t);
+  const uint per = (total + WG - 1u) / WG, i0 = min(total, tid * per), i1 = min(i0 + per, total);
+  uint64_t mine = 0ul;
+  for (uint i = i0; i < i1; ++i) mine += mass_of(key_value(counts[i]), m);
+  uint64_t before = st.above_p[0] + thread_prefix(mine);
+  const limit_t limit = limit_t(st.total) * limit_t(row.p);
+  for (uint i = i0; i < i1; ++i) {
+    if (limit_t(before) < limit) atomicMax(pick_top, i + 1u);
+    before += mass_of(key_value(counts[i]), m);
+  }
+  barrier();
+  if (tid == 0u) {
+    // (the bin's pick guarantees its first token; the whole-row search if not)
+    if (pick_top == 0u) {
+      st.path = PATH_RADIX;
+    } else {
+      st.cut = key_value(counts[pick_top - 1u]);
+      st.path = PATH_CUT;
+    }
+  }
+}
+
+void list_pass(uint64_t r, uint c, Row row) {
+  const uint tid = gl_LocalInvocationID.x;
+  RowState st = row_state(r);
+  if (!row.on_p || st.path != PATH_TOP_P) return;
+  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
+  float xs[THREAD_TOKENS];
+  load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
+  const float m = st.top;
+  const uint want = st.prefix_p[0];
+  if (tid == 0u) local_count = 0u;
+  barrier();
+  const float rt = reciprocal(row.t);
+  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
+    const uint je = min(j1, jb + THREAD_TOKENS * WG);
+    if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      const uint j = jb + tid + n * WG;
+      if (j >= je) break;
+      const float x = xs[n], sa = x * rt;
+      if (!isnan(sa) && !isinf(sa)) {
+        // s lies in [sa - e, sa + e]: its bin in [bin_of(sa + e - m), bin_of(sa - e - m)]
+        const float e = approx_margin(sa);
+        if (bin_of((sa - e) - m) < want || bin_of((sa + e) - m) > want) continue;
+      }
+      precise float d = fdiv(x, row.t) - m;
+      if (bin_of(d) == want) list_candidate(j);
+    }
+  }
+  flush_candidates(r, st);
+  if (!last_of_row(r)) return;
+  const uint total = atomicAdd(st.candidates, 0u);
+  if (total > CANDIDATES) {
+    if (tid == 0u) st.path = PATH_RADIX;
+    return;
+  }
+  resolve(r, row, st, total);
+}
+
+void main() {
+  const uint64_t groups = uint64_t(pc.rows) * uint64_t(pc.chunks);
+  for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
+    uint64_t r;
+    uint c;
+    split_unit(w, pc.chunks, r, c);
+    Row row = row_params(r);
+    if (MODE == MODE_MAX) {
+      max_pass(r, c, row);
+    } else if (MODE == MODE_MASS) {
+      mass_pass(r, c, row);
+    } else {
+      list_pass(r, c, row);
+    }
+    barrier();  // shared memory is reused by the next group
+  }
+}
