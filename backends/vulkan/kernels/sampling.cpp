@@ -214,8 +214,8 @@ uint32_t top_p_chunk(uint64_t rows, uint32_t V) {
     return v >= 1024 && v <= kTopPMaxChunk && (v & (v - 1)) == 0 ? v : 0u;
   }();
   auto chunks = [&](uint32_t c) { return (V + c - 1) / c; };
-  uint32_t c = forced ? forced : 8192;
-  while (!forced && c > 1024 && rows * chunks(c) < 512) c /= 2;
+  uint32_t c = forced ? forced : 16384;
+  while (!forced && c > 1024 && rows * chunks(c) < 256) c /= 2;
   while (chunks(c) > kTopPMaxChunks && c < kTopPMaxChunk) c *= 2;
   if (chunks(c) > kTopPMaxChunks || chunks(c) < 2) return 0;
   return c;
@@ -233,8 +233,12 @@ array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> 
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
   record("sampling_top_p", {0, TopPMax}, push, groups * wg, reads, {&scratch});
   reads.push_back(&scratch);
-  record("sampling_top_p", {0, TopPMass}, push, groups * wg, reads, {&scratch, &sync});
-  record("sampling_top_p", {0, TopPList}, push, groups * wg, reads, {&scratch, &sync});
+  const char* dbg = std::getenv("LUMEN_SAMPLE_TOP_P_DEBUG");
+  const char* probe = std::getenv("LUMEN_SAMPLE_TOP_P_PROBE");
+  const uint32_t probe_bits = probe ? static_cast<uint32_t>(std::atoi(probe)) : 0u;
+  record("sampling_top_p", {0, TopPMass, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u, probe_bits}, push, groups * wg, reads, {&scratch, &sync});
+  record("sampling_top_p", {0, TopPList, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u, probe_bits}, push, groups * wg, reads,
+         {&scratch, &sync});
   // (sampling_threshold.comp's constant 5: only the flagged rows)
   record("sampling_threshold", {0, WholeRow, 0, 0, 0, 1}, push, uint64_t{push.rows} * wg, reads, {&scratch});
   return scratch;

@@ -35,6 +35,8 @@ layout(constant_id = 1) const uint MODE = 0u;
 const uint MODE_MAX = 1u;
 const uint MODE_MASS = 2u;
 const uint MODE_LIST = 3u;
+layout(constant_id = 2) const uint DEBUG = 0u;
+layout(constant_id = 3) const uint PROBE = 0u;
 
 // Bins of u = m - s: BIN_SCALE per unit (a power of two: u * BIN_SCALE is
 // exact), BINS_P of them (the shared arrays' size, within lavapipe's 32 KiB),
@@ -62,6 +64,18 @@ uint bin_of(float d) {
   return w >= float(BINS_P - 1u) ? BINS_P - 1u : (w > 0.0 ? uint(w) : 0u);
 }
 
+// A chunk's bins: the masses' bits 0-15 summed in mass_lo, the rest in
+// mass_hi, by plain atomic adds that never carry (a chunk's at most
+// MAX_CHUNK tokens add under 2^30 to each word). (The carry trick of
+// add_mass_shared, the old value an atomic add returns telling whether it
+// wrapped, summed one 2^32 too many into a bin on the H100 where a token
+// of mass 2^32 shared it; sessions 5 and 6 met the fault without finding it.)
+void add_mass_parts(uint b, uint64_t q) {
+  atomicAdd(mass_lo[b], uint(q) & 0xffffu);
+  atomicAdd(mass_hi[b], uint(q >> 16));
+}
+uint64_t chunk_bin_mass(uint b) { return (uint64_t(mass_hi[b]) << 16) + uint64_t(mass_lo[b]); }
+// The row's bins once loaded: 64-bit masses, low and high words.
 uint64_t bin_mass(uint b) { return (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]); }
 
 // Every thread's exclusive prefix of the per-thread sums `mine` (in thread
@@ -183,22 +197,29 @@ void mass_pass(uint64_t r, uint c, Row row) {
       if (jb + tid + n * WG >= je) break;
       const float x = xs[n], sa = x * rt;
       if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) continue;
-      precise float d = fdiv(x, row.t) - m;
-      const uint64_t q = mass_at(d);
-      if (q != 0ul) add_mass_shared(bin_of(d), q);
+      precise float d = ((PROBE & 2u) != 0u ? sa : fdiv(x, row.t)) - m;
+      const uint64_t q = (PROBE & 4u) != 0u ? uint64_t(-d * 1e6) : mass_at(d);
+      if ((PROBE & 1u) != 0u) { if (q == 12345ul) mass_lo[0] = 1u; continue; }
+      if (q != 0ul) add_mass_parts(bin_of(d), q);
     }
   }
   barrier();
   Words h = Words(histograms(r));
   for (uint b = tid; b < BINS_P; b += WG) {
-    const uint64_t sum = bin_mass(b);
+    const uint64_t sum = chunk_bin_mass(b);
     if (sum == 0ul) continue;
     atomicAdd(h.v[2u * b], uint(sum) & 0xffffffu);
     atomicAdd(h.v[2u * b + 1u], uint(sum >> 24));
   }
   if (!last_of_row(r)) return;
+  if (DEBUG >= 11u && tid == 0u) {
+    Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 11u ? shared_word(h, 1u) : DEBUG == 12u ? shared_word(h, 0u) : DEBUG == 13u ? shared_word(h, 3u) : shared_word(h, 2u);
+  }
   load_row_bins(h);
   pick_bin(st, row, m);
+  if (DEBUG >= 8u && DEBUG <= 10u && tid == 0u) {
+    Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 8u ? uint(st.total) : DEBUG == 9u ? uint(st.total >> 32) : mass_hi[0];
+  }
 }
 
 // The cut from the row's `total` listed tokens (the crossing bin's, whose
@@ -264,7 +285,14 @@ void list_pass(uint64_t r, uint c, Row row) {
     if (tid == 0u) st.path = PATH_RADIX;
     return;
   }
+  if ((PROBE & 8u) != 0u) return;
   resolve(r, row, st, total);
+  if (DEBUG != 0u && tid == 0u) {
+    uint v = DEBUG == 1u ? total : DEBUG == 2u ? want : DEBUG == 3u ? pick_top :
+             DEBUG == 4u ? uint(st.above_p[0] >> 20) : DEBUG == 5u ? uint(st.total >> 20) :
+             DEBUG == 6u ? floatBitsToUint(st.top) : floatBitsToUint(st.cut);
+    Ptr32(pc.out_addr + r * 4ul).v = v;
+  }
 }
 
 void main() {
