@@ -59,7 +59,8 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
 // each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by
 // a float64 division in every thread), "top_p" (top-p alone by the radix
-// search, not sampling_top_p.comp), "few_barriers" (the draw's argmax by
+// search, not sampling_top_p.comp), "vec_loads" (sampling_top_p.comp's
+// loads of 4 bytes), "few_barriers" (the draw's argmax by
 // a tree in shared memory, each row of a pair reduced and finished by
 // itself), "lean_passes" (the threshold digit passes compiled with every
 // path).
@@ -224,20 +225,31 @@ uint32_t top_p_chunk(uint64_t rows, uint32_t V) {
 // Records sampling_top_p.comp's three passes for `push`'s rows (top-k off
 // in every row, push.chunk from top_p_chunk), then the whole-row search of
 // the rows they flag; returns the scratch holding the row states.
-array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> reads, array& sync) {
+array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> reads, array& sync,
+                   int64_t itemsize) {
   KernelContext& k = record.context();
+  const char* dbg = std::getenv("LUMEN_SAMPLE_TOP_P_DEBUG");
+  const char* probe = std::getenv("LUMEN_SAMPLE_TOP_P_PROBE");
+  const uint32_t probe_bits = probe ? static_cast<uint32_t>(std::atoi(probe)) : 0u;
   array scratch = scratch_bytes(k, threshold_scratch_bytes(push.rows, push.chunks));
   push.scratch = address_of(scratch);
   push.state_step = 1;
   const uint64_t wg = KernelContext::kWorkgroupSize;
   const uint64_t groups = uint64_t{push.rows} * push.chunks;
-  record("sampling_top_p", {0, TopPMax}, push, groups * wg, reads, {&scratch});
+  // 16-byte loads where every row's logits are contiguous and aligned
+  // (sampling.glsl's VEC_LOADS, constant 16)
+  const bool vec = push.col_step == 1 && (push.row_step * itemsize) % 16 == 0 && push.x % 16 == 0 &&
+                   !skipped("vec_loads");
+  auto constants = [&](uint32_t mode, uint32_t debug) {
+    Constants c{0, mode, debug, probe_bits};
+    c.resize(17, 0u);
+    c[16] = vec;
+    return c;
+  };
+  record("sampling_top_p", constants(TopPMax, 0), push, groups * wg, reads, {&scratch});
   reads.push_back(&scratch);
-  const char* dbg = std::getenv("LUMEN_SAMPLE_TOP_P_DEBUG");
-  const char* probe = std::getenv("LUMEN_SAMPLE_TOP_P_PROBE");
-  const uint32_t probe_bits = probe ? static_cast<uint32_t>(std::atoi(probe)) : 0u;
-  record("sampling_top_p", {0, TopPMass, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u, probe_bits}, push, groups * wg, reads, {&scratch, &sync});
-  record("sampling_top_p", {0, TopPList, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u, probe_bits}, push, groups * wg, reads,
+  record("sampling_top_p", constants(TopPMass, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u), push, groups * wg, reads, {&scratch, &sync});
+  record("sampling_top_p", constants(TopPList, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u), push, groups * wg, reads,
          {&scratch, &sync});
   // (sampling_threshold.comp's constant 5: only the flagged rows)
   record("sampling_threshold", {0, WholeRow, 0, 0, 0, 1}, push, uint64_t{push.rows} * wg, reads, {&scratch});
@@ -341,7 +353,7 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     if (top_p_split != 0) {
       first.chunk = top_p_split;
       first.chunks = (push.V + top_p_split - 1) / top_p_split;
-      scratch = record_top_p(record, first, params, sync);
+      scratch = record_top_p(record, first, params, sync, x.itemsize());
     } else {
       scratch = record_thresholds(record, first, params, skip_done, gumbel.no_top_k(), out, sync);
     }

@@ -194,10 +194,10 @@ void mass_pass(uint64_t r, uint c, Row row) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
     for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      if (jb + tid + n * WG >= je) break;
+      if (thread_token(jb, n, WG) >= je) break;
       const float x = xs[n], sa = x * rt;
       if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) continue;
-      precise float d = ((PROBE & 2u) != 0u ? sa : fdiv(x, row.t)) - m;
+      precise float d = ((PROBE & 2u) != 0u ? sa : div_by(x, row.t, rt)) - m;
       const uint64_t q = (PROBE & 4u) != 0u ? uint64_t(-d * 1e6) : mass_at(d);
       if ((PROBE & 1u) != 0u) { if (q == 12345ul) mass_lo[0] = 1u; continue; }
       if (q != 0ul) add_mass_parts(bin_of(d), q);
@@ -266,7 +266,7 @@ void list_pass(uint64_t r, uint c, Row row) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
     for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      const uint j = jb + tid + n * WG;
+      const uint j = thread_token(jb, n, WG);
       if (j >= je) break;
       const float x = xs[n], sa = x * rt;
       if (!isnan(sa) && !isinf(sa)) {
@@ -274,7 +274,7 @@ void list_pass(uint64_t r, uint c, Row row) {
         const float e = approx_margin(sa);
         if (bin_of((sa - e) - m) < want || bin_of((sa + e) - m) > want) continue;
       }
-      precise float d = fdiv(x, row.t) - m;
+      precise float d = div_by(x, row.t, rt) - m;
       if (bin_of(d) == want) list_candidate(j);
     }
   }

@@ -93,7 +93,7 @@ float range_max(uint64_t r, uint j0, uint j1, float t) {
     float xs[THREAD_TOKENS];
     load_thread_tokens(r, jb, min(j1, jb + THREAD_TOKENS * WG), WG, xs);
     for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      if (jb + gl_LocalInvocationID.x + n * WG < j1) m = max_of(m, xs[n]);
+      if (thread_token(jb, n, WG) < j1) m = max_of(m, xs[n]);
     }
   }
   return fdiv(workgroup_max(m), t);
