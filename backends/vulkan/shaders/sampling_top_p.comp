@@ -27,6 +27,7 @@
 // first NaN or +inf, or all of an all -inf row): cut -inf.
 #version 460
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 
 #include "sampling.glsl"
 
@@ -171,6 +172,15 @@ void pick_bin(RowState st, Row row, float m) {
   }
 }
 
+void mass_token(float x, float rt, float t, float m) {
+  const float sa = x * rt;
+  if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) return;
+  precise float d = ((PROBE & 2u) != 0u ? sa : div_by(x, t, rt)) - m;
+  const uint64_t q = (PROBE & 4u) != 0u ? uint64_t(-d * 1e6) : mass_at(d);
+  if ((PROBE & 1u) != 0u) { if (q == 12345ul) mass_lo[0] = 1u; return; }
+  if (q != 0ul) add_mass_parts(bin_of(d), q);
+}
+
 void mass_pass(uint64_t r, uint c, Row row) {
   const uint tid = gl_LocalInvocationID.x;
   if (!row.on_p) return;
@@ -193,14 +203,9 @@ void mass_pass(uint64_t r, uint c, Row row) {
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
-    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      if (thread_token(jb, n, WG) >= je) break;
-      const float x = xs[n], sa = x * rt;
-      if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) continue;
-      precise float d = ((PROBE & 2u) != 0u ? sa : div_by(x, row.t, rt)) - m;
-      const uint64_t q = (PROBE & 4u) != 0u ? uint64_t(-d * 1e6) : mass_at(d);
-      if ((PROBE & 1u) != 0u) { if (q == 12345ul) mass_lo[0] = 1u; continue; }
-      if (q != 0ul) add_mass_parts(bin_of(d), q);
+    // (unrolled: a loop would index the register array, in local memory)
+    [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      if (thread_token(jb, n, WG) < je) mass_token(xs[n], rt, row.t, m);
     }
   }
   barrier();
@@ -261,23 +266,36 @@ void list_pass(uint64_t r, uint c, Row row) {
   const uint want = st.prefix_p[0];
   if (tid == 0u) local_count = 0u;
   barrier();
+  if ((PROBE & 16u) != 0u) {
+    float acc = 0.0;
+    for (uint n = 0u; n < THREAD_TOKENS; ++n) acc += xs[n];
+    if (acc == 12345.0) local_count = 1u;
+    return;
+  }
   const float rt = reciprocal(row.t);
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
-    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      const uint j = thread_token(jb, n, WG);
-      if (j >= je) break;
-      const float x = xs[n], sa = x * rt;
-      if (!isnan(sa) && !isinf(sa)) {
-        // s lies in [sa - e, sa + e]: its bin in [bin_of(sa + e - m), bin_of(sa - e - m)]
-        const float e = approx_margin(sa);
-        if (bin_of((sa - e) - m) < want || bin_of((sa + e) - m) > want) continue;
-      }
-      precise float d = div_by(x, row.t, rt) - m;
+    // the tokens that may lie in the bin (bits of `maybe`; s lies in
+    // [sa - e, sa + e], so its bin in [bin_of(sa + e - m), bin_of(sa - e -
+    // m)]), then their exact bins: about one token in 500 on a language
+    // model's or a normal row, loaded again rather than indexed in the
+    // register array (which a loop over it would put in local memory)
+    uint maybe = 0u;
+    [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
+      const float sa = xs[n] * rt, e = approx_margin(sa);
+      const bool sure = !isnan(sa) && !isinf(sa);
+      const bool outside = sure && (bin_of((sa - e) - m) < want || bin_of((sa + e) - m) > want);
+      maybe |= thread_token(jb, n, WG) < je && !outside ? 1u << n : 0u;
+    }
+    while (maybe != 0u) {
+      const uint n = uint(findLSB(maybe)), j = thread_token(jb, n, WG);
+      maybe &= maybe - 1u;
+      precise float d = div_by(logit(r, j), row.t, rt) - m;
       if (bin_of(d) == want) list_candidate(j);
     }
   }
+  if ((PROBE & 32u) != 0u) return;
   flush_candidates(r, st);
   if (!last_of_row(r)) return;
   const uint total = atomicAdd(st.candidates, 0u);
