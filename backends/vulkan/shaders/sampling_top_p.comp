@@ -141,35 +141,40 @@ void load_row_bins(Words h) {
   barrier();
 }
 
-// The crossing bin from the shared bins: the last with mass whose mass
-// above is < p * total; writes the row's top, total, prefix_p[0] (the bin)
-// and above_p[0] (the mass above it).
-void pick_bin(RowState st, Row row, float m) {
+// Over the shared bins [0, nbins) in order of decreasing s: the last used
+// bin whose weight above (base + the weights of the bins before it) is
+// < limit, where limit is p times the bins' total plus base (first: the row's
+// total is the bins' sum) or else p * `total`. Weights: the loaded row bins
+// (used: weight != 0), or (`parts`) a workgroup's 16-bit parts with counts
+// marking the used bins. Sets picked, picked_above and grand_total (the
+// total); every thread calls it. (The first used bin qualifies when base is
+// under the limit, as every crossing bin's.)
+uint64_t weight_of(uint b, bool parts) { return parts ? chunk_bin_mass(b) : bin_mass(b); }
+void pick_last_under(uint nbins, bool parts, uint64_t base, uint64_t total, float p) {
   const uint tid = gl_LocalInvocationID.x;
-  const uint per = (BINS_P + WG - 1u) / WG, b0 = min(BINS_P, tid * per), b1 = min(b0 + per, BINS_P);
+  const uint per = (nbins + WG - 1u) / WG, b0 = min(nbins, tid * per), b1 = min(b0 + per, nbins);
   uint64_t mine = 0ul;
-  for (uint b = b0; b < b1; ++b) mine += bin_mass(b);
-  const uint64_t before = thread_prefix(mine);
-  const uint64_t total = grand_total;
-  const limit_t limit = limit_t(total) * limit_t(row.p);
+  for (uint b = b0; b < b1; ++b) mine += weight_of(b, parts);
+  const uint64_t before = base + thread_prefix(mine);
+  if (total == 0ul) total = grand_total;
+  const limit_t limit = limit_t(total) * limit_t(p);
   uint64_t acc = before;
   for (uint b = b0; b < b1; ++b) {
-    const uint64_t w = bin_mass(b);
-    if (w != 0ul && limit_t(acc) < limit) atomicMax(pick_top, b + 1u);
+    const uint64_t w = weight_of(b, parts);
+    const bool used = parts ? counts[b] != 0u : w != 0ul;
+    if (used && limit_t(acc) < limit) atomicMax(pick_top, b + 1u);
     acc += w;
   }
   barrier();
-  // (the top bin with mass qualifies: its mass above is 0 < p * total)
   const uint chosen = max(pick_top, 1u) - 1u;
   if (chosen >= b0 && chosen < b1) {
     uint64_t above = before;
-    for (uint b = b0; b < chosen; ++b) above += bin_mass(b);
-    st.top = m;
-    st.total = total;
-    st.prefix_p[0] = chosen;
-    st.above_p[0] = above;
-    st.candidates = 0u;
+    for (uint b = b0; b < chosen; ++b) above += weight_of(b, parts);
+    picked = chosen;
+    picked_above = above;
+    grand_total = total;
   }
+  barrier();
 }
 
 void mass_token(float x, float rt, float t, float m) {
@@ -221,37 +226,64 @@ void mass_pass(uint64_t r, uint c, Row row) {
     Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 11u ? shared_word(h, 1u) : DEBUG == 12u ? shared_word(h, 0u) : DEBUG == 13u ? shared_word(h, 3u) : shared_word(h, 2u);
   }
   load_row_bins(h);
-  pick_bin(st, row, m);
+  pick_last_under(BINS_P, false, 0ul, 0ul, row.p);
+  if (tid == 0u) {
+    st.top = m;
+    st.total = grand_total;
+    st.prefix_p[0] = picked;
+    st.above_p[0] = picked_above;
+    st.candidates = 0u;
+  }
   if (DEBUG >= 8u && DEBUG <= 10u && tid == 0u) {
     Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 8u ? uint(st.total) : DEBUG == 9u ? uint(st.total >> 32) : mass_hi[0];
   }
 }
 
 // The cut from the row's `total` listed tokens (the crossing bin's, whose
-// mass above is `base`): sorted by exact s, the last whose mass above is
-// < p * total.
+// mass above is above_p[0]): a radix select on their order keys (digits of
+// DIGIT_BITS, most significant first, each a pick_last_under over the
+// digit's bins in decreasing order), as the CPU kernel's over a whole row.
+// The tokens' keys and masses stay in registers, CANDIDATES / WG a thread.
+const uint DIGIT_BITS = 8u;
+const uint DIGIT_BINS = 1u << DIGIT_BITS;
+const uint HELD = CANDIDATES / WG;
 void resolve(uint64_t r, Row row, RowState st, uint total) {
   const uint tid = gl_LocalInvocationID.x;
   const float m = st.top;
-  sort_candidates(r, total, row.t);
-  const uint per = (total + WG - 1u) / WG, i0 = min(total, tid * per), i1 = min(i0 + per, total);
-  uint64_t mine = 0ul;
-  for (uint i = i0; i < i1; ++i) mine += mass_of(key_value(counts[i]), m);
-  uint64_t before = st.above_p[0] + thread_prefix(mine);
-  const limit_t limit = limit_t(st.total) * limit_t(row.p);
-  for (uint i = i0; i < i1; ++i) {
-    if (limit_t(before) < limit) atomicMax(pick_top, i + 1u);
-    before += mass_of(key_value(counts[i]), m);
+  Words list = Words(candidate_area(r));
+  uint keys[HELD];
+  uint64_t masses[HELD];
+  [[unroll]] for (uint i = 0u; i < HELD; ++i) {
+    const uint at = tid + i * WG;
+    const float s = at < total ? scaled(r, shared_word(list, at), row.t) : 0.0;
+    keys[i] = at < total ? order_key(s) : 0u;  // (0: no token's key)
+    masses[i] = at < total ? mass_of(s, m) : 0ul;
   }
-  barrier();
-  if (tid == 0u) {
-    // (the bin's pick guarantees its first token; the whole-row search if not)
-    if (pick_top == 0u) {
-      st.path = PATH_RADIX;
-    } else {
-      st.cut = key_value(counts[pick_top - 1u]);
-      st.path = PATH_CUT;
+  uint prefix = 0u, decided = 0u;
+  uint64_t base = st.above_p[0];
+  for (int shift = int(32u - DIGIT_BITS); shift >= 0; shift -= int(DIGIT_BITS)) {
+    for (uint b = tid; b < DIGIT_BINS; b += WG) {
+      counts[b] = 0u;
+      mass_lo[b] = 0u;
+      mass_hi[b] = 0u;
     }
+    barrier();
+    // bin DIGIT_BINS - 1 - digit: bins in decreasing order of keys
+    [[unroll]] for (uint i = 0u; i < HELD; ++i) {
+      if (keys[i] == 0u || (keys[i] & decided) != prefix) continue;
+      const uint b = DIGIT_BINS - 1u - ((keys[i] >> uint(shift)) & (DIGIT_BINS - 1u));
+      atomicAdd(counts[b], 1u);
+      add_mass_parts(b, masses[i]);
+    }
+    barrier();
+    pick_last_under(DIGIT_BINS, true, base, st.total, row.p);
+    prefix |= (DIGIT_BINS - 1u - picked) << uint(shift);
+    decided |= (DIGIT_BINS - 1u) << uint(shift);
+    base = picked_above;
+  }
+  if (tid == 0u) {
+    st.cut = key_value(prefix);
+    st.path = PATH_CUT;
   }
 }
 
