@@ -296,6 +296,7 @@ void list_pass(uint64_t r, uint c, Row row) {
   load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
   const float m = st.top;
   const uint want = st.prefix_p[0];
+  const float want_lo = float(want), want_hi = want == BINS_P - 1u ? F_INF : float(want + 1u);
   if (tid == 0u) local_count = 0u;
   barrier();
   if ((PROBE & 16u) != 0u) {
@@ -313,12 +314,19 @@ void list_pass(uint64_t r, uint c, Row row) {
     // m)]), then their exact bins: about one token in 500 on a language
     // model's or a normal row, loaded again rather than indexed in the
     // register array (which a loop over it would put in local memory)
+    // (bin_of(d) < want exactly where -d * BIN_SCALE < want, > where it is
+    // >= want + 1 below the last bin: float compares, no conversions)
     uint maybe = 0u;
     [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       const float sa = xs[n] * rt, e = approx_margin(sa);
       const bool sure = !isnan(sa) && !isinf(sa);
-      const bool outside = sure && (bin_of((sa - e) - m) < want || bin_of((sa + e) - m) > want);
+      const float w_lo = -((sa + e) - m) * BIN_SCALE, w_hi = -((sa - e) - m) * BIN_SCALE;
+      const bool outside = sure && (w_hi < want_lo || w_lo >= want_hi);
       maybe |= thread_token(jb, n, WG) < je && !outside ? 1u << n : 0u;
+    }
+    if ((PROBE & 128u) != 0u) {
+      if (maybe == 12345u) local_count = 1u;
+      continue;
     }
     while (maybe != 0u) {
       const uint n = uint(findLSB(maybe)), j = thread_token(jb, n, WG);
