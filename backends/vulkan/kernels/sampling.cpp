@@ -203,11 +203,13 @@ int64_t threshold_scratch_bytes(int64_t rows, uint32_t chunks) {
   return rows * kStateBytes + (chunks == 0 ? 0 : rows * split_bytes);
 }
 
-// Tokens per workgroup of sampling_top_p.comp: 8192, halved down to 1024
-// while that leaves under 512 workgroups (a few an SM on an H100), at least
-// V / kTopPMaxChunks; 0 where V needs chunks over kTopPMaxChunk or fits
-// one (those rows take sampling_threshold.comp). LUMEN_SAMPLE_TOP_P_CHUNK=n
-// (a power of two from 1024 to 16384) forces n (A/B timing).
+// Tokens per workgroup of sampling_top_p.comp: 16384, halved down to 1024
+// while that leaves under 256 workgroups, at least V / kTopPMaxChunks; 0
+// where V needs chunks over kTopPMaxChunk or fits one (those rows take
+// sampling_threshold.comp). (H100, top-p: chunks of 16384 against 8192 and
+// 4096: 0.650 / 0.699 / 0.790 ms at 64 x 262144, 0.199 / 0.206 / 0.230 at
+// 32 x 128256; B = 1 best at 1024.) LUMEN_SAMPLE_TOP_P_CHUNK=n (a power of
+// two from 1024 to 16384) forces n (A/B timing).
 uint32_t top_p_chunk(uint64_t rows, uint32_t V) {
   static const uint32_t forced = [] {
     const char* e = std::getenv("LUMEN_SAMPLE_TOP_P_CHUNK");
@@ -228,9 +230,6 @@ uint32_t top_p_chunk(uint64_t rows, uint32_t V) {
 array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> reads, array& sync,
                    int64_t itemsize) {
   KernelContext& k = record.context();
-  const char* dbg = std::getenv("LUMEN_SAMPLE_TOP_P_DEBUG");
-  const char* probe = std::getenv("LUMEN_SAMPLE_TOP_P_PROBE");
-  const uint32_t probe_bits = probe ? static_cast<uint32_t>(std::atoi(probe)) : 0u;
   array scratch = scratch_bytes(k, threshold_scratch_bytes(push.rows, push.chunks));
   push.scratch = address_of(scratch);
   push.state_step = 1;
@@ -240,17 +239,16 @@ array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> 
   // (sampling.glsl's VEC_LOADS, constant 16)
   const bool vec = push.col_step == 1 && (push.row_step * itemsize) % 16 == 0 && push.x % 16 == 0 &&
                    !skipped("vec_loads");
-  auto constants = [&](uint32_t mode, uint32_t debug) {
-    Constants c{0, mode, debug, probe_bits};
+  auto constants = [&](uint32_t mode) {
+    Constants c{0, mode};
     c.resize(17, 0u);
     c[16] = vec;
     return c;
   };
-  record("sampling_top_p", constants(TopPMax, 0), push, groups * wg, reads, {&scratch});
+  record("sampling_top_p", constants(TopPMax), push, groups * wg, reads, {&scratch});
   reads.push_back(&scratch);
-  record("sampling_top_p", constants(TopPMass, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u), push, groups * wg, reads, {&scratch, &sync});
-  record("sampling_top_p", constants(TopPList, dbg ? static_cast<uint32_t>(std::atoi(dbg)) : 0u), push, groups * wg, reads,
-         {&scratch, &sync});
+  record("sampling_top_p", constants(TopPMass), push, groups * wg, reads, {&scratch, &sync});
+  record("sampling_top_p", constants(TopPList), push, groups * wg, reads, {&scratch, &sync});
   // (sampling_threshold.comp's constant 5: only the flagged rows)
   record("sampling_threshold", {0, WholeRow, 0, 0, 0, 1}, push, uint64_t{push.rows} * wg, reads, {&scratch});
   return scratch;

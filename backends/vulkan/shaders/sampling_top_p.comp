@@ -36,8 +36,6 @@ layout(constant_id = 1) const uint MODE = 0u;
 const uint MODE_MAX = 1u;
 const uint MODE_MASS = 2u;
 const uint MODE_LIST = 3u;
-layout(constant_id = 2) const uint DEBUG = 0u;
-layout(constant_id = 3) const uint PROBE = 0u;
 
 // Bins of u = m - s: BIN_SCALE per unit (a power of two: u * BIN_SCALE is
 // exact), BINS_P of them (the shared arrays' size, within lavapipe's 32 KiB),
@@ -180,9 +178,8 @@ void pick_last_under(uint nbins, bool parts, uint64_t base, uint64_t total, floa
 void mass_token(float x, float rt, float t, float m) {
   const float sa = x * rt;
   if (!isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) return;
-  precise float d = ((PROBE & 2u) != 0u ? sa : div_by(x, t, rt)) - m;
-  const uint64_t q = (PROBE & 4u) != 0u ? uint64_t(-d * 1e6) : mass_at(d);
-  if ((PROBE & 1u) != 0u) { if (q == 12345ul) mass_lo[0] = 1u; return; }
+  precise float d = div_by(x, t, rt) - m;
+  const uint64_t q = mass_at(d);
   if (q != 0ul) add_mass_parts(bin_of(d), q);
 }
 
@@ -222,9 +219,6 @@ void mass_pass(uint64_t r, uint c, Row row) {
     atomicAdd(h.v[2u * b + 1u], uint(sum >> 24));
   }
   if (!last_of_row(r)) return;
-  if (DEBUG >= 11u && tid == 0u) {
-    Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 11u ? shared_word(h, 1u) : DEBUG == 12u ? shared_word(h, 0u) : DEBUG == 13u ? shared_word(h, 3u) : shared_word(h, 2u);
-  }
   load_row_bins(h);
   pick_last_under(BINS_P, false, 0ul, 0ul, row.p);
   if (tid == 0u) {
@@ -233,9 +227,6 @@ void mass_pass(uint64_t r, uint c, Row row) {
     st.prefix_p[0] = picked;
     st.above_p[0] = picked_above;
     st.candidates = 0u;
-  }
-  if (DEBUG >= 8u && DEBUG <= 10u && tid == 0u) {
-    Ptr32(pc.out_addr + r * 4ul).v = DEBUG == 8u ? uint(st.total) : DEBUG == 9u ? uint(st.total >> 32) : mass_hi[0];
   }
 }
 
@@ -299,12 +290,7 @@ void list_pass(uint64_t r, uint c, Row row) {
   const float want_lo = float(want), want_hi = want == BINS_P - 1u ? F_INF : float(want + 1u);
   if (tid == 0u) local_count = 0u;
   barrier();
-  if ((PROBE & 16u) != 0u) {
-    float acc = 0.0;
-    for (uint n = 0u; n < THREAD_TOKENS; ++n) acc += xs[n];
-    if (acc == 12345.0) local_count = 1u;
-    return;
-  }
+
   const float rt = reciprocal(row.t);
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
@@ -324,10 +310,6 @@ void list_pass(uint64_t r, uint c, Row row) {
       const bool outside = sure && (w_hi < want_lo || w_lo >= want_hi);
       maybe |= thread_token(jb, n, WG) < je && !outside ? 1u << n : 0u;
     }
-    if ((PROBE & 128u) != 0u) {
-      if (maybe == 12345u) local_count = 1u;
-      continue;
-    }
     while (maybe != 0u) {
       const uint n = uint(findLSB(maybe)), j = thread_token(jb, n, WG);
       maybe &= maybe - 1u;
@@ -335,7 +317,6 @@ void list_pass(uint64_t r, uint c, Row row) {
       if (bin_of(d) == want) list_candidate(j);
     }
   }
-  if ((PROBE & 32u) != 0u) return;
   flush_candidates(r, st);
   if (!last_of_row(r)) return;
   const uint total = atomicAdd(st.candidates, 0u);
@@ -343,14 +324,7 @@ void list_pass(uint64_t r, uint c, Row row) {
     if (tid == 0u) st.path = PATH_RADIX;
     return;
   }
-  if ((PROBE & 8u) != 0u) return;
   resolve(r, row, st, total);
-  if (DEBUG != 0u && tid == 0u) {
-    uint v = DEBUG == 1u ? total : DEBUG == 2u ? want : DEBUG == 3u ? pick_top :
-             DEBUG == 4u ? uint(st.above_p[0] >> 20) : DEBUG == 5u ? uint(st.total >> 20) :
-             DEBUG == 6u ? floatBitsToUint(st.top) : floatBitsToUint(st.cut);
-    Ptr32(pc.out_addr + r * 4ul).v = v;
-  }
 }
 
 void main() {
