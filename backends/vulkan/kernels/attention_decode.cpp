@@ -15,8 +15,8 @@
 // a step ahead), LUMEN_VULKAN_DECODE_INTERLEAVE=0 (each chunk one run of the
 // keys rather than every chunks-th step), LUMEN_VULKAN_DECODE_EARLY=0 (the
 // first step's loads after the queries', not before),
-// LUMEN_VULKAN_DECODE_MERGE=0 (a merge pass instead of the last workgroup
-// per head), LUMEN_VULKAN_DECODE_LAZY=0 (the running max moves with every
+// LUMEN_VULKAN_DECODE_MERGE=1 (the last workgroup per head merges: no merge
+// pass), LUMEN_VULKAN_DECODE_LAZY=0 (the running max moves with every
 // step, not only by more than e^8), LUMEN_VULKAN_DECODE_EXP2=0 (scores in
 // base e), LUMEN_VULKAN_DECODE_ROW32=0 (64-bit row offsets),
 // LUMEN_VULKAN_DECODE_FULL_STEPS=0 (every step checks each key against the
@@ -323,11 +323,13 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
   // H100, the decode row (session 7): LAZY takes the kernel from 155 to 127
-  // registers (two workgroups per SM instead of one), 0.075 -> 0.065 ms;
-  // MERGE then 0.064.
+  // registers (two workgroups per SM instead of one), 0.075 -> 0.065 ms; with
+  // EXP2, ROW32 and FULL_STEPS and the merge pass, 128 registers and 0.062.
+  // With MERGE as well it needs 170 (0.076); MERGE without FULL_STEPS: 127,
+  // 0.063.
   plan.lazy = !env_is("LUMEN_VULKAN_DECODE_LAZY", "0");
   plan.early = !env_is("LUMEN_VULKAN_DECODE_EARLY", "0");
-  plan.merge = !env_is("LUMEN_VULKAN_DECODE_MERGE", "0");
+  plan.merge = env_is("LUMEN_VULKAN_DECODE_MERGE", "1");
   plan.exp2 = !env_is("LUMEN_VULKAN_DECODE_EXP2", "0");
   plan.row32 = !env_is("LUMEN_VULKAN_DECODE_ROW32", "0");
   plan.full_steps = !env_is("LUMEN_VULKAN_DECODE_FULL_STEPS", "0");

@@ -22,8 +22,9 @@
 // the current one's arithmetic (PREFETCH), and with INTERLEAVE the chunks of
 // a head take every chunks-th step, so that its workgroups sweep K and V
 // together. What limits it on the H100 is latency with few warps: the
-// defaults (LAZY, EXP2, ROW32, FULL_STEPS, MERGE) keep it at 128 registers
-// or fewer, two workgroups per SM (the plain online softmax needs 155: one).
+// defaults (LAZY, EXP2, ROW32, FULL_STEPS, no MERGE) keep it at 128
+// registers, two workgroups per SM (the plain online softmax needs 155, and
+// MERGE with FULL_STEPS 170: one).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
