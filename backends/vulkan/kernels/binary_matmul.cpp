@@ -208,6 +208,9 @@ struct TableGemvKnobs {
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
   uint32_t split = 1;                      // rotated kernel: invocations per weight row
+  bool whole = false;                      // rotated kernel: whole rows per workgroup
+  bool keep_table = false;                 // MEASUREMENT: whole rows, the table built once
+  bool major = false;                      // MEASUREMENT: addressed as if slice-major
 };
 
 TableGemvKnobs table_knobs() {
@@ -229,6 +232,9 @@ TableGemvKnobs table_knobs() {
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
   k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
   k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
+  k.whole = number("LUMEN_VULKAN_BINARY_WHOLE", 0) != 0;
+  k.keep_table = number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE", 0) != 0;
+  k.major = number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0;
   return k;
 }
 
@@ -375,10 +381,16 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     push.splits = plan.slices;
     const uint64_t wg = KernelContext::kWorkgroupSize;
     const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg / plan.split);
-    const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
-                                                    knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
-    const bool split = plan.slices > 1;
-    array partials = split_partials(k, push, y);
+    // Whole rows: a workgroup per step of rows (fewer when asked for), every
+    // slice of them, no partial sums.
+    const uint64_t groups =
+        knobs.whole ? std::min<uint64_t>(knobs.workgroups ? std::min<uint64_t>(knobs.workgroups, steps) : steps,
+                                         k.caps().max_workgroup_count[0])
+                    : workgroups_per_slice(k, steps, plan.slices,
+                                           knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups) *
+                          plan.slices;
+    const bool split = plan.slices > 1 && !knobs.whole;
+    array partials = split ? split_partials(k, push, y) : y;
     Constants constants(8, 0);
     constants[1] = dtype_id(out.dtype());
     constants[2] = count;
@@ -390,7 +402,10 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
     constants.push_back(plan.split);    // 12
-    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+    constants.push_back(knobs.whole);   // 13
+    constants.push_back(knobs.whole && knobs.keep_table);  // 14
+    constants.push_back(knobs.major);   // 15
+    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), groups * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
   }
@@ -545,35 +560,70 @@ bool coop_portable() {
 }
 
 // A tile of binary_gemm_coopmat.comp: subgroups along M (of 8), fragments
-// per subgroup along M, slice depth; BN is 128 weight rows.
+// per subgroup along M, slice depth, slices per chunk of x (0: x staged per
+// slice); BN is 128 weight rows.
 struct CoopTile {
-  uint32_t warps_m, fm, bk;
+  uint32_t warps_m, fm, bk, xchunk = 0;
 };
 constexpr uint32_t kCoopTileN = 128;
 
+// Knobs of the fused GEMM (read per call): LUMEN_VULKAN_BINARY_COOP_XCHUNK
+// (slices of x staged at once, subgroups decoding their own rows of W; 0:
+// off), _COOP_BK (64: the shallower slice), _COOP_SIGN_TABLE=1 (decoding by
+// a table of sign bits), _COOP_PROBE (MEASUREMENT, wrong results: bit 0 no
+// products, bit 1 no decoding, bit 2 no barriers per slice).
+struct CoopKnobs {
+  uint32_t xchunk = 0, bk = 0, probe = 0;
+  bool sign_table = false;
+};
+
+CoopKnobs coop_knobs() {
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  CoopKnobs k;
+  k.xchunk = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_COOP_XCHUNK", 0), 16);
+  k.bk = number("LUMEN_VULKAN_BINARY_COOP_BK", 0);
+  k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
+  k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
+  return k;
+}
+
 // Its shared memory: x's and W's tiles as float16 with rows padded by 16
-// bytes (the shader's smem), and the codebook.
-uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f) {
+// bytes (the shader's smem), the codebook and the sign table.
+uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f, bool sign_table) {
   const uint64_t bm = uint64_t(t.warps_m) * t.fm * frag_m, pitch = t.bk / 8 + 1;
-  return 16 * (bm + kCoopTileN) * pitch + 4 * static_cast<uint64_t>(f.codebook_size());
+  const uint64_t x_pitch = (t.xchunk ? t.xchunk : 1) * t.bk / 8 + 1;
+  return 16 * (bm * x_pitch + kCoopTileN * pitch) + 4 * static_cast<uint64_t>(f.codebook_size()) +
+         (sign_table ? 4096 : 16);
 }
 
 // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
 // 128 where they divide the groups and K; more: 128 x 128 tiles of 2 x 4
 // subgroups, slices of 64 (both tiles in 48 KiB). Smaller where shared
-// memory is (32 KiB on lavapipe). False when none fits.
-bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, uint32_t frag_m, CoopTile& tile) {
-  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0;
+// memory is (32 KiB on lavapipe). XCHUNK (knobs) for the 16-row tile when
+// the fragments are 16 x 16 x 16, a multiple of the loads in flight.
+// False when none fits.
+bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const std::array<uint32_t, 3>& frag,
+               const CoopKnobs& knobs, uint32_t depth, CoopTile& tile) {
+  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0 && knobs.bk != 64;
+  const uint32_t xchunk =
+      knobs.xchunk && frag == std::array<uint32_t, 3>{16, 16, 16} ? std::max(knobs.xchunk / depth, 1u) * depth : 0;
   std::vector<CoopTile> choices;
   if (rows <= 16) {
-    if (deep) choices.push_back({1, 1, 128});
-    choices.push_back({1, 1, 64});
+    if (deep) choices.push_back({1, 1, 128, xchunk});
+    choices.push_back({1, 1, 64, xchunk});
+    if (xchunk) {
+      if (deep) choices.push_back({1, 1, 128, 0});
+      choices.push_back({1, 1, 64, 0});
+    }
   } else {
     choices.push_back({2, 4, 64});
     choices.push_back({2, 2, 64});
   }
   for (const CoopTile& t : choices) {
-    if (coop_shared_bytes(t, frag_m, f) <= caps.max_shared_memory) {
+    if (coop_shared_bytes(t, frag[0], f, knobs.sign_table) <= caps.max_shared_memory) {
       tile = t;
       return true;
     }
@@ -583,6 +633,12 @@ bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, u
 
 std::array<uint32_t, 3> coop_fragment_shape(const Capabilities& caps) {
   return coop_portable() ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(caps);
+}
+
+// Slices whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
+uint32_t coop_depth() {
+  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
+  return depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8) : kCoopDepth;
 }
 
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
@@ -598,15 +654,19 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
   CoopTile tile;
   return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits <= 8 && f.group_size % kCoopSlice == 0 &&
          f.k % kCoopSlice == 0 && address_of(x) % 16 == 0 &&
-         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps)[0],
-                   tile);
+         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps),
+                   coop_knobs(), coop_depth(), tile);
 }
 
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
   const std::array<uint32_t, 3> frag = coop_fragment_shape(k.caps());
+  const CoopKnobs knobs = coop_knobs();
+  const uint32_t depth = coop_depth();
   CoopTile tile;
-  if (!coop_tile(k.caps(), f, rows, frag[0], tile)) throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
+  if (!coop_tile(k.caps(), f, rows, frag, knobs, depth, tile)) {
+    throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
+  }
   binary::Push push = product_push(f, inputs, rows, out);
   const uint32_t bm = tile.warps_m * tile.fm * frag[0];
   const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
@@ -624,10 +684,11 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
   constants = binary::format_constants(f, constants);
   constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
-  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
-  constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
-                                      : kCoopDepth);  // 12: DEPTH
-  constants.push_back(tile.bk);                       // 13: BK
+  constants.push_back(depth);                     // 12: DEPTH
+  constants.push_back(tile.bk);                   // 13: BK
+  constants.push_back(tile.xchunk);               // 14: XCHUNK
+  constants.push_back(knobs.probe);               // 15: PROBE
+  constants.push_back(knobs.sign_table);          // 16: SIGN_TABLE
   k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
              tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});
@@ -670,7 +731,9 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
 // consecutive 16-byte loads: LUMEN_VULKAN_BINARY_PROBE_SLICES slices of
 // every row (1: whole rows; more: a finish pass adds them),
 // LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup block,
-// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
+// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation,
+// LUMEN_VULKAN_BINARY_PROBE_MAJOR=1 the slices addressed as if stored
+// slice-major.
 bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
@@ -679,7 +742,7 @@ bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vec
     return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
   };
   binary::Push push = product_push(f, inputs, 1, out);
-  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 32);
+  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 1024);
   const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
   push.splits = std::max<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_SLICES", 1), 1);
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
@@ -688,7 +751,7 @@ bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vec
   if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
   groups = ceil_div(groups, push.splits) * push.splits;
   array partials = split_partials(k, push, out);
-  Constants constants{0, dtype_id(out.dtype()), rows, batch};
+  Constants constants{0, dtype_id(out.dtype()), rows, batch, number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0};
   k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
              groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});
