@@ -363,7 +363,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
 // that many units fits: 16 units only for 1-bit signs on lavapipe), and
 // whole rows per workgroup (LUMEN_VULKAN_BINARY_WHOLE=1: every slice of a
-// step, 1 to 4 slices' loads in flight, one workgroup walking every step).
+// step, 1 to 4 slices' loads in flight, one workgroup walking every step),
+// and the table of 8-element vectors built from half sums
+// (LUMEN_VULKAN_BINARY_NIBBLE=1; other vectors ignore it).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
@@ -386,7 +388,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
       {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
       {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
       {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"},
-       {"LUMEN_VULKAN_BINARY_DEPTH", "4"}}};
+       {"LUMEN_VULKAN_BINARY_DEPTH", "4"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_SPLIT", "2"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}}};
   const int n = 600;
   for (const auto& f : formats) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),

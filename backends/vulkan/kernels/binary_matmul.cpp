@@ -30,6 +30,8 @@
 
 #include "backends/vulkan/kernels/binary.h"
 #include "backends/vulkan/kernels/matmul.h"
+#include "backends/vulkan/raw_buffer.h"
+#include "core/detail/log.h"
 #include "lumen/backend.h"
 
 namespace lumen::vulkan {
@@ -211,6 +213,7 @@ struct TableGemvKnobs {
   bool whole = false;                      // rotated kernel: whole rows per workgroup
   bool keep_table = false;                 // MEASUREMENT: whole rows, the table built once
   bool major = false;                      // MEASUREMENT: addressed as if slice-major
+  bool nibble = false;                     // rotated kernel: the table from half sums
 };
 
 TableGemvKnobs table_knobs() {
@@ -235,6 +238,7 @@ TableGemvKnobs table_knobs() {
   k.whole = number("LUMEN_VULKAN_BINARY_WHOLE", 0) != 0;
   k.keep_table = number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE", 0) != 0;
   k.major = number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0;
+  k.nibble = number("LUMEN_VULKAN_BINARY_NIBBLE", 0) != 0;
   return k;
 }
 
@@ -300,10 +304,12 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t region = 32ull << u.index_bits;  // binary_gemv_rotated.comp's REGION
   const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
-  // Shared floats: the table and x's slice, per row of x.
+  // Shared floats: the table and x's slice (or its half sums), per row of x.
   const uint64_t split = knobs.split;
+  const bool halves = knobs.nibble && u.vector_size == 8;
   auto fits = [&](uint64_t units) {
-    const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
+    const uint64_t staged = halves ? units * 16 * 2 * 17 : units * static_cast<uint64_t>(unit_elements);
+    const uint64_t floats = rows * (units / 2 * pair + staged);
     const uint64_t lane_units = units / split;
     return units % (2 * split) == 0 && units % units_per_group == 0 &&
            (lane_units % units_per_group == 0 || units_per_group % lane_units == 0) && row_units % units == 0 &&
@@ -405,6 +411,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants.push_back(knobs.whole);   // 13
     constants.push_back(knobs.whole && knobs.keep_table);  // 14
     constants.push_back(knobs.major);   // 15
+    constants.push_back(knobs.nibble);  // 16
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), groups * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
@@ -658,8 +665,36 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
                    coop_knobs(), coop_depth(), tile);
 }
 
+// MEASUREMENT (LUMEN_VULKAN_BINARY_LAYOUT=1): logs, once per process, which
+// (k, n) each invocation's elements of a column-major 16 x 16 float16 B
+// fragment hold (shaders/binary_layout_probe.comp; a dispatch waited for).
+void log_fragment_layout(KernelContext& k) {
+  static bool done = false;
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_LAYOUT");
+  if (done || !env || std::strcmp(env, "1") != 0) return;
+  done = true;
+  constexpr uint32_t kSlots = 32 * 8 + 1;
+  RawBuffer raw = k.backend().memory().create_staging(kSlots * 4);
+  std::memset(raw.mapped, 0xff, kSlots * 4);
+  const uint64_t address = raw.address;
+  k.dispatch("binary_layout_probe", {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
+  k.stream().finish();
+  std::vector<uint32_t> e(kSlots);
+  std::memcpy(e.data(), raw.mapped, kSlots * 4);
+  destroy_raw_buffer(k.backend().context(), raw);
+  std::string line = fmt::format("length {}:", e[256]);
+  for (uint32_t lane = 0; lane < 32; ++lane) {
+    line += fmt::format(" [{}]", lane);
+    for (uint32_t i = 0; i < 8; ++i) {
+      if (e[lane * 8 + i] != 0xffffffffu) line += fmt::format(" {}.{}", e[lane * 8 + i] / 16, e[lane * 8 + i] % 16);
+    }
+  }
+  detail::logger()->info("vulkan: B fragment layout (k.n per element) {}", line);
+}
+
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
+  if (!coop_portable()) log_fragment_layout(k);
   const std::array<uint32_t, 3> frag = coop_fragment_shape(k.caps());
   const CoopKnobs knobs = coop_knobs();
   const uint32_t depth = coop_depth();

@@ -95,8 +95,17 @@ const uint PAIR = COMPACT ? REGION : 2u * REGION + 32u;
 const uint TABLE_ROW = UNITS / 2u * PAIR;
 uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
+// NIBBLE (vectors of 8 after folding): an entry is the sum of two half
+// sums, +-x0 +-x1 +-x2 +-x3 for the pattern's low 4 bits and the same of
+// the high half, read from a table of the 16 sums of every half vector
+// (built from x straight from memory: no staging). Two reads and an add
+// per entry in place of 8 multiply-adds.
+layout(constant_id = 16) const bool NIBBLE = false;
+const bool HALVES = NIBBLE && VECTOR == 8u;
+const uint HALF_PITCH = 17u;  // a half vector's 16 sums, padded: fewer bank conflicts
 shared float table[XR * TABLE_ROW];
-shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+shared vec4 xs[HALVES ? 1u : XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+shared float halves[HALVES ? XR * SLICE_VECTORS * 2u * HALF_PITCH : 1u];
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -108,41 +117,74 @@ uint folded_pattern(uint c) {
   return pattern;
 }
 
-// The slice's table: x's elements staged, then each invocation computes
-// one codeword's entries (its signs kept as floats) for vectors rotated by
+// This invocation's codeword (tid % CODES) for the table, after folding.
+uint g_pattern;
+
+// The 8 sums +-x0 +-x1 +-x2 +-x3 for patterns q0 .. q0 + 7 of the 4
+// elements of row m of x at element k (bit i of a pattern set: +x_i).
+void half_sums(uint m, uint k, uint q0, uint at) {
+  uint size = dtype_size(DT);
+  uint64_t addr = pc.x + (uint64_t(m) * pc.K + k) * size;
+  float x0 = load_float(DT, addr), x1 = load_float(DT, addr + size);
+  float x2 = load_float(DT, addr + 2u * size), x3 = load_float(DT, addr + 3u * size);
+  float top = q0 != 0u ? x3 : -x3;
+  [[unroll]] for (uint i = 0; i < 8u; ++i) {
+    halves[at + i] = ((i & 1u) != 0u ? x0 : -x0) + ((i & 2u) != 0u ? x1 : -x1) + ((i & 4u) != 0u ? x2 : -x2) + top;
+  }
+}
+
+// The slice's table: x's elements staged (or, NIBBLE, its half sums), then
+// each invocation computes one codeword's entries for vectors rotated by
 // its place, so that a subgroup's two stores of an entry hit 32 banks.
 void build_table(uint tid, uint slice) {
   uint size = dtype_size(DT);
-  for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
-    uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
-    xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+  if (HALVES) {
+    // Per row of x and half vector of the slice, two runs of 8 sums.
+    for (uint e = tid; e < XR * SLICE_VECTORS * 4u; e += WG) {
+      uint hv = e / 2u, m = hv / (SLICE_VECTORS * 2u), h = hv % (SLICE_VECTORS * 2u);
+      half_sums(m, slice * SLICE_ELEMENTS + h * 4u, e % 2u * 8u, hv * HALF_PITCH + e % 2u * 8u);
+    }
+  } else {
+    for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
+      uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
+      xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+    }
   }
   barrier();
   const uint SPREAD = WG / CODES;  // invocations per codeword (CODES divides WG)
+  const uint PER_UNIT = UNIT_VECTORS > SPREAD ? UNIT_VECTORS / SPREAD : 1u;
   uint c = tid % CODES, g = tid / CODES;
-  uint pattern = folded_pattern(c);
   float signs[VECTOR];
-  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((pattern >> i) & 1u) != 0u ? 1.0 : -1.0;
+  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((g_pattern >> i) & 1u) != 0u ? 1.0 : -1.0;
+  uint lo = g_pattern & 15u, hi = (g_pattern >> 4) & 15u;
   uint half_flip = (tid / 16u) % 2u * 16u;
   for (uint b = 0; b < XR * UNITS; ++b) {
     uint m = b / UNITS, u = b % UNITS;
     uint base = m * TABLE_ROW + (COMPACT ? u / 2u * PAIR + u % 2u * 16u : region(u)) + c * 32u;
-    for (uint k = g; k < UNIT_VECTORS; k += SPREAD) {
-      uint jv = (k + c) % UNIT_VECTORS;
-      uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
-      float dot = 0.0;
-      [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
-        vec4 x = xs[x0 + q];
-        dot = fma(signs[4u * q], x.x, dot);
-        dot = fma(signs[4u * q + 1u], x.y, dot);
-        dot = fma(signs[4u * q + 2u], x.z, dot);
-        dot = fma(signs[4u * q + 3u], x.w, dot);
-      }
-      if (COMPACT) {
-        table[base + jv] = dot;
-      } else {
-        table[base + (jv ^ half_flip)] = dot;
-        table[base + (jv ^ half_flip ^ 16u)] = dot;
+    [[unroll]] for (uint i = 0; i < PER_UNIT; ++i) {
+      uint k = g + i * SPREAD;
+      if (k < UNIT_VECTORS) {
+        uint jv = (k + c) % UNIT_VECTORS;
+        float dot = 0.0;
+        if (HALVES) {
+          uint h0 = (m * SLICE_VECTORS + u * UNIT_VECTORS + jv) * 2u * HALF_PITCH;
+          dot = halves[h0 + lo] + halves[h0 + HALF_PITCH + hi];
+        } else {
+          uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
+          [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
+            vec4 x = xs[x0 + q];
+            dot = fma(signs[4u * q], x.x, dot);
+            dot = fma(signs[4u * q + 1u], x.y, dot);
+            dot = fma(signs[4u * q + 2u], x.z, dot);
+            dot = fma(signs[4u * q + 3u], x.w, dot);
+          }
+        }
+        if (COMPACT) {
+          table[base + jv] = dot;
+        } else {
+          table[base + (jv ^ half_flip)] = dot;
+          table[base + (jv ^ half_flip ^ 16u)] = dot;
+        }
       }
     }
   }
@@ -307,6 +349,7 @@ void whole_rows(uint tid) {
 
 void main() {
   uint tid = gl_LocalInvocationID.x;
+  g_pattern = folded_pattern(tid % CODES);
   // This invocation's row within a step, and its first unit in a slice.
   g_slot = tid / SPLIT;
   g_unit = tid % SPLIT * LANE_UNITS;
