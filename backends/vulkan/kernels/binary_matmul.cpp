@@ -570,7 +570,7 @@ bool coop_portable() {
 // per subgroup along M, slice depth, slices per chunk of x (0: x staged per
 // slice); BN is 128 weight rows.
 struct CoopTile {
-  uint32_t warps_m, fm, bk, xchunk = 0;
+  uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1;
 };
 constexpr uint32_t kCoopTileN = 128;
 
@@ -578,10 +578,12 @@ constexpr uint32_t kCoopTileN = 128;
 // (slices of x staged at once, subgroups decoding their own rows of W; 0:
 // off), _COOP_BK (64: the shallower slice), _COOP_SIGN_TABLE=1 (decoding by
 // a table of sign bits), _COOP_PROBE (MEASUREMENT, wrong results: bit 0 no
-// products, bit 1 no decoding, bit 2 no barriers per slice).
+// products, bit 1 no decoding, bit 2 no barriers per slice), _COOP_KSPLIT=2
+// (tensor-core build, 16-row tile: subgroups in two halves of the slices'
+// contraction), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
 struct CoopKnobs {
-  uint32_t xchunk = 0, bk = 0, probe = 0;
-  bool sign_table = false;
+  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1;
+  bool sign_table = false, row_lanes = false;
 };
 
 CoopKnobs coop_knobs() {
@@ -594,6 +596,8 @@ CoopKnobs coop_knobs() {
   k.bk = number("LUMEN_VULKAN_BINARY_COOP_BK", 0);
   k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
   k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
+  k.ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1) == 2 ? 2 : 1;
+  k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 0) != 0;
   return k;
 }
 
@@ -615,15 +619,16 @@ uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryForma
 bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const std::array<uint32_t, 3>& frag,
                const CoopKnobs& knobs, uint32_t depth, CoopTile& tile) {
   const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0 && knobs.bk != 64;
-  const uint32_t xchunk =
-      knobs.xchunk && frag == std::array<uint32_t, 3>{16, 16, 16} ? std::max(knobs.xchunk / depth, 1u) * depth : 0;
+  const bool square = frag == std::array<uint32_t, 3>{16, 16, 16};
+  const uint32_t xchunk = knobs.xchunk && square ? std::max(knobs.xchunk / depth, 1u) * depth : 0;
+  const uint32_t ksplit = square && !coop_portable() ? knobs.ksplit : 1;
   std::vector<CoopTile> choices;
   if (rows <= 16) {
-    if (deep) choices.push_back({1, 1, 128, xchunk});
-    choices.push_back({1, 1, 64, xchunk});
+    if (deep) choices.push_back({1, 1, 128, xchunk, ksplit});
+    choices.push_back({1, 1, 64, xchunk, ksplit});
     if (xchunk) {
-      if (deep) choices.push_back({1, 1, 128, 0});
-      choices.push_back({1, 1, 64, 0});
+      if (deep) choices.push_back({1, 1, 128, 0, ksplit});
+      choices.push_back({1, 1, 64, 0, ksplit});
     }
   } else {
     choices.push_back({2, 4, 64});
@@ -704,7 +709,7 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   }
   binary::Push push = product_push(f, inputs, rows, out);
   const uint32_t bm = tile.warps_m * tile.fm * frag[0];
-  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
+  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m / tile.ksplit * frag[1]);
   const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
   // Split-K only when asked for (LUMEN_VULKAN_BINARY_COOP_SPLITS pieces, their
   // float32 sums added by binary_finish.comp in order): on the H100 it did
@@ -724,6 +729,8 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   constants.push_back(tile.xchunk);               // 14: XCHUNK
   constants.push_back(knobs.probe);               // 15: PROBE
   constants.push_back(knobs.sign_table);          // 16: SIGN_TABLE
+  constants.push_back(tile.ksplit);               // 17: KSPLIT
+  constants.push_back(knobs.row_lanes);           // 18: ROW_LANES
   k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
              tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});

@@ -71,13 +71,22 @@ layout(constant_id = 15) const uint PROBE = 0;
 // 16-byte shared read and four XORs per run) instead of shifts of the
 // pattern (a shift and a logic operation per pair).
 layout(constant_id = 16) const bool SIGN_TABLE = false;
+// KSPLIT 2 (tensor-core build, one subgroup along M, two fragments along N):
+// the subgroups come in two halves, each taking half of every slice's
+// contraction for the same weight rows (each x fragment read once per two
+// products, half the x reads of shared memory); the halves' sums are added
+// at the end. An invocation then decodes one row's half slice.
+layout(constant_id = 17) const uint KSPLIT = 1;
+// Decoding invocations laid out row-fastest within a subgroup (the 8 stores
+// of a 16-byte phase go to 8 rows: no bank conflicts), not part-fastest.
+layout(constant_id = 18) const bool ROW_LANES = false;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
 
 const uint WG = gl_WorkGroupSize.x;  // 256: 8 subgroups of 32
-const uint WARPS_N = WG / 32u / WARPS_M;
+const uint WARPS_N = WG / 32u / WARPS_M / KSPLIT;
 const uint WM = FM * CM_M, WN = FN * CM_N;
 const uint BM = WARPS_M * WM, BN = WARPS_N * WN;
 const uint UNIT = 8;  // float16 per 16-byte shared unit
@@ -158,9 +167,28 @@ void store_x(uint tid, uvec4 xr[CHUNKS_X]) {
   }
 }
 
+// The row of W's tile this invocation decodes and its part of the slice:
+// part-fastest (tid / THREADS_PER_ROW), row-fastest in a subgroup of 32
+// (ROW_LANES), or with KSPLIT a subgroup's 32 rows, its half of the slice.
+void decode_slot(uint tid, out uint row, out uint part) {
+  uint warp = tid / 32u, lane = tid % 32u;
+  if (KSPLIT > 1u) {
+    row = warp % (WARPS_M * WARPS_N) * WN + lane;
+    part = warp / (WARPS_M * WARPS_N);
+  } else if (ROW_LANES && PORTABLE == 0) {
+    const uint ROWS_PER_WARP = 32u / THREADS_PER_ROW;
+    row = warp * ROWS_PER_WARP + lane % ROWS_PER_WARP;
+    part = lane / ROWS_PER_WARP;
+  } else {
+    row = tid / THREADS_PER_ROW;
+    part = tid % THREADS_PER_ROW;
+  }
+}
+
 // Decodes this invocation's runs of its row into W's tile.
 void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
-  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint row, part;
+  decode_slot(tid, row, part);
   uint shift = span_start(part, k0) % 32u;
   // The span's bits from bit 0 of (lo, hi).
   uint lo = uint(packUint2x32(uvec2(words[0], words[1])) >> shift);
@@ -223,8 +251,9 @@ void slice_products(uint tid, uint xcol, inout ACC) {
     }
   }
 #else
-  uint warp = gl_SubgroupID, wm = warp / WARPS_N, wn = warp % WARPS_N;
-  [[unroll]] for (uint kk = 0; kk < BK; kk += CM_K) {
+  uint warp = gl_SubgroupID, wm = warp % (WARPS_M * WARPS_N) / WARPS_N, wn = warp % WARPS_N;
+  uint k_first = warp / (WARPS_M * WARPS_N) * (BK / KSPLIT);
+  [[unroll]] for (uint kk = k_first; kk < k_first + BK / KSPLIT; kk += CM_K) {
     fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
     [[unroll]] for (uint i = 0; i < FM; ++i) {
       coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * X_PITCH + xcol + kk / UNIT, X_PITCH, false);
@@ -247,7 +276,7 @@ void subgroup_sync() {
 void main() {
   uint tid = gl_LocalInvocationID.x;
   uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
-  uint wm = warp / WARPS_N, wn = warp % WARPS_N;
+  uint wm = warp % (WARPS_M * WARPS_N) / WARPS_N, wn = warp % WARPS_N;
   for (uint c = tid; c < CODES; c += WG) {
     uint p = ~global_codeword(c) & ((1u << VECTOR) - 1u);
     spread[c] = PER_RUN == 1u ? p | (p << 15) : p;
@@ -261,7 +290,8 @@ void main() {
   }
   uint tiles_m = (pc.rows + BM - 1u) / BM, tiles_n = (pc.N + BN - 1u) / BN;
   uint tiles = tiles_m * tiles_n;
-  uint row = tid / THREADS_PER_ROW, part = tid % THREADS_PER_ROW;
+  uint row, part;
+  decode_slot(tid, row, part);
   uint dummy = 0;  // PROBE bit 1: the words folded here, so that they are loaded
 
   // Split-K: piece t / tiles of the contraction, pc.split_len long.
@@ -341,13 +371,37 @@ void main() {
       if (m < pc.rows && n < pc.N) store_result(piece, m, n, acc[i] + (dummy == 0x9e3779b9u ? 1.0 : 0.0));
     }
 #else
+    const uint TILE_WARPS = WARPS_M * WARPS_N;
+    if (KSPLIT > 1u) {
+      // The second half's sums through shared memory into the first's.
+      barrier();  // every subgroup is done with the tiles
+      uint slot = warp % TILE_WARPS * FM * FN;
+      if (warp >= TILE_WARPS) {
+        [[unroll]] for (uint i = 0; i < FM; ++i) {
+          [[unroll]] for (uint j = 0; j < FN; ++j) {
+            coopMatStoreNV(acc[i][j], smem, (slot + i * FN + j) * FRAG_UNITS, CM_N / 4u, false);
+          }
+        }
+      }
+      barrier();
+      if (warp < TILE_WARPS) {
+        [[unroll]] for (uint i = 0; i < FM; ++i) {
+          [[unroll]] for (uint j = 0; j < FN; ++j) {
+            fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> other;
+            coopMatLoadNV(other, smem, (slot + i * FN + j) * FRAG_UNITS, CM_N / 4u, false);
+            acc[i][j] = acc[i][j] + other;
+          }
+        }
+      }
+      barrier();  // the scratch below reuses those sums' memory
+    }
     // Out through this subgroup's scratch fragment (with XCHUNK its own rows
     // of W's tile: other subgroups may still read x): each invocation writes
     // a run of RUN consecutive elements of one fragment row.
     const uint RUN = CM_M * CM_N / 32u;
-    uint scratch = XCHUNK > 0u ? X_UNITS + warp * WN * PITCH : warp * FRAG_UNITS;
+    uint scratch = XCHUNK > 0u && KSPLIT == 1u ? X_UNITS + warp * WN * PITCH : warp * FRAG_UNITS;
     uint fr = lane / (CM_N / RUN), fc = lane % (CM_N / RUN) * RUN;
-    [[unroll]] for (uint i = 0; i < FM; ++i) {
+    if (warp < TILE_WARPS) [[unroll]] for (uint i = 0; i < FM; ++i) {
       [[unroll]] for (uint j = 0; j < FN; ++j) {
         coopMatStoreNV(acc[i][j], smem, scratch, CM_N / 4u, false);
         subgroup_sync();
