@@ -363,7 +363,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
 // that many units fits: 16 units only for 1-bit signs on lavapipe), and
 // whole rows per workgroup (LUMEN_VULKAN_BINARY_WHOLE=1: every slice of a
-// step, 1 to 4 slices' loads in flight, one workgroup walking every step),
+// step, 1 to 4 slices' loads in flight, one workgroup walking every step,
+// fewer rows per workgroup than invocations: LUMEN_VULKAN_BINARY_STEP_ROWS),
 // and the table of 8-element vectors built from half sums
 // (LUMEN_VULKAN_BINARY_NIBBLE=1; other vectors ignore it).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
@@ -391,6 +392,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
        {"LUMEN_VULKAN_BINARY_DEPTH", "4"}},
       {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}},
       {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_SPLIT", "2"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_STEP_ROWS", "96"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_STEP_ROWS", "40"}, {"LUMEN_VULKAN_BINARY_SPLIT", "4"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "5"}},
       {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}}};
   const int n = 600;
   for (const auto& f : formats) {

@@ -214,6 +214,7 @@ struct TableGemvKnobs {
   bool keep_table = false;                 // MEASUREMENT: whole rows, the table built once
   bool major = false;                      // MEASUREMENT: addressed as if slice-major
   bool nibble = false;                     // rotated kernel: the table from half sums
+  uint32_t step_rows = 0;                  // rotated kernel, whole rows: rows per workgroup (0: all)
 };
 
 TableGemvKnobs table_knobs() {
@@ -239,6 +240,7 @@ TableGemvKnobs table_knobs() {
   k.keep_table = number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE", 0) != 0;
   k.major = number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0;
   k.nibble = number("LUMEN_VULKAN_BINARY_NIBBLE", 0) != 0;
+  k.step_rows = number("LUMEN_VULKAN_BINARY_STEP_ROWS", 0);
   return k;
 }
 
@@ -386,7 +388,14 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
     push.splits = plan.slices;
     const uint64_t wg = KernelContext::kWorkgroupSize;
-    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg / plan.split);
+    // Whole rows: LUMEN_VULKAN_BINARY_STEP_ROWS rows per workgroup (whole
+    // subgroups of rows, at most one per invocation).
+    const uint64_t full = wg / plan.split, lane_rows = 32 / plan.split;
+    const uint32_t step_rows =
+        knobs.whole && knobs.step_rows
+            ? static_cast<uint32_t>(std::clamp<uint64_t>(knobs.step_rows / lane_rows * lane_rows, lane_rows, full))
+            : 0;
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), step_rows ? step_rows : full);
     // Whole rows: a workgroup per step of rows (fewer when asked for), every
     // slice of them, no partial sums.
     const uint64_t groups =
@@ -412,6 +421,7 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants.push_back(knobs.whole && knobs.keep_table);  // 14
     constants.push_back(knobs.major);   // 15
     constants.push_back(knobs.nibble);  // 16
+    constants.push_back(step_rows);     // 17
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), groups * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});

@@ -69,6 +69,11 @@ layout(constant_id = 14) const bool PROBE_KEEP_TABLE = false;
 // MEASUREMENT (wrong results): words and scales addressed as if stored
 // slice-major (slice s of every row side by side, then slice s + 1).
 layout(constant_id = 15) const bool PROBE_MAJOR = false;
+// WHOLE: weight rows per workgroup (a multiple of 32 / SPLIT, at most
+// WG / SPLIT; 0: WG / SPLIT), so that the workgroups can match the GPU's
+// processors (e.g. 224: 128 workgroups for 28672 rows); the invocations
+// past them only help build the tables.
+layout(constant_id = 17) const uint STEP_ROWS = 0;
 const uint LANE_UNITS = UNITS / SPLIT;
 const uint ROWS_PER_STEP = gl_WorkGroupSize.x / SPLIT;
 const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
@@ -311,13 +316,15 @@ void store_row(uint n, uint slice, bool split, inout float acc[XR]) {
 
 // WHOLE: steps of rows, every slice of each.
 void whole_rows(uint tid) {
-  uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP, slices = pc.splits;
+  const uint ROWS = STEP_ROWS > 0u ? STEP_ROWS : ROWS_PER_STEP;
+  bool busy = g_slot < ROWS;
+  uint steps = (pc.N + ROWS - 1u) / ROWS, slices = pc.splits;
   for (uint step = gl_WorkGroupID.x; step < steps; step += gl_NumWorkGroups.x) {
-    uint n = step * ROWS_PER_STEP + g_slot;
+    uint n = step * ROWS + g_slot;
     uint ring_words[DEPTH][LANE_WORDS];
     uint ring_scales[DEPTH][LANE_GROUPS];
     [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-      if (d < slices) {
+      if (d < slices && busy) {
         load_words(n, d * UNITS + g_unit, ring_words[d]);
         load_scales(n, d * UNITS + g_unit, ring_scales[d]);
       }
@@ -335,15 +342,15 @@ void whole_rows(uint tid) {
           [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
           [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
           uint next = slice + DEPTH;
-          if (next < slices) {
+          if (next < slices && busy) {
             load_words(n, next * UNITS + g_unit, ring_words[d]);
             load_scales(n, next * UNITS + g_unit, ring_scales[d]);
           }
-          add_units(words, scales, acc);
+          if (busy) add_units(words, scales, acc);
         }
       }
     }
-    store_row(n, 0u, false, acc);
+    if (busy) store_row(n, 0u, false, acc);
   }
 }
 
