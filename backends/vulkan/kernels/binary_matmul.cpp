@@ -581,16 +581,19 @@ bool coop_portable() {
 // slice); BN is 128 weight rows.
 struct CoopTile {
   uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1;
+  // Weight rows: 128, or 64 with 4 groups of subgroups (8 / ksplit
+  // subgroups of 32 rows each).
+  uint32_t bn() const { return ksplit > 1 ? 8 / ksplit * 32 : 128; }
 };
-constexpr uint32_t kCoopTileN = 128;
 
 // Knobs of the fused GEMM (read per call): LUMEN_VULKAN_BINARY_COOP_XCHUNK
 // (slices of x staged at once, subgroups decoding their own rows of W; 0:
 // off), _COOP_BK (64: the shallower slice), _COOP_SIGN_TABLE=1 (decoding by
 // a table of sign bits), _COOP_PROBE (MEASUREMENT, wrong results: bit 0 no
 // products, bit 1 no decoding, bit 2 no barriers per slice), _COOP_KSPLIT=2
-// (tensor-core build, 16-row tile: subgroups in two halves of the slices'
-// contraction), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
+// or 4 (tensor-core build, 16-row tile: subgroups in 2 or 4 groups, each
+// a part of every slice's contraction, 32 weight rows a subgroup: 128- or
+// 64-row tiles), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
 struct CoopKnobs {
   uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1;
   bool sign_table = false, row_lanes = false;
@@ -606,7 +609,8 @@ CoopKnobs coop_knobs() {
   k.bk = number("LUMEN_VULKAN_BINARY_COOP_BK", 0);
   k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
   k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
-  k.ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1) == 2 ? 2 : 1;
+  const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
+  k.ksplit = ksplit == 2 || ksplit == 4 ? ksplit : 1;
   k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 0) != 0;
   return k;
 }
@@ -616,7 +620,9 @@ CoopKnobs coop_knobs() {
 uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f, bool sign_table) {
   const uint64_t bm = uint64_t(t.warps_m) * t.fm * frag_m, pitch = t.bk / 8 + 1;
   const uint64_t x_pitch = (t.xchunk ? t.xchunk : 1) * t.bk / 8 + 1;
-  return 16 * (bm * x_pitch + kCoopTileN * pitch) + 4 * static_cast<uint64_t>(f.codebook_size()) +
+  // The epilogue's fragments: a subgroup's each, or the groups' sums (32 rows a subgroup).
+  const uint64_t epilogue = std::max<uint64_t>(8, (t.ksplit - 1) * (t.bn() / 32) * bm / 16 * 2) * 64;
+  return 16 * std::max(bm * x_pitch + t.bn() * pitch, epilogue) + 4 * static_cast<uint64_t>(f.codebook_size()) +
          (sign_table ? 4096 : 16);
 }
 
@@ -719,8 +725,8 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   }
   binary::Push push = product_push(f, inputs, rows, out);
   const uint32_t bm = tile.warps_m * tile.fm * frag[0];
-  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m / tile.ksplit * frag[1]);
-  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
+  const uint32_t fn = tile.bn() / (KernelContext::kWorkgroupSize / 32 / tile.warps_m / tile.ksplit * frag[1]);
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), tile.bn());
   // Split-K only when asked for (LUMEN_VULKAN_BINARY_COOP_SPLITS pieces, their
   // float32 sums added by binary_finish.comp in order): on the H100 it did
   // not pay at M = 16 (224 tiles; 3 pieces 7% slower, 6 pieces 5%).

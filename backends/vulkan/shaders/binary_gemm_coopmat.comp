@@ -71,11 +71,12 @@ layout(constant_id = 15) const uint PROBE = 0;
 // 16-byte shared read and four XORs per run) instead of shifts of the
 // pattern (a shift and a logic operation per pair).
 layout(constant_id = 16) const bool SIGN_TABLE = false;
-// KSPLIT 2 (tensor-core build, one subgroup along M, two fragments along N):
-// the subgroups come in two halves, each taking half of every slice's
-// contraction for the same weight rows (each x fragment read once per two
-// products, half the x reads of shared memory); the halves' sums are added
-// at the end. An invocation then decodes one row's half slice.
+// KSPLIT 2 or 4 (tensor-core build, one subgroup along M, two fragments
+// along N: 32 weight rows a subgroup): the subgroups come in KSPLIT groups,
+// each taking its part of every slice's contraction for the same weight rows
+// (each x fragment read once per two products: half the x reads of shared
+// memory; 4: 64-row tiles, twice the tiles); the groups' sums are added at
+// the end. An invocation then decodes its part of one row's slice.
 layout(constant_id = 17) const uint KSPLIT = 1;
 // Decoding invocations laid out row-fastest within a subgroup (the 8 stores
 // of a 16-byte phase go to 8 rows: no bank conflicts), not part-fastest.
@@ -109,7 +110,9 @@ const uint PITCH = BK / UNIT + 1u, X_PITCH = XK / UNIT + 1u;
 const uint X_UNITS = BM * X_PITCH, W_UNITS = BN * PITCH;
 const uint FRAG_UNITS = CM_M * CM_N / 4u;  // a float32 fragment, for the epilogue
 const uint TILE_UNITS = X_UNITS + W_UNITS;
-const uint EPI_UNITS = WG / 32u * FRAG_UNITS;
+// The epilogue's scratch fragments (a subgroup's each, or KSPLIT's groups' sums).
+const uint SPLIT_UNITS = (KSPLIT - 1u) * WARPS_M * WARPS_N * FM * FN * FRAG_UNITS;
+const uint EPI_UNITS = WG / 32u * FRAG_UNITS > SPLIT_UNITS ? WG / 32u * FRAG_UNITS : SPLIT_UNITS;
 shared uvec4 smem[TILE_UNITS > EPI_UNITS ? TILE_UNITS : EPI_UNITS];
 // Codeword c's sign pattern, inverted (a set bit: element negative), and the
 // same shifted left by 15: the spread form the decoder shifts per pair.
@@ -169,7 +172,8 @@ void store_x(uint tid, uvec4 xr[CHUNKS_X]) {
 
 // The row of W's tile this invocation decodes and its part of the slice:
 // part-fastest (tid / THREADS_PER_ROW), row-fastest in a subgroup of 32
-// (ROW_LANES), or with KSPLIT a subgroup's 32 rows, its half of the slice.
+// (ROW_LANES), or with KSPLIT a subgroup's 32 rows, its group's part of
+// the slice.
 void decode_slot(uint tid, out uint row, out uint part) {
   uint warp = tid / 32u, lane = tid % 32u;
   if (KSPLIT > 1u) {
@@ -373,23 +377,28 @@ void main() {
 #else
     const uint TILE_WARPS = WARPS_M * WARPS_N;
     if (KSPLIT > 1u) {
-      // The second half's sums through shared memory into the first's.
+      // The other groups' sums through shared memory into the first's, in
+      // group order.
       barrier();  // every subgroup is done with the tiles
-      uint slot = warp % TILE_WARPS * FM * FN;
-      if (warp >= TILE_WARPS) {
+      uint group = warp / TILE_WARPS, slot = warp % TILE_WARPS * FM * FN;
+      if (group > 0u) {
         [[unroll]] for (uint i = 0; i < FM; ++i) {
           [[unroll]] for (uint j = 0; j < FN; ++j) {
-            coopMatStoreNV(acc[i][j], smem, (slot + i * FN + j) * FRAG_UNITS, CM_N / 4u, false);
+            uint at = ((group - 1u) * TILE_WARPS * FM * FN + slot + i * FN + j) * FRAG_UNITS;
+            coopMatStoreNV(acc[i][j], smem, at, CM_N / 4u, false);
           }
         }
       }
       barrier();
-      if (warp < TILE_WARPS) {
-        [[unroll]] for (uint i = 0; i < FM; ++i) {
-          [[unroll]] for (uint j = 0; j < FN; ++j) {
-            fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> other;
-            coopMatLoadNV(other, smem, (slot + i * FN + j) * FRAG_UNITS, CM_N / 4u, false);
-            acc[i][j] = acc[i][j] + other;
+      if (group == 0u) {
+        [[unroll]] for (uint g = 1; g < KSPLIT; ++g) {
+          [[unroll]] for (uint i = 0; i < FM; ++i) {
+            [[unroll]] for (uint j = 0; j < FN; ++j) {
+              fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> other;
+              uint at = ((g - 1u) * TILE_WARPS * FM * FN + slot + i * FN + j) * FRAG_UNITS;
+              coopMatLoadNV(other, smem, at, CM_N / 4u, false);
+              acc[i][j] = acc[i][j] + other;
+            }
           }
         }
       }
