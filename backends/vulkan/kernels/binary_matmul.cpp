@@ -581,8 +581,8 @@ bool coop_portable() {
 // slice); BN is 128 weight rows.
 struct CoopTile {
   uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1;
-  // Weight rows: 128, or 64 with 4 groups of subgroups (8 / ksplit
-  // subgroups of 32 rows each).
+  // Weight rows: 128, or with 4 or 8 groups of subgroups 64 or 32 (8 /
+  // ksplit subgroups of 32 rows each).
   uint32_t bn() const { return ksplit > 1 ? 8 / ksplit * 32 : 128; }
 };
 
@@ -591,9 +591,9 @@ struct CoopTile {
 // off), _COOP_BK (64: the shallower slice), _COOP_SIGN_TABLE=1 (decoding by
 // a table of sign bits), _COOP_PROBE (MEASUREMENT, wrong results: bit 0 no
 // products, bit 1 no decoding, bit 2 no barriers per slice), _COOP_KSPLIT=2
-// or 4 (tensor-core build, 16-row tile: subgroups in 2 or 4 groups, each
-// a part of every slice's contraction, 32 weight rows a subgroup: 128- or
-// 64-row tiles), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
+// 4 or 8 (tensor-core build, 16-row tile: subgroups in that many groups,
+// each a part of every slice's contraction, 32 weight rows a subgroup: 128-,
+// 64- or 32-row tiles), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
 struct CoopKnobs {
   uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1;
   bool sign_table = false, row_lanes = false;
@@ -610,7 +610,7 @@ CoopKnobs coop_knobs() {
   k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
   k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
   const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
-  k.ksplit = ksplit == 2 || ksplit == 4 ? ksplit : 1;
+  k.ksplit = ksplit == 2 || ksplit == 4 || ksplit == 8 ? ksplit : 1;
   k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 0) != 0;
   return k;
 }
@@ -640,11 +640,13 @@ bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, c
   const uint32_t ksplit = square && !coop_portable() ? knobs.ksplit : 1;
   std::vector<CoopTile> choices;
   if (rows <= 16) {
+    // (A group's part of a slice holds at least one fragment's 16 elements.)
+    const uint32_t shallow = std::min(ksplit, 64u / 16);
     if (deep) choices.push_back({1, 1, 128, xchunk, ksplit});
-    choices.push_back({1, 1, 64, xchunk, ksplit});
+    choices.push_back({1, 1, 64, xchunk, shallow});
     if (xchunk) {
       if (deep) choices.push_back({1, 1, 128, 0, ksplit});
-      choices.push_back({1, 1, 64, 0, ksplit});
+      choices.push_back({1, 1, 64, 0, shallow});
     }
   } else {
     choices.push_back({2, 4, 64});

@@ -71,12 +71,12 @@ layout(constant_id = 15) const uint PROBE = 0;
 // 16-byte shared read and four XORs per run) instead of shifts of the
 // pattern (a shift and a logic operation per pair).
 layout(constant_id = 16) const bool SIGN_TABLE = false;
-// KSPLIT 2 or 4 (tensor-core build, one subgroup along M, two fragments
+// KSPLIT 2, 4 or 8 (tensor-core build, one subgroup along M, two fragments
 // along N: 32 weight rows a subgroup): the subgroups come in KSPLIT groups,
 // each taking its part of every slice's contraction for the same weight rows
 // (each x fragment read once per two products: half the x reads of shared
-// memory; 4: 64-row tiles, twice the tiles); the groups' sums are added at
-// the end. An invocation then decodes its part of one row's slice.
+// memory; 4 or 8: 64- or 32-row tiles, more tiles); the groups' sums are
+// added at the end. An invocation then decodes its part of one row's slice.
 layout(constant_id = 17) const uint KSPLIT = 1;
 // Decoding invocations laid out row-fastest within a subgroup (the 8 stores
 // of a 16-byte phase go to 8 rows: no bank conflicts), not part-fastest.
