@@ -125,34 +125,48 @@ uint folded_pattern(uint c) {
 // This invocation's codeword (tid % CODES) for the table, after folding.
 uint g_pattern;
 
-// The 8 sums +-x0 +-x1 +-x2 +-x3 for patterns q0 .. q0 + 7 of the 4
-// elements of row m of x at element k (bit i of a pattern set: +x_i).
-void half_sums(uint m, uint k, uint q0, uint at) {
+// x's elements of a slice an invocation stages for the table: the elements
+// tid, tid + WG, ... of the slice (per row of x), or (NIBBLE) the 4 elements
+// of each half vector it sums. Loaded ahead (WHOLE: during the previous
+// slice), so that building the table waits on no memory.
+const uint STAGED = HALVES ? XR * SLICE_VECTORS * 4u : XR * SLICE_ELEMENTS;  // items
+const uint STAGE_ITEMS = (STAGED + WG - 1u) / WG;
+const uint STAGE_FLOATS = STAGE_ITEMS * (HALVES ? 4u : 1u);
+
+void load_stage(uint tid, uint slice, out float xv[STAGE_FLOATS]) {
   uint size = dtype_size(DT);
-  uint64_t addr = pc.x + (uint64_t(m) * pc.K + k) * size;
-  float x0 = load_float(DT, addr), x1 = load_float(DT, addr + size);
-  float x2 = load_float(DT, addr + 2u * size), x3 = load_float(DT, addr + 3u * size);
-  float top = q0 != 0u ? x3 : -x3;
-  [[unroll]] for (uint i = 0; i < 8u; ++i) {
-    halves[at + i] = ((i & 1u) != 0u ? x0 : -x0) + ((i & 2u) != 0u ? x1 : -x1) + ((i & 4u) != 0u ? x2 : -x2) + top;
+  [[unroll]] for (uint l = 0; l < STAGE_ITEMS; ++l) {
+    uint e = tid + l * WG;
+    if (HALVES) {
+      uint hv = e / 2u, m = hv / (SLICE_VECTORS * 2u), h = hv % (SLICE_VECTORS * 2u);
+      uint64_t addr = pc.x + (uint64_t(m) * pc.K + slice * SLICE_ELEMENTS + h * 4u) * size;
+      [[unroll]] for (uint i = 0; i < 4u; ++i) xv[l * 4u + i] = e < STAGED ? load_float(DT, addr + i * size) : 0.0;
+    } else {
+      uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
+      xv[l] = e < STAGED ? load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size) : 0.0;
+    }
   }
 }
 
-// The slice's table: x's elements staged (or, NIBBLE, its half sums), then
-// each invocation computes one codeword's entries for vectors rotated by
-// its place, so that a subgroup's two stores of an entry hit 32 banks.
-void build_table(uint tid, uint slice) {
-  uint size = dtype_size(DT);
-  if (HALVES) {
-    // Per row of x and half vector of the slice, two runs of 8 sums.
-    for (uint e = tid; e < XR * SLICE_VECTORS * 4u; e += WG) {
-      uint hv = e / 2u, m = hv / (SLICE_VECTORS * 2u), h = hv % (SLICE_VECTORS * 2u);
-      half_sums(m, slice * SLICE_ELEMENTS + h * 4u, e % 2u * 8u, hv * HALF_PITCH + e % 2u * 8u);
-    }
-  } else {
-    for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
-      uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
-      xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+// The slice's table from its staged x (xv): x's elements into shared
+// memory (or, NIBBLE, the 8 sums +-x0 +-x1 +-x2 +-x3 of patterns q0 .. q0 + 7
+// of a half vector: bit i of a pattern set means +x_i), then each invocation
+// computes one codeword's entries for vectors rotated by its place, so that a
+// subgroup's two stores of an entry hit 32 banks.
+void build_table(uint tid, float xv[STAGE_FLOATS]) {
+  [[unroll]] for (uint l = 0; l < STAGE_ITEMS; ++l) {
+    uint e = tid + l * WG;
+    if (e < STAGED) {
+      if (HALVES) {
+        uint at = e / 2u * HALF_PITCH + e % 2u * 8u;
+        float x0 = xv[l * 4u], x1 = xv[l * 4u + 1u], x2 = xv[l * 4u + 2u], x3 = xv[l * 4u + 3u];
+        float top = e % 2u != 0u ? x3 : -x3;
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+          halves[at + i] = ((i & 1u) != 0u ? x0 : -x0) + ((i & 2u) != 0u ? x1 : -x1) + ((i & 4u) != 0u ? x2 : -x2) + top;
+        }
+      } else {
+        xs[e / 4u][e % 4u] = xv[l];
+      }
     }
   }
   barrier();
@@ -319,6 +333,7 @@ void whole_rows(uint tid) {
   const uint ROWS = STEP_ROWS > 0u ? STEP_ROWS : ROWS_PER_STEP;
   bool busy = g_slot < ROWS;
   uint steps = (pc.N + ROWS - 1u) / ROWS, slices = pc.splits;
+  float xv[STAGE_FLOATS];
   for (uint step = gl_WorkGroupID.x; step < steps; step += gl_NumWorkGroups.x) {
     uint n = step * ROWS + g_slot;
     uint ring_words[DEPTH][LANE_WORDS];
@@ -331,12 +346,15 @@ void whole_rows(uint tid) {
     }
     float acc[XR];
     [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
+    if (step == gl_WorkGroupID.x) load_stage(tid, 0u, xv);
     for (uint s0 = 0; s0 < slices; s0 += DEPTH) {
       [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
         uint slice = s0 + d;
         if (slice < slices) {
           // (Its first barrier: every invocation is done with the last table.)
-          if (!PROBE_KEEP_TABLE || (slice == 0u && step == gl_WorkGroupID.x)) build_table(tid, slice);
+          if (!PROBE_KEEP_TABLE || (slice == 0u && step == gl_WorkGroupID.x)) build_table(tid, xv);
+          // The next slice's x (or the next step's first), in flight while this one is read.
+          if (slice + 1u < slices || step + gl_NumWorkGroups.x < steps) load_stage(tid, (slice + 1u) % slices, xv);
           uint words[LANE_WORDS];
           uint scales[LANE_GROUPS];
           [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
@@ -389,7 +407,11 @@ void main() {
     load_words(n, u0, ring_words[d]);
     load_scales(n, u0, ring_scales[d]);
   }
-  build_table(tid, slice);
+  {
+    float xv[STAGE_FLOATS];
+    load_stage(tid, slice, xv);
+    build_table(tid, xv);
+  }
 
   for (uint base = first; base < steps; base += DEPTH * step_stride) {
     [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
