@@ -471,8 +471,10 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // partial last chunk where K is not a multiple) and decoding by the sign
 // table (_COOP_SIGN_TABLE); in the tensor-core build also the subgroups
 // split in 2, 4 or 8 groups of each slice (_COOP_KSPLIT; 4 and 8: 64- and
-// 32-row tiles, with slices of 128 and of 64) and the decoding
-// invocations laid out row-fastest (_COOP_ROW_LANES=1); and x not
+// 32-row tiles, with slices of 128 and of 64), stream-K (_COOP_STREAM: 5 or
+// 7 workgroups taking uneven runs of the tiles' slices, pieces added by the
+// finish pass), and the decoding
+// invocations laid out part-fastest (_COOP_ROW_LANES=0); and x not
 // 16-byte aligned (a view 1 element in: another kernel); then all of it again
 // through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
 // any device: lavapipe checks the decoder; 128-row tiles for the first format
@@ -492,20 +494,22 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
       // (The portable build's 128-row tiles take lavapipe ~10 s each to
       // compile: the first format only.)
       const bool wide = !portable || &f == &formats[0];
-      for (int rows : wide ? std::vector<int>{2, 3, 5, 9, 11, 12, 13, 14, 16, 17, 130} : std::vector<int>{2, 3, 5, 9, 16}) {
+      for (int rows : wide ? std::vector<int>{2, 3, 5, 7, 9, 11, 12, 13, 14, 16, 17, 130}
+                           : std::vector<int>{2, 3, 5, 7, 9, 16}) {
         ScopedEnv env(rows == 2    ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
                       : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}}
                       : rows == 5  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "4"}, {"LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", "1"}}
+                      : rows == 7  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STREAM", "5"}}
                       : rows == 9  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "1"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"},
                                           {"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
                                           {"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "2"}}
                       : rows == 11 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
-                      : rows == 12 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ROW_LANES", "1"}}
+                      : rows == 12 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ROW_LANES", "0"}}
                       : rows == 13 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"}}
                       : rows == 14 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
                       : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
                       : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"}}
-                                   : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}});
+                                   : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "7"}});
         const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                  std::to_string(f.k) + " rows " + std::to_string(rows) +
                                  (portable ? " (portable build)" : "");

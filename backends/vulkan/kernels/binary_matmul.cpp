@@ -593,9 +593,11 @@ struct CoopTile {
 // products, bit 1 no decoding, bit 2 no barriers per slice), _COOP_KSPLIT=2
 // 4 or 8 (tensor-core build, 16-row tile: subgroups in that many groups,
 // each a part of every slice's contraction, 32 weight rows a subgroup: 128-,
-// 64- or 32-row tiles), _COOP_ROW_LANES=1 (decoding invocations row-fastest).
+// 64- or 32-row tiles), _COOP_ROW_LANES=0 (decoding invocations
+// part-fastest, as before: 2-way bank conflicts on the H100, 5% slower),
+// _COOP_STREAM=G (stream-K over G workgroups; 0: off).
 struct CoopKnobs {
-  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1;
+  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1, stream = 0;
   bool sign_table = false, row_lanes = false;
 };
 
@@ -611,7 +613,8 @@ CoopKnobs coop_knobs() {
   k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
   const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
   k.ksplit = ksplit == 2 || ksplit == 4 || ksplit == 8 ? ksplit : 1;
-  k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 0) != 0;
+  k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 1) != 0;
+  k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", 0);
   return k;
 }
 
@@ -733,11 +736,30 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   // float32 sums added by binary_finish.comp in order): on the H100 it did
   // not pay at M = 16 (224 tiles; 3 pieces 7% slower, 6 pieces 5%).
   const uint64_t slices = ceil_div(static_cast<uint64_t>(f.k), tile.bk);
-  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
-  const uint64_t splits =
-      std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
-  push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
-  push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+  // Stream-K (knobs.stream workgroups, at most one per slice): workgroup w
+  // takes the tiles' slices [w * units / G, (w + 1) * units / G); a tile's
+  // pieces go to slots 0, 1, ... of the partial sums (as many as the most
+  // workgroups any tile has), added by binary_finish.comp in order.
+  const uint64_t units = tiles * slices;
+  const uint64_t stream = std::min<uint64_t>(knobs.stream, units);
+  uint64_t groups = tiles;
+  if (stream) {
+    groups = stream;
+    push.split_len = static_cast<uint32_t>(slices);
+    push.chunks = static_cast<uint32_t>(stream);
+    // The workgroup whose run holds slice u: ceil((u + 1) G / units) - 1.
+    auto owner = [&](uint64_t u) { return ceil_div((u + 1) * stream, units) - 1; };
+    uint64_t most = 1;
+    for (uint64_t t = 0; t < tiles; ++t) most = std::max(most, owner((t + 1) * slices - 1) - owner(t * slices) + 1);
+    push.splits = static_cast<uint32_t>(most);
+  } else {
+    const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
+    const uint64_t splits =
+        std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
+    push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
+    push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+    groups = tiles * push.splits;
+  }
   array partials = split_partials(k, push, out);
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
   constants = binary::format_constants(f, constants);
@@ -749,10 +771,16 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   constants.push_back(knobs.sign_table);          // 16: SIGN_TABLE
   constants.push_back(tile.ksplit);               // 17: KSPLIT
   constants.push_back(knobs.row_lanes);           // 18: ROW_LANES
+  constants.push_back(stream != 0);               // 19: STREAM
   k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
-             tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});
-  if (push.splits > 1) record_finish(k, f, push, partials, out);
+  if (stream && push.splits > 1) {
+    k.dispatch("binary_finish", binary::format_constants(f, {0, dtype_id(out.dtype()), bm, tile.bn()}), &push,
+               sizeof(push), static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
+  } else if (push.splits > 1) {
+    record_finish(k, f, push, partials, out);
+  }
 }
 
 bool dense_forced(const array& x) {

@@ -81,6 +81,12 @@ layout(constant_id = 17) const uint KSPLIT = 1;
 // Decoding invocations laid out row-fastest within a subgroup (the 8 stores
 // of a 16-byte phase go to 8 rows: no bank conflicts), not part-fastest.
 layout(constant_id = 18) const bool ROW_LANES = false;
+// STREAM (stream-K): the tiles' slices, tile after tile, dealt out evenly
+// in contiguous runs to the workgroups (as many as the GPU holds at once):
+// a workgroup takes the end of one tile, whole tiles, the start of another,
+// each piece's float32 sums written to the slot of its place among the
+// tile's workgroups (binary_finish.comp adds the slots in order).
+layout(constant_id = 19) const bool STREAM = false;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
@@ -298,11 +304,33 @@ void main() {
   decode_slot(tid, row, part);
   uint dummy = 0;  // PROBE bit 1: the words folded here, so that they are loaded
 
-  // Split-K: piece t / tiles of the contraction, pc.split_len long.
-  for (uint t = gl_WorkGroupID.x; t < tiles * pc.splits; t += gl_NumWorkGroups.x) {
-    uint tile = t % tiles, piece = t / tiles;
+  // Items: split-K, piece t / tiles of tile t % tiles (pc.split_len long),
+  // every gl_NumWorkGroups.x-th t; or STREAM, this workgroup's run of the
+  // tiles' slices [item, item_end), a piece per tile it touches.
+  uint wg = gl_WorkGroupID.x, groups = gl_NumWorkGroups.x;
+  uint slices = (pc.K + BK - 1u) / BK;
+  uint64_t units = uint64_t(tiles) * slices;
+  uint item = STREAM ? uint(uint64_t(wg) * units / groups) : wg;
+  uint item_end = STREAM ? uint(uint64_t(wg + 1u) * units / groups) : tiles * pc.splits;
+  while (item < item_end) {
+    uint tile, piece, k_begin, k_end;
+    if (STREAM) {
+      tile = item / slices;
+      uint end = min(item_end, (tile + 1u) * slices);
+      k_begin = (item - tile * slices) * BK;
+      k_end = min(pc.K, (end - tile * slices) * BK);
+      // The first workgroup whose run holds slice 0 of the tile.
+      uint first = uint(((uint64_t(tile) * slices + 1u) * groups + units - 1u) / units) - 1u;
+      piece = wg - first;
+      item = end;
+    } else {
+      tile = item % tiles;
+      piece = item / tiles;
+      k_begin = piece * pc.split_len;
+      k_end = min(pc.K, k_begin + pc.split_len);
+      item += groups;
+    }
     uint m0 = tile % tiles_m * BM, n0 = tile / tiles_m * BN;
-    uint k_begin = piece * pc.split_len, k_end = min(pc.K, k_begin + pc.split_len);
     ACC;
 #if PORTABLE
     [[unroll]] for (uint i = 0; i < OUTS; ++i) acc[i] = 0.0;
