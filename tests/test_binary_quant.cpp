@@ -473,7 +473,9 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // split in 2, 4 or 8 groups of each slice (_COOP_KSPLIT; 4 and 8: 64- and
 // 32-row tiles, with slices of 128 and of 64), stream-K (_COOP_STREAM: 5 or
 // 7 workgroups taking uneven runs of the tiles' slices, pieces added by the
-// finish pass), and the decoding
+// finish pass; the default, off where split-K is asked for), double-buffered
+// tiles with two chains of accumulators (_COOP_STAGES=2, _COOP_ACC2=1: the
+// tensor-core build only, 41 KiB), and the decoding
 // invocations laid out part-fastest (_COOP_ROW_LANES=0); and x not
 // 16-byte aligned (a view 1 element in: another kernel); then all of it again
 // through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
@@ -494,12 +496,15 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
       // (The portable build's 128-row tiles take lavapipe ~10 s each to
       // compile: the first format only.)
       const bool wide = !portable || &f == &formats[0];
-      for (int rows : wide ? std::vector<int>{2, 3, 5, 7, 9, 11, 12, 13, 14, 16, 17, 130}
+      for (int rows : wide ? std::vector<int>{2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 130}
                            : std::vector<int>{2, 3, 5, 7, 9, 16}) {
         ScopedEnv env(rows == 2    ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
-                      : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}}
+                      : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
                       : rows == 5  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "4"}, {"LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", "1"}}
+                      : rows == 6  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STAGES", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ACC2", "1"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
                       : rows == 7  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STREAM", "5"}}
+                      : rows == 8  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STAGES", "2"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "3"}}
                       : rows == 9  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "1"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"},
                                           {"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
                                           {"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "2"}}
@@ -508,7 +513,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
                       : rows == 13 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"}}
                       : rows == 14 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
                       : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
-                      : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"}}
+                      : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
                                    : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "7"}});
         const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                  std::to_string(f.k) + " rows " + std::to_string(rows) +

@@ -565,6 +565,10 @@ constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
+// Stream-K's workgroups (LUMEN_VULKAN_BINARY_COOP_STREAM): two per SM on
+// the H100 (M = 16: 0.167 / 0.172 ms against 0.178 / 0.193 for a workgroup
+// per tile, 224 of them; 396 and 528 no better).
+constexpr uint32_t kCoopStreamWorkgroups = 264;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
@@ -580,7 +584,7 @@ bool coop_portable() {
 // per subgroup along M, slice depth, slices per chunk of x (0: x staged per
 // slice); BN is 128 weight rows.
 struct CoopTile {
-  uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1;
+  uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1, stages = 1;
   // Weight rows: 128, or with 4 or 8 groups of subgroups 64 or 32 (8 /
   // ksplit subgroups of 32 rows each).
   uint32_t bn() const { return ksplit > 1 ? 8 / ksplit * 32 : 128; }
@@ -595,10 +599,13 @@ struct CoopTile {
 // each a part of every slice's contraction, 32 weight rows a subgroup: 128-,
 // 64- or 32-row tiles), _COOP_ROW_LANES=0 (decoding invocations
 // part-fastest, as before: 2-way bank conflicts on the H100, 5% slower),
-// _COOP_STREAM=G (stream-K over G workgroups; 0: off).
+// _COOP_STREAM=G (stream-K over G workgroups; 0: off; kCoopStreamWorkgroups
+// by default), _COOP_STAGES=2 (16-row tile, slices of 64: double-buffered
+// tiles, one barrier per slice), _COOP_ACC2=1 (tensor-core build: two chains
+// of accumulators).
 struct CoopKnobs {
-  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1, stream = 0;
-  bool sign_table = false, row_lanes = false;
+  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1, stream = 0, stages = 1;
+  bool sign_table = false, row_lanes = false, acc2 = false;
 };
 
 CoopKnobs coop_knobs() {
@@ -614,7 +621,9 @@ CoopKnobs coop_knobs() {
   const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
   k.ksplit = ksplit == 2 || ksplit == 4 || ksplit == 8 ? ksplit : 1;
   k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 1) != 0;
-  k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", 0);
+  k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", kCoopStreamWorkgroups);
+  k.stages = number("LUMEN_VULKAN_BINARY_COOP_STAGES", 1) == 2 ? 2 : 1;
+  k.acc2 = number("LUMEN_VULKAN_BINARY_COOP_ACC2", 0) != 0;
   return k;
 }
 
@@ -625,7 +634,8 @@ uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryForma
   const uint64_t x_pitch = (t.xchunk ? t.xchunk : 1) * t.bk / 8 + 1;
   // The epilogue's fragments: a subgroup's each, or the groups' sums (32 rows a subgroup).
   const uint64_t epilogue = std::max<uint64_t>(8, (t.ksplit - 1) * (t.bn() / 32) * bm / 16 * 2) * 64;
-  return 16 * std::max(bm * x_pitch + t.bn() * pitch, epilogue) + 4 * static_cast<uint64_t>(f.codebook_size()) +
+  return 16 * std::max(t.stages * (bm * x_pitch + t.bn() * pitch), epilogue) +
+         4 * static_cast<uint64_t>(f.codebook_size()) +
          (sign_table ? 4096 : 16);
 }
 
@@ -645,6 +655,7 @@ bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, c
   if (rows <= 16) {
     // (A group's part of a slice holds at least one fragment's 16 elements.)
     const uint32_t shallow = std::min(ksplit, 64u / 16);
+    if (knobs.stages == 2 && !xchunk) choices.push_back({1, 1, 64, 0, shallow, 2});
     if (deep) choices.push_back({1, 1, 128, xchunk, ksplit});
     choices.push_back({1, 1, 64, xchunk, shallow});
     if (xchunk) {
@@ -764,7 +775,7 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
   constants = binary::format_constants(f, constants);
   constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
-  constants.push_back(depth);                     // 12: DEPTH
+  constants.push_back(tile.stages == 2 ? 2 : depth);  // 12: DEPTH (the buffers' 2 with STAGES)
   constants.push_back(tile.bk);                   // 13: BK
   constants.push_back(tile.xchunk);               // 14: XCHUNK
   constants.push_back(knobs.probe);               // 15: PROBE
@@ -772,6 +783,8 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
   constants.push_back(tile.ksplit);               // 17: KSPLIT
   constants.push_back(knobs.row_lanes);           // 18: ROW_LANES
   constants.push_back(stream != 0);               // 19: STREAM
+  constants.push_back(tile.stages);               // 20: STAGES
+  constants.push_back(knobs.acc2);                // 21: ACC2
   k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
              groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});

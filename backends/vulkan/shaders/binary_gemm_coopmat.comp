@@ -87,6 +87,14 @@ layout(constant_id = 18) const bool ROW_LANES = false;
 // each piece's float32 sums written to the slot of its place among the
 // tile's workgroups (binary_finish.comp adds the slots in order).
 layout(constant_id = 19) const bool STREAM = false;
+// STAGES 2 (XCHUNK 0, DEPTH 2): x's and W's tiles double-buffered: slice
+// s + 1 is decoded into one buffer while slice s is multiplied from the
+// other, one workgroup barrier per slice (the decoding and the products of
+// consecutive slices overlap).
+layout(constant_id = 20) const uint STAGES = 1;
+// ACC2 (tensor-core build): alternate fragments of a slice's contraction
+// into two accumulators (two independent chains of products), added at the end.
+layout(constant_id = 21) const bool ACC2 = false;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
@@ -115,7 +123,8 @@ const uint CHUNKS_X = (X_CHUNKS + WG - 1u) / WG;
 const uint PITCH = BK / UNIT + 1u, X_PITCH = XK / UNIT + 1u;
 const uint X_UNITS = BM * X_PITCH, W_UNITS = BN * PITCH;
 const uint FRAG_UNITS = CM_M * CM_N / 4u;  // a float32 fragment, for the epilogue
-const uint TILE_UNITS = X_UNITS + W_UNITS;
+const uint STAGE_UNITS = X_UNITS + W_UNITS;  // one buffer of x's and W's tiles
+const uint TILE_UNITS = STAGES * STAGE_UNITS;
 // The epilogue's scratch fragments (a subgroup's each, or KSPLIT's groups' sums).
 const uint SPLIT_UNITS = (KSPLIT - 1u) * WARPS_M * WARPS_N * FM * FN * FRAG_UNITS;
 const uint EPI_UNITS = WG / 32u * FRAG_UNITS > SPLIT_UNITS ? WG / 32u * FRAG_UNITS : SPLIT_UNITS;
@@ -169,10 +178,11 @@ void load_x(uint tid, uint m0, uint k0, uint k_end, out uvec4 xr[CHUNKS_X]) {
   }
 }
 
-void store_x(uint tid, uvec4 xr[CHUNKS_X]) {
+// (buf: the buffer's first unit, STAGES.)
+void store_x(uint tid, uint buf, uvec4 xr[CHUNKS_X]) {
   [[unroll]] for (uint l = 0; l < CHUNKS_X; ++l) {
     uint e = tid + l * WG;
-    if (e < X_CHUNKS) smem[e / (XK / UNIT) * X_PITCH + e % (XK / UNIT)] = xr[l];
+    if (e < X_CHUNKS) smem[buf + e / (XK / UNIT) * X_PITCH + e % (XK / UNIT)] = xr[l];
   }
 }
 
@@ -196,7 +206,7 @@ void decode_slot(uint tid, out uint row, out uint part) {
 }
 
 // Decodes this invocation's runs of its row into W's tile.
-void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
+void decode(uint tid, uint buf, uint k0, uint words[LANE_WORDS], uint scale) {
   uint row, part;
   decode_slot(tid, row, part);
   uint shift = span_start(part, k0) % 32u;
@@ -219,7 +229,7 @@ void decode(uint tid, uint k0, uint words[LANE_WORDS], uint scale) {
       v.z = base ^ ((s << 11) & 0x80008000u);
       v.w = base ^ ((s << 9) & 0x80008000u);
     }
-    smem[X_UNITS + row * PITCH + part * RUNS + r] = v;
+    smem[buf + X_UNITS + row * PITCH + part * RUNS + r] = v;
   }
 }
 
@@ -240,11 +250,14 @@ void store_result(uint piece, uint m, uint n, float v) {
 const uint OUTS = BM / THREADS_PER_ROW;
 #define ACC float acc[OUTS]
 #else
-#define ACC fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][FN]
+// (ACC2: fragments FN .. 2 FN - 1 the second chain's.)
+const uint ACC_N = ACC2 ? 2u * FN : FN;
+#define ACC fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N> acc[FM][ACC_N]
 #endif
 
-// The products of W's tile with x's slice at unit column xcol of x's tile.
-void slice_products(uint tid, uint xcol, inout ACC) {
+// The products of W's tile with x's slice at unit column xcol of x's tile
+// (in the buffer at unit buf).
+void slice_products(uint tid, uint buf, uint xcol, inout ACC) {
   if ((PROBE & 1u) != 0u) return;
 #if PORTABLE
   // (Plain loops: a test path, kept quick to compile.)
@@ -252,7 +265,7 @@ void slice_products(uint tid, uint xcol, inout ACC) {
   for (uint i = 0; i < OUTS; ++i) {
     uint m = tid % THREADS_PER_ROW + i * THREADS_PER_ROW;
     for (uint u = 0; u < BK / UNIT; ++u) {
-      uvec4 a = smem[m * X_PITCH + xcol + u], b = smem[X_UNITS + n * PITCH + u];
+      uvec4 a = smem[buf + m * X_PITCH + xcol + u], b = smem[buf + X_UNITS + n * PITCH + u];
       for (uint q = 0; q < 4u; ++q) {
         vec2 xa = unpackHalf2x16(a[q]), wb = unpackHalf2x16(b[q]);
         acc[i] = fma(xa.x, wb.x, acc[i]);
@@ -263,15 +276,17 @@ void slice_products(uint tid, uint xcol, inout ACC) {
 #else
   uint warp = gl_SubgroupID, wm = warp % (WARPS_M * WARPS_N) / WARPS_N, wn = warp % WARPS_N;
   uint k_first = warp / (WARPS_M * WARPS_N) * (BK / KSPLIT);
-  [[unroll]] for (uint kk = k_first; kk < k_first + BK / KSPLIT; kk += CM_K) {
+  [[unroll]] for (uint q = 0; q < BK / KSPLIT / CM_K; ++q) {
+    uint kk = k_first + q * CM_K;
+    uint chain = ACC2 ? q % 2u * FN : 0u;
     fcoopmatNV<16, gl_ScopeSubgroup, CM_M, CM_K> fa[FM];
     [[unroll]] for (uint i = 0; i < FM; ++i) {
-      coopMatLoadNV(fa[i], smem, (wm * WM + i * CM_M) * X_PITCH + xcol + kk / UNIT, X_PITCH, false);
+      coopMatLoadNV(fa[i], smem, buf + (wm * WM + i * CM_M) * X_PITCH + xcol + kk / UNIT, X_PITCH, false);
     }
     [[unroll]] for (uint j = 0; j < FN; ++j) {
       fcoopmatNV<16, gl_ScopeSubgroup, CM_K, CM_N> fb;
-      coopMatLoadNV(fb, smem, X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
-      [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
+      coopMatLoadNV(fb, smem, buf + X_UNITS + (wn * WN + j * CM_N) * PITCH + kk / UNIT, PITCH, true);
+      [[unroll]] for (uint i = 0; i < FM; ++i) acc[i][chain + j] = coopMatMulAddNV(fa[i], fb, acc[i][chain + j]);
     }
   }
 #endif
@@ -336,7 +351,7 @@ void main() {
     [[unroll]] for (uint i = 0; i < OUTS; ++i) acc[i] = 0.0;
 #else
     [[unroll]] for (uint i = 0; i < FM; ++i) {
-      [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
+      [[unroll]] for (uint j = 0; j < ACC_N; ++j) acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, CM_M, CM_N>(0.0);
     }
 #endif
     uint words[DEPTH][LANE_WORDS];
@@ -353,7 +368,7 @@ void main() {
     if (XCHUNK > 0u) {
       // Chunks of x; each subgroup decodes and multiplies its own rows of W.
       for (uint kc = k_begin; kc < k_end; kc += XK) {
-        store_x(tid, xr[0]);
+        store_x(tid, 0u, xr[0]);
         if (kc + XK < k_end) load_x(tid, m0, kc + XK, k_end, xr[0]);
         barrier();  // x's chunk is stored
         for (uint i0 = 0; i0 < XCHUNK; i0 += DEPTH) {
@@ -363,16 +378,43 @@ void main() {
               if ((PROBE & 2u) != 0u) {
                 dummy ^= words[d][0] ^ words[d][LANE_WORDS - 1u] ^ scale[d];
               } else {
-                decode(tid, k0, words[d], scale[d]);
+                decode(tid, 0u, k0, words[d], scale[d]);
               }
               if (k0 + DEPTH * BK < k_end) load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
               if ((PROBE & 4u) == 0u) subgroup_sync();
-              slice_products(tid, (i0 + d) * (BK / UNIT), acc);
+              slice_products(tid, 0u, (i0 + d) * (BK / UNIT), acc);
               if ((PROBE & 4u) == 0u) subgroup_sync();  // before the next slice's stores
             }
           }
         }
         barrier();  // every subgroup is done with x's chunk
+      }
+    } else if (STAGES == 2u) {
+      // Slice s in buffer s % 2 (= its loads' ring slot: DEPTH is 2); the
+      // first decoded before the loop, each next one beside the products.
+      decode(tid, 0u, k_begin, words[0], scale[0]);
+      store_x(tid, 0u, xr[0]);
+      if (k_begin + 2u * BK < k_end) {
+        load_row(n0 + row, part, k_begin + 2u * BK, words[0], scale[0]);
+        load_x(tid, m0, k_begin + 2u * BK, k_end, xr[0]);
+      }
+      barrier();
+      for (uint k1 = k_begin; k1 < k_end; k1 += 2u * BK) {
+        [[unroll]] for (uint d = 0; d < 2u; ++d) {
+          uint k0 = k1 + d * BK, kn = k0 + BK, other = 1u - d;
+          if (k0 < k_end) {
+            if (kn < k_end) {
+              decode(tid, other * STAGE_UNITS, kn, words[other], scale[other]);
+              store_x(tid, other * STAGE_UNITS, xr[other]);
+              if (kn + 2u * BK < k_end) {
+                load_row(n0 + row, part, kn + 2u * BK, words[other], scale[other]);
+                load_x(tid, m0, kn + 2u * BK, k_end, xr[other]);
+              }
+            }
+            slice_products(tid, d * STAGE_UNITS, 0u, acc);
+            barrier();  // slice k0's buffer is free, slice kn's is written
+          }
+        }
       }
     } else {
       for (uint k1 = k_begin; k1 < k_end; k1 += DEPTH * BK) {
@@ -382,15 +424,15 @@ void main() {
             if ((PROBE & 2u) != 0u) {
               dummy ^= words[d][0] ^ words[d][LANE_WORDS - 1u] ^ scale[d];
             } else {
-              decode(tid, k0, words[d], scale[d]);
+              decode(tid, 0u, k0, words[d], scale[d]);
             }
-            store_x(tid, xr[d]);
+            store_x(tid, 0u, xr[d]);
             if (k0 + DEPTH * BK < k_end) {
               load_row(n0 + row, part, k0 + DEPTH * BK, words[d], scale[d]);
               load_x(tid, m0, k0 + DEPTH * BK, k_end, xr[d]);
             }
             if ((PROBE & 4u) == 0u) barrier();
-            slice_products(tid, 0u, acc);
+            slice_products(tid, 0u, 0u, acc);
             if ((PROBE & 4u) == 0u) barrier();  // every subgroup is done with the slice
           }
         }
@@ -403,6 +445,11 @@ void main() {
       if (m < pc.rows && n < pc.N) store_result(piece, m, n, acc[i] + (dummy == 0x9e3779b9u ? 1.0 : 0.0));
     }
 #else
+    if (ACC2) {
+      [[unroll]] for (uint i = 0; i < FM; ++i) {
+        [[unroll]] for (uint j = 0; j < FN; ++j) acc[i][j] = acc[i][j] + acc[i][FN + j];
+      }
+    }
     const uint TILE_WARPS = WARPS_M * WARPS_N;
     if (KSPLIT > 1u) {
       // The other groups' sums through shared memory into the first's, in
