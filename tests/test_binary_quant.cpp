@@ -474,8 +474,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // 32-row tiles, with slices of 128 and of 64), stream-K (_COOP_STREAM: 5 or
 // 7 workgroups taking uneven runs of the tiles' slices, pieces added by the
 // finish pass; the default, off where split-K is asked for), double-buffered
-// tiles with two chains of accumulators (_COOP_STAGES=2, _COOP_ACC2=1: the
-// tensor-core build only, 41 KiB), and the decoding
+// tiles (_COOP_STAGES=2: the tensor-core build only, 41 KiB), one chain of
+// accumulators instead of two (_COOP_ACC2=0, tensor-core build), and the decoding
 // invocations laid out part-fastest (_COOP_ROW_LANES=0); and x not
 // 16-byte aligned (a view 1 element in: another kernel); then all of it again
 // through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
@@ -512,7 +512,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
                       : rows == 12 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ROW_LANES", "0"}}
                       : rows == 13 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"}}
                       : rows == 14 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
-                      : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
+                      : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_COOP_ACC2", "0"}}
                       : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
                                           {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
                                    : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "7"}});

@@ -566,8 +566,8 @@ constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
 // Stream-K's workgroups (LUMEN_VULKAN_BINARY_COOP_STREAM): two per SM on
-// the H100 (M = 16: 0.167 / 0.172 ms against 0.178 / 0.193 for a workgroup
-// per tile, 224 of them; 396 and 528 no better).
+// the H100 (M = 16: 0.162-0.167 / 0.170-0.172 ms against 0.174-0.178 /
+// 0.191-0.193 for a workgroup per tile, 224 of them; 396 and 528 no better).
 constexpr uint32_t kCoopStreamWorkgroups = 264;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
@@ -601,8 +601,9 @@ struct CoopTile {
 // part-fastest, as before: 2-way bank conflicts on the H100, 5% slower),
 // _COOP_STREAM=G (stream-K over G workgroups; 0: off; kCoopStreamWorkgroups
 // by default), _COOP_STAGES=2 (16-row tile, slices of 64: double-buffered
-// tiles, one barrier per slice), _COOP_ACC2=1 (tensor-core build: two chains
-// of accumulators).
+// tiles, one barrier per slice), _COOP_ACC2=0 (tensor-core build: one chain
+// of accumulators, not two; on the H100 two took M = 16 1-bit from 0.171 to
+// 0.160 ms, 0.75 bpw unchanged at 0.163).
 struct CoopKnobs {
   uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1, stream = 0, stages = 1;
   bool sign_table = false, row_lanes = false, acc2 = false;
@@ -623,7 +624,7 @@ CoopKnobs coop_knobs() {
   k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 1) != 0;
   k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", kCoopStreamWorkgroups);
   k.stages = number("LUMEN_VULKAN_BINARY_COOP_STAGES", 1) == 2 ? 2 : 1;
-  k.acc2 = number("LUMEN_VULKAN_BINARY_COOP_ACC2", 0) != 0;
+  k.acc2 = number("LUMEN_VULKAN_BINARY_COOP_ACC2", 1) != 0;
   return k;
 }
 
