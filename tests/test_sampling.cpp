@@ -13,6 +13,9 @@
 #include <lumen/sampling_primitives.h>
 
 #include "test_util.h"
+#ifdef LUMEN_HAS_VULKAN
+#include "../backends/vulkan/debug.h"
+#endif
 
 namespace lumen::test {
 namespace {
@@ -125,14 +128,18 @@ LUMEN_DEVICE_SUITE(Sampling);
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainSmallVocabularies) { fused_is_plain_for({7, 1000}, s); }
 
 LUMEN_DEVICE_TEST(Sampling, FusedIsPlainLargeVocabularies) {
-  if (!on_gpu) {
+  bool whole = !on_gpu;
+#ifdef LUMEN_HAS_VULKAN
+  whole = whole || vulkan::hardware_gpu(s);
+#endif
+  if (whole) {
     fused_is_plain_for({128256, 262144}, s);
     return;
   }
   // On lavapipe the plain path's sorts of [32, 262144] rows take many
   // minutes: one B and dtype per vocabulary there (rows split across many
-  // workgroups either way); FusedIsPlainSplitRows covers the rest of the
-  // GPU's paths at smaller sizes.
+  // workgroups either way; a hardware GPU runs every case); FusedIsPlainSplitRows
+  // covers the rest of the GPU's paths at smaller sizes.
   fused_is_plain_case(bfloat16, 1, 128256, s);
   fused_is_plain_case(float32, 3, 262144, s);
 }
@@ -247,6 +254,74 @@ LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForHardRows) {
     for (float t : {0.7f, 1.0f}) {
       expect_fused_is_plain(x, array(t), f, key,
                             "k " + std::to_string(c.k) + " p " + std::to_string(c.p) + " T " + std::to_string(t), s);
+    }
+  }
+}
+
+// The top-p cut, token by token: rows of a tight cluster of likely tokens
+// over a far tail, with the cut's value (found here in float64 from the
+// documented rule) placed at the token of the row's largest noise (it must
+// win: the noise's lead over the cluster's dwarfs the cluster's spread),
+// then the next lower value placed there instead (it must not). A cut one
+// token off on either side changes the ids. Rows are split across GPU
+// workgroups; a cluster too dense for the GPU's list of candidates (the
+// whole-row search) and float16 ties too.
+LUMEN_DEVICE_TEST(Sampling, FusedIsPlainForTokensAtTheTopPCut) {
+  const int rows = 8, vocab = 20000;
+  auto key = random::key(77);
+  auto noise = to_vector<float>(random::gumbel({rows, vocab}, float32, key, s));
+  struct Case {
+    int cluster;   // tokens in the cluster
+    float spread;  // its width in s
+    float p;
+    Dtype d;
+  };
+  for (auto c : {Case{400, 0.3f, 0.5f, float32}, Case{400, 0.3f, 0.2f, float32}, Case{3000, 0.2f, 0.6f, float32},
+                 Case{6000, 0.01f, 0.5f, float32}, Case{400, 0.3f, 0.5f, float16}}) {
+    for (bool kept : {true, false}) {
+      std::vector<float> v(static_cast<size_t>(rows) * vocab);
+      std::vector<int32_t> want(rows);
+      for (int r = 0; r < rows; ++r) {
+        float* x = v.data() + static_cast<size_t>(r) * vocab;
+        for (int i = 0; i < vocab; ++i) {
+          // the cluster at s in [2, 2 + spread), the tail in [-6, -2)
+          double f = static_cast<double>((i * 7919 + r * 131) % vocab) / vocab;
+          x[i] = static_cast<float>(i < c.cluster ? 2.0 + c.spread * (i + 0.5) / c.cluster : -6.0 + 4.0 * f);
+          if (c.d == float16) x[i] = static_cast<float>(static_cast<float16_t>(x[i]));
+        }
+        // the rule: sorted descending, the smallest value whose mass above it
+        // is < p * total, masses floor(exp(s - max) * 2^32)
+        std::vector<float> sorted(x, x + vocab);
+        std::sort(sorted.begin(), sorted.end(), std::greater<float>());
+        std::vector<double> mass(vocab);
+        double total = 0;
+        for (int i = 0; i < vocab; ++i) total += mass[i] = std::floor(std::exp(double(sorted[i]) - sorted[0]) * 4294967296.0);
+        double above = 0;
+        int at = 0;
+        for (int i = 0; i < vocab; ++i) {
+          if (sorted[i] != sorted[at] && above < c.p * total) at = i;
+          above += mass[i];
+        }
+        float cut = sorted[at];
+        float next = *std::find_if(sorted.begin() + at, sorted.end(), [&](float y) { return y < cut; });
+        const float* g = noise.data() + static_cast<size_t>(r) * vocab;
+        const int best = static_cast<int>(std::max_element(g, g + vocab) - g);
+        const float placed = kept ? cut : next;
+        std::swap(x[best], *std::find(x, x + vocab, placed));
+        want[r] = best;
+      }
+      auto x = astype(array(v.data(), {rows, vocab}, float32), c.d, s);
+      Filter f{"top_p cut", [&s, c](const array& x, const array& t, const array& key) {
+                 return sample(x, t, 0, c.p, key, s);
+               }};
+      std::string what = "cluster " + std::to_string(c.cluster) + " p " + std::to_string(c.p) + " " +
+                         dtype_to_string(c.d) + (kept ? " cut token" : " next token");
+      expect_fused_is_plain(x, array(1.0f), f, key, what, s);
+      auto ids = to_vector<int32_t>(f.draw(x, array(1.0f), key));
+      int hits = 0;
+      for (int r = 0; r < rows; ++r) hits += ids[r] == want[r];
+      // the arrangement works: the placed token wins where kept, never where not
+      EXPECT_EQ(hits, kept ? rows : 0) << what;
     }
   }
 }

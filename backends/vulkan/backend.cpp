@@ -185,6 +185,10 @@ void VulkanBackend::copy_now(VkBuffer src, uint64_t src_offset, VkBuffer dst, ui
 
 VulkanBackend& backend_of(const Device& d) { return static_cast<VulkanBackend&>(backend::get(d)); }
 
+bool hardware_gpu(const Stream& s) {
+  return s.device.type == Device::gpu && backend_of(s.device).context().caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 StreamStats stream_stats(const Stream& s) {
   if (s.device.type != Device::gpu || !backend::is_created(s.device)) return {};
   CommandStream& cs = backend_of(s.device).stream(s);

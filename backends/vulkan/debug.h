@@ -19,6 +19,10 @@ bool validation_enabled();
 size_t validation_message_count();
 std::string last_validation_message();
 
+// Whether the GPU of `s` is a hardware one (not a CPU implementation such as
+// lavapipe): tests too slow on lavapipe run whole there only.
+bool hardware_gpu(const Stream& s);
+
 // Counters of the command stream behind a GPU stream (zeros before it ran).
 struct StreamStats {
   uint64_t dispatches = 0;   // compute dispatches and copies recorded

@@ -43,8 +43,13 @@ constexpr int64_t kHistogramBytes = 3 * 2048 * 3 * 4;
 constexpr int64_t kCandidateWords = 2048 + 2048;
 constexpr uint32_t kDigits = 3;
 
-// sampling_threshold.comp's modes.
+// sampling_threshold.comp's modes, and sampling_top_p.comp's.
 enum ThresholdMode : uint32_t { Digit = 1, WholeRow = 2, Bound = 3 };
+enum TopPMode : uint32_t { TopPMax = 1, TopPMass = 2, TopPList = 3 };
+// sampling_top_p.comp's row bins take at most this many chunks of at most
+// this many tokens (their 24-bit split never carries).
+constexpr uint32_t kTopPMaxChunks = 256;
+constexpr uint32_t kTopPMaxChunk = 16384;
 
 // Vocabularies up to this size are drawn one row per invocation.
 constexpr uint32_t kRowPerThreadVocab = 32;
@@ -53,7 +58,9 @@ constexpr uint32_t kRowPerThreadVocab = 32;
 // "fast_paths" (split rows all take the radix search), "pairs" (the draw
 // hashes every token itself), "wg_reach" (the draw's exact candidates from
 // each subgroup's bound, not the workgroup's), "fast_reciprocal" (1 / T by
-// a float64 division in every thread), "few_barriers" (the draw's argmax by
+// a float64 division in every thread), "top_p" (top-p alone by the radix
+// search, not sampling_top_p.comp), "vec_loads" (sampling_top_p.comp's
+// loads of 4 bytes), "few_barriers" (the draw's argmax by
 // a tree in shared memory, each row of a pair reduced and finished by
 // itself), "lean_passes" (the threshold digit passes compiled with every
 // path).
@@ -65,29 +72,9 @@ bool skipped(const char* what) {
   return skip.find(what) != std::string::npos;
 }
 
-// Switches read once: LUMEN_SAMPLE_TOPP_LEVELS=1 lets top-p rows (no top-k)
-// take the levels of mass bins (PATH_LEVELS, sampling_threshold.comp);
-// LUMEN_SAMPLE_ATOMIC_READS=1 reads row histograms with atomics.
 bool env_on(const char* name) {
   const char* e = std::getenv(name);
   return e && std::string(e) == "1";
-}
-bool levels_on() {
-  static const bool on = env_on("LUMEN_SAMPLE_TOPP_LEVELS");
-  return on;
-}
-// LUMEN_SAMPLE_LEVELS_DEBUG=n: sampling_threshold.comp's LEVELS_DEBUG bits
-// (diagnosis of PATH_LEVELS on the H100).
-uint32_t levels_debug() {
-  static const uint32_t bits = [] {
-    const char* e = std::getenv("LUMEN_SAMPLE_LEVELS_DEBUG");
-    return e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
-  }();
-  return bits;
-}
-bool atomic_reads() {
-  static const bool on = env_on("LUMEN_SAMPLE_ATOMIC_READS");
-  return on;
 }
 // LUMEN_SAMPLE_DEFER=1: the draw's chunks leave their few candidates' exact
 // z to the row's last workgroup (sampling_draw.comp's DEFER; needs the
@@ -209,17 +196,72 @@ uint32_t draw_per(uint64_t rows, uint32_t V) {
   return rows * ((V + 8 * wg - 1) / (8 * wg)) >= 1024 ? 8u : 4u;
 }
 
+// Bytes of sampling.glsl's filtering scratch for `rows` rows split in
+// `chunks` (0: rows of one chunk, only their states).
+int64_t threshold_scratch_bytes(int64_t rows, uint32_t chunks) {
+  const int64_t split_bytes = kHistogramBytes + 4 * (2 * int64_t{chunks} + kCandidateWords);
+  return rows * kStateBytes + (chunks == 0 ? 0 : rows * split_bytes);
+}
+
+// Tokens per workgroup of sampling_top_p.comp: 16384, halved down to 1024
+// while that leaves under 256 workgroups, at least V / kTopPMaxChunks; 0
+// where V needs chunks over kTopPMaxChunk or fits one (those rows take
+// sampling_threshold.comp). (H100, top-p: chunks of 16384 against 8192 and
+// 4096: 0.650 / 0.699 / 0.790 ms at 64 x 262144, 0.199 / 0.206 / 0.230 at
+// 32 x 128256; B = 1 best at 1024.) LUMEN_SAMPLE_TOP_P_CHUNK=n (a power of
+// two from 1024 to 16384) forces n (A/B timing).
+uint32_t top_p_chunk(uint64_t rows, uint32_t V) {
+  static const uint32_t forced = [] {
+    const char* e = std::getenv("LUMEN_SAMPLE_TOP_P_CHUNK");
+    uint32_t v = e ? static_cast<uint32_t>(std::atoi(e)) : 0u;
+    return v >= 1024 && v <= kTopPMaxChunk && (v & (v - 1)) == 0 ? v : 0u;
+  }();
+  auto chunks = [&](uint32_t c) { return (V + c - 1) / c; };
+  uint32_t c = forced ? forced : 16384;
+  while (!forced && c > 1024 && rows * chunks(c) < 256) c /= 2;
+  while (chunks(c) > kTopPMaxChunks && c < kTopPMaxChunk) c *= 2;
+  if (chunks(c) > kTopPMaxChunks || chunks(c) < 2) return 0;
+  return c;
+}
+
+// Records sampling_top_p.comp's three passes for `push`'s rows (top-k off
+// in every row, push.chunk from top_p_chunk), then the whole-row search of
+// the rows they flag; returns the scratch holding the row states.
+array record_top_p(Recorder& record, SamplePush push, std::vector<const array*> reads, array& sync,
+                   int64_t itemsize) {
+  KernelContext& k = record.context();
+  array scratch = scratch_bytes(k, threshold_scratch_bytes(push.rows, push.chunks));
+  push.scratch = address_of(scratch);
+  push.state_step = 1;
+  const uint64_t wg = KernelContext::kWorkgroupSize;
+  const uint64_t groups = uint64_t{push.rows} * push.chunks;
+  // 16-byte loads where every row's logits are contiguous and aligned
+  // (sampling.glsl's VEC_LOADS, constant 16)
+  const bool vec = push.col_step == 1 && (push.row_step * itemsize) % 16 == 0 && push.x % 16 == 0 &&
+                   !skipped("vec_loads");
+  auto constants = [&](uint32_t mode) {
+    Constants c{0, mode};
+    c.resize(17, 0u);
+    c[16] = vec;
+    return c;
+  };
+  record("sampling_top_p", constants(TopPMax), push, groups * wg, reads, {&scratch});
+  reads.push_back(&scratch);
+  record("sampling_top_p", constants(TopPMass), push, groups * wg, reads, {&scratch, &sync});
+  record("sampling_top_p", constants(TopPList), push, groups * wg, reads, {&scratch, &sync});
+  // (sampling_threshold.comp's constant 5: only the flagged rows)
+  record("sampling_threshold", {0, WholeRow, 0, 0, 0, 1}, push, uint64_t{push.rows} * wg, reads, {&scratch});
+  return scratch;
+}
+
 // Records the threshold passes of `push` (its rows: the rows that need one;
 // `candidates`: whether they may take the candidates path, which draws them
 // into `out`); returns the scratch holding the row states.
 array record_thresholds(Recorder& record, SamplePush push, std::vector<const array*> reads,
                         bool candidates, bool no_top_k, array& out, array& sync) {
   KernelContext& k = record.context();
-  const int64_t rows = static_cast<int64_t>(push.rows);
   const bool whole_rows = push.chunks == 1;
-  const int64_t split_bytes = kHistogramBytes + 4 * (int64_t{push.chunks} + kCandidateWords + push.chunks);
-  const int64_t bytes = rows * kStateBytes + (whole_rows ? 0 : rows * split_bytes);
-  array scratch = scratch_bytes(k, bytes);
+  array scratch = scratch_bytes(k, threshold_scratch_bytes(push.rows, whole_rows ? 0 : push.chunks));
   push.scratch = address_of(scratch);
   push.state_step = 1;
   const uint64_t wg = KernelContext::kWorkgroupSize;
@@ -233,18 +275,17 @@ array record_thresholds(Recorder& record, SamplePush push, std::vector<const arr
   // (H100: top-k at B = 1 took 0.098 ms by candidates, 0.065 by the radix
   // passes; at B = 32 and 64, 0.21 and 0.81 against 0.36 and 1.48)
   const bool top_k_candidates = push.rows >= 8 && !no_top_k;
-  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates, levels_on(), atomic_reads()}, push,
-         groups * wg, reads, {&scratch, &sync});
+  record("sampling_threshold", {0, Bound, 0, candidates, top_k_candidates}, push, groups * wg, reads,
+         {&scratch, &sync});
   reads.push_back(&scratch);
   // the digit passes hold only the paths a row may take (fewer registers:
   // on the H100 they held 88 to 98 with all paths, two workgroups an SM);
   // LUMEN_SAMPLE_SKIP=lean_passes keeps all
   const bool lean = !skipped("lean_passes");
   const uint32_t may_candidates = !lean || (candidates && top_k_candidates);
-  const uint32_t may_levels = !lean || levels_on();
   for (uint32_t d = 0; d < kDigits; ++d) {
-    record("sampling_threshold", {0, Digit, d, may_candidates, may_candidates, may_levels, atomic_reads(), levels_debug()},
-           push, groups * wg, reads, {&scratch, &sync, &out});
+    record("sampling_threshold", {0, Digit, d, may_candidates, may_candidates}, push, groups * wg, reads,
+           {&scratch, &sync, &out});
   }
   return scratch;
 }
@@ -303,7 +344,17 @@ void gumbel_sample_kernel(const Primitive& p, const std::vector<array>& inputs,
     SamplePush first = push;
     if (shared_row) first.rows = 1;
     skip_done = !shared_row && split_rows && !skipped("fast_paths");
-    scratch = record_thresholds(record, first, params, skip_done, gumbel.no_top_k(), out, sync);
+    // top-p alone: sampling_top_p.comp's lean passes (LUMEN_SAMPLE_SKIP=top_p:
+    // the radix search, A/B)
+    const uint32_t top_p_split = gumbel.no_top_k() && !row_per_thread && !skipped("top_p")
+                                     ? top_p_chunk(first.rows, push.V) : 0;
+    if (top_p_split != 0) {
+      first.chunk = top_p_split;
+      first.chunks = (push.V + top_p_split - 1) / top_p_split;
+      scratch = record_top_p(record, first, params, sync, x.itemsize());
+    } else {
+      scratch = record_thresholds(record, first, params, skip_done, gumbel.no_top_k(), out, sync);
+    }
     push.scratch = address_of(scratch);
     push.state_step = shared_row ? 0 : 1;
     params.push_back(&scratch);

@@ -287,11 +287,10 @@ float mlx_exp(float x0) {
   if (x0 > 88.0) return F_INF;
   if (x0 < -88.0) return 0.0;
   precise float y = x0 * 1.442695;
-#if LUMEN_F64
-  precise float whole = float(floor(double(y) + 0.5lf));
-#else
-  precise float whole = floor(y + 0.5);  // MLX adds in double; float differs at rare ties
-#endif
+  // floor(y + 0.5) as MLX computes it, adding in double, exactly in float:
+  // floor(y) + 0.5 is exact for |y| < 128 (y + 0.5 in float rounds at ties)
+  precise float below = floor(y);
+  precise float whole = y >= below + 0.5 ? below + 1.0 : below;
   precise float frac = y - whole;
   precise float p = 1.535336188319500e-4;
   p = ffma(p, frac, 1.339887440266574e-3);

@@ -66,7 +66,7 @@ lumen_shader(attention_flash attention_flash.comp)
 lumen_shader(attention_layout attention_layout.comp)
 lumen_shader(attention_kv_half attention_kv_half.comp)
 # GumbelSample (kernels/sampling.cpp).
-foreach(module sampling_threshold sampling_draw)
+foreach(module sampling_threshold sampling_top_p sampling_draw)
   lumen_shader(${module} ${module}.comp)
 endforeach()
 # Reductions, scans and sorts (kernels/{reduce,arg_reduce,softmax,scan,sort}.cpp):

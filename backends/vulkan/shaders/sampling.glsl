@@ -84,11 +84,36 @@ uint64_t thread_logits(uint64_t r, uint j) {
 }
 uint64_t logits_step(uint wg) { return uint64_t(int64_t(wg) * pc.col_step * int64_t(dtype_size(DT))); }
 
-// A thread's tokens of chunk [j0, j1) of row r, at most THREAD_TOKENS:
-// token n is j0 + tid + n * wg (0 past j1), loaded together so that their
-// loads are in flight at once.
+// A thread's tokens of chunk [j0, j1) of row r, at most THREAD_TOKENS,
+// loaded together so that their loads are in flight at once (0 past j1):
+// token n is thread_token(j0, n, wg). VEC_LOADS (constant 16, rows of
+// contiguous logits at 16-byte aligned addresses; kernels/sampling.cpp):
+// in 16-byte loads of VEC tokens, load k of a thread at token j0 + VEC *
+// (tid + k * wg) (a subgroup's loads 512 contiguous bytes; on the H100 a
+// pass of 4-byte loads read about 1 TB/s); else j0 + tid + n * wg.
 const uint THREAD_TOKENS = 16u;
+layout(constant_id = 16) const bool VEC_LOADS = false;
+const uint VEC = DT == DT_F32 ? 4u : 8u;
+uint thread_token(uint j0, uint n, uint wg) {
+  const uint tid = gl_LocalInvocationID.x;
+  return VEC_LOADS ? j0 + VEC * (tid + (n / VEC) * wg) + n % VEC : j0 + tid + n * wg;
+}
 void load_thread_tokens(uint64_t r, uint j0, uint j1, uint wg, out float x[THREAD_TOKENS]) {
+  if (VEC_LOADS) {
+    for (uint k = 0u; k < THREAD_TOKENS / VEC; ++k) {
+      const uint j = thread_token(j0, k * VEC, wg);
+      const uint64_t a = thread_logits(r, j);
+      if (j + VEC <= j1) {
+        const uvec4 w = Ptr4x32(a).v;
+        for (uint i = 0u; i < VEC; ++i) {
+          x[k * VEC + i] = VEC == 4u ? uintBitsToFloat(w[i]) : bits_to_float(DT, uint64_t((w[i / 2u] >> (16u * (i % 2u))) & 0xffffu));
+        }
+      } else {
+        for (uint i = 0u; i < VEC; ++i) x[k * VEC + i] = j + i < j1 ? load_float(DT, a + uint64_t(i * dtype_size(DT))) : 0.0;
+      }
+    }
+    return;
+  }
   const uint j = j0 + gl_LocalInvocationID.x;
   const uint64_t a0 = thread_logits(r, j), step = logits_step(wg);
   for (uint n = 0u; n < THREAD_TOKENS; ++n) x[n] = j + n * wg < j1 ? load_float(DT, a0 + n * step) : 0.0;
@@ -134,6 +159,26 @@ float reciprocal(float t) {
 #endif
 }
 float approx_margin(float sa) { return abs(sa) * 1e-5 + 1e-30; }
+
+// x / t, fdiv's value (correctly rounded), from rt = reciprocal(t) in float
+// arithmetic: q = x * rt, one residual step, and a check that the residual
+// x - q * t (exact in an fma for normal values) is under half an ulp of q
+// times |t| (a quarter where q is a power of two: the ulp below is half);
+// else (ties, extreme magnitudes) fdiv itself. Several float operations
+// instead of fdiv's float64 division.
+float div_by(float x, float t, float rt) {
+  precise float q0 = x * rt;
+  precise float r0 = fma(-q0, t, x);
+  precise float q = fma(r0, rt, q0);
+  precise float r = fma(-q, t, x);
+  const float aq = abs(q), at = abs(t);
+  if (aq >= 8.7e-19 && aq <= 1.1e18 && at >= 9.4e-10 && at <= 1.0e9) {  // 2^-60, 2^60; 2^-30, 2^30
+    const uint b = floatBitsToUint(aq);
+    const float tolerance = uintBitsToFloat((b & 0x7f800000u) - ((b & 0x7fffffu) == 0u ? (25u << 23) : (24u << 23)));
+    if (abs(r) < at * tolerance) return q;
+  }
+  return fdiv(x, t);
+}
 
 // Word i of the key's threefry stream of n words (RandomBits' layout).
 // (Without branches: one hash for every case.)
@@ -209,18 +254,19 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer RowState {
   uint done[DIGITS];         // workgroups of the row through digit d's pass
   uint path;                 // PATH_*: how the row's cut and id are found
   float bound;               // PATH_CANDIDATES: the least candidate s
-  uint candidates;           // PATH_CANDIDATES, PATH_LEVELS: how many a pass listed
-  float top;                 // PATH_LEVELS: the row's largest s
+  uint candidates;           // PATH_CANDIDATES, PATH_TOP_P: how many a pass listed
+  float top;                 // PATH_TOP_P: the row's largest s
 };
 // A row's path (written by the bound pass of calls with rows split across
-// workgroups, see sampling_threshold.comp): the radix search; top-k from the
-// candidates over a lower bound; the cut found (the draw uses it); the id
-// drawn too (the draw skips the row); top-p by levels of mass bins.
+// workgroups, see sampling_threshold.comp, or by sampling_top_p.comp's):
+// the radix search (from sampling_top_p.comp: the whole-row search); top-k
+// from the candidates over a lower bound; the cut found (the draw uses it);
+// the id drawn too (the draw skips the row); top-p by bins of mass.
 const uint PATH_RADIX = 0u;
 const uint PATH_CANDIDATES = 1u;
 const uint PATH_CUT = 2u;
 const uint PATH_DONE = 3u;
-const uint PATH_LEVELS = 4u;
+const uint PATH_TOP_P = 4u;
 const uint STATE_BYTES = 128u;
 // A row's histograms, one per digit, of BINS bins of three words: the top-k
 // count, and the top-p mass in two words (low, high) with HAS_TOKENS set in

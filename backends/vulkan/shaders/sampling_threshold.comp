@@ -49,119 +49,13 @@ layout(constant_id = 3) const bool CANDIDATES_ON = false;
 // MODE_BOUND: whether top-k rows may take it (with few rows the serial sort
 // of a row's group maxima costs more than the radix passes)
 layout(constant_id = 4) const bool TOP_K_CANDIDATES = false;
-// MODE_BOUND: whether top-p rows (no top-k) take the levels of mass bins
-// (PATH_LEVELS) rather than the radix digits; MODE_DIGIT: whether a row may
-// be on it
-layout(constant_id = 5) const bool LEVELS_ON = false;
-// Whether the last workgroup of a row reads what the others wrote (row
-// histograms, chunk maxima, candidate lists) with atomics, as session 3's
-// kernels read histograms, rather than plain coherent loads (an H100 check)
-layout(constant_id = 6) const bool ATOMIC_READS = false;
-// PATH_LEVELS diagnosis (LUMEN_SAMPLE_LEVELS_DEBUG, kernels/sampling.cpp):
-// bit 0: no screens (every token's exact s at every level), bit 1: level 1
-// never resolves (always the fine bins and level 2), bit 2: level 1 only
-// lists (its fine bins stay empty: wrong cuts where it cannot resolve).
-layout(constant_id = 7) const uint LEVELS_DEBUG = 0u;
+// MODE_WHOLE_ROW: only the rows sampling_top_p.comp's list pass flagged
+// (path PATH_RADIX: more tokens in the crossing bin than it holds)
+layout(constant_id = 5) const bool ONLY_FLAGGED = false;
 const uint MODE_DIGIT = 1u;
 const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
-const uint WG = gl_WorkGroupSize.x;
-
-// The limit of the weight above the threshold, float64 as in the plain
-// composition where the device has it.
-#if LUMEN_F64
-#define limit_t double
-#else
-#define limit_t float
-#endif
-
-// The row histograms, coherent: the last workgroup reads what the others
-// added.
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Words { uint v[]; };
-
-// Bins of one digit: while building, counts holds the top-k count + (the
-// count of top-p tokens of mass 0 << 16) of a slice (<= 16384 tokens); while
-// selecting, the top-k count, with HAS_TOKENS in mass_hi for top-p.
-shared uint counts[BINS];
-shared uint mass_lo[BINS];
-shared uint mass_hi[BINS];
-shared uint64_t scan[WG];
-shared float reduce_f[WG];
-shared uint pick_min, pick_top, picked;
-shared uint64_t picked_above, grand_total;
-shared bool is_last;
-shared uint reduce_i[WG];
-shared uint local_count;
-
-// PATH_LEVELS (top-p by levels of mass bins, below)
-const uint LEVEL_BINS = 2048u;       // level 0
-const uint FINE_BINS = 256u;         // level 1, within a level-0 bin
-const float FINE_SCALE = 16384.0;    // fine bins per unit of u (a power of two: exact)
-const uint FINE_MAX = LEVEL_BINS * FINE_BINS - 1u;
-const float ZERO_MASS_U = 24.0;      // every token at least this far under m has mass 0
-// Level bins in global memory: two words per bin, the sum of the chunks'
-// masses split at bit 24 (lo: bits 0-23 of each chunk's sum, hi: the rest),
-// so that plain atomic adds never carry (at most MAX_LEVEL_CHUNKS chunks of
-// at most 16384 tokens); LEVEL_USED in hi marks a bin with tokens of no mass.
-const uint LEVEL_USED = 0x80000000u;
-const uint MAX_LEVEL_CHUNKS = 256u;
-const uint LEVEL1_WORDS = 2u * LEVEL_BINS;  // where level 1's bins start
-
-struct Row {
-  float t;
-  bool on_k, on_p;
-  uint k;
-  float p;
-};
-
-Row row_params(uint64_t r) {
-  Row row;
-  row.t = row_temperature(r);
-  int k = row_top_k(r);
-  row.p = row_top_p(r);
-  row.on_k = row.t != 0.0 && k > 0 && uint(k) < pc.V;
-  row.on_p = row.t != 0.0 && row.p < 1.0;
-  row.k = uint(max(k, 0));
-  return row;
-}
-
-// floor(exp(s - m) * 2^32) as the plain composition's Subtract, Exp, Multiply
-// and astype(int64); 0 for NaN (rows whose ids do not depend on the cut).
-uint64_t mass_of(float s, float m) {
-  precise float d = s - m;
-  precise float e = exp_kernel(d) * 4294967296.0;
-  return (e >= 0.0 && e <= 4294967296.0) ? uint64_t(e) : 0ul;
-}
-
-// The CPU kernel's maximum: NaN once any value is NaN.
-float max_of(float a, float b) { return (isnan(a) || a >= b) ? a : b; }
-
-float workgroup_max(float v) {
-  uint tid = gl_LocalInvocationID.x;
-  reduce_f[tid] = v;
-  barrier();
-  for (uint h = WG / 2u; h > 0u; h /= 2u) {
-    if (tid < h) reduce_f[tid] = max_of(reduce_f[tid], reduce_f[tid + h]);
-    barrier();
-  }
-  float m = reduce_f[0];
-  barrier();
-  return m;
-}
-
-// The largest s of tokens [j0, j1): x / t of the largest x (division by
-// t > 0 keeps the order; other t are errors the draw reports).
-float range_max(uint64_t r, uint j0, uint j1, float t) {
-  float m = -F_INF;
-  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
-    float xs[THREAD_TOKENS];
-    load_thread_tokens(r, jb, min(j1, jb + THREAD_TOKENS * WG), WG, xs);
-    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      if (jb + gl_LocalInvocationID.x + n * WG < j1) m = max_of(m, xs[n]);
-    }
-  }
-  return fdiv(workgroup_max(m), t);
-}
+#include "sampling_workgroup.glsl"
 
 void clear_bins(uint nbins) {
   for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
@@ -170,15 +64,6 @@ void clear_bins(uint nbins) {
     mass_hi[b] = 0u;
   }
   barrier();
-}
-
-// lo += the low word of q, hi += its high word and the carry (the old value
-// an atomic add returns tells whether that add wrapped).
-void add_mass_shared(uint b, uint64_t q) {
-  uint lo = uint(q), hi = uint(q >> 32);
-  uint old = atomicAdd(mass_lo[b], lo);
-  hi += (old + lo < old) ? 1u : 0u;
-  if (hi != 0u) atomicAdd(mass_hi[b], hi);
 }
 
 // counts[b] holds the bin's top-k count and its count of top-p tokens of
@@ -258,10 +143,6 @@ void add_to_row(Words h, uint nbins, Row row) {
     if (hi != 0u) atomicAdd(h.v[3u * b + 2u], hi);
   }
 }
-
-// Word i of w, which other workgroups of the pass wrote (ATOMIC_READS: by
-// an atomic).
-uint shared_word(Words w, uint i) { return ATOMIC_READS ? atomicOr(w.v[i], 0u) : w.v[i]; }
 
 // The row's histogram of a digit into the shared bins (selecting form).
 void load_row(Words h, uint nbins) {
@@ -393,7 +274,7 @@ void whole_row_fallback(uint64_t r, Row row) {
   if (gl_LocalInvocationID.x == 0u) row_state(r).path = PATH_CUT;
 }
 
-// A radix (or levels) row's start, by chunk: this workgroup's share of the
+// A radix row's start, by chunk: this workgroup's share of the
 // histograms' first `words` and (top-p) its slice's maximum.
 void prepare(uint64_t r, uint c, Row row, uint words) {
   const uint per = (words + pc.chunks - 1u) / pc.chunks;
@@ -452,33 +333,6 @@ void digit_pass(uint64_t r, uint c, Row row) {
 
 // ---- the candidates path ----
 
-// The smallest power of two >= n (1 for n <= 1).
-uint pow2_at_least(uint n) { return n <= 1u ? 1u : (1u << uint(findMSB(n - 1u) + 1)); }
-
-// Sorts counts[0, n) (n a power of two) into descending order, carrying
-// mass_lo[i] along (a bitonic network).
-void sort_descending(uint n) {
-  const uint tid = gl_LocalInvocationID.x;
-  for (uint size = 2u; size <= n; size <<= 1) {
-    for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
-      for (uint i = tid; i < n; i += WG) {
-        uint o = i ^ stride;
-        if (o < i) continue;
-        bool down = (i & size) == 0u;
-        uint a = counts[i], b = counts[o];
-        if (down ? a < b : a > b) {
-          counts[i] = b;
-          counts[o] = a;
-          uint t = mass_lo[i];
-          mass_lo[i] = mass_lo[o];
-          mass_lo[o] = t;
-        }
-      }
-      barrier();
-    }
-  }
-}
-
 // The workgroup's best (value, index) by argmax's rule (index ~0: none).
 void workgroup_best(inout float v, inout uint vi) {
   const uint tid = gl_LocalInvocationID.x;
@@ -499,21 +353,6 @@ void workgroup_best(inout float v, inout uint vi) {
   v = reduce_f[0];
   vi = reduce_i[0];
   barrier();
-}
-
-// Whether this workgroup is the last of row r's through the pass (the
-// stream's per-row counter, left at zero for the next pass); its reads of
-// what the others wrote come after.
-bool last_of_row(uint64_t r) {
-  memoryBarrierBuffer();
-  barrier();
-  if (gl_LocalInvocationID.x == 0u) {
-    is_last = atomicAdd(SampleSync(pc.sync).done[uint(r)], 1u) == pc.chunks - 1u;
-    if (is_last) SampleSync(pc.sync).done[uint(r)] = 0u;
-  }
-  barrier();
-  if (is_last) memoryBarrierBuffer();
-  return is_last;
 }
 
 // Workgroup reductions in place: counts[0, groups) the largest keys of the
@@ -538,16 +377,9 @@ void bound_pass(uint64_t r, uint c, Row row) {
   const bool short_chunks = pc.chunk <= THREAD_TOKENS * WG;
   const bool by_k = CANDIDATES_ON && TOP_K_CANDIDATES && short_chunks && k_groups > 0u && row.t > 0.0 && row.on_k &&
                     !row.on_p && row.p == 1.0 && row.k <= k_groups * pc.chunks;
-  // (top-p by levels needs no candidates: the draw takes its rows)
-  const bool by_levels = LEVELS_ON && row.t > 0.0 && row.on_p && !row.on_k && pc.chunks <= MAX_LEVEL_CHUNKS &&
-                         pc.chunk <= 16384u;
   RowState st = row_state(r);
   if (!by_k) {
-    prepare(r, c, row, by_levels ? LEVEL1_WORDS + 2u * FINE_BINS : HIST_WORDS);
-    if (by_levels && c == 0u && gl_LocalInvocationID.x == 0u) {
-      st.path = PATH_LEVELS;
-      st.candidates = 0u;
-    }
+    prepare(r, c, row, HIST_WORDS);
     return;
   }
   // the chunk's group maxima and first NaN
@@ -587,39 +419,6 @@ void bound_pass(uint64_t r, uint c, Row row) {
     st.candidates = 0u;
     st.path = PATH_CANDIDATES;
   }
-}
-
-// Lists token j in the workgroup's shared list (counts: the levels' bins
-// are in mass_lo and mass_hi).
-void list_candidate(uint j) {
-  uint slot = atomicAdd(local_count, 1u);
-  if (slot < CANDIDATES) counts[slot] = j;
-}
-
-// Appends the workgroup's shared list to row r's (RowState.candidates
-// counts them all, past CANDIDATES too).
-void flush_candidates(uint64_t r, RowState st) {
-  const uint tid = gl_LocalInvocationID.x;
-  barrier();
-  const uint found = min(local_count, CANDIDATES);
-  if (tid == 0u) picked = found == 0u ? 0u : atomicAdd(st.candidates, local_count);
-  barrier();
-  Words list = Words(candidate_area(r));
-  for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = counts[i];
-}
-
-// Row r's `total` listed tokens sorted by exact s, descending: their keys in
-// counts, indices in mass_lo.
-void sort_candidates(uint64_t r, uint total, float t) {
-  Words list = Words(candidate_area(r));
-  const uint n = pow2_at_least(total);
-  for (uint i = gl_LocalInvocationID.x; i < n; i += WG) {
-    uint j = i < total ? shared_word(list, i) : 0xffffffffu;
-    counts[i] = i < total ? order_key(scaled(r, j, t)) : 0u;
-    mass_lo[i] = j;
-  }
-  barrier();
-  sort_descending(n);
 }
 
 void compact_pass(uint64_t r, uint c, Row row) {
@@ -678,248 +477,6 @@ void compact_pass(uint64_t r, uint c, Row row) {
   }
 }
 
-// ---- top-p by levels of mass bins (PATH_LEVELS) ----
-//
-// The radix digits of s's order keys pile a language model's tokens into the
-// exponent's few bins, whose shared atomics then serialize, and every digit
-// pass rebuilds 2048-bin histograms. Top-p rows (T > 0, no top-k) instead
-// bin u = m - s (m the row's largest s; the float subtraction of the mass's
-// Subtract, monotone in s) linearly: fine(u) = floor(u * 2^14), clamped to 19
-// bits; its high 11 bits are level 0's bin (width 1/64 in s), its low 8 bits
-// level 1's. Only tokens with u < 22.2 have mass (exp(-22.2) * 2^32 < 1),
-// and tokens of no mass are never kept (their exclusive mass is the total),
-// so level 0 skips every token with u >= ZERO_MASS_U: a language model's
-// long tail costs no atomic. Dispatches (the bound pass and the three digit
-// passes of the radix rows):
-// - bound: the radix start (prepare: histograms zeroed, slice maxima);
-// - level 0: every token's exact s and mass into 2048 shared bins, added to
-//   the row's (split in 24-bit parts, no carries: plain atomic adds); the
-//   row's last workgroup picks the bin where the mass crosses p * total;
-// - level 1: the tokens of that bin (the others skip the division: sa -+ a
-//   margin bounds u) are listed, and their masses binned by fine(u)'s low
-//   bits; the last workgroup resolves the cut from the list (sorted by s,
-//   masses added in order) when it holds them all (at most CANDIDATES),
-//   else picks the crossing fine bin;
-// - level 2: that fine bin's tokens listed and resolved (more than
-//   CANDIDATES, ties in effect: the whole row in the last workgroup).
-// Ties share bins at every level, so the cut is the plain composition's.
-// fine(u) of u = -(s - m) (d = s - m, the mass's difference).
-uint fine_of_d(float d) {
-  float w = -d * FINE_SCALE;
-  return w >= float(FINE_MAX) ? FINE_MAX : (w > 0.0 ? uint(w) : 0u);
-}
-
-// The mass of a token whose s - m is d (mass_of's).
-uint64_t mass_of_d(float d) {
-  precise float e = exp_kernel(d) * 4294967296.0;
-  return (e >= 0.0 && e <= 4294967296.0) ? uint64_t(e) : 0ul;
-}
-
-// Adds the shared bins [0, nbins) (mass in mass_lo / mass_hi, LEVEL_USED in
-// mass_hi) to the row's level bins at `words`.
-void add_level_bins(Words h, uint nbins) {
-  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
-    uint lo = mass_lo[b], hi = mass_hi[b];
-    if (lo == 0u && hi == 0u) continue;
-    uint64_t sum = (uint64_t(hi & ~LEVEL_USED) << 32) | uint64_t(lo);
-    uint part_lo = uint(sum) & 0xffffffu, part_hi = uint(sum >> 24);
-    if (part_lo != 0u) atomicAdd(h.v[2u * b], part_lo);
-    if (part_hi != 0u) atomicAdd(h.v[2u * b + 1u], part_hi);
-    if (sum == 0ul) atomicOr(h.v[2u * b + 1u], LEVEL_USED);
-  }
-}
-
-// The row's level bins [0, nbins) at h into shared memory: mass_lo /
-// mass_hi the 64-bit weight, counts whether used.
-void load_level_bins(Words h, uint nbins) {
-  for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
-    uint lo = shared_word(h, 2u * b), hi = shared_word(h, 2u * b + 1u);
-    uint64_t w = (uint64_t(hi & ~LEVEL_USED) << 24) + uint64_t(lo);
-    mass_lo[b] = uint(w);
-    mass_hi[b] = uint(w >> 32);
-    counts[b] = (w != 0ul || (hi & LEVEL_USED) != 0u) ? 1u : 0u;
-  }
-  barrier();
-}
-
-// From the shared bins [0, nbins) in order of decreasing s (above(b): the
-// weight of the bins before b, plus `base`): the last used bin whose above
-// is under the limit (p * total; at level 0 the total is the bins' sum).
-// Sets picked, picked_above and grand_total; every thread calls it.
-void select_level(uint nbins, uint64_t base, float p, uint64_t total, bool first) {
-  const uint tid = gl_LocalInvocationID.x;
-  const uint per = (nbins + WG - 1u) / WG;
-  const uint b0 = min(nbins, tid * per), b1 = min(b0 + per, nbins);
-  uint64_t mine = 0ul;
-  for (uint b = b0; b < b1; ++b) mine += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
-  scan[tid] = mine;
-  if (tid == 0u) pick_top = 0u;
-  barrier();
-  for (uint off = 1u; off < WG; off <<= 1) {  // inclusive prefix sums over the threads
-    uint64_t x = scan[tid];
-    if (tid >= off) x += scan[tid - off];
-    barrier();
-    scan[tid] = x;
-    barrier();
-  }
-  if (first) total = scan[WG - 1u];
-  const limit_t limit = limit_t(total) * limit_t(p);
-  uint64_t acc = base + scan[tid] - mine;
-  for (uint b = b0; b < b1; ++b) {
-    if (counts[b] != 0u && limit_t(acc) < limit) atomicMax(pick_top, b + 1u);
-    acc += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
-  }
-  barrier();
-  const uint chosen = max(pick_top, 1u) - 1u;
-  if (chosen >= b0 && chosen < b1) {
-    uint64_t a = base + scan[tid] - mine;
-    for (uint b = b0; b < chosen; ++b) a += (uint64_t(mass_hi[b]) << 32) | uint64_t(mass_lo[b]);
-    picked = chosen;
-    picked_above = a;
-    grand_total = total;
-  }
-  barrier();
-}
-
-// The cut from row r's `total` listed tokens (every token of the crossing
-// bin, whose exclusive mass starts at `base`): sorted by s, the last whose
-// exclusive mass is under p * the row's total. Sets the row's cut.
-void resolve_levels(uint64_t r, Row row, RowState st, uint total, uint64_t base, float m) {
-  const uint tid = gl_LocalInvocationID.x;
-  sort_candidates(r, total, row.t);
-  // exclusive prefix masses in sorted order: a run of positions a thread
-  const uint per = (total + WG - 1u) / WG, i0 = min(total, tid * per), i1 = min(i0 + per, total);
-  uint64_t mine = 0ul;
-  for (uint i = i0; i < i1; ++i) mine += mass_of_d(key_value(counts[i]) - m);
-  scan[tid] = mine;
-  if (tid == 0u) pick_top = 0u;
-  barrier();
-  for (uint off = 1u; off < WG; off <<= 1) {
-    uint64_t x = scan[tid];
-    if (tid >= off) x += scan[tid - off];
-    barrier();
-    scan[tid] = x;
-    barrier();
-  }
-  const limit_t limit = limit_t(st.total) * limit_t(row.p);
-  uint64_t before = base + scan[tid] - mine;
-  for (uint i = i0; i < i1; ++i) {
-    if (limit_t(before) < limit) atomicMax(pick_top, i + 1u);
-    before += mass_of_d(key_value(counts[i]) - m);
-  }
-  barrier();
-  const uint kept = pick_top;
-  if (kept == 0u) {  // the level's pick guarantees one; a whole-row search if not
-    whole_row_fallback(r, row);
-    return;
-  }
-  if (tid == 0u) {
-    st.cut = key_value(counts[kept - 1u]);
-    st.path = PATH_CUT;
-  }
-}
-
-void levels_pass(uint64_t r, uint c, Row row) {
-  const uint tid = gl_LocalInvocationID.x, level = DIGIT;
-  RowState st = row_state(r);
-  Words h = Words(histograms(r));
-  // the first tokens' loads in flight before the row's values are read
-  const uint j0 = c * pc.chunk, j1 = min(pc.V, j0 + pc.chunk);
-  float xs[THREAD_TOKENS];
-  load_thread_tokens(r, j0, min(j1, j0 + THREAD_TOKENS * WG), WG, xs);
-  float m;
-  if (level == 0u) {
-    float mm = -F_INF;
-    for (uint i = tid; i < pc.chunks; i += WG) mm = max_of(mm, uintBitsToFloat(Ptr32(slice_maxima(r) + uint64_t(i) * 4ul).v));
-    m = workgroup_max(mm);
-    // a NaN (drawn whatever the cut), a +inf (the first wins) or only -inf:
-    // no cut
-    if (isnan(m) || isinf(m)) {
-      if (c == 0u && tid == 0u) {
-        st.cut = -F_INF;
-        st.path = PATH_CUT;
-      }
-      return;
-    }
-  } else {
-    m = st.top;
-  }
-  // the fine bits already chosen (level 1: the level-0 bin's, level 2: all)
-  const uint want = level == 0u ? 0u : (level == 1u ? st.prefix_p[0] : (st.prefix_p[0] << 8) | st.prefix_p[1]);
-  const uint shift = level == 1u ? 8u : 0u;
-  const uint nbins = level == 0u ? LEVEL_BINS : FINE_BINS;
-  if (level < 2u) {
-    for (uint b = tid; b < nbins; b += WG) {
-      mass_lo[b] = 0u;
-      mass_hi[b] = 0u;
-    }
-  }
-  if (tid == 0u) local_count = 0u;
-  barrier();
-  const float rt = reciprocal(row.t);
-  for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
-    const uint je = min(j1, jb + THREAD_TOKENS * WG);
-    if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
-    for (uint n = 0u; n < THREAD_TOKENS; ++n) {
-      const uint j = jb + tid + n * WG;
-      if (j >= je) break;
-      const float x = xs[n], sa = x * rt;
-      if ((LEVELS_DEBUG & 1u) != 0u) {
-        // (no screen)
-      } else if (level > 0u && !isnan(sa) && !isinf(sa)) {
-        // s lies in [sa - e, sa + e], so fine(u) in [f_lo, f_hi]
-        const float e = approx_margin(sa);
-        const uint f_lo = fine_of_d((sa + e) - m), f_hi = fine_of_d((sa - e) - m);
-        if ((f_hi >> shift) < want || (f_lo >> shift) > want) continue;
-      } else if (level == 0u && !isnan(sa) && -((sa + approx_margin(sa)) - m) >= ZERO_MASS_U) {
-        continue;  // surely no mass: never kept, never the cut
-      }
-      precise float d = fdiv(x, row.t) - m;
-      const uint f = fine_of_d(d);
-      if (level > 0u && (f >> shift) != want) continue;
-      if (level > 0u) list_candidate(j);
-      if (level == 2u || (level == 1u && (LEVELS_DEBUG & 4u) != 0u)) continue;
-      const uint b = level == 0u ? f >> 8 : f & (FINE_BINS - 1u);
-      const uint64_t q = mass_of_d(d);
-      if (q != 0ul) add_mass_shared(b, q);
-      else atomicOr(mass_hi[b], LEVEL_USED);
-    }
-  }
-  barrier();
-  if (level < 2u) add_level_bins(Words(histograms(r) + uint64_t(level * LEVEL1_WORDS) * 4ul), nbins);
-  if (level > 0u) flush_candidates(r, st);
-  if (!last_of_row(r)) return;
-  if (level == 0u) {
-    load_level_bins(h, LEVEL_BINS);
-    select_level(LEVEL_BINS, 0ul, row.p, 0ul, true);
-    if (tid == 0u) {
-      st.top = m;
-      st.total = grand_total;
-      st.prefix_p[0] = picked;
-      st.above_p[0] = picked_above;
-      st.candidates = 0u;
-    }
-    return;
-  }
-  const uint total = atomicAdd(st.candidates, 0u);
-  const uint64_t base = level == 1u ? st.above_p[0] : st.above_p[1];
-  if (total <= CANDIDATES && (level == 2u || (LEVELS_DEBUG & 2u) == 0u)) {
-    resolve_levels(r, row, st, total, base, m);
-    return;
-  }
-  if (level == 2u) {
-    whole_row_fallback(r, row);
-    return;
-  }
-  load_level_bins(Words(histograms(r) + uint64_t(LEVEL1_WORDS) * 4ul), FINE_BINS);
-  select_level(FINE_BINS, base, row.p, st.total, false);
-  if (tid == 0u) {
-    st.prefix_p[1] = picked;
-    st.above_p[1] = picked_above;
-    st.candidates = 0u;
-  }
-}
-
 void main() {
   const uint64_t groups = uint64_t(pc.rows) * uint64_t(MODE == MODE_WHOLE_ROW ? 1u : pc.chunks);
   for (uint64_t w = gl_WorkGroupID.x; w < groups; w += gl_NumWorkGroups.x) {
@@ -937,9 +494,9 @@ void main() {
         if (row.on_k || row.on_p) digit_pass(r, c, row);
       } else if (CANDIDATES_ON && TOP_K_CANDIDATES && path == PATH_CANDIDATES) {
         if (DIGIT == 0u) compact_pass(r, c, row);
-      } else if (LEVELS_ON && path == PATH_LEVELS) {
-        levels_pass(r, c, row);
       }
+    } else if (ONLY_FLAGGED) {
+      if (row_state(r).path == PATH_RADIX) whole_row_fallback(r, row);
     } else if (row.on_k || row.on_p) {
       whole_row(r, row);
     } else if (MODE == MODE_WHOLE_ROW && gl_LocalInvocationID.x == 0u) {
