@@ -361,7 +361,12 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // addresses), the table without repeated entries
 // (LUMEN_VULKAN_BINARY_COMPACT=1), and 2, 4 or 8 invocations per weight row
 // (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
-// that many units fits: 16 units only for 1-bit signs on lavapipe).
+// that many units fits: 16 units only for 1-bit signs on lavapipe), and
+// whole rows per workgroup (LUMEN_VULKAN_BINARY_WHOLE=1: every slice of a
+// step, 1 to 4 slices' loads in flight, one workgroup walking every step,
+// fewer rows per workgroup than invocations: LUMEN_VULKAN_BINARY_STEP_ROWS),
+// and the table of 8-element vectors built from half sums
+// (LUMEN_VULKAN_BINARY_NIBBLE=1; other vectors ignore it).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
@@ -379,7 +384,18 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
       {{"LUMEN_VULKAN_BINARY_SPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "8"}},
       {{"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"},
        {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
-      {{"LUMEN_VULKAN_BINARY_SPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "16"}}};
+      {{"LUMEN_VULKAN_BINARY_SPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "16"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_SPLIT", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}, {"LUMEN_VULKAN_BINARY_UNITS", "4"},
+       {"LUMEN_VULKAN_BINARY_DEPTH", "4"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_SPLIT", "2"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_STEP_ROWS", "96"}},
+      {{"LUMEN_VULKAN_BINARY_WHOLE", "1"}, {"LUMEN_VULKAN_BINARY_STEP_ROWS", "40"}, {"LUMEN_VULKAN_BINARY_SPLIT", "4"},
+       {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "5"}},
+      {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}}};
   const int n = 600;
   for (const auto& f : formats) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),
@@ -450,7 +466,17 @@ LUMEN_DEVICE_TEST(BinaryQuant, Float16WeightsRoute) {
 // and partly past N (200), several slices along K with 1, 2 or 3 of them in
 // flight (LUMEN_VULKAN_BINARY_COOP_DEPTH; the last round partial), the
 // contraction split in 2 or 3 pieces (LUMEN_VULKAN_BINARY_COOP_SPLITS; the
-// last one shorter, or a single slice), and x not
+// last one shorter, or a single slice), x staged 4 slices at a time with
+// subgroups decoding their own rows (LUMEN_VULKAN_BINARY_COOP_XCHUNK: a
+// partial last chunk where K is not a multiple) and decoding by the sign
+// table (_COOP_SIGN_TABLE); in the tensor-core build also the subgroups
+// split in 2, 4 or 8 groups of each slice (_COOP_KSPLIT; 4 and 8: 64- and
+// 32-row tiles, with slices of 128 and of 64), stream-K (_COOP_STREAM: 5 or
+// 7 workgroups taking uneven runs of the tiles' slices, pieces added by the
+// finish pass; the default, off where split-K is asked for), double-buffered
+// tiles (_COOP_STAGES=2: the tensor-core build only, 41 KiB), one chain of
+// accumulators instead of two (_COOP_ACC2=0, tensor-core build), and the decoding
+// invocations laid out part-fastest (_COOP_ROW_LANES=0); and x not
 // 16-byte aligned (a view 1 element in: another kernel); then all of it again
 // through the kernel's portable build (LUMEN_VULKAN_BINARY_COOP_PORTABLE=1,
 // any device: lavapipe checks the decoder; 128-row tiles for the first format
@@ -470,12 +496,26 @@ LUMEN_DEVICE_TEST(BinaryQuant, TensorCoreGemmFormatsTilesAndTails) {
       // (The portable build's 128-row tiles take lavapipe ~10 s each to
       // compile: the first format only.)
       const bool wide = !portable || &f == &formats[0];
-      for (int rows : wide ? std::vector<int>{2, 3, 16, 17, 130} : std::vector<int>{2, 3, 16}) {
+      for (int rows : wide ? std::vector<int>{2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 130}
+                           : std::vector<int>{2, 3, 5, 7, 9, 16}) {
         ScopedEnv env(rows == 2    ? Vars{{"LUMEN_VULKAN_BINARY_COOP_ROWS", "2"}}
-                      : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}}
-                      : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}}
-                      : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"}}
-                                   : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}});
+                      : rows == 3  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_SPLITS", "3"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
+                      : rows == 5  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "4"}, {"LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", "1"}}
+                      : rows == 6  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STAGES", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ACC2", "1"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
+                      : rows == 7  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STREAM", "5"}}
+                      : rows == 8  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_STAGES", "2"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "3"}}
+                      : rows == 9  ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "1"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "2"}}
+                      : rows == 11 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
+                      : rows == 12 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}, {"LUMEN_VULKAN_BINARY_COOP_ROW_LANES", "0"}}
+                      : rows == 13 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "4"}, {"LUMEN_VULKAN_BINARY_COOP_BK", "64"}}
+                      : rows == 14 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_KSPLIT", "8"}, {"LUMEN_VULKAN_BINARY_COOP_XCHUNK", "2"}}
+                      : rows == 16 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "1"}, {"LUMEN_VULKAN_BINARY_COOP_ACC2", "0"}}
+                      : rows == 17 ? Vars{{"LUMEN_VULKAN_BINARY_COOP_DEPTH", "3"}, {"LUMEN_VULKAN_BINARY_COOP_SPLITS", "2"},
+                                          {"LUMEN_VULKAN_BINARY_COOP_STREAM", "0"}}
+                                   : Vars{{"LUMEN_VULKAN_BINARY_COOP_WIDE", "1"}, {"LUMEN_VULKAN_BINARY_COOP_STREAM", "7"}});
         const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
                                  std::to_string(f.k) + " rows " + std::to_string(rows) +
                                  (portable ? " (portable build)" : "");

@@ -30,6 +30,8 @@
 
 #include "backends/vulkan/kernels/binary.h"
 #include "backends/vulkan/kernels/matmul.h"
+#include "backends/vulkan/raw_buffer.h"
+#include "core/detail/log.h"
 #include "lumen/backend.h"
 
 namespace lumen::vulkan {
@@ -208,6 +210,11 @@ struct TableGemvKnobs {
   uint32_t units = 0;                      // 0: the most that fit
   uint32_t depth = 0;                      // 0: the kernel's own default
   uint32_t split = 1;                      // rotated kernel: invocations per weight row
+  bool whole = false;                      // rotated kernel: whole rows per workgroup
+  bool keep_table = false;                 // MEASUREMENT: whole rows, the table built once
+  bool major = false;                      // MEASUREMENT: addressed as if slice-major
+  bool nibble = false;                     // rotated kernel: the table from half sums
+  uint32_t step_rows = 0;                  // rotated kernel, whole rows: rows per workgroup (0: all)
 };
 
 TableGemvKnobs table_knobs() {
@@ -229,6 +236,11 @@ TableGemvKnobs table_knobs() {
   k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
   k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
   k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
+  k.whole = number("LUMEN_VULKAN_BINARY_WHOLE", 0) != 0;
+  k.keep_table = number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE", 0) != 0;
+  k.major = number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0;
+  k.nibble = number("LUMEN_VULKAN_BINARY_NIBBLE", 0) != 0;
+  k.step_rows = number("LUMEN_VULKAN_BINARY_STEP_ROWS", 0);
   return k;
 }
 
@@ -294,10 +306,12 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const uint64_t region = 32ull << u.index_bits;  // binary_gemv_rotated.comp's REGION
   const uint64_t pair = knobs.compact ? region : 2 * region + 32;  // and PAIR
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
-  // Shared floats: the table and x's slice, per row of x.
+  // Shared floats: the table and x's slice (or its half sums), per row of x.
   const uint64_t split = knobs.split;
+  const bool halves = knobs.nibble && u.vector_size == 8;
   auto fits = [&](uint64_t units) {
-    const uint64_t floats = rows * (units / 2 * pair + units * static_cast<uint64_t>(unit_elements));
+    const uint64_t staged = halves ? units * 16 * 2 * 17 : units * static_cast<uint64_t>(unit_elements);
+    const uint64_t floats = rows * (units / 2 * pair + staged);
     const uint64_t lane_units = units / split;
     return units % (2 * split) == 0 && units % units_per_group == 0 &&
            (lane_units % units_per_group == 0 || units_per_group % lane_units == 0) && row_units % units == 0 &&
@@ -374,11 +388,24 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     binary::Push push = product_push(f, {x, inputs[1], inputs[2], inputs[3]}, count, y);
     push.splits = plan.slices;
     const uint64_t wg = KernelContext::kWorkgroupSize;
-    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg / plan.split);
-    const uint64_t per_slice = workgroups_per_slice(k, steps, plan.slices,
-                                                    knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups);
-    const bool split = plan.slices > 1;
-    array partials = split_partials(k, push, y);
+    // Whole rows: LUMEN_VULKAN_BINARY_STEP_ROWS rows per workgroup (whole
+    // subgroups of rows, at most one per invocation).
+    const uint64_t full = wg / plan.split, lane_rows = 32 / plan.split;
+    const uint32_t step_rows =
+        knobs.whole && knobs.step_rows
+            ? static_cast<uint32_t>(std::clamp<uint64_t>(knobs.step_rows / lane_rows * lane_rows, lane_rows, full))
+            : 0;
+    const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), step_rows ? step_rows : full);
+    // Whole rows: a workgroup per step of rows (fewer when asked for), every
+    // slice of them, no partial sums.
+    const uint64_t groups =
+        knobs.whole ? std::min<uint64_t>(knobs.workgroups ? std::min<uint64_t>(knobs.workgroups, steps) : steps,
+                                         k.caps().max_workgroup_count[0])
+                    : workgroups_per_slice(k, steps, plan.slices,
+                                           knobs.workgroups ? knobs.workgroups : kRotatedWorkgroups) *
+                          plan.slices;
+    const bool split = plan.slices > 1 && !knobs.whole;
+    array partials = split ? split_partials(k, push, y) : y;
     Constants constants(8, 0);
     constants[1] = dtype_id(out.dtype());
     constants[2] = count;
@@ -390,7 +417,12 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants = binary::format_constants(f, constants);
     constants.push_back(plan.compact);  // constant 11, after the format's
     constants.push_back(plan.split);    // 12
-    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), per_slice * plan.slices * wg,
+    constants.push_back(knobs.whole);   // 13
+    constants.push_back(knobs.whole && knobs.keep_table);  // 14
+    constants.push_back(knobs.major);   // 15
+    constants.push_back(knobs.nibble);  // 16
+    constants.push_back(step_rows);     // 17
+    k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), groups * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
   }
@@ -533,6 +565,10 @@ constexpr uint32_t kMinCoopRows = 3;
 constexpr uint32_t kCoopSlice = 64;
 // Slices of 128 whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
 constexpr uint32_t kCoopDepth = 2;
+// Stream-K's workgroups (LUMEN_VULKAN_BINARY_COOP_STREAM): two per SM on
+// the H100 (M = 16: 0.162-0.167 / 0.170-0.172 ms against 0.174-0.178 /
+// 0.191-0.193 for a workgroup per tile, 224 of them; 396 and 528 no better).
+constexpr uint32_t kCoopStreamWorkgroups = 264;
 // Rows of float16 x from which the tensor-core route pays for writing W.
 constexpr uint64_t kMinDenseRows = 64;
 
@@ -545,35 +581,94 @@ bool coop_portable() {
 }
 
 // A tile of binary_gemm_coopmat.comp: subgroups along M (of 8), fragments
-// per subgroup along M, slice depth; BN is 128 weight rows.
+// per subgroup along M, slice depth, slices per chunk of x (0: x staged per
+// slice); BN is 128 weight rows.
 struct CoopTile {
-  uint32_t warps_m, fm, bk;
+  uint32_t warps_m, fm, bk, xchunk = 0, ksplit = 1, stages = 1;
+  // Weight rows: 128, or with 4 or 8 groups of subgroups 64 or 32 (8 /
+  // ksplit subgroups of 32 rows each).
+  uint32_t bn() const { return ksplit > 1 ? 8 / ksplit * 32 : 128; }
 };
-constexpr uint32_t kCoopTileN = 128;
+
+// Knobs of the fused GEMM (read per call): LUMEN_VULKAN_BINARY_COOP_XCHUNK
+// (slices of x staged at once, subgroups decoding their own rows of W; 0:
+// off), _COOP_BK (64: the shallower slice), _COOP_SIGN_TABLE=1 (decoding by
+// a table of sign bits), _COOP_PROBE (MEASUREMENT, wrong results: bit 0 no
+// products, bit 1 no decoding, bit 2 no barriers per slice), _COOP_KSPLIT=2
+// 4 or 8 (tensor-core build, 16-row tile: subgroups in that many groups,
+// each a part of every slice's contraction, 32 weight rows a subgroup: 128-,
+// 64- or 32-row tiles), _COOP_ROW_LANES=0 (decoding invocations
+// part-fastest, as before: 2-way bank conflicts on the H100, 5% slower),
+// _COOP_STREAM=G (stream-K over G workgroups; 0: off; kCoopStreamWorkgroups
+// by default), _COOP_STAGES=2 (16-row tile, slices of 64: double-buffered
+// tiles, one barrier per slice), _COOP_ACC2=0 (tensor-core build: one chain
+// of accumulators, not two; on the H100 two took M = 16 1-bit from 0.171 to
+// 0.160 ms, 0.75 bpw unchanged at 0.163).
+struct CoopKnobs {
+  uint32_t xchunk = 0, bk = 0, probe = 0, ksplit = 1, stream = 0, stages = 1;
+  bool sign_table = false, row_lanes = false, acc2 = false;
+};
+
+CoopKnobs coop_knobs() {
+  auto number = [](const char* name, uint32_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+  };
+  CoopKnobs k;
+  k.xchunk = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_COOP_XCHUNK", 0), 16);
+  k.bk = number("LUMEN_VULKAN_BINARY_COOP_BK", 0);
+  k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
+  k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
+  const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
+  k.ksplit = ksplit == 2 || ksplit == 4 || ksplit == 8 ? ksplit : 1;
+  k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 1) != 0;
+  k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", kCoopStreamWorkgroups);
+  k.stages = number("LUMEN_VULKAN_BINARY_COOP_STAGES", 1) == 2 ? 2 : 1;
+  k.acc2 = number("LUMEN_VULKAN_BINARY_COOP_ACC2", 1) != 0;
+  return k;
+}
 
 // Its shared memory: x's and W's tiles as float16 with rows padded by 16
-// bytes (the shader's smem), and the codebook.
-uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f) {
+// bytes (the shader's smem), the codebook and the sign table.
+uint64_t coop_shared_bytes(const CoopTile& t, uint32_t frag_m, const BinaryFormat& f, bool sign_table) {
   const uint64_t bm = uint64_t(t.warps_m) * t.fm * frag_m, pitch = t.bk / 8 + 1;
-  return 16 * (bm + kCoopTileN) * pitch + 4 * static_cast<uint64_t>(f.codebook_size());
+  const uint64_t x_pitch = (t.xchunk ? t.xchunk : 1) * t.bk / 8 + 1;
+  // The epilogue's fragments: a subgroup's each, or the groups' sums (32 rows a subgroup).
+  const uint64_t epilogue = std::max<uint64_t>(8, (t.ksplit - 1) * (t.bn() / 32) * bm / 16 * 2) * 64;
+  return 16 * std::max(t.stages * (bm * x_pitch + t.bn() * pitch), epilogue) +
+         4 * static_cast<uint64_t>(f.codebook_size()) +
+         (sign_table ? 4096 : 16);
 }
 
 // Up to 16 rows: 16 x 128 tiles (a subgroup per 16 weight rows), slices of
 // 128 where they divide the groups and K; more: 128 x 128 tiles of 2 x 4
 // subgroups, slices of 64 (both tiles in 48 KiB). Smaller where shared
-// memory is (32 KiB on lavapipe). False when none fits.
-bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, uint32_t frag_m, CoopTile& tile) {
-  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0;
+// memory is (32 KiB on lavapipe). XCHUNK (knobs) for the 16-row tile when
+// the fragments are 16 x 16 x 16, a multiple of the loads in flight.
+// False when none fits.
+bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const std::array<uint32_t, 3>& frag,
+               const CoopKnobs& knobs, uint32_t depth, CoopTile& tile) {
+  const bool deep = f.group_size % 128 == 0 && f.k % 128 == 0 && knobs.bk != 64;
+  const bool square = frag == std::array<uint32_t, 3>{16, 16, 16};
+  const uint32_t xchunk = knobs.xchunk && square ? std::max(knobs.xchunk / depth, 1u) * depth : 0;
+  const uint32_t ksplit = square && !coop_portable() ? knobs.ksplit : 1;
   std::vector<CoopTile> choices;
   if (rows <= 16) {
-    if (deep) choices.push_back({1, 1, 128});
-    choices.push_back({1, 1, 64});
+    // (A group's part of a slice holds at least one fragment's 16 elements.)
+    const uint32_t shallow = std::min(ksplit, 64u / 16);
+    if (knobs.stages == 2 && !xchunk) choices.push_back({1, 1, 64, 0, shallow, 2});
+    if (deep) choices.push_back({1, 1, 128, xchunk, ksplit});
+    choices.push_back({1, 1, 64, xchunk, shallow});
+    if (xchunk) {
+      if (deep) choices.push_back({1, 1, 128, 0, ksplit});
+      choices.push_back({1, 1, 64, 0, shallow});
+    }
   } else {
     choices.push_back({2, 4, 64});
     choices.push_back({2, 2, 64});
   }
   for (const CoopTile& t : choices) {
-    if (coop_shared_bytes(t, frag_m, f) <= caps.max_shared_memory) {
+    if (coop_shared_bytes(t, frag[0], f, knobs.sign_table) <= caps.max_shared_memory) {
       tile = t;
       return true;
     }
@@ -583,6 +678,12 @@ bool coop_tile(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, u
 
 std::array<uint32_t, 3> coop_fragment_shape(const Capabilities& caps) {
   return coop_portable() ? std::array<uint32_t, 3>{16, 16, 16} : *coopmat_fragment(caps);
+}
+
+// Slices whose loads are in flight (LUMEN_VULKAN_BINARY_COOP_DEPTH).
+uint32_t coop_depth() {
+  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
+  return depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8) : kCoopDepth;
 }
 
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
@@ -598,40 +699,102 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
   CoopTile tile;
   return (v == 1 || v == 2 || v == 4 || v == 8) && run_bits <= 8 && f.group_size % kCoopSlice == 0 &&
          f.k % kCoopSlice == 0 && address_of(x) % 16 == 0 &&
-         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps)[0],
-                   tile);
+         coop_tile(caps, f, static_cast<uint32_t>(std::min<uint64_t>(rows, UINT32_MAX)), coop_fragment_shape(caps),
+                   coop_knobs(), coop_depth(), tile);
+}
+
+// MEASUREMENT (LUMEN_VULKAN_BINARY_LAYOUT=1): logs, once per process, which
+// (k, n) each invocation's elements of a column-major 16 x 16 float16 B
+// fragment hold (shaders/binary_layout_probe.comp; a dispatch waited for).
+void log_fragment_layout(KernelContext& k) {
+  static bool done = false;
+  const char* env = std::getenv("LUMEN_VULKAN_BINARY_LAYOUT");
+  if (done || !env || std::strcmp(env, "1") != 0) return;
+  done = true;
+  constexpr uint32_t kSlots = 32 * 8 + 1;
+  RawBuffer raw = k.backend().memory().create_staging(kSlots * 4);
+  std::memset(raw.mapped, 0xff, kSlots * 4);
+  const uint64_t address = raw.address;
+  k.dispatch("binary_layout_probe", {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
+  k.stream().finish();
+  std::vector<uint32_t> e(kSlots);
+  std::memcpy(e.data(), raw.mapped, kSlots * 4);
+  destroy_raw_buffer(k.backend().context(), raw);
+  std::string line = fmt::format("length {}:", e[256]);
+  for (uint32_t lane = 0; lane < 32; ++lane) {
+    line += fmt::format(" [{}]", lane);
+    for (uint32_t i = 0; i < 8; ++i) {
+      if (e[lane * 8 + i] != 0xffffffffu) line += fmt::format(" {}.{}", e[lane * 8 + i] / 16, e[lane * 8 + i] % 16);
+    }
+  }
+  detail::logger()->info("vulkan: B fragment layout (k.n per element) {}", line);
 }
 
 void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, uint32_t rows,
                       array& out) {
+  if (!coop_portable()) log_fragment_layout(k);
   const std::array<uint32_t, 3> frag = coop_fragment_shape(k.caps());
+  const CoopKnobs knobs = coop_knobs();
+  const uint32_t depth = coop_depth();
   CoopTile tile;
-  if (!coop_tile(k.caps(), f, rows, frag[0], tile)) throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
+  if (!coop_tile(k.caps(), f, rows, frag, knobs, depth, tile)) {
+    throw std::logic_error("[binary_matmul] no fused GEMM tile fits");
+  }
   binary::Push push = product_push(f, inputs, rows, out);
   const uint32_t bm = tile.warps_m * tile.fm * frag[0];
-  const uint32_t fn = kCoopTileN / (KernelContext::kWorkgroupSize / 32 / tile.warps_m * frag[1]);
-  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), kCoopTileN);
+  const uint32_t fn = tile.bn() / (KernelContext::kWorkgroupSize / 32 / tile.warps_m / tile.ksplit * frag[1]);
+  const uint64_t tiles = ceil_div(rows, bm) * ceil_div(static_cast<uint64_t>(f.n), tile.bn());
   // Split-K only when asked for (LUMEN_VULKAN_BINARY_COOP_SPLITS pieces, their
   // float32 sums added by binary_finish.comp in order): on the H100 it did
   // not pay at M = 16 (224 tiles; 3 pieces 7% slower, 6 pieces 5%).
   const uint64_t slices = ceil_div(static_cast<uint64_t>(f.k), tile.bk);
-  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
-  const uint64_t splits =
-      std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
-  push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
-  push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+  // Stream-K (knobs.stream workgroups, at most one per slice): workgroup w
+  // takes the tiles' slices [w * units / G, (w + 1) * units / G); a tile's
+  // pieces go to slots 0, 1, ... of the partial sums (as many as the most
+  // workgroups any tile has), added by binary_finish.comp in order.
+  const uint64_t units = tiles * slices;
+  const uint64_t stream = std::min<uint64_t>(knobs.stream, units);
+  uint64_t groups = tiles;
+  if (stream) {
+    groups = stream;
+    push.split_len = static_cast<uint32_t>(slices);
+    push.chunks = static_cast<uint32_t>(stream);
+    // The workgroup whose run holds slice u: ceil((u + 1) G / units) - 1.
+    auto owner = [&](uint64_t u) { return ceil_div((u + 1) * stream, units) - 1; };
+    uint64_t most = 1;
+    for (uint64_t t = 0; t < tiles; ++t) most = std::max(most, owner((t + 1) * slices - 1) - owner(t * slices) + 1);
+    push.splits = static_cast<uint32_t>(most);
+  } else {
+    const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_SPLITS");
+    const uint64_t splits =
+        std::min<uint64_t>(env && *env ? std::max<uint64_t>(std::strtoull(env, nullptr, 10), 1) : 1, slices);
+    push.split_len = static_cast<uint32_t>(ceil_div(slices, splits) * tile.bk);
+    push.splits = static_cast<uint32_t>(ceil_div(static_cast<uint64_t>(f.k), push.split_len));
+    groups = tiles * push.splits;
+  }
   array partials = split_partials(k, push, out);
   Constants constants{0, dtype_id(out.dtype()), frag[0], frag[1], frag[2], tile.warps_m, tile.fm, fn};
   constants = binary::format_constants(f, constants);
   constants.push_back(static_cast<uint32_t>(f.codebook_size()));  // 11: CODES
-  const char* depth = std::getenv("LUMEN_VULKAN_BINARY_COOP_DEPTH");
-  constants.push_back(depth && *depth ? std::clamp<uint32_t>(static_cast<uint32_t>(std::atoi(depth)), 1, 8)
-                                      : kCoopDepth);  // 12: DEPTH
-  constants.push_back(tile.bk);                       // 13: BK
+  constants.push_back(tile.stages == 2 ? 2 : depth);  // 12: DEPTH (the buffers' 2 with STAGES)
+  constants.push_back(tile.bk);                   // 13: BK
+  constants.push_back(tile.xchunk);               // 14: XCHUNK
+  constants.push_back(knobs.probe);               // 15: PROBE
+  constants.push_back(knobs.sign_table);          // 16: SIGN_TABLE
+  constants.push_back(tile.ksplit);               // 17: KSPLIT
+  constants.push_back(knobs.row_lanes);           // 18: ROW_LANES
+  constants.push_back(stream != 0);               // 19: STREAM
+  constants.push_back(tile.stages);               // 20: STAGES
+  constants.push_back(knobs.acc2);                // 21: ACC2
   k.dispatch(coop_portable() ? "binary_gemm_decoded" : "binary_gemm_coopmat", constants, &push, sizeof(push),
-             tiles * push.splits * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
+             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});
-  if (push.splits > 1) record_finish(k, f, push, partials, out);
+  if (stream && push.splits > 1) {
+    k.dispatch("binary_finish", binary::format_constants(f, {0, dtype_id(out.dtype()), bm, tile.bn()}), &push,
+               sizeof(push), static_cast<uint64_t>(push.rows) * push.cols, {&partials}, {&out});
+  } else if (push.splits > 1) {
+    record_finish(k, f, push, partials, out);
+  }
 }
 
 bool dense_forced(const array& x) {
@@ -670,7 +833,9 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
 // consecutive 16-byte loads: LUMEN_VULKAN_BINARY_PROBE_SLICES slices of
 // every row (1: whole rows; more: a finish pass adds them),
 // LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup block,
-// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation.
+// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation,
+// LUMEN_VULKAN_BINARY_PROBE_MAJOR=1 the slices addressed as if stored
+// slice-major.
 bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
@@ -679,7 +844,7 @@ bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vec
     return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
   };
   binary::Push push = product_push(f, inputs, 1, out);
-  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 32);
+  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 1024);
   const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
   push.splits = std::max<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_SLICES", 1), 1);
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
@@ -688,7 +853,7 @@ bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vec
   if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
   groups = ceil_div(groups, push.splits) * push.splits;
   array partials = split_partials(k, push, out);
-  Constants constants{0, dtype_id(out.dtype()), rows, batch};
+  Constants constants{0, dtype_id(out.dtype()), rows, batch, number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0};
   k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
              groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});

@@ -58,6 +58,22 @@ const uint UNIT_WORDS = BITS / 2u;
 // subgroup loads then cover runs of SPLIT * LANE_WORDS words), each reading
 // LANE_UNITS units (even); their sums are added by subgroup shuffles.
 layout(constant_id = 12) const uint SPLIT = 1;
+// WHOLE: workgroup w owns step w of weight rows (and w + workgroups, ...)
+// and walks every slice of them, rebuilding the table per slice and keeping
+// the rows' sums in registers: whole rows per workgroup, one dispatch, no
+// partial sums (the loads of the next DEPTH slices of its rows in flight).
+layout(constant_id = 13) const bool WHOLE = false;
+// MEASUREMENT (wrong results): WHOLE with the table built for the first
+// slice only (the cost of rebuilding it).
+layout(constant_id = 14) const bool PROBE_KEEP_TABLE = false;
+// MEASUREMENT (wrong results): words and scales addressed as if stored
+// slice-major (slice s of every row side by side, then slice s + 1).
+layout(constant_id = 15) const bool PROBE_MAJOR = false;
+// WHOLE: weight rows per workgroup (a multiple of 32 / SPLIT, at most
+// WG / SPLIT; 0: WG / SPLIT), so that the workgroups can match the GPU's
+// processors (e.g. 224: 128 workgroups for 28672 rows); the invocations
+// past them only help build the tables.
+layout(constant_id = 17) const uint STEP_ROWS = 0;
 const uint LANE_UNITS = UNITS / SPLIT;
 const uint ROWS_PER_STEP = gl_WorkGroupSize.x / SPLIT;
 const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
@@ -84,8 +100,17 @@ const uint PAIR = COMPACT ? REGION : 2u * REGION + 32u;
 const uint TABLE_ROW = UNITS / 2u * PAIR;
 uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 
+// NIBBLE (vectors of 8 after folding): an entry is the sum of two half
+// sums, +-x0 +-x1 +-x2 +-x3 for the pattern's low 4 bits and the same of
+// the high half, read from a table of the 16 sums of every half vector
+// (built from x straight from memory: no staging). Two reads and an add
+// per entry in place of 8 multiply-adds.
+layout(constant_id = 16) const bool NIBBLE = false;
+const bool HALVES = NIBBLE && VECTOR == 8u;
+const uint HALF_PITCH = 17u;  // a half vector's 16 sums, padded: fewer bank conflicts
 shared float table[XR * TABLE_ROW];
-shared vec4 xs[XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+shared vec4 xs[HALVES ? 1u : XR * SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
+shared float halves[HALVES ? XR * SLICE_VECTORS * 2u * HALF_PITCH : 1u];
 
 // Codeword c's pattern after folding.
 uint folded_pattern(uint c) {
@@ -97,41 +122,88 @@ uint folded_pattern(uint c) {
   return pattern;
 }
 
-// The slice's table: x's elements staged, then each invocation computes
-// one codeword's entries (its signs kept as floats) for vectors rotated by
-// its place, so that a subgroup's two stores of an entry hit 32 banks.
-void build_table(uint tid, uint slice) {
+// This invocation's codeword (tid % CODES) for the table, after folding.
+uint g_pattern;
+
+// x's elements of a slice an invocation stages for the table: the elements
+// tid, tid + WG, ... of the slice (per row of x), or (NIBBLE) the 4 elements
+// of each half vector it sums. Loaded ahead (WHOLE: during the previous
+// slice), so that building the table waits on no memory.
+const uint STAGED = HALVES ? XR * SLICE_VECTORS * 4u : XR * SLICE_ELEMENTS;  // items
+const uint STAGE_ITEMS = (STAGED + WG - 1u) / WG;
+const uint STAGE_FLOATS = STAGE_ITEMS * (HALVES ? 4u : 1u);
+
+void load_stage(uint tid, uint slice, out float xv[STAGE_FLOATS]) {
   uint size = dtype_size(DT);
-  for (uint e = tid; e < XR * SLICE_ELEMENTS; e += WG) {
-    uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
-    xs[e / 4u][e % 4u] = load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size);
+  [[unroll]] for (uint l = 0; l < STAGE_ITEMS; ++l) {
+    uint e = tid + l * WG;
+    if (HALVES) {
+      uint hv = e / 2u, m = hv / (SLICE_VECTORS * 2u), h = hv % (SLICE_VECTORS * 2u);
+      uint64_t addr = pc.x + (uint64_t(m) * pc.K + slice * SLICE_ELEMENTS + h * 4u) * size;
+      [[unroll]] for (uint i = 0; i < 4u; ++i) xv[l * 4u + i] = e < STAGED ? load_float(DT, addr + i * size) : 0.0;
+    } else {
+      uint m = e / SLICE_ELEMENTS, i = e % SLICE_ELEMENTS;
+      xv[l] = e < STAGED ? load_float(DT, pc.x + (uint64_t(m) * pc.K + uint64_t(slice) * SLICE_ELEMENTS + i) * size) : 0.0;
+    }
+  }
+}
+
+// The slice's table from its staged x (xv): x's elements into shared
+// memory (or, NIBBLE, the 8 sums +-x0 +-x1 +-x2 +-x3 of patterns q0 .. q0 + 7
+// of a half vector: bit i of a pattern set means +x_i), then each invocation
+// computes one codeword's entries for vectors rotated by its place, so that a
+// subgroup's two stores of an entry hit 32 banks.
+void build_table(uint tid, float xv[STAGE_FLOATS]) {
+  [[unroll]] for (uint l = 0; l < STAGE_ITEMS; ++l) {
+    uint e = tid + l * WG;
+    if (e < STAGED) {
+      if (HALVES) {
+        uint at = e / 2u * HALF_PITCH + e % 2u * 8u;
+        float x0 = xv[l * 4u], x1 = xv[l * 4u + 1u], x2 = xv[l * 4u + 2u], x3 = xv[l * 4u + 3u];
+        float top = e % 2u != 0u ? x3 : -x3;
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+          halves[at + i] = ((i & 1u) != 0u ? x0 : -x0) + ((i & 2u) != 0u ? x1 : -x1) + ((i & 4u) != 0u ? x2 : -x2) + top;
+        }
+      } else {
+        xs[e / 4u][e % 4u] = xv[l];
+      }
+    }
   }
   barrier();
   const uint SPREAD = WG / CODES;  // invocations per codeword (CODES divides WG)
+  const uint PER_UNIT = UNIT_VECTORS > SPREAD ? UNIT_VECTORS / SPREAD : 1u;
   uint c = tid % CODES, g = tid / CODES;
-  uint pattern = folded_pattern(c);
   float signs[VECTOR];
-  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((pattern >> i) & 1u) != 0u ? 1.0 : -1.0;
+  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((g_pattern >> i) & 1u) != 0u ? 1.0 : -1.0;
+  uint lo = g_pattern & 15u, hi = (g_pattern >> 4) & 15u;
   uint half_flip = (tid / 16u) % 2u * 16u;
   for (uint b = 0; b < XR * UNITS; ++b) {
     uint m = b / UNITS, u = b % UNITS;
     uint base = m * TABLE_ROW + (COMPACT ? u / 2u * PAIR + u % 2u * 16u : region(u)) + c * 32u;
-    for (uint k = g; k < UNIT_VECTORS; k += SPREAD) {
-      uint jv = (k + c) % UNIT_VECTORS;
-      uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
-      float dot = 0.0;
-      [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
-        vec4 x = xs[x0 + q];
-        dot = fma(signs[4u * q], x.x, dot);
-        dot = fma(signs[4u * q + 1u], x.y, dot);
-        dot = fma(signs[4u * q + 2u], x.z, dot);
-        dot = fma(signs[4u * q + 3u], x.w, dot);
-      }
-      if (COMPACT) {
-        table[base + jv] = dot;
-      } else {
-        table[base + (jv ^ half_flip)] = dot;
-        table[base + (jv ^ half_flip ^ 16u)] = dot;
+    [[unroll]] for (uint i = 0; i < PER_UNIT; ++i) {
+      uint k = g + i * SPREAD;
+      if (k < UNIT_VECTORS) {
+        uint jv = (k + c) % UNIT_VECTORS;
+        float dot = 0.0;
+        if (HALVES) {
+          uint h0 = (m * SLICE_VECTORS + u * UNIT_VECTORS + jv) * 2u * HALF_PITCH;
+          dot = halves[h0 + lo] + halves[h0 + HALF_PITCH + hi];
+        } else {
+          uint x0 = (m * SLICE_ELEMENTS + (u * UNIT_VECTORS + jv) * VECTOR) / 4u;
+          [[unroll]] for (uint q = 0; q < VECTOR / 4u; ++q) {
+            vec4 x = xs[x0 + q];
+            dot = fma(signs[4u * q], x.x, dot);
+            dot = fma(signs[4u * q + 1u], x.y, dot);
+            dot = fma(signs[4u * q + 2u], x.z, dot);
+            dot = fma(signs[4u * q + 3u], x.w, dot);
+          }
+        }
+        if (COMPACT) {
+          table[base + jv] = dot;
+        } else {
+          table[base + (jv ^ half_flip)] = dot;
+          table[base + (jv ^ half_flip ^ 16u)] = dot;
+        }
       }
     }
   }
@@ -143,6 +215,7 @@ void build_table(uint tid, uint slice) {
 void load_words(uint n, uint u0, out uint words[LANE_WORDS]) {
   n = min(n, pc.N - 1u);
   uint64_t at = pc.indices + (uint64_t(n) * pc.words + u0 * UNIT_WORDS) * 4u;
+  if (PROBE_MAJOR) at = pc.indices + ((uint64_t(u0 / UNITS) * pc.N + n) * UNITS + u0 % UNITS) * UNIT_WORDS * 4u;
   [[unroll]] for (uint q = 0; q < LANE_WORDS; q += LOAD_WORDS) {
     if (LOAD_WORDS == 4u) {
       uvec4 v = QuadPtr(at + q * 4u).v;
@@ -164,6 +237,10 @@ void load_words(uint n, uint u0, out uint words[LANE_WORDS]) {
 void load_scales(uint n, uint u0, out uint scales[LANE_GROUPS]) {
   n = min(n, pc.N - 1u);
   uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + u0 / UNITS_PER_GROUP) * 2u;
+  if (PROBE_MAJOR) {
+    const uint SLICE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
+    scale_at = pc.scales + ((uint64_t(u0 / UNITS) * pc.N + n) * SLICE_GROUPS + u0 % UNITS / UNITS_PER_GROUP) * 2u;
+  }
   [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
     if (SCALE_LOAD == 4u) {
       uvec2 v = PairPtr(scale_at + g * 2u).v;
@@ -191,34 +268,150 @@ uint field_at(uint w[UNIT_WORDS], uint bit) {
   return uint(pair >> (shift - 5u)) & MASK;
 }
 
+// This invocation's place: its row slot in a step, its first unit's offset
+// in a slice, its table regions, rotation and swap (set by main).
+uint g_slot, g_unit, g_lane_base, g_lane_even, g_lane_odd, g_h, g_rot_words, g_rot_shift;
+
+// COMPACT: position j's column (j + r) % 16, in the other half with h.
+uint column_of(uint j) { return ((j + gl_LocalInvocationID.x % 16u) & 15u) | (g_h << 4); }
+
+// Adds this invocation's units of one slice (its words and scales, as
+// loaded) into acc, through the slice's table.
+void add_units(uint words[LANE_WORDS], uint scales[LANE_GROUPS], inout float acc[XR]) {
+  [[unroll]] for (uint p = 0; p < LANE_UNITS; ++p) {
+    // Unit p, or its pair's other unit when swapped, rotated by r vectors.
+    uint src[UNIT_WORDS];
+    [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+      src[k] = g_h != 0u ? words[(p ^ 1u) * UNIT_WORDS + k] : words[p * UNIT_WORDS + k];
+    }
+    uint w[UNIT_WORDS];
+    [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
+      uint lo = src[k], hi = src[(k + 1u) % UNIT_WORDS];
+      [[unroll]] for (uint s = 1; s < UNIT_WORDS; ++s) {
+        if (g_rot_words == s) {
+          lo = src[(k + s) % UNIT_WORDS];
+          hi = src[(k + s + 1u) % UNIT_WORDS];
+        }
+      }
+      w[k] = uint(packUint2x32(uvec2(lo, hi)) >> g_rot_shift);
+    }
+    uint lane = p % 2u == 0u ? g_lane_even : g_lane_odd;
+    const uint OFFSET = p % 2u == 0u ? region(p) : region(p) - ODD_SHIFT;
+    float part[XR];
+    [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
+    [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
+      uint at = COMPACT ? (field_at(w, j * BITS) | (column_of(j) ^ (p % 2u * 16u))) + g_lane_base + p / 2u * PAIR
+                        : field_at(w, j * BITS) + lane + OFFSET + j;
+      [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
+    }
+    uint bits = g_h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
+    float scale = unpackHalf2x16(bits).x;
+    [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
+  }
+}
+
+// The row's lanes add their sums (a butterfly: the same order every run),
+// and its first lane stores them: into the output, or slice `slice`'s
+// partial sums when the contraction is split.
+void store_row(uint n, uint slice, bool split, inout float acc[XR]) {
+  [[unroll]] for (uint b = 1; b < SPLIT; b *= 2u) {
+    [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] += subgroupShuffleXor(acc[m], b);
+  }
+  if (n < pc.N && gl_LocalInvocationID.x % SPLIT == 0u) {
+    [[unroll]] for (uint m = 0; m < XR; ++m) {
+      if (!split) {
+        store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
+      } else {
+        Ptr32(pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u).v = floatBitsToUint(acc[m]);
+      }
+    }
+  }
+}
+
+// WHOLE: steps of rows, every slice of each.
+void whole_rows(uint tid) {
+  const uint ROWS = STEP_ROWS > 0u ? STEP_ROWS : ROWS_PER_STEP;
+  bool busy = g_slot < ROWS;
+  uint steps = (pc.N + ROWS - 1u) / ROWS, slices = pc.splits;
+  float xv[STAGE_FLOATS];
+  for (uint step = gl_WorkGroupID.x; step < steps; step += gl_NumWorkGroups.x) {
+    uint n = step * ROWS + g_slot;
+    uint ring_words[DEPTH][LANE_WORDS];
+    uint ring_scales[DEPTH][LANE_GROUPS];
+    [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+      if (d < slices && busy) {
+        load_words(n, d * UNITS + g_unit, ring_words[d]);
+        load_scales(n, d * UNITS + g_unit, ring_scales[d]);
+      }
+    }
+    float acc[XR];
+    [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
+    if (step == gl_WorkGroupID.x) load_stage(tid, 0u, xv);
+    for (uint s0 = 0; s0 < slices; s0 += DEPTH) {
+      [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
+        uint slice = s0 + d;
+        if (slice < slices) {
+          // (Its first barrier: every invocation is done with the last table.)
+          if (!PROBE_KEEP_TABLE || (slice == 0u && step == gl_WorkGroupID.x)) build_table(tid, xv);
+          // The next slice's x (or the next step's first), in flight while this one is read.
+          if (slice + 1u < slices || step + gl_NumWorkGroups.x < steps) load_stage(tid, (slice + 1u) % slices, xv);
+          uint words[LANE_WORDS];
+          uint scales[LANE_GROUPS];
+          [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = ring_words[d][q];
+          [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
+          uint next = slice + DEPTH;
+          if (next < slices && busy) {
+            load_words(n, next * UNITS + g_unit, ring_words[d]);
+            load_scales(n, next * UNITS + g_unit, ring_scales[d]);
+          }
+          if (busy) add_units(words, scales, acc);
+        }
+      }
+    }
+    if (busy) store_row(n, 0u, false, acc);
+  }
+}
+
 void main() {
   uint tid = gl_LocalInvocationID.x;
+  g_pattern = folded_pattern(tid % CODES);
+  // This invocation's row within a step, and its first unit in a slice.
+  g_slot = tid / SPLIT;
+  g_unit = tid % SPLIT * LANE_UNITS;
+  // Its units' table regions: after the pairs of the lanes before it.
+  g_lane_base = tid % SPLIT * (LANE_UNITS / 2u) * PAIR;
+  // This invocation's place in its subgroup of 32: rotation r and swap h.
+  uint r = tid % 16u;
+  g_h = (tid / 16u) % 2u;
+  // Rotating a unit right by r vectors: whole words, then bits.
+  uint rot_bits = r * BITS;
+  g_rot_words = rot_bits >> 5;
+  g_rot_shift = rot_bits & 31u;
+  // Offsets added to (field << 5): at even positions this unit (or, swapped,
+  // the next one), at odd ones the previous one or this one.
+  g_lane_even = r + g_h * ODD_SHIFT + g_lane_base;
+  g_lane_odd = r + (1u - g_h) * ODD_SHIFT + g_lane_base;
+  if (WHOLE) {
+    whole_rows(tid);
+    return;
+  }
+
   uint slice = gl_WorkGroupID.x % pc.splits;
   uint first = gl_WorkGroupID.x / pc.splits, step_stride = gl_NumWorkGroups.x / pc.splits;
   uint steps = (pc.N + ROWS_PER_STEP - 1u) / ROWS_PER_STEP;
-  // This invocation's row within a step, and its first unit.
-  uint slot = tid / SPLIT, u0 = slice * UNITS + tid % SPLIT * LANE_UNITS;
-  // Its units' table regions: after the pairs of the lanes before it.
-  uint lane_base = tid % SPLIT * (LANE_UNITS / 2u) * PAIR;
-  // This invocation's place in its subgroup of 32: rotation r and swap h.
-  uint r = tid % 16u, h = (tid / 16u) % 2u;
-  // Rotating a unit right by r vectors: whole words, then bits.
-  uint rot_bits = r * BITS, rot_words = rot_bits >> 5, rot_shift = rot_bits & 31u;
-  // Offsets added to (field << 5): at even positions this unit (or, swapped,
-  // the next one), at odd ones the previous one or this one.
-  uint lane_even = r + h * ODD_SHIFT + lane_base, lane_odd = r + (1u - h) * ODD_SHIFT + lane_base;
-  // COMPACT: position j's column (j + r) % 16, in the other half with h.
-  uint columns[COMPACT ? UNIT_VECTORS : 1u];
-  [[unroll]] for (uint j = 0; j < (COMPACT ? UNIT_VECTORS : 1u); ++j) columns[j] = ((j + r) & 15u) | (h << 4);
-
+  uint u0 = slice * UNITS + g_unit;
   uint ring_words[DEPTH][LANE_WORDS];
   uint ring_scales[DEPTH][LANE_GROUPS];
   [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
-    uint n = (first + d * step_stride) * ROWS_PER_STEP + slot;
+    uint n = (first + d * step_stride) * ROWS_PER_STEP + g_slot;
     load_words(n, u0, ring_words[d]);
     load_scales(n, u0, ring_scales[d]);
   }
-  build_table(tid, slice);
+  {
+    float xv[STAGE_FLOATS];
+    load_stage(tid, slice, xv);
+    build_table(tid, xv);
+  }
 
   for (uint base = first; base < steps; base += DEPTH * step_stride) {
     [[unroll]] for (uint d = 0; d < DEPTH; ++d) {
@@ -230,57 +423,13 @@ void main() {
         [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) scales[g] = ring_scales[d][g];
         uint next = step + DEPTH * step_stride;
         if (next < steps) {
-          load_words(next * ROWS_PER_STEP + slot, u0, ring_words[d]);
-          load_scales(next * ROWS_PER_STEP + slot, u0, ring_scales[d]);
+          load_words(next * ROWS_PER_STEP + g_slot, u0, ring_words[d]);
+          load_scales(next * ROWS_PER_STEP + g_slot, u0, ring_scales[d]);
         }
-
         float acc[XR];
         [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = 0.0;
-        [[unroll]] for (uint p = 0; p < LANE_UNITS; ++p) {
-          // Unit p, or its pair's other unit when swapped, rotated by r vectors.
-          uint src[UNIT_WORDS];
-          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
-            src[k] = h != 0u ? words[(p ^ 1u) * UNIT_WORDS + k] : words[p * UNIT_WORDS + k];
-          }
-          uint w[UNIT_WORDS];
-          [[unroll]] for (uint k = 0; k < UNIT_WORDS; ++k) {
-            uint lo = src[k], hi = src[(k + 1u) % UNIT_WORDS];
-            [[unroll]] for (uint s = 1; s < UNIT_WORDS; ++s) {
-              if (rot_words == s) {
-                lo = src[(k + s) % UNIT_WORDS];
-                hi = src[(k + s + 1u) % UNIT_WORDS];
-              }
-            }
-            w[k] = uint(packUint2x32(uvec2(lo, hi)) >> rot_shift);
-          }
-          uint lane = p % 2u == 0u ? lane_even : lane_odd;
-          const uint OFFSET = p % 2u == 0u ? region(p) : region(p) - ODD_SHIFT;
-          float part[XR];
-          [[unroll]] for (uint m = 0; m < XR; ++m) part[m] = 0.0;
-          [[unroll]] for (uint j = 0; j < UNIT_VECTORS; ++j) {
-            uint at = COMPACT ? (field_at(w, j * BITS) | (columns[COMPACT ? j : 0u] ^ (p % 2u * 16u))) + lane_base +
-                                    p / 2u * PAIR
-                              : field_at(w, j * BITS) + lane + OFFSET + j;
-            [[unroll]] for (uint m = 0; m < XR; ++m) part[m] += table[at + m * TABLE_ROW];
-          }
-          uint bits = h != 0u ? scales[(p ^ 1u) / UNITS_PER_GROUP] : scales[p / UNITS_PER_GROUP];
-          float scale = unpackHalf2x16(bits).x;
-          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] = fma(scale, part[m], acc[m]);
-        }
-        // The row's lanes add their sums (a butterfly: the same order every run).
-        [[unroll]] for (uint b = 1; b < SPLIT; b *= 2u) {
-          [[unroll]] for (uint m = 0; m < XR; ++m) acc[m] += subgroupShuffleXor(acc[m], b);
-        }
-        uint n = step * ROWS_PER_STEP + slot;
-        if (n < pc.N && tid % SPLIT == 0u) {
-          [[unroll]] for (uint m = 0; m < XR; ++m) {
-            if (pc.splits == 1u) {
-              store_float(DT, pc.out_addr + (uint64_t(m) * pc.N + n) * dtype_size(DT), acc[m]);
-            } else {
-              Ptr32(pc.partials + ((uint64_t(slice) * XR + m) * pc.N + n) * 4u).v = floatBitsToUint(acc[m]);
-            }
-          }
-        }
+        add_units(words, scales, acc);
+        store_row(step * ROWS_PER_STEP + g_slot, slice, pc.splits != 1u, acc);
       }
     }
   }

@@ -11,18 +11,20 @@
 // every bin is an interval of s.
 // - MODE_MAX: the chunk's largest s and its share of zeroing the row's bins;
 //   chunk 0 sets the row up (rows with T = 0 or top_p = 1: cut -inf, done).
-// - MODE_MASS: every token's exact s and mass into BINS_P shared bins, added
-//   to the row's (split at bit 24, so that plain atomic adds never carry);
-//   tokens surely without mass (u >= ZERO_MASS_U) skip the division: they
-//   are never kept nor the cut. The row's last workgroup picks the crossing
-//   bin: the last (in decreasing s) whose mass above is < p * total.
-// - MODE_LIST: the crossing bin's tokens listed (others skip the division:
-//   sa = x * (1 / T) -+ a margin bounds u); the row's last workgroup sorts
-//   them by exact s and adds their masses in that order to the mass above
-//   the bin: the cut is the last whose mass above is < p * total. A bin of
-//   more than CANDIDATES tokens (ties, or a flat row at a high T) flags the
-//   row (PATH_RADIX) for the whole-row search (sampling_threshold.comp's
-//   MODE_WHOLE_ROW with ONLY_FLAGGED, the dispatch after).
+// - MODE_MASS: every token's exact s and mass into BINS_P shared bins (in
+//   16-bit parts, no carries), added to the row's (split at bit 24, so that
+//   plain atomic adds never carry); tokens surely without mass (u >=
+//   ZERO_MASS_U) skip the division: they are never kept nor the cut. The
+//   row's last workgroup picks the crossing bin: the last (in decreasing s)
+//   whose mass above is < p * total.
+// - MODE_LIST: the crossing bin's tokens listed (the others screened by
+//   sa = x * (1 / T) -+ a margin, which bounds u); the row's last workgroup
+//   takes the cut among them by a radix select on their order keys, the
+//   mass above the bin carried in: the smallest s whose mass above is
+//   < p * total. A bin of more than CANDIDATES tokens (ties, or a flat row
+//   at a high T) flags the row (PATH_RADIX) for the whole-row search
+//   (sampling_threshold.comp's MODE_WHOLE_ROW with ONLY_FLAGGED, the
+//   dispatch after).
 // Rows with a NaN or infinite largest s need no cut (the draw takes the
 // first NaN or +inf, or all of an all -inf row): cut -inf.
 #version 460
@@ -141,12 +143,12 @@ void load_row_bins(Words h) {
 
 // Over the shared bins [0, nbins) in order of decreasing s: the last used
 // bin whose weight above (base + the weights of the bins before it) is
-// < limit, where limit is p times the bins' total plus base (first: the row's
-// total is the bins' sum) or else p * `total`. Weights: the loaded row bins
-// (used: weight != 0), or (`parts`) a workgroup's 16-bit parts with counts
-// marking the used bins. Sets picked, picked_above and grand_total (the
-// total); every thread calls it. (The first used bin qualifies when base is
-// under the limit, as every crossing bin's.)
+// < p * total, where a `total` of 0 stands for the bins' sum (a row's first
+// pick). Weights: the loaded row bins (used: weight != 0), or (`parts`) a
+// workgroup's 16-bit parts with counts marking the used bins. Sets picked,
+// picked_above and grand_total (the total); every thread calls it. (The
+// first used bin qualifies when base is under the limit, as every crossing
+// bin's is.)
 uint64_t weight_of(uint b, bool parts) { return parts ? chunk_bin_mass(b) : bin_mass(b); }
 void pick_last_under(uint nbins, bool parts, uint64_t base, uint64_t total, float p) {
   const uint tid = gl_LocalInvocationID.x;
@@ -290,18 +292,18 @@ void list_pass(uint64_t r, uint c, Row row) {
   const float want_lo = float(want), want_hi = want == BINS_P - 1u ? F_INF : float(want + 1u);
   if (tid == 0u) local_count = 0u;
   barrier();
-
   const float rt = reciprocal(row.t);
   for (uint jb = j0; jb < j1; jb += THREAD_TOKENS * WG) {
     const uint je = min(j1, jb + THREAD_TOKENS * WG);
     if (jb != j0) load_thread_tokens(r, jb, je, WG, xs);
-    // the tokens that may lie in the bin (bits of `maybe`; s lies in
-    // [sa - e, sa + e], so its bin in [bin_of(sa + e - m), bin_of(sa - e -
-    // m)]), then their exact bins: about one token in 500 on a language
-    // model's or a normal row, loaded again rather than indexed in the
-    // register array (which a loop over it would put in local memory)
-    // (bin_of(d) < want exactly where -d * BIN_SCALE < want, > where it is
-    // >= want + 1 below the last bin: float compares, no conversions)
+    // the tokens that may lie in the bin (bits of `maybe`: s lies in
+    // [sa - e, sa + e], so w = -(s - m) * BIN_SCALE in [w_lo, w_hi], and
+    // bin_of is under `want` exactly where w < want, over it where w >=
+    // want + 1: float compares, no float-to-integer conversions, which cost
+    // the H100 0.035 ms at 64 x 262144), then their exact bins: about one
+    // token in 500 of a language model's or a normal row, loaded again
+    // rather than indexed in the register array (a loop over it would put
+    // the array in local memory)
     uint maybe = 0u;
     [[unroll]] for (uint n = 0u; n < THREAD_TOKENS; ++n) {
       const float sa = xs[n] * rt, e = approx_margin(sa);
