@@ -57,6 +57,18 @@ const uint MODE_WHOLE_ROW = 2u;
 const uint MODE_BOUND = 3u;
 #include "sampling_workgroup.glsl"
 
+// lo += the low word of q, hi += its high word and the carry (the old value
+// an atomic add returns tells whether that add wrapped). In sampling_top_p.comp
+// this trick summed one 2^32 too many into a bin on the H100 (its bins sum
+// 16-bit parts instead); here every test passes there, the cause unknown
+// (docs/backends.md).
+void add_mass_shared(uint b, uint64_t q) {
+  uint lo = uint(q), hi = uint(q >> 32);
+  uint old = atomicAdd(mass_lo[b], lo);
+  hi += (old + lo < old) ? 1u : 0u;
+  if (hi != 0u) atomicAdd(mass_hi[b], hi);
+}
+
 void clear_bins(uint nbins) {
   for (uint b = gl_LocalInvocationID.x; b < nbins; b += WG) {
     counts[b] = 0u;
@@ -332,6 +344,47 @@ void digit_pass(uint64_t r, uint c, Row row) {
 }
 
 // ---- the candidates path ----
+
+// The smallest power of two >= n (1 for n <= 1).
+uint pow2_at_least(uint n) { return n <= 1u ? 1u : (1u << uint(findMSB(n - 1u) + 1)); }
+
+// Sorts counts[0, n) (n a power of two) into descending order, carrying
+// mass_lo[i] along (a bitonic network).
+void sort_descending(uint n) {
+  const uint tid = gl_LocalInvocationID.x;
+  for (uint size = 2u; size <= n; size <<= 1) {
+    for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
+      for (uint i = tid; i < n; i += WG) {
+        uint o = i ^ stride;
+        if (o < i) continue;
+        bool down = (i & size) == 0u;
+        uint a = counts[i], b = counts[o];
+        if (down ? a < b : a > b) {
+          counts[i] = b;
+          counts[o] = a;
+          uint t = mass_lo[i];
+          mass_lo[i] = mass_lo[o];
+          mass_lo[o] = t;
+        }
+      }
+      barrier();
+    }
+  }
+}
+
+// Row r's `total` listed tokens sorted by exact s, descending: their keys in
+// counts, indices in mass_lo.
+void sort_candidates(uint64_t r, uint total, float t) {
+  Words list = Words(candidate_area(r));
+  const uint n = pow2_at_least(total);
+  for (uint i = gl_LocalInvocationID.x; i < n; i += WG) {
+    uint j = i < total ? shared_word(list, i) : 0xffffffffu;
+    counts[i] = i < total ? order_key(scaled(r, j, t)) : 0u;
+    mass_lo[i] = j;
+  }
+  barrier();
+  sort_descending(n);
+}
 
 // The workgroup's best (value, index) by argmax's rule (index ~0: none).
 void workgroup_best(inout float v, inout uint vi) {

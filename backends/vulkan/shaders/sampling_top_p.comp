@@ -53,11 +53,9 @@ const float ZERO_MASS_U = 24.0;
 
 // A row's bins in its histogram area: two words each, the sum of the
 // chunks' masses split at bit 24 (lo: bits 0-23 of each chunk's sum, hi:
-// the rest): at most MAX_CHUNKS chunks of at most MAX_CHUNK tokens
-// (kernels/sampling.cpp keeps to them) never carry out of a word.
+// the rest): at most 256 chunks of at most 16384 tokens (kTopPMaxChunks and
+// kTopPMaxChunk, kernels/sampling.cpp) never carry out of a word.
 const uint BIN_WORDS = 2u * BINS_P;
-const uint MAX_CHUNKS = 256u;
-const uint MAX_CHUNK = 16384u;
 
 // The bin of a token whose s - m is d.
 uint bin_of(float d) {
@@ -66,8 +64,8 @@ uint bin_of(float d) {
 }
 
 // A chunk's bins: the masses' bits 0-15 summed in mass_lo, the rest in
-// mass_hi, by plain atomic adds that never carry (a chunk's at most
-// MAX_CHUNK tokens add under 2^30 to each word). (The carry trick of
+// mass_hi, by plain atomic adds that never carry (a chunk's at most 16384
+// tokens add under 2^30 to each word). (The carry trick of
 // add_mass_shared, the old value an atomic add returns telling whether it
 // wrapped, summed one 2^32 too many into a bin on the H100 where a token
 // of mass 2^32 shared it; sessions 5 and 6 met the fault without finding it.)

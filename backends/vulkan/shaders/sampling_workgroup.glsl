@@ -1,7 +1,7 @@
 // What the GumbelSample threshold shaders share (sampling_threshold.comp, sampling_top_p.comp):
 // the row parameters, shared memory, the mass of a token, workgroup reductions, the
-// row's last workgroup, candidate lists and their sort. The includer declares
-// the workgroup size first.
+// row's last workgroup, candidate lists. The includer declares the workgroup
+// size first.
 #ifndef LUMEN_SAMPLING_WORKGROUP_GLSL
 #define LUMEN_SAMPLING_WORKGROUP_GLSL
 
@@ -99,44 +99,8 @@ float range_max(uint64_t r, uint j0, uint j1, float t) {
   return fdiv(workgroup_max(m), t);
 }
 
-// lo += the low word of q, hi += its high word and the carry (the old value
-// an atomic add returns tells whether that add wrapped).
-void add_mass_shared(uint b, uint64_t q) {
-  uint lo = uint(q), hi = uint(q >> 32);
-  uint old = atomicAdd(mass_lo[b], lo);
-  hi += (old + lo < old) ? 1u : 0u;
-  if (hi != 0u) atomicAdd(mass_hi[b], hi);
-}
-
 // Word i of w, which other workgroups of the pass wrote.
 uint shared_word(Words w, uint i) { return w.v[i]; }
-
-// The smallest power of two >= n (1 for n <= 1).
-uint pow2_at_least(uint n) { return n <= 1u ? 1u : (1u << uint(findMSB(n - 1u) + 1)); }
-
-// Sorts counts[0, n) (n a power of two) into descending order, carrying
-// mass_lo[i] along (a bitonic network).
-void sort_descending(uint n) {
-  const uint tid = gl_LocalInvocationID.x;
-  for (uint size = 2u; size <= n; size <<= 1) {
-    for (uint stride = size >> 1; stride > 0u; stride >>= 1) {
-      for (uint i = tid; i < n; i += WG) {
-        uint o = i ^ stride;
-        if (o < i) continue;
-        bool down = (i & size) == 0u;
-        uint a = counts[i], b = counts[o];
-        if (down ? a < b : a > b) {
-          counts[i] = b;
-          counts[o] = a;
-          uint t = mass_lo[i];
-          mass_lo[i] = mass_lo[o];
-          mass_lo[o] = t;
-        }
-      }
-      barrier();
-    }
-  }
-}
 
 // Whether this workgroup is the last of row r's through the pass (the
 // stream's per-row counter, left at zero for the next pass); its reads of
@@ -153,8 +117,7 @@ bool last_of_row(uint64_t r) {
   return is_last;
 }
 
-// Lists token j in the workgroup's shared list (counts: the levels' bins
-// are in mass_lo and mass_hi).
+// Lists token j in the workgroup's shared list (counts).
 void list_candidate(uint j) {
   uint slot = atomicAdd(local_count, 1u);
   if (slot < CANDIDATES) counts[slot] = j;
@@ -170,20 +133,6 @@ void flush_candidates(uint64_t r, RowState st) {
   barrier();
   Words list = Words(candidate_area(r));
   for (uint i = tid; i < found && picked + i < CANDIDATES; i += WG) list.v[picked + i] = counts[i];
-}
-
-// Row r's `total` listed tokens sorted by exact s, descending: their keys in
-// counts, indices in mass_lo.
-void sort_candidates(uint64_t r, uint total, float t) {
-  Words list = Words(candidate_area(r));
-  const uint n = pow2_at_least(total);
-  for (uint i = gl_LocalInvocationID.x; i < n; i += WG) {
-    uint j = i < total ? shared_word(list, i) : 0xffffffffu;
-    counts[i] = i < total ? order_key(scaled(r, j, t)) : 0u;
-    mass_lo[i] = j;
-  }
-  barrier();
-  sort_descending(n);
 }
 
 #endif
