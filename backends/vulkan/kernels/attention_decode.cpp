@@ -32,6 +32,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "backends/vulkan/kernels/attention.h"
 
@@ -252,6 +254,74 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
+// The tensor-core decode (shaders/attention_decode_mma.comp): a subgroup per
+// (batch, kv head, group of 16 rows, chunk), 16-key tiles, on devices whose
+// fragments have the mma layout (`layout`). Subgroup units to aim for:
+// kMmaUnits (LUMEN_VULKAN_DECODE_MMA_UNITS), chunks at most kMaxChunks.
+constexpr uint64_t kMmaUnits = 2048;
+constexpr uint32_t kMmaRows = 16;
+constexpr uint32_t kMmaTileKeys = 16;
+
+// Whether the tensor-core decode takes these inputs: float16 or bfloat16, head
+// dims multiples of 16 to 256, K and V by 16-byte loads with 16 rows' offsets
+// in 32 bits, a subgroup's buffer of 16 padded rows per subgroup fitting the
+// shared memory. LUMEN_VULKAN_DECODE_MMA=0 turns it off.
+bool mma_decode_fits(const Capabilities& caps, const AttentionInputs& in) {
+  if (env_is("LUMEN_VULKAN_DECODE_MMA", "0")) return false;
+  const Dtype dt = in.q->dtype();
+  if ((dt != float16 && dt != bfloat16) || in.k->dtype() != dt || in.v->dtype() != dt) return false;
+  const int64_t D = in.q->shape(3), Dv = in.v->shape(3);
+  if (D % 16 != 0 || Dv % 16 != 0 || D > 256 || Dv > 256) return false;
+  if (!vector_loads(*in.k) || !vector_loads(*in.v)) return false;
+  for (const array* a : {in.k, in.v}) {
+    if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * kMmaTileKeys > int64_t(UINT32_MAX)) return false;
+  }
+  const uint64_t pitch_units = std::max(D, Dv) / 8 + 1;
+  const uint64_t shared = (KernelContext::kWorkgroupSize / 32) * std::max<uint64_t>(16 * pitch_units, 64) * 16;
+  return shared <= caps.max_shared_memory;
+}
+
+void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
+                uint32_t layout, std::vector<array>& outputs) {
+  const fast::AttentionParams& params = prim.params();
+  const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
+  const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
+  const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
+  Split sp{};
+  sp.row_groups = ceil_div(group_rows, kMmaRows);
+  const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_UNITS", kMmaUnits);
+  sp.chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys)));
+  sp.chunk_keys = kMmaTileKeys;  // chunk c takes tiles c, c + chunks, ...
+  sp.pitch = 4 + 4 * ceil_div(Dv, 4);
+  array partial = partials_array(k, in, sp);
+  DecodePush push{};
+  push.q = address_of(*in.q);
+  push.k = address_of(*in.k);
+  push.v = address_of(*in.v);
+  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  push.partial = address_of(partial);
+  push.strides = upload_attention_strides(k, in, {});
+  push.out = push.lse = push.partial;
+  set_attention_dims(push, in, params);
+  push.rows_per_group = kMmaRows;
+  push.row_groups = sp.row_groups;
+  push.chunks = sp.chunks;
+  push.chunk_keys = sp.chunk_keys;
+  push.pitch = sp.pitch;
+  Constants constants(7, 0);
+  constants[1] = dtype_id(in.q->dtype());
+  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
+  constants[3] = params.causal;
+  constants[4] = static_cast<uint32_t>(in.q->shape(3));
+  constants[5] = Dv;
+  constants[6] = layout;
+  const uint64_t units = base * sp.chunks, per_workgroup = KernelContext::kWorkgroupSize / 32;
+  k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
+             (units + per_workgroup - 1) / per_workgroup * KernelContext::kWorkgroupSize, in.all(), {&partial});
+  record_merge(k, prim, in, sp, partial, outputs);
+}
+
 // Whether K and V are one contiguous run each of the same shape (the probe
 // reads them as flat bytes, head after head).
 bool probe_fits(const AttentionInputs& in) {
@@ -340,6 +410,9 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
   if (env_is("LUMEN_VULKAN_DECODE_PROBE", "1") && probe_fits(in)) return record_probe(k, prim, in, outputs);
+  if (mma_decode_fits(k.caps(), in)) {
+    if (const std::optional<uint32_t> layout = mma_fragment_layout(k)) return record_mma(k, prim, in, *layout, outputs);
+  }
   record_key_lanes(k, prim, in, plan, outputs);
 }
 

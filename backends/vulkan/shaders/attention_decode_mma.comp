@@ -1,0 +1,320 @@
+// Scaled dot-product attention, split-K decode (L_q <= 8) on tensor cores
+// through GL_NV_cooperative_matrix, for float16 and bfloat16 with head dims
+// multiples of 16 (kernels/attention_decode.cpp picks it where the device's
+// fragments have NVIDIA's mma layout; attention_decode.comp elsewhere).
+//
+// The unit of work is a subgroup: one (batch, kv head, row group, chunk),
+// where a row group is up to 16 query rows of the kv head's group (q heads
+// sharing it x queries) and chunk c takes the 16-key tiles c, c + chunks, ...
+// (so the subgroups of a head sweep K and V together). Subgroups share
+// nothing but the workgroup's shared memory, split into one tile buffer each:
+// the loop has no workgroup barrier. Per tile, each invocation's 16-byte
+// units of K are converted to float16 into the buffer, S = Q K^T is taken as
+// a 16 x 16 fragment (Q's rows past the group's are zeros), then V takes the
+// buffer's place while the softmax runs on S's own elements (as in
+// attention_flash.comp: a row lies in a quad of invocations, a lazily moved
+// reference max, P <= e^8 as float16), and O += P V. The next tile's K and V
+// are loaded while this one is used. Each subgroup writes its chunk's
+// partial (max, sum, unnormalized output) per row; attention_merge.comp
+// combines the chunks through them. What the scalar kernel spends on a key
+// (a dot product per row from shuffled partial sums) is here a share of two
+// 16 x 16 x D products, so the loop is left with the loads, the bfloat16
+// conversion and the shared-memory traffic.
+#version 460
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_NV_cooperative_matrix : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
+#extension GL_EXT_control_flow_attributes : require
+#include "ids.h"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint DT = DT_F16;  // of Q, K and V: DT_F16 or DT_BF16
+layout(constant_id = 2) const uint MASK = 0;     // 0 none, 1 bool (true keeps), 2 additive (DT)
+layout(constant_id = 3) const bool CAUSAL = false;
+layout(constant_id = 4) const uint D = 128;  // head dims, multiples of 16
+layout(constant_id = 5) const uint DV = 128;
+// The elements of an accumulator fragment in an invocation's second row
+// (attention_flash.comp's LAYOUT_HI).
+layout(constant_id = 6) const uint LAYOUT_HI = 0xf0;
+
+#include "attention.glsl"
+#include "index_table.glsl"
+
+// DecodePush of kernels/attention_decode.cpp (attention_decode.comp's block;
+// out_addr, lse, chunk_lanes and merge_flags unused here).
+layout(push_constant) uniform Push {
+  uint64_t q;
+  uint64_t k;
+  uint64_t v;
+  uint64_t mask;
+  uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
+  uint64_t strides;  // int64: q, k, v, mask strides (4 each)
+  uint64_t out_addr;
+  uint64_t lse;
+  uint B;
+  uint Hq;
+  uint Hkv;
+  uint Lq;
+  uint Lk;
+  uint D_unused;  // D and D_v are the constants
+  uint Dv_unused;
+  int causal_offset;
+  float scale;
+  uint rows_per_group;  // 16
+  uint row_groups;
+  uint chunks;
+  uint chunk_keys_unused;
+  uint pitch;  // floats per partial: 4 + D_v rounded up to 4
+  uint chunk_lanes_unused;
+  uint merge_flags_unused;
+} pc;
+
+#define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>
+#define F16 fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>
+
+const uint WARPS = gl_WorkGroupSize.x / 32;
+const uint UNIT = 8;  // float16 per 16-byte unit
+const uint DK = D / UNIT, DVU = DV / UNIT;  // units per K and V row
+const uint ND = D / 16, NV = DV / 16;       // fragments along D and D_v
+// A subgroup's buffer: 16 rows of Q, K or V, padded by one unit against bank
+// conflicts of fragment loads (and at least the 64 units of the layout probe).
+const uint PITCH = (DK > DVU ? DK : DVU) + 1;
+const uint BUF = 16 * PITCH > 64 ? 16 * PITCH : 64;
+shared uvec4 smem[WARPS * BUF];
+
+// Units of a 16-row K and V tile per invocation.
+const uint KL = 16 * DK / 32, VL = 16 * DVU / 32;
+
+const float LOG2E = 1.4426950408889634;
+const float LN2 = 0.6931471805599453;
+const float SLACK = 8.0 * LOG2E;  // e^8 in base 2
+
+#include "attention_fragment.glsl"
+
+// The loaded units of the next tile (private globals: arrays sized by
+// specialization constants).
+uvec4 k_regs[KL], v_regs[VL];
+
+// Unit c = lane + 32 l of a tile is row c / units, unit c % units of it; rows
+// at or past L_k read as zeros. `rows` is the tile's first row, `rs` the row
+// stride in bytes.
+void load_k(uint64_t rows, uint rs, uint k0, uint lane) {
+  [[unroll]] for (uint l = 0; l < KL; ++l) {
+    const uint c = lane + 32 * l, r = c / DK;
+    k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
+  }
+}
+
+void load_v(uint64_t rows, uint rs, uint k0, uint lane) {
+  [[unroll]] for (uint l = 0; l < VL; ++l) {
+    const uint c = lane + 32 * l, r = c / DVU;
+    v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
+  }
+}
+
+// Eight 16-bit features as float16 pairs (bfloat16: widened exactly, then
+// rounded to float16, as the tensor-core prefill does).
+uvec4 to_half(uvec4 w) {
+  if (DT == DT_F16) return w;
+  uvec4 r;
+  [[unroll]] for (uint u = 0; u < 4; ++u) {
+    r[u] = packHalf2x16(vec2(uintBitsToFloat(w[u] << 16), uintBitsToFloat(w[u] & 0xffff0000u)));
+  }
+  return r;
+}
+
+void store_k(uint buf, uint lane) {
+  [[unroll]] for (uint l = 0; l < KL; ++l) {
+    const uint c = lane + 32 * l;
+    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[l]);
+  }
+}
+
+void store_v(uint buf, uint lane) {
+  [[unroll]] for (uint l = 0; l < VL; ++l) {
+    const uint c = lane + 32 * l;
+    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[l]);
+  }
+}
+
+// The subgroup's writes to its buffer seen by all of it.
+void buffer_written() {
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+}
+
+void main() {
+  const uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  const uint buf = warp * BUF;
+  const uint size = dtype_size(DT);
+  const uint group = pc.Hq / pc.Hkv, group_rows = group * pc.Lq;
+  const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  const uint k_rs = uint(table_stride(pc.strides, T_K, 2) * size), v_rs = uint(table_stride(pc.strides, T_V, 2) * size);
+  const float scale2 = pc.scale * LOG2E;
+  // Keys any row sees: causal rows see keys j <= i + causal_offset.
+  const uint k_end = CAUSAL ? uint(clamp(int(pc.Lq) + pc.causal_offset, 0, int(pc.Lk))) : pc.Lk;
+  const uint k_stride = pc.chunks * 16;
+
+  // The columns of this invocation's elements, and the layout checked again
+  // (a mismatch gives NaN rather than wrong numbers).
+  uint probed_hi, col_bits;
+  const bool layout_ok = probe_layout(buf, lane, probed_hi, col_bits) && subgroupAll(probed_hi == LAYOUT_HI);
+  subgroupBarrier();  // the probe's memory stages Q next
+
+  const uint64_t units = uint64_t(pc.B) * pc.Hkv * pc.row_groups * pc.chunks;
+  for (uint64_t u = uint64_t(gl_WorkGroupID.x) * WARPS + warp; u < units; u += uint64_t(gl_NumWorkGroups.x) * WARPS) {
+    const uint chunk = uint(u % pc.chunks);
+    uint64_t rest = u / pc.chunks;
+    const uint row0 = uint(rest % pc.row_groups) * 16;
+    rest /= pc.row_groups;
+    const uint hk = uint(rest % pc.Hkv), b = uint(rest / pc.Hkv);
+    const uint nr = min(16u, group_rows - row0);
+
+    // The first tile's loads go out before Q is read.
+    const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
+    const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    uint k0 = chunk * 16;
+    if (k0 < k_end) {
+      load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+      load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+    }
+
+    // Row r of the fragment is query gr % L_q of q head hk * group + gr / L_q
+    // (gr = row0 + r); rows past nr are zeros. Q goes in unscaled.
+    for (uint c = lane; c < 16 * DK; c += 32) {
+      const uint r = c / DK, e0 = c % DK * UNIT;
+      uvec4 w = uvec4(0);
+      if (r < nr) {
+        const uint gr = row0 + r;
+        const uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, hk * group + gr / pc.Lq, gr % pc.Lq, size);
+        [[unroll]] for (uint t = 0; t < 4; ++t) {
+          w[t] = packHalf2x16(vec2(load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t) * q_step * size)),
+                                   load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t + 1) * q_step * size))));
+        }
+      }
+      smem[buf + r * PITCH + c % DK] = w;
+    }
+    buffer_written();
+    F16 qf[ND];
+    [[unroll]] for (uint kd = 0; kd < ND; ++kd) coopMatLoadNV(qf[kd], smem, buf + kd * 2, PITCH, false);
+    subgroupBarrier();  // Q read before K takes the buffer
+
+    // This invocation's rows (x = 0: lane / 4, 1: lane / 4 + 8): their
+    // queries, mask rows and online-softmax state.
+    uint qi[2];
+    uint64_t mask_row[2];
+    float m_ref[2], l_part[2];
+    [[unroll]] for (uint x = 0; x < 2; ++x) {
+      const uint gr = row0 + min(lane / 4 + 8 * x, nr - 1), h = hk * group + gr / pc.Lq;
+      qi[x] = gr % pc.Lq;
+      mask_row[x] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, qi[x], MASK == 1 ? 1 : size);
+      m_ref[x] = NEG_INF;
+      l_part[x] = 0.0;
+    }
+    ACC of[NV];
+    [[unroll]] for (uint n = 0; n < NV; ++n) of[n] = ACC(0.0);
+
+    for (; k0 < k_end; k0 += k_stride) {
+      const uint next = k0 + k_stride;
+      store_k(buf, lane);
+      buffer_written();
+      if (next < k_end) load_k(k_head + uint64_t(next) * k_rs, k_rs, next, lane);
+      // S = Q K^T in two chains of products.
+      ACC s = ACC(0.0), s_odd = ACC(0.0);
+      [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+        F16 kf;
+        coopMatLoadNV(kf, smem, buf + kd * 2, PITCH, true);
+        if (kd % 2 == 0) s = coopMatMulAddNV(qf[kd], kf, s);
+        else s_odd = coopMatMulAddNV(qf[kd], kf, s_odd);
+      }
+      s = s + s_odd;
+      subgroupBarrier();  // K read before V takes the buffer
+      store_v(buf, lane);
+      if (next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
+
+      // The online softmax on S's elements (base 2); masking only where a
+      // tile reaches past L_k or the causal diagonal, or with a mask array.
+      const bool edge = MASK != 0 || k0 + 16 > pc.Lk || (CAUSAL && int(k0 + 15) > pc.causal_offset);
+      float tmax[2] = {NEG_INF, NEG_INF};
+      for (int e = 0; e < s.length(); ++e) {
+        const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
+        float v = s[e] * scale2;
+        if (edge) {
+          const uint j = k0 + ((col_bits >> (4 * e)) & 15u);
+          v = j < pc.Lk ? masked_score(s[e] * pc.scale, hi ? mask_row[1] : mask_row[0], m_step, hi ? qi[1] : qi[0], j,
+                                       pc.causal_offset) * LOG2E
+                        : NEG_INF;
+        }
+        s[e] = v;
+        if (hi) tmax[1] = max(tmax[1], v);
+        else tmax[0] = max(tmax[0], v);
+      }
+      float alpha[2], mu[2];
+      [[unroll]] for (uint x = 0; x < 2; ++x) {
+        tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
+        tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
+        const float m = m_ref[x];
+        const bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
+        alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
+        if (m == NEG_INF || rescale) m_ref[x] = tmax[x];
+        l_part[x] *= alpha[x];
+        mu[x] = m_ref[x] == NEG_INF ? 0.0 : m_ref[x];
+      }
+      if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
+        [[unroll]] for (uint n = 0; n < NV; ++n) {
+          for (int e = 0; e < of[n].length(); ++e) of[n][e] *= ((LAYOUT_HI >> e) & 1u) != 0 ? alpha[1] : alpha[0];
+        }
+      }
+      float sum0 = 0.0, sum1 = 0.0;
+      for (int e = 0; e < s.length(); ++e) {
+        const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
+        const float p = exp2(s[e] - (hi ? mu[1] : mu[0]));
+        s[e] = p;
+        if (hi) sum1 += p;
+        else sum0 += p;
+      }
+      l_part[0] += sum0;
+      l_part[1] += sum1;
+      const F16 pf = F16(s);
+
+      buffer_written();  // V stored
+      [[unroll]] for (uint n = 0; n < NV; ++n) {
+        F16 vf;
+        coopMatLoadNV(vf, smem, buf + n * 2, PITCH, false);
+        of[n] = coopMatMulAddNV(pf, vf, of[n]);
+      }
+      subgroupBarrier();  // V read before the next K takes the buffer
+    }
+
+    // The partials of this chunk: (max in base e, sum) per row, then the
+    // output, two neighbouring elements per 8-byte store.
+    [[unroll]] for (uint x = 0; x < 2; ++x) {
+      float l = l_part[x];
+      l += subgroupShuffleXor(l, 1);
+      l += subgroupShuffleXor(l, 2);
+      const uint r = lane / 4 + 8 * x;
+      if (lane % 4 == 0 && r < nr) {
+        const uint gr = row0 + r;
+        const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
+        const vec2 ml = vec2(m_ref[x] * LN2, l);
+        Ptr2x32(pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4).v =
+            layout_ok ? floatBitsToUint(ml) : uvec2(floatBitsToUint(F_NAN));
+      }
+    }
+    [[unroll]] for (uint n = 0; n < NV; ++n) {
+      for (int e = 0; e < of[n].length(); e += 2) {
+        const uint r = lane / 4 + (((LAYOUT_HI >> e) & 1u) != 0 ? 8 : 0);
+        if (r >= nr) continue;
+        const uint gr = row0 + r;
+        const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
+        const uint col = n * 16 + ((col_bits >> (4 * e)) & 15u);
+        const vec2 o = layout_ok ? vec2(of[n][e], of[n][e + 1]) : vec2(F_NAN);
+        Ptr2x32(pc.partial + ((row * pc.chunks + chunk) * pc.pitch + 4 + col) * 4).v = floatBitsToUint(o);
+      }
+    }
+  }
+}
