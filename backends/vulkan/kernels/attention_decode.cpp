@@ -309,13 +309,14 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   push.chunks = sp.chunks;
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
-  Constants constants(7, 0);
+  Constants constants(8, 0);
   constants[1] = dtype_id(in.q->dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
   constants[4] = static_cast<uint32_t>(in.q->shape(3));
   constants[5] = Dv;
   constants[6] = layout;
+  constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
   const uint64_t units = base * sp.chunks, per_workgroup = KernelContext::kWorkgroupSize / 32;
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
              (units + per_workgroup - 1) / per_workgroup * KernelContext::kWorkgroupSize, in.all(), {&partial});

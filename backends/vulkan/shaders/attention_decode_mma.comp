@@ -40,6 +40,11 @@ layout(constant_id = 5) const uint DV = 128;
 // The elements of an accumulator fragment in an invocation's second row
 // (attention_flash.comp's LAYOUT_HI).
 layout(constant_id = 6) const uint LAYOUT_HI = 0xf0;
+// Measurement only (wrong results; LUMEN_VULKAN_DECODE_MMA_PROBE): bit 0
+// skips the products and the softmax, bit 1 the bfloat16 conversion, bit 2
+// the loads of K and V.
+layout(constant_id = 7) const uint PROBE = 0;
+const bool DO_MATH = (PROBE & 1u) == 0, DO_CONVERT = (PROBE & 2u) == 0, DO_LOADS = (PROBE & 4u) == 0;
 
 #include "attention.glsl"
 #include "index_table.glsl"
@@ -105,21 +110,23 @@ uvec4 k_regs[KL], v_regs[VL];
 void load_k(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
     const uint c = lane + 32 * l, r = c / DK;
-    k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
+    if (!DO_LOADS) k_regs[l] = uvec4(c, r, k0, 0);
+    else k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
   }
 }
 
 void load_v(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
     const uint c = lane + 32 * l, r = c / DVU;
-    v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
+    if (!DO_LOADS) v_regs[l] = uvec4(c, r, k0, 1);
+    else v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
   }
 }
 
 // Eight 16-bit features as float16 pairs (bfloat16: widened exactly, then
 // rounded to float16, as the tensor-core prefill does).
 uvec4 to_half(uvec4 w) {
-  if (DT == DT_F16) return w;
+  if (DT == DT_F16 || !DO_CONVERT) return w;
   uvec4 r;
   [[unroll]] for (uint u = 0; u < 4; ++u) {
     r[u] = packHalf2x16(vec2(uintBitsToFloat(w[u] << 16), uintBitsToFloat(w[u] & 0xffff0000u)));
@@ -223,6 +230,13 @@ void main() {
       store_k(buf, lane);
       buffer_written();
       if (next < k_end) load_k(k_head + uint64_t(next) * k_rs, k_rs, next, lane);
+      if (!DO_MATH) {
+        subgroupBarrier();
+        store_v(buf, lane);
+        if (next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
+        buffer_written();
+        continue;
+      }
       // S = Q K^T in two chains of products.
       ACC s = ACC(0.0), s_odd = ACC(0.0);
       [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
@@ -240,7 +254,7 @@ void main() {
       // tile reaches past L_k or the causal diagonal, or with a mask array.
       const bool edge = MASK != 0 || k0 + 16 > pc.Lk || (CAUSAL && int(k0 + 15) > pc.causal_offset);
       float tmax[2] = {NEG_INF, NEG_INF};
-      for (int e = 0; e < s.length(); ++e) {
+      [[unroll]] for (int e = 0; e < s.length(); ++e) {
         const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
         float v = s[e] * scale2;
         if (edge) {
@@ -266,11 +280,11 @@ void main() {
       }
       if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
         [[unroll]] for (uint n = 0; n < NV; ++n) {
-          for (int e = 0; e < of[n].length(); ++e) of[n][e] *= ((LAYOUT_HI >> e) & 1u) != 0 ? alpha[1] : alpha[0];
+          [[unroll]] for (int e = 0; e < of[n].length(); ++e) of[n][e] *= ((LAYOUT_HI >> e) & 1u) != 0 ? alpha[1] : alpha[0];
         }
       }
       float sum0 = 0.0, sum1 = 0.0;
-      for (int e = 0; e < s.length(); ++e) {
+      [[unroll]] for (int e = 0; e < s.length(); ++e) {
         const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
         const float p = exp2(s[e] - (hi ? mu[1] : mu[0]));
         s[e] = p;
@@ -306,7 +320,7 @@ void main() {
       }
     }
     [[unroll]] for (uint n = 0; n < NV; ++n) {
-      for (int e = 0; e < of[n].length(); e += 2) {
+      [[unroll]] for (int e = 0; e < of[n].length(); e += 2) {
         const uint r = lane / 4 + (((LAYOUT_HI >> e) & 1u) != 0 ? 8 : 0);
         if (r >= nr) continue;
         const uint gr = row0 + r;
