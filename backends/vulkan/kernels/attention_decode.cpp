@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "backends/vulkan/kernels/attention.h"
+#include "backends/vulkan/kernels/matmul.h"
 
 namespace lumen::vulkan {
 
@@ -254,62 +255,48 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
-// The tensor-core decode (shaders/attention_decode_mma.comp): a workgroup per
-// (batch, kv head, group of 16 rows, chunk) on devices whose fragments have
-// the mma layout; its 8 subgroups are KG key groups of 16 keys (a tile of
-// 16 KG keys) x DG shares of the output features. Workgroups to aim for:
-// kMmaWorkgroups (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS); partial chunks (KG per
-// workgroup chunk) at most kMaxChunks.
-constexpr uint64_t kMmaWorkgroups = 264;
-constexpr uint32_t kMmaRows = 16;
-constexpr uint32_t kMmaSubgroups = KernelContext::kWorkgroupSize / 32;
+// The tensor-core decode (shaders/attention_decode_mma.comp): a subgroup per
+// (batch, kv head, group of 8 rows, chunk of 16-key tiles), on devices with
+// 16 x 8 x 16 fragments in NVIDIA's mma layout. Subgroups to aim for:
+// kMmaUnits (LUMEN_VULKAN_DECODE_MMA_UNITS); chunks at most kMaxChunks.
+constexpr uint64_t kMmaUnits = 2048;
+constexpr uint32_t kMmaRows = 8;
+constexpr uint32_t kMmaTileKeys = 16;
 
-// The shared bytes attention_decode_mma.comp declares (its SMEM_UNITS) with
-// dg feature shares.
-uint64_t mma_shared_bytes(uint32_t D, uint32_t Dv, uint32_t dg) {
-  const uint64_t k_pitch = D / 8 + 1, v_pitch = Dv / 8 + 1, bk = 16 * (kMmaSubgroups / dg);
-  return 16 * std::max(16 * k_pitch + bk * (k_pitch + v_pitch), 16 * k_pitch + kMmaSubgroups * 64);
-}
-
-// The feature shares DG the tensor-core decode takes these inputs with, or 0:
-// float16 or bfloat16, head dims multiples of 16 to 256, K and V by 16-byte
-// loads with a tile's row offsets in 32 bits, DG dividing D_v / 16 and the
-// shared memory fitting (first of LUMEN_VULKAN_DECODE_MMA_DG, 2, 4, 1, 8).
-// LUMEN_VULKAN_DECODE_MMA=0 turns it off.
-uint32_t mma_decode_shares(const Capabilities& caps, const AttentionInputs& in) {
-  if (env_is("LUMEN_VULKAN_DECODE_MMA", "0")) return 0;
+// Whether the tensor-core decode takes these inputs: float16 or bfloat16, head
+// dims multiples of 16 to 256, K and V by 16-byte loads with a tile's row
+// offsets in 32 bits, a buffer of 16 padded rows per subgroup fitting the
+// shared memory. LUMEN_VULKAN_DECODE_MMA=0 turns it off.
+bool mma_decode_fits(KernelContext& k, const AttentionInputs& in) {
+  if (env_is("LUMEN_VULKAN_DECODE_MMA", "0")) return false;
   const Dtype dt = in.q->dtype();
-  if ((dt != float16 && dt != bfloat16) || in.k->dtype() != dt || in.v->dtype() != dt) return 0;
+  if ((dt != float16 && dt != bfloat16) || in.k->dtype() != dt || in.v->dtype() != dt) return false;
   const int64_t D = in.q->shape(3), Dv = in.v->shape(3);
-  if (D % 16 != 0 || Dv % 16 != 0 || D > 256 || Dv > 256) return 0;
-  if (!vector_loads(*in.k) || !vector_loads(*in.v)) return 0;
+  if (D % 16 != 0 || Dv % 16 != 0 || D > 256 || Dv > 256) return false;
+  if (!vector_loads(*in.k) || !vector_loads(*in.v)) return false;
   for (const array* a : {in.k, in.v}) {
-    if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * 128 > int64_t(UINT32_MAX)) return 0;
+    if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * kMmaTileKeys > int64_t(UINT32_MAX)) return false;
   }
-  for (uint32_t dg : {env_or("LUMEN_VULKAN_DECODE_MMA_DG", 2), 2u, 4u, 1u, 8u}) {
-    if (kMmaSubgroups % dg != 0 || (Dv / 16) % dg != 0) continue;
-    if (mma_shared_bytes(static_cast<uint32_t>(D), static_cast<uint32_t>(Dv), dg) <= caps.max_shared_memory) return dg;
-  }
-  return 0;
+  const uint64_t shared = (KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) * 16;
+  if (shared > k.caps().max_shared_memory || !coopmat_offers(k.caps(), 16, 8, 16)) return false;
+  // The mma layout of 16 x 16 fragments stands for that of 16 x 8 ones (the
+  // kernel checks its own and writes NaN where it differs).
+  return mma_fragment_layout(k).has_value();
 }
 
 void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
-                uint32_t layout, uint32_t dg, std::vector<array>& outputs) {
+                std::vector<array>& outputs) {
   const fast::AttentionParams& params = prim.params();
   const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
   const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
-  const uint32_t kg = kMmaSubgroups / dg, tile_keys = 16 * kg;
   Split sp{};
   sp.row_groups = ceil_div(group_rows, kMmaRows);
   const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
-  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
-  // Workgroup chunk c takes tiles c, c + chunks, ...; each key group's share
-  // of them is a partial chunk.
-  const uint32_t wg_chunks =
-      std::clamp<uint32_t>(ceil_div(target, base), 1, std::min(kMaxChunks / kg, ceil_div(Lk, tile_keys)));
-  sp.chunks = wg_chunks * kg;
-  sp.chunk_keys = tile_keys;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_UNITS", kMmaUnits);
+  // Chunk c takes tiles c, c + chunks, ...
+  sp.chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys)));
+  sp.chunk_keys = kMmaTileKeys;
   sp.pitch = 4 + 4 * ceil_div(Dv, 4);
   array partial = partials_array(k, in, sp);
   DecodePush push{};
@@ -326,17 +313,17 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   push.chunks = sp.chunks;
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
-  Constants constants(9, 0);
+  Constants constants(8, 0);
   constants[1] = dtype_id(in.q->dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
   constants[4] = static_cast<uint32_t>(in.q->shape(3));
   constants[5] = Dv;
-  constants[6] = layout;
+  constants[6] = !env_is("LUMEN_VULKAN_DECODE_MMA_PREFETCH", "0");
   constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
-  constants[8] = dg;
+  const uint64_t units = base * sp.chunks, per_workgroup = KernelContext::kWorkgroupSize / 32;
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
-             base * wg_chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
+             (units + per_workgroup - 1) / per_workgroup * KernelContext::kWorkgroupSize, in.all(), {&partial});
   record_merge(k, prim, in, sp, partial, outputs);
 }
 
@@ -428,11 +415,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
   if (env_is("LUMEN_VULKAN_DECODE_PROBE", "1") && probe_fits(in)) return record_probe(k, prim, in, outputs);
-  if (const uint32_t dg = mma_decode_shares(k.caps(), in)) {
-    if (const std::optional<uint32_t> layout = mma_fragment_layout(k)) {
-      return record_mma(k, prim, in, *layout, dg, outputs);
-    }
-  }
+  if (mma_decode_fits(k, in)) return record_mma(k, prim, in, outputs);
   record_key_lanes(k, prim, in, plan, outputs);
 }
 

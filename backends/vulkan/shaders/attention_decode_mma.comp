@@ -1,25 +1,24 @@
 // Scaled dot-product attention, split-K decode (L_q <= 8) on tensor cores
 // through GL_NV_cooperative_matrix, for float16 and bfloat16 with head dims
-// multiples of 16 (kernels/attention_decode.cpp picks it where the device's
-// fragments have NVIDIA's mma layout; attention_decode.comp elsewhere).
+// multiples of 16 (kernels/attention_decode.cpp picks it where the device
+// has NVIDIA's mma fragment layouts; attention_decode.comp elsewhere).
 //
-// The unit of work is a subgroup: one (batch, kv head, row group, chunk),
-// where a row group is up to 16 query rows of the kv head's group (q heads
-// sharing it x queries) and chunk c takes the 16-key tiles c, c + chunks, ...
-// (so the subgroups of a head sweep K and V together). Subgroups share
-// nothing but the workgroup's shared memory, split into one tile buffer each:
-// the loop has no workgroup barrier. Per tile, each invocation's 16-byte
-// units of K are converted to float16 into the buffer, S = Q K^T is taken as
-// a 16 x 16 fragment (Q's rows past the group's are zeros), then V takes the
-// buffer's place while the softmax runs on S's own elements (as in
-// attention_flash.comp: a row lies in a quad of invocations, a lazily moved
-// reference max, P <= e^8 as float16), and O += P V. The next tile's K and V
-// are loaded while this one is used. Each subgroup writes its chunk's
-// partial (max, sum, unnormalized output) per row; attention_merge.comp
-// combines the chunks through them. What the scalar kernel spends on a key
-// (a dot product per row from shuffled partial sums) is here a share of two
-// 16 x 16 x D products, so the loop is left with the loads, the bfloat16
-// conversion and the shared-memory traffic.
+// Transposed, so that the few query rows of a decode are the narrow side of
+// 16 x 8 fragments: S^T = K Q^T (16 keys x 8 rows) and O^T += V^T P^T (16
+// features x 8 rows), a subgroup holding D_v / 16 fragments of 4 floats per
+// invocation for its output. The unit of work is a subgroup: one (batch, kv
+// head, group of 8 rows, chunk), where a row group is up to 8 query rows of
+// the kv head's group (q heads sharing it x queries) and chunk c takes the
+// 16-key tiles c, c + chunks, ... (the subgroups of a head sweep K and V
+// together). Subgroups share nothing: each has its own buffer in shared
+// memory and the loop has no workgroup barrier. Per tile, each invocation's
+// 16-byte units of K are converted to float16 into the buffer, S^T is taken,
+// V takes the buffer's place while the online softmax runs on S^T's own
+// elements (a query row is a column: 8 invocations x 2 elements), with a
+// lazily moved reference max as in attention_flash.comp (P <= e^8 as
+// float16), then O^T += V^T P^T. With PREFETCH the next tile's K and V are
+// loaded while this one is used. Each subgroup writes its chunk's partial
+// (max, sum, unnormalized output) per row; attention_merge.comp combines them.
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -36,16 +35,13 @@ layout(constant_id = 1) const uint DT = DT_F16;  // of Q, K and V: DT_F16 or DT_
 layout(constant_id = 2) const uint MASK = 0;     // 0 none, 1 bool (true keeps), 2 additive (DT)
 layout(constant_id = 3) const bool CAUSAL = false;
 layout(constant_id = 4) const uint D = 128;  // head dims, multiples of 16
-layout(constant_id = 5) const uint DV = 128;  // a multiple of 16 * DG
-// The elements of an accumulator fragment in an invocation's second row
-// (attention_flash.comp's LAYOUT_HI).
-layout(constant_id = 6) const uint LAYOUT_HI = 0xf0;
+layout(constant_id = 5) const uint DV = 128;
+// The next tile's K and V are loaded into registers while this one is used.
+layout(constant_id = 6) const bool PREFETCH = true;
 // Measurement only (wrong results; LUMEN_VULKAN_DECODE_MMA_PROBE): bit 0
 // skips the products and the softmax, bit 1 the bfloat16 conversion, bit 2
 // the loads of K and V.
 layout(constant_id = 7) const uint PROBE = 0;
-// Subgroups sharing a key group, each for DV / DG output features.
-layout(constant_id = 8) const uint DG = 2;
 const bool DO_MATH = (PROBE & 1u) == 0, DO_CONVERT = (PROBE & 2u) == 0, DO_LOADS = (PROBE & 4u) == 0;
 
 #include "attention.glsl"
@@ -71,59 +67,75 @@ layout(push_constant) uniform Push {
   uint Dv_unused;
   int causal_offset;
   float scale;
-  uint rows_per_group;  // 16
+  uint rows_per_group;  // 8
   uint row_groups;
-  uint chunks;  // partial chunks: workgroup chunks x KG
+  uint chunks;
   uint chunk_keys_unused;
   uint pitch;  // floats per partial: 4 + D_v rounded up to 4
   uint chunk_lanes_unused;
   uint merge_flags_unused;
 } pc;
 
-#define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>
-#define F16 fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>
+#define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>  // S^T, O^T
+#define F16A fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>  // K, V^T
+#define F16B fcoopmatNV<16, gl_ScopeSubgroup, 16, 8>   // Q^T, P^T
 
-const uint WG = gl_WorkGroupSize.x;
-const uint WARPS = WG / 32;
-const uint KG = WARPS / DG;  // key groups of 16 keys per tile
-const uint BK = 16 * KG;     // keys per tile
-const uint UNIT = 8;         // float16 per 16-byte unit
+const uint WARPS = gl_WorkGroupSize.x / 32;
+const uint UNIT = 8;  // float16 per 16-byte unit
 const uint DK = D / UNIT, DVU = DV / UNIT;  // units per K and V row
-const uint ND = D / 16, NVG = DV / 16 / DG;  // fragments along D, and along a subgroup's D_v share
-// Shared memory in 16-byte units, rows padded by one unit against bank
-// conflicts of fragment loads: Q (16 rows), the K tile, the V tile; before
-// the loop the K tile's memory holds the subgroups' layout probes.
-const uint K_PITCH = DK + 1, V_PITCH = DVU + 1;
-const uint Q_BASE = 0, K_BASE = 16 * K_PITCH, V_BASE = K_BASE + BK * K_PITCH;
-const uint SMEM_UNITS = V_BASE + BK * V_PITCH > K_BASE + WARPS * 64 ? V_BASE + BK * V_PITCH : K_BASE + WARPS * 64;
-shared uvec4 smem[SMEM_UNITS];
+const uint ND = D / 16, NV = DV / 16;       // fragments along D and D_v
+// A subgroup's buffer: 16 rows of K or V (8 of Q), padded by one unit
+// against bank conflicts of fragment loads (and at least the 32 units of the
+// layout probe).
+const uint PITCH = (DK > DVU ? DK : DVU) + 1;
+const uint BUF = 16 * PITCH;
+shared uvec4 smem[WARPS * BUF];
 
-// Units of a K and a V tile per invocation.
-const uint KL = (BK * DK + WG - 1) / WG, VL = (BK * DVU + WG - 1) / WG;
+// Units of a 16-row K and V tile per invocation.
+const uint KL = 16 * DK / 32, VL = 16 * DVU / 32;
 
 const float LOG2E = 1.4426950408889634;
 const float LN2 = 0.6931471805599453;
 const float SLACK = 8.0 * LOG2E;  // e^8 in base 2
 
-#include "attention_fragment.glsl"
+// Whether a 16 x 8 float32 fragment has the layout this kernel assumes: 4
+// elements per invocation, elements 2y + x in row lane / 4 + 8 y, column
+// 2 (lane % 4) + x (read from a matrix whose entries are their own indices,
+// in the 32 units of smem from `base`).
+bool layout_is_mma(uint base, uint lane) {
+  for (uint e = lane; e < 128; e += 32) smem[base + e / 4][e % 4] = floatBitsToUint(float(e));
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  ACC m;
+  coopMatLoadNV(m, smem, base, 2, false);
+  bool ok = m.length() == 4;
+  [[unroll]] for (int i = 0; i < 4; ++i) {
+    const uint e = i < m.length() ? uint(m[i]) : 0xffffu;
+    ok = ok && e / 8 == lane / 4 + 8 * (i / 2) && e % 8 == 2 * (lane % 4) + i % 2;
+  }
+  return subgroupAll(ok);
+}
 
-// The loaded units of the next tile (private globals: arrays sized by
+// The loaded units of a tile (private globals: arrays sized by
 // specialization constants).
 uvec4 k_regs[KL], v_regs[VL];
 
-// Unit c = tid + WG l of a tile is row c / units, unit c % units of it; rows
+// Unit c = lane + 32 l of a tile is row c / units, unit c % units of it; rows
 // at or past L_k read as zeros. `rows` is the tile's first row, `rs` the row
 // stride in bytes.
-void load_tile(uint64_t k_rows, uint k_rs, uint64_t v_rows, uint v_rs, uint k0, uint tid) {
+void load_k(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
-    const uint c = tid + WG * l, r = c / DK;
+    const uint c = lane + 32 * l, r = c / DK;
     if (!DO_LOADS) k_regs[l] = uvec4(c, r, k0, 0);
-    else k_regs[l] = c < BK * DK && k0 + r < pc.Lk ? ReadPtr4x32(k_rows + r * k_rs + c % DK * 16).v : uvec4(0);
+    else k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
   }
+}
+
+void load_v(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
-    const uint c = tid + WG * l, r = c / DVU;
+    const uint c = lane + 32 * l, r = c / DVU;
     if (!DO_LOADS) v_regs[l] = uvec4(c, r, k0, 1);
-    else v_regs[l] = c < BK * DVU && k0 + r < pc.Lk ? ReadPtr4x32(v_rows + r * v_rs + c % DVU * 16).v : uvec4(0);
+    else v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
   }
 }
 
@@ -138,20 +150,42 @@ uvec4 to_half(uvec4 w) {
   return r;
 }
 
-void store_tile(uint tid) {
+void store_k(uint buf, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
-    const uint c = tid + WG * l;
-    if (c < BK * DK) smem[K_BASE + c / DK * K_PITCH + c % DK] = to_half(k_regs[l]);
-  }
-  [[unroll]] for (uint l = 0; l < VL; ++l) {
-    const uint c = tid + WG * l;
-    if (c < BK * DVU) smem[V_BASE + c / DVU * V_PITCH + c % DVU] = to_half(v_regs[l]);
+    const uint c = lane + 32 * l;
+    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[l]);
   }
 }
 
+void store_v(uint buf, uint lane) {
+  [[unroll]] for (uint l = 0; l < VL; ++l) {
+    const uint c = lane + 32 * l;
+    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[l]);
+  }
+}
+
+// The subgroup's writes to its buffer seen by all of it.
+void buffer_written() {
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+}
+
+// Max and sum over the 8 invocations sharing a column (lane % 4).
+float column_max(float x) {
+  x = max(x, subgroupShuffleXor(x, 4));
+  x = max(x, subgroupShuffleXor(x, 8));
+  return max(x, subgroupShuffleXor(x, 16));
+}
+
+float column_sum(float x) {
+  x += subgroupShuffleXor(x, 4);
+  x += subgroupShuffleXor(x, 8);
+  return x + subgroupShuffleXor(x, 16);
+}
+
 void main() {
-  const uint tid = gl_LocalInvocationID.x, warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
-  const uint kg = warp / DG, dg = warp % DG;  // this subgroup's key group and D_v share
+  const uint warp = gl_SubgroupID, lane = gl_SubgroupInvocationID;
+  const uint buf = warp * BUF;
   const uint size = dtype_size(DT);
   const uint group = pc.Hq / pc.Hkv, group_rows = group * pc.Lq;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
@@ -159,33 +193,36 @@ void main() {
   const float scale2 = pc.scale * LOG2E;
   // Keys any row sees: causal rows see keys j <= i + causal_offset.
   const uint k_end = CAUSAL ? uint(clamp(int(pc.Lq) + pc.causal_offset, 0, int(pc.Lk))) : pc.Lk;
-  const uint wg_chunks = pc.chunks / KG;
-  const uint k_stride = wg_chunks * BK;
+  const uint k_stride = pc.chunks * 16;
+  // Element 2 y + x of a fragment: row lane / 4 + 8 y, column c0 + x.
+  const uint c0 = 2 * (lane % 4);
 
-  // The columns of this invocation's elements, and the layout checked again
-  // (a mismatch gives NaN rather than wrong numbers).
-  uint probed_hi, col_bits;
-  const bool layout_ok = probe_layout(K_BASE + warp * 64, lane, probed_hi, col_bits) && subgroupAll(probed_hi == LAYOUT_HI);
+  // The layout checked (a mismatch gives NaN rather than wrong numbers).
+  const bool layout_ok = layout_is_mma(buf, lane);
+  subgroupBarrier();  // the probe's memory stages Q next
 
-  const uint64_t units = uint64_t(pc.B) * pc.Hkv * pc.row_groups * wg_chunks;
-  for (uint64_t u = gl_WorkGroupID.x; u < units; u += gl_NumWorkGroups.x) {
-    const uint wg_chunk = uint(u % wg_chunks), chunk = wg_chunk * KG + kg;
-    uint64_t rest = u / wg_chunks;
-    const uint row0 = uint(rest % pc.row_groups) * 16;
+  const uint64_t units = uint64_t(pc.B) * pc.Hkv * pc.row_groups * pc.chunks;
+  for (uint64_t u = uint64_t(gl_WorkGroupID.x) * WARPS + warp; u < units; u += uint64_t(gl_NumWorkGroups.x) * WARPS) {
+    const uint chunk = uint(u % pc.chunks);
+    uint64_t rest = u / pc.chunks;
+    const uint row0 = uint(rest % pc.row_groups) * 8;
     rest /= pc.row_groups;
     const uint hk = uint(rest % pc.Hkv), b = uint(rest / pc.Hkv);
-    const uint nr = min(16u, group_rows - row0);
+    const uint nr = min(8u, group_rows - row0);
 
     // The first tile's loads go out before Q is read.
     const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
     const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    uint k0 = wg_chunk * BK;
-    if (k0 < k_end) load_tile(k_head + uint64_t(k0) * k_rs, k_rs, v_head + uint64_t(k0) * v_rs, v_rs, k0, tid);
+    uint k0 = chunk * 16;
+    if (PREFETCH && k0 < k_end) {
+      load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+      load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+    }
 
-    // Row r of Q's fragment is query gr % L_q of q head hk * group + gr / L_q
-    // (gr = row0 + r); rows past nr are zeros. Q goes in unscaled.
-    barrier();  // the previous unit's (or the probes') readers are done
-    for (uint c = tid; c < 16 * DK; c += WG) {
+    // Column r of Q^T is query gr % L_q of q head hk * group + gr / L_q (gr =
+    // row0 + r), staged as rows of the buffer; rows past nr are zeros. Q goes
+    // in unscaled.
+    for (uint c = lane; c < 8 * DK; c += 32) {
       const uint r = c / DK, e0 = c % DK * UNIT;
       uvec4 w = uvec4(0);
       if (r < nr) {
@@ -196,109 +233,110 @@ void main() {
                                    load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t + 1) * q_step * size))));
         }
       }
-      smem[Q_BASE + r * K_PITCH + c % DK] = w;
+      smem[buf + r * PITCH + c % DK] = w;
     }
+    buffer_written();
+    F16B qf[ND];
+    [[unroll]] for (uint kd = 0; kd < ND; ++kd) coopMatLoadNV(qf[kd], smem, buf + kd * 2, PITCH, true);
+    subgroupBarrier();  // Q read before K takes the buffer
 
-    // This invocation's rows (x = 0: lane / 4, 1: lane / 4 + 8): their
-    // queries, mask rows and online-softmax state (the DG subgroups of a key
-    // group keep the same state).
+    // This invocation's columns c0 + x: their queries, mask rows and
+    // online-softmax state (its share of the sum).
     uint qi[2];
     uint64_t mask_row[2];
     float m_ref[2], l_part[2];
     [[unroll]] for (uint x = 0; x < 2; ++x) {
-      const uint gr = row0 + min(lane / 4 + 8 * x, nr - 1), h = hk * group + gr / pc.Lq;
+      const uint gr = row0 + min(c0 + x, nr - 1), h = hk * group + gr / pc.Lq;
       qi[x] = gr % pc.Lq;
       mask_row[x] = MASK == 0 ? 0 : table_row(pc.strides, pc.mask, T_MASK, b, h, qi[x], MASK == 1 ? 1 : size);
       m_ref[x] = NEG_INF;
       l_part[x] = 0.0;
     }
-    ACC of[NVG];
-    [[unroll]] for (uint n = 0; n < NVG; ++n) of[n] = ACC(0.0);
+    ACC of[NV];
+    [[unroll]] for (uint n = 0; n < NV; ++n) of[n] = ACC(0.0);
 
     for (; k0 < k_end; k0 += k_stride) {
-      store_tile(tid);
-      barrier();
       const uint next = k0 + k_stride;
-      if (next < k_end) load_tile(k_head + uint64_t(next) * k_rs, k_rs, v_head + uint64_t(next) * v_rs, v_rs, next, tid);
-      const uint j0 = k0 + 16 * kg;  // this subgroup's first key
-      if (DO_MATH && j0 < k_end) {
-        // S = Q K^T for the key group, in two chains of products.
-        ACC s = ACC(0.0), s_odd = ACC(0.0);
-        [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
-          F16 qf, kf;
-          coopMatLoadNV(qf, smem, Q_BASE + kd * 2, K_PITCH, false);
-          coopMatLoadNV(kf, smem, K_BASE + 16 * kg * K_PITCH + kd * 2, K_PITCH, true);
-          if (kd % 2 == 0) s = coopMatMulAddNV(qf, kf, s);
-          else s_odd = coopMatMulAddNV(qf, kf, s_odd);
-        }
-        s = s + s_odd;
+      if (!PREFETCH) {
+        load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+        load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+      }
+      store_k(buf, lane);
+      buffer_written();
+      if (PREFETCH && next < k_end) load_k(k_head + uint64_t(next) * k_rs, k_rs, next, lane);
+      if (!DO_MATH) {
+        subgroupBarrier();
+        store_v(buf, lane);
+        if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
+        buffer_written();
+        continue;
+      }
+      // S^T = K Q^T in two chains of products.
+      ACC s = ACC(0.0), s_odd = ACC(0.0);
+      [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
+        F16A kf;
+        coopMatLoadNV(kf, smem, buf + kd * 2, PITCH, false);
+        if (kd % 2 == 0) s = coopMatMulAddNV(kf, qf[kd], s);
+        else s_odd = coopMatMulAddNV(kf, qf[kd], s_odd);
+      }
+      s = s + s_odd;
+      subgroupBarrier();  // K read before V takes the buffer
+      store_v(buf, lane);
+      if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
 
-        // The online softmax on S's elements (base 2); masking only where a
-        // key group reaches past L_k or the causal diagonal, or with a mask.
-        const bool edge = MASK != 0 || j0 + 16 > pc.Lk || (CAUSAL && int(j0 + 15) > pc.causal_offset);
-        float tmax[2] = {NEG_INF, NEG_INF};
-        [[unroll]] for (int e = 0; e < s.length(); ++e) {
-          const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
-          float v = s[e] * scale2;
-          if (edge) {
-            const uint j = j0 + ((col_bits >> (4 * e)) & 15u);
-            v = j < pc.Lk ? masked_score(s[e] * pc.scale, hi ? mask_row[1] : mask_row[0], m_step, hi ? qi[1] : qi[0],
-                                         j, pc.causal_offset) * LOG2E
-                          : NEG_INF;
-          }
-          s[e] = v;
-          if (hi) tmax[1] = max(tmax[1], v);
-          else tmax[0] = max(tmax[0], v);
+      // The online softmax down S^T's columns (base 2); masking only where a
+      // tile reaches past L_k or the causal diagonal, or with a mask array.
+      const bool edge = MASK != 0 || k0 + 16 > pc.Lk || (CAUSAL && int(k0 + 15) > pc.causal_offset);
+      float tmax[2] = {NEG_INF, NEG_INF};
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uint x = i % 2;
+        float v = s[i] * scale2;
+        if (edge) {
+          const uint j = k0 + lane / 4 + 8 * (i / 2);
+          v = j < pc.Lk ? masked_score(s[i] * pc.scale, mask_row[x], m_step, qi[x], j, pc.causal_offset) * LOG2E
+                        : NEG_INF;
         }
-        float alpha[2], mu[2];
-        [[unroll]] for (uint x = 0; x < 2; ++x) {
-          tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
-          tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
-          const float m = m_ref[x];
-          const bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
-          alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
-          if (m == NEG_INF || rescale) m_ref[x] = tmax[x];
-          l_part[x] *= alpha[x];
-          mu[x] = m_ref[x] == NEG_INF ? 0.0 : m_ref[x];
-        }
-        if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
-          [[unroll]] for (uint n = 0; n < NVG; ++n) {
-            [[unroll]] for (int e = 0; e < of[n].length(); ++e) {
-              of[n][e] *= ((LAYOUT_HI >> e) & 1u) != 0 ? alpha[1] : alpha[0];
-            }
-          }
-        }
-        float sum0 = 0.0, sum1 = 0.0;
-        [[unroll]] for (int e = 0; e < s.length(); ++e) {
-          const bool hi = ((LAYOUT_HI >> e) & 1u) != 0;
-          const float p = exp2(s[e] - (hi ? mu[1] : mu[0]));
-          s[e] = p;
-          if (hi) sum1 += p;
-          else sum0 += p;
-        }
-        l_part[0] += sum0;
-        l_part[1] += sum1;
-        const F16 pf = F16(s);
-
-        // O += P V over this subgroup's share of the features.
-        [[unroll]] for (uint n = 0; n < NVG; ++n) {
-          F16 vf;
-          coopMatLoadNV(vf, smem, V_BASE + 16 * kg * V_PITCH + (dg * NVG + n) * 2, V_PITCH, false);
-          of[n] = coopMatMulAddNV(pf, vf, of[n]);
+        s[i] = v;
+        tmax[x] = max(tmax[x], v);
+      }
+      float alpha[2], mu[2];
+      [[unroll]] for (uint x = 0; x < 2; ++x) {
+        tmax[x] = column_max(tmax[x]);
+        const float m = m_ref[x];
+        const bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
+        alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
+        if (m == NEG_INF || rescale) m_ref[x] = tmax[x];
+        l_part[x] *= alpha[x];
+        mu[x] = m_ref[x] == NEG_INF ? 0.0 : m_ref[x];
+      }
+      if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
+        [[unroll]] for (uint n = 0; n < NV; ++n) {
+          [[unroll]] for (uint i = 0; i < 4; ++i) of[n][i] *= alpha[i % 2];
         }
       }
-      barrier();  // the tile is read before the next one is stored
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const float p = exp2(s[i] - mu[i % 2]);
+        s[i] = p;
+        l_part[i % 2] += p;
+      }
+      const F16B pf = F16B(s);
+
+      buffer_written();  // V stored
+      [[unroll]] for (uint n = 0; n < NV; ++n) {
+        F16A vf;
+        coopMatLoadNV(vf, smem, buf + n * 2, PITCH, true);
+        of[n] = coopMatMulAddNV(vf, pf, of[n]);
+      }
+      subgroupBarrier();  // V read before the next K takes the buffer
     }
 
-    // The partials of this subgroup's chunk: (max in base e, sum) per row
-    // from the first subgroup of the key group, then the output share, two
-    // neighbouring elements per 8-byte store.
+    // The partials of this chunk: (max in base e, sum) per row from the
+    // column's first invocations, then the output (O^T element 2 y + x is
+    // feature 16 n + lane / 4 + 8 y of row c0 + x).
     [[unroll]] for (uint x = 0; x < 2; ++x) {
-      float l = l_part[x];
-      l += subgroupShuffleXor(l, 1);
-      l += subgroupShuffleXor(l, 2);
-      const uint r = lane / 4 + 8 * x;
-      if (dg == 0 && lane % 4 == 0 && r < nr) {
+      const float l = column_sum(l_part[x]);
+      const uint r = c0 + x;
+      if (lane < 4 && r < nr) {
         const uint gr = row0 + r;
         const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
         const vec2 ml = vec2(m_ref[x] * LN2, l);
@@ -306,15 +344,17 @@ void main() {
             layout_ok ? floatBitsToUint(ml) : uvec2(floatBitsToUint(F_NAN));
       }
     }
-    [[unroll]] for (uint n = 0; n < NVG; ++n) {
-      [[unroll]] for (int e = 0; e < of[n].length(); e += 2) {
-        const uint r = lane / 4 + (((LAYOUT_HI >> e) & 1u) != 0 ? 8 : 0);
-        if (r >= nr) continue;
-        const uint gr = row0 + r;
-        const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
-        const uint col = (dg * NVG + n) * 16 + ((col_bits >> (4 * e)) & 15u);
-        const vec2 o = layout_ok ? vec2(of[n][e], of[n][e + 1]) : vec2(F_NAN);
-        Ptr2x32(pc.partial + ((row * pc.chunks + chunk) * pc.pitch + 4 + col) * 4).v = floatBitsToUint(o);
+    [[unroll]] for (uint x = 0; x < 2; ++x) {
+      const uint r = c0 + x;
+      if (r >= nr) continue;
+      const uint gr = row0 + r;
+      const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
+      const uint64_t dst = pc.partial + ((row * pc.chunks + chunk) * pc.pitch + 4) * 4;
+      [[unroll]] for (uint n = 0; n < NV; ++n) {
+        [[unroll]] for (uint y = 0; y < 2; ++y) {
+          const float o = layout_ok ? of[n][2 * y + x] : F_NAN;
+          Ptr32(dst + (n * 16 + lane / 4 + 8 * y) * 4).v = floatBitsToUint(o);
+        }
       }
     }
   }
