@@ -255,11 +255,12 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
-// The tensor-core decode (shaders/attention_decode_mma.comp): a subgroup per
-// (batch, kv head, group of 8 rows, chunk of 16-key tiles), on devices with
-// 16 x 8 x 16 fragments in NVIDIA's mma layout. Subgroups to aim for:
-// kMmaUnits (LUMEN_VULKAN_DECODE_MMA_UNITS); chunks at most kMaxChunks.
-constexpr uint64_t kMmaUnits = 2048;
+// The tensor-core decode (shaders/attention_decode_mma.comp): a workgroup per
+// (batch, kv head, group of 8 rows, chunk), each subgroup on its own 16-key
+// tiles, on devices with 16 x 8 x 16 fragments in NVIDIA's mma layout.
+// Workgroups to aim for: kMmaWorkgroups (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS;
+// two waves of one workgroup per SM on an H100); chunks at most kMaxChunks.
+constexpr uint64_t kMmaWorkgroups = 264;
 constexpr uint32_t kMmaRows = 8;
 constexpr uint32_t kMmaTileKeys = 16;
 
@@ -293,10 +294,13 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   Split sp{};
   sp.row_groups = ceil_div(group_rows, kMmaRows);
   const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
-  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_UNITS", kMmaUnits);
-  // Chunk c takes tiles c, c + chunks, ...
-  sp.chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys)));
-  sp.chunk_keys = kMmaTileKeys;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
+  const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
+  // Chunk c's subgroup w takes tiles subgroups c + w, then every
+  // subgroups x chunks-th.
+  sp.chunks = std::clamp<uint32_t>(ceil_div(target, base), 1,
+                                   std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys * subgroups)));
+  sp.chunk_keys = kMmaTileKeys * subgroups;
   sp.pitch = 4 + 4 * ceil_div(Dv, 4);
   array partial = partials_array(k, in, sp);
   DecodePush push{};
@@ -321,9 +325,8 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   constants[5] = Dv;
   constants[6] = !env_is("LUMEN_VULKAN_DECODE_MMA_PREFETCH", "0");
   constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
-  const uint64_t units = base * sp.chunks, per_workgroup = KernelContext::kWorkgroupSize / 32;
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
-             (units + per_workgroup - 1) / per_workgroup * KernelContext::kWorkgroupSize, in.all(), {&partial});
+             base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
   record_merge(k, prim, in, sp, partial, outputs);
 }
 

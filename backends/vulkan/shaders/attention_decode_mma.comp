@@ -6,18 +6,20 @@
 // Transposed, so that the few query rows of a decode are the narrow side of
 // 16 x 8 fragments: S^T = K Q^T (16 keys x 8 rows) and O^T += V^T P^T (16
 // features x 8 rows), a subgroup holding D_v / 16 fragments of 4 floats per
-// invocation for its output. The unit of work is a subgroup: one (batch, kv
-// head, group of 8 rows, chunk), where a row group is up to 8 query rows of
-// the kv head's group (q heads sharing it x queries) and chunk c takes the
-// 16-key tiles c, c + chunks, ... (the subgroups of a head sweep K and V
-// together). Subgroups share nothing: each has its own buffer in shared
-// memory and the loop has no workgroup barrier. Per tile, each invocation's
+// invocation for its output. A workgroup takes one (batch, kv head, group of
+// 8 rows, chunk), where a row group is up to 8 query rows of the kv head's
+// group (q heads sharing it x queries); chunk c's subgroup w takes the 16-key
+// tiles 8 c + w, 8 c + w + 8 chunks, ... (the workgroups of a head sweep K
+// and V together). In the loop the subgroups share nothing: each has its own
+// buffer in shared memory and there is no workgroup barrier; at the end the
+// 8 subgroups' results are merged through shared memory. Per tile, each
+// invocation's
 // 16-byte units of K are converted to float16 into the buffer, S^T is taken,
 // V takes the buffer's place while the online softmax runs on S^T's own
 // elements (a query row is a column: 8 invocations x 2 elements), with a
 // lazily moved reference max as in attention_flash.comp (P <= e^8 as
 // float16), then O^T += V^T P^T. With PREFETCH the next tile's K and V are
-// loaded while this one is used. Each subgroup writes its chunk's partial
+// loaded while this one is used. Each workgroup writes its chunk's partial
 // (max, sum, unnormalized output) per row; attention_merge.comp combines them.
 #version 460
 #extension GL_GOOGLE_include_directive : require
@@ -69,7 +71,7 @@ layout(push_constant) uniform Push {
   float scale;
   uint rows_per_group;  // 8
   uint row_groups;
-  uint chunks;
+  uint chunks;  // workgroup chunks
   uint chunk_keys_unused;
   uint pitch;  // floats per partial: 4 + D_v rounded up to 4
   uint chunk_lanes_unused;
@@ -90,6 +92,8 @@ const uint ND = D / 16, NV = DV / 16;       // fragments along D and D_v
 const uint PITCH = (DK > DVU ? DK : DVU) + 1;
 const uint BUF = 16 * PITCH;
 shared uvec4 smem[WARPS * BUF];
+// The subgroups' maxima (base 2) and sums per row, for the merge.
+shared float warp_max[WARPS * 8], warp_sum[WARPS * 8];
 
 // Units of a 16-row K and V tile per invocation.
 const uint KL = 16 * DK / 32, VL = 16 * DVU / 32;
@@ -193,7 +197,7 @@ void main() {
   const float scale2 = pc.scale * LOG2E;
   // Keys any row sees: causal rows see keys j <= i + causal_offset.
   const uint k_end = CAUSAL ? uint(clamp(int(pc.Lq) + pc.causal_offset, 0, int(pc.Lk))) : pc.Lk;
-  const uint k_stride = pc.chunks * 16;
+  const uint k_stride = pc.chunks * WARPS * 16;
   // Element 2 y + x of a fragment: row lane / 4 + 8 y, column c0 + x.
   const uint c0 = 2 * (lane % 4);
 
@@ -202,7 +206,7 @@ void main() {
   subgroupBarrier();  // the probe's memory stages Q next
 
   const uint64_t units = uint64_t(pc.B) * pc.Hkv * pc.row_groups * pc.chunks;
-  for (uint64_t u = uint64_t(gl_WorkGroupID.x) * WARPS + warp; u < units; u += uint64_t(gl_NumWorkGroups.x) * WARPS) {
+  for (uint64_t u = gl_WorkGroupID.x; u < units; u += gl_NumWorkGroups.x) {
     const uint chunk = uint(u % pc.chunks);
     uint64_t rest = u / pc.chunks;
     const uint row0 = uint(rest % pc.row_groups) * 8;
@@ -213,7 +217,7 @@ void main() {
     // The first tile's loads go out before Q is read.
     const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
     const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
-    uint k0 = chunk * 16;
+    uint k0 = (chunk * WARPS + warp) * 16;
     if (PREFETCH && k0 < k_end) {
       load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
       load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
@@ -330,32 +334,51 @@ void main() {
       subgroupBarrier();  // V read before the next K takes the buffer
     }
 
-    // The partials of this chunk: (max in base e, sum) per row from the
-    // column's first invocations, then the output (O^T element 2 y + x is
-    // feature 16 n + lane / 4 + 8 y of row c0 + x).
+    // The workgroup's partial per row: the subgroups' maxima and sums
+    // through shared memory, each subgroup's output scaled to the common max
+    // into its buffer (O^T element 2 y + x is feature 16 n + lane / 4 + 8 y
+    // of row c0 + x), then summed feature by feature.
     [[unroll]] for (uint x = 0; x < 2; ++x) {
       const float l = column_sum(l_part[x]);
-      const uint r = c0 + x;
-      if (lane < 4 && r < nr) {
-        const uint gr = row0 + r;
-        const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
-        const vec2 ml = vec2(m_ref[x] * LN2, l);
-        Ptr2x32(pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4).v =
-            layout_ok ? floatBitsToUint(ml) : uvec2(floatBitsToUint(F_NAN));
+      if (lane < 4) {
+        warp_max[warp * 8 + c0 + x] = m_ref[x];
+        warp_sum[warp * 8 + c0 + x] = l;
       }
     }
+    barrier();
     [[unroll]] for (uint x = 0; x < 2; ++x) {
-      const uint r = c0 + x;
-      if (r >= nr) continue;
-      const uint gr = row0 + r;
-      const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
-      const uint64_t dst = pc.partial + ((row * pc.chunks + chunk) * pc.pitch + 4) * 4;
+      float mx = NEG_INF;
+      for (uint w = 0; w < WARPS; ++w) mx = max(mx, warp_max[w * 8 + c0 + x]);
+      const float f = m_ref[x] == NEG_INF ? 0.0 : exp2(m_ref[x] - mx);
       [[unroll]] for (uint n = 0; n < NV; ++n) {
         [[unroll]] for (uint y = 0; y < 2; ++y) {
-          const float o = layout_ok ? of[n][2 * y + x] : F_NAN;
-          Ptr32(dst + (n * 16 + lane / 4 + 8 * y) * 4).v = floatBitsToUint(o);
+          // Row c0 + x of the buffer's floats: D_v features.
+          const uint e = (c0 + x) * DV + n * 16 + lane / 4 + 8 * y;
+          smem[buf + e / 4][e % 4] = floatBitsToUint(of[n][2 * y + x] * f);
         }
       }
     }
+    barrier();
+    const uint tid = gl_LocalInvocationID.x;
+    for (uint e = tid; e < 8 * DV; e += gl_WorkGroupSize.x) {
+      const uint r = e / DV;
+      if (r >= nr) break;
+      const uint gr = row0 + r;
+      const uint64_t row = (uint64_t(b) * pc.Hq + hk * group + gr / pc.Lq) * pc.Lq + gr % pc.Lq;
+      const uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
+      float o = 0.0;
+      for (uint w = 0; w < WARPS; ++w) o += uintBitsToFloat(smem[w * BUF + e / 4][e % 4]);
+      Ptr32(dst + (4 + e % DV) * 4).v = floatBitsToUint(layout_ok ? o : F_NAN);
+      if (e % DV == 0) {
+        float mx = NEG_INF, l = 0.0;
+        for (uint w = 0; w < WARPS; ++w) mx = max(mx, warp_max[w * 8 + r]);
+        for (uint w = 0; w < WARPS; ++w) {
+          const float m = warp_max[w * 8 + r];
+          l += m == NEG_INF ? 0.0 : warp_sum[w * 8 + r] * exp2(m - mx);
+        }
+        Ptr2x32(dst).v = floatBitsToUint(layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN));
+      }
+    }
+    barrier();  // the buffers are read before the next unit's Q
   }
 }
