@@ -278,7 +278,7 @@ bool mma_decode_fits(KernelContext& k, const AttentionInputs& in) {
   for (const array* a : {in.k, in.v}) {
     if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * kMmaTileKeys > int64_t(UINT32_MAX)) return false;
   }
-  const uint64_t shared = (KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) * 16;
+  const uint64_t shared = ((KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) + 8 * (D / 8 + 1)) * 16;
   if (shared > k.caps().max_shared_memory || !coopmat_offers(k.caps(), 16, 8, 16)) return false;
   // The mma layout of 16 x 16 fragments stands for that of 16 x 8 ones (the
   // kernel checks its own and writes NaN where it differs).
@@ -317,7 +317,7 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   push.chunks = sp.chunks;
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
-  Constants constants(8, 0);
+  Constants constants(9, 0);
   constants[1] = dtype_id(in.q->dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
@@ -325,6 +325,7 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   constants[5] = Dv;
   constants[6] = !env_is("LUMEN_VULKAN_DECODE_MMA_PREFETCH", "0");
   constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
+  constants[8] = vector_loads(*in.q);
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
              base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
   record_merge(k, prim, in, sp, partial, outputs);

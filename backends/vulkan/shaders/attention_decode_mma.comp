@@ -44,6 +44,8 @@ layout(constant_id = 6) const bool PREFETCH = true;
 // skips the products and the softmax, bit 1 the bfloat16 conversion, bit 2
 // the loads of K and V.
 layout(constant_id = 7) const uint PROBE = 0;
+// Q's rows contiguous and 16-byte aligned (16-byte loads).
+layout(constant_id = 8) const bool VEC_Q = false;
 const bool DO_MATH = (PROBE & 1u) == 0, DO_CONVERT = (PROBE & 2u) == 0, DO_LOADS = (PROBE & 4u) == 0;
 
 #include "attention.glsl"
@@ -91,7 +93,9 @@ const uint ND = D / 16, NV = DV / 16;       // fragments along D and D_v
 // layout probe).
 const uint PITCH = (DK > DVU ? DK : DVU) + 1;
 const uint BUF = 16 * PITCH;
-shared uvec4 smem[WARPS * BUF];
+// Then the workgroup's 8 rows of Q.
+const uint Q_PITCH = DK + 1, Q_BASE = WARPS * BUF;
+shared uvec4 smem[WARPS * BUF + 8 * Q_PITCH];
 // The subgroups' maxima (base 2) and sums per row, for the merge.
 shared float warp_max[WARPS * 8], warp_sum[WARPS * 8];
 
@@ -193,6 +197,8 @@ void main() {
   const uint size = dtype_size(DT);
   const uint group = pc.Hq / pc.Hkv, group_rows = group * pc.Lq;
   const int64_t q_step = table_stride(pc.strides, T_Q, 3), m_step = table_stride(pc.strides, T_MASK, 3);
+  // Q's head and row strides in bytes.
+  const int64_t q_hs = table_stride(pc.strides, T_Q, 1) * size, q_rs = table_stride(pc.strides, T_Q, 2) * size;
   const uint k_rs = uint(table_stride(pc.strides, T_K, 2) * size), v_rs = uint(table_stride(pc.strides, T_V, 2) * size);
   const float scale2 = pc.scale * LOG2E;
   // Keys any row sees: causal rows see keys j <= i + causal_offset.
@@ -203,7 +209,7 @@ void main() {
 
   // The layout checked (a mismatch gives NaN rather than wrong numbers).
   const bool layout_ok = layout_is_mma(buf, lane);
-  subgroupBarrier();  // the probe's memory stages Q next
+  subgroupBarrier();  // the probe is read before K takes its memory
 
   const uint64_t units = uint64_t(pc.B) * pc.Hkv * pc.row_groups * pc.chunks;
   for (uint64_t u = gl_WorkGroupID.x; u < units; u += gl_NumWorkGroups.x) {
@@ -217,6 +223,7 @@ void main() {
     // The first tile's loads go out before Q is read.
     const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
     const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
+    const uint64_t q_head = table_row(pc.strides, pc.q, T_Q, b, hk * group, 0, size);
     uint k0 = (chunk * WARPS + warp) * 16;
     if (PREFETCH && k0 < k_end) {
       load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
@@ -224,25 +231,27 @@ void main() {
     }
 
     // Column r of Q^T is query gr % L_q of q head hk * group + gr / L_q (gr =
-    // row0 + r), staged as rows of the buffer; rows past nr are zeros. Q goes
-    // in unscaled.
-    for (uint c = lane; c < 8 * DK; c += 32) {
+    // row0 + r), staged by the workgroup as rows of shared memory (rows past
+    // nr are zeros) and read as fragments per tile (fewer registers held
+    // through the loop). Q goes in unscaled.
+    for (uint c = gl_LocalInvocationID.x; c < 8 * DK; c += gl_WorkGroupSize.x) {
       const uint r = c / DK, e0 = c % DK * UNIT;
       uvec4 w = uvec4(0);
       if (r < nr) {
         const uint gr = row0 + r;
-        const uint64_t q_row = table_row(pc.strides, pc.q, T_Q, b, hk * group + gr / pc.Lq, gr % pc.Lq, size);
-        [[unroll]] for (uint t = 0; t < 4; ++t) {
-          w[t] = packHalf2x16(vec2(load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t) * q_step * size)),
-                                   load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t + 1) * q_step * size))));
+        const uint64_t q_row = q_head + uint64_t(int64_t(gr / pc.Lq) * q_hs + int64_t(gr % pc.Lq) * q_rs);
+        if (VEC_Q) {
+          w = to_half(ReadPtr4x32(q_row + e0 * 2).v);
+        } else {
+          [[unroll]] for (uint t = 0; t < 4; ++t) {
+            w[t] = packHalf2x16(vec2(load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t) * q_step * size)),
+                                     load_float(DT, q_row + uint64_t(int64_t(e0 + 2 * t + 1) * q_step * size))));
+          }
         }
       }
-      smem[buf + r * PITCH + c % DK] = w;
+      smem[Q_BASE + r * Q_PITCH + c % DK] = w;
     }
-    buffer_written();
-    F16B qf[ND];
-    [[unroll]] for (uint kd = 0; kd < ND; ++kd) coopMatLoadNV(qf[kd], smem, buf + kd * 2, PITCH, true);
-    subgroupBarrier();  // Q read before K takes the buffer
+    barrier();
 
     // This invocation's columns c0 + x: their queries, mask rows and
     // online-softmax state (its share of the sum).
@@ -279,9 +288,11 @@ void main() {
       ACC s = ACC(0.0), s_odd = ACC(0.0);
       [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
         F16A kf;
+        F16B qf;
         coopMatLoadNV(kf, smem, buf + kd * 2, PITCH, false);
-        if (kd % 2 == 0) s = coopMatMulAddNV(kf, qf[kd], s);
-        else s_odd = coopMatMulAddNV(kf, qf[kd], s_odd);
+        coopMatLoadNV(qf, smem, Q_BASE + kd * 2, Q_PITCH, true);
+        if (kd % 2 == 0) s = coopMatMulAddNV(kf, qf, s);
+        else s_odd = coopMatMulAddNV(kf, qf, s_odd);
       }
       s = s + s_odd;
       subgroupBarrier();  // K read before V takes the buffer
