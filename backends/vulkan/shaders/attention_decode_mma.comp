@@ -38,8 +38,9 @@ layout(constant_id = 2) const uint MASK = 0;     // 0 none, 1 bool (true keeps),
 layout(constant_id = 3) const bool CAUSAL = false;
 layout(constant_id = 4) const uint D = 128;  // head dims, multiples of 16
 layout(constant_id = 5) const uint DV = 128;
-// The next tile's K and V are loaded into registers while this one is used.
-layout(constant_id = 6) const bool PREFETCH = true;
+// K and V are loaded into registers PREFETCH tiles ahead (0, 1 or 2): the
+// loads of the next tiles are in flight while this one is used.
+layout(constant_id = 6) const uint PREFETCH = 1;
 // Measurement only (wrong results; LUMEN_VULKAN_DECODE_MMA_PROBE): bit 0
 // skips the products and the softmax, bit 1 the bfloat16 conversion, bit 2
 // the loads of K and V.
@@ -124,26 +125,26 @@ bool layout_is_mma(uint base, uint lane) {
   return subgroupAll(ok);
 }
 
-// The loaded units of a tile (private globals: arrays sized by
-// specialization constants).
-uvec4 k_regs[KL], v_regs[VL];
+// The loaded units of two tiles (tile t in set t % 2; private globals:
+// arrays sized by specialization constants).
+uvec4 k_regs[2][KL], v_regs[2][VL];
 
 // Unit c = lane + 32 l of a tile is row c / units, unit c % units of it; rows
 // at or past L_k read as zeros. `rows` is the tile's first row, `rs` the row
 // stride in bytes.
-void load_k(uint64_t rows, uint rs, uint k0, uint lane) {
+void load_k(uint set, uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
     const uint c = lane + 32 * l, r = c / DK;
-    if (!DO_LOADS) k_regs[l] = uvec4(c, r, k0, 0);
-    else k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
+    if (!DO_LOADS) k_regs[set][l] = uvec4(c, r, k0, 0);
+    else k_regs[set][l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
   }
 }
 
-void load_v(uint64_t rows, uint rs, uint k0, uint lane) {
+void load_v(uint set, uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
     const uint c = lane + 32 * l, r = c / DVU;
-    if (!DO_LOADS) v_regs[l] = uvec4(c, r, k0, 1);
-    else v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
+    if (!DO_LOADS) v_regs[set][l] = uvec4(c, r, k0, 1);
+    else v_regs[set][l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
   }
 }
 
@@ -158,17 +159,17 @@ uvec4 to_half(uvec4 w) {
   return r;
 }
 
-void store_k(uint buf, uint lane) {
+void store_k(uint set, uint buf, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
     const uint c = lane + 32 * l;
-    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[l]);
+    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[set][l]);
   }
 }
 
-void store_v(uint buf, uint lane) {
+void store_v(uint set, uint buf, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
     const uint c = lane + 32 * l;
-    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[l]);
+    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[set][l]);
   }
 }
 
@@ -224,10 +225,13 @@ void main() {
     const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
     const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
     const uint64_t q_head = table_row(pc.strides, pc.q, T_Q, b, hk * group, 0, size);
-    uint k0 = (chunk * WARPS + warp) * 16;
-    if (PREFETCH && k0 < k_end) {
-      load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
-      load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+    const uint k_first = (chunk * WARPS + warp) * 16;
+    [[unroll]] for (uint t = 0; t < PREFETCH; ++t) {
+      const uint k0 = k_first + t * k_stride;
+      if (k0 < k_end) {
+        load_k(t, k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+        load_v(t, v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+      }
     }
 
     // Column r of Q^T is query gr % L_q of q head hk * group + gr / L_q (gr =
@@ -268,19 +272,24 @@ void main() {
     ACC of[NV];
     [[unroll]] for (uint n = 0; n < NV; ++n) of[n] = ACC(0.0);
 
-    for (; k0 < k_end; k0 += k_stride) {
-      const uint next = k0 + k_stride;
-      if (!PREFETCH) {
-        load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
-        load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+    // Tiles by pairs, so that each one's register set is a constant.
+    for (uint k_pair = k_first; k_pair < k_end; k_pair += 2 * k_stride) {
+     [[unroll]] for (uint h = 0; h < 2; ++h) {
+      const uint k0 = k_pair + h * k_stride;
+      if (k0 >= k_end) break;
+      // The tile PREFETCH ahead, and its register set.
+      const uint ahead = k0 + PREFETCH * k_stride, ahead_set = (h + PREFETCH) % 2;
+      if (PREFETCH == 0) {
+        load_k(h, k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+        load_v(h, v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
       }
-      store_k(buf, lane);
+      store_k(h, buf, lane);
       buffer_written();
-      if (PREFETCH && next < k_end) load_k(k_head + uint64_t(next) * k_rs, k_rs, next, lane);
+      if (PREFETCH > 0 && ahead < k_end) load_k(ahead_set, k_head + uint64_t(ahead) * k_rs, k_rs, ahead, lane);
       if (!DO_MATH) {
         subgroupBarrier();
-        store_v(buf, lane);
-        if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
+        store_v(h, buf, lane);
+        if (PREFETCH > 0 && ahead < k_end) load_v(ahead_set, v_head + uint64_t(ahead) * v_rs, v_rs, ahead, lane);
         buffer_written();
         continue;
       }
@@ -296,8 +305,8 @@ void main() {
       }
       s = s + s_odd;
       subgroupBarrier();  // K read before V takes the buffer
-      store_v(buf, lane);
-      if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
+      store_v(h, buf, lane);
+      if (PREFETCH > 0 && ahead < k_end) load_v(ahead_set, v_head + uint64_t(ahead) * v_rs, v_rs, ahead, lane);
 
       // The online softmax down S^T's columns (base 2); masking only where a
       // tile reaches past L_k or the causal diagonal, or with a mask array.
@@ -343,6 +352,7 @@ void main() {
         of[n] = coopMatMulAddNV(vf, pf, of[n]);
       }
       subgroupBarrier();  // V read before the next K takes the buffer
+     }
     }
 
     // The workgroup's partial per row: the subgroups' maxima and sums
