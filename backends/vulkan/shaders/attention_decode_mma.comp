@@ -47,13 +47,17 @@ layout(constant_id = 6) const uint PREFETCH = 1;
 layout(constant_id = 7) const uint PROBE = 0;
 // Q's rows contiguous and 16-byte aligned (16-byte loads).
 layout(constant_id = 8) const bool VEC_Q = false;
+// MERGE: the last workgroup of a (batch, kv head, row group) to finish (a
+// counter per one, left at zero) merges the chunks' partials (rows side by
+// side in partitions of MERGE_PART invocations, attention_merge.glsl; chunks
+// <= MERGE_PART): no merge pass; else attention_merge.comp does.
+layout(constant_id = 9) const bool MERGE = false;
 const bool DO_MATH = (PROBE & 1u) == 0, DO_CONVERT = (PROBE & 2u) == 0, DO_LOADS = (PROBE & 4u) == 0;
 
 #include "attention.glsl"
 #include "index_table.glsl"
 
-// DecodePush of kernels/attention_decode.cpp (attention_decode.comp's block;
-// out_addr, lse, chunk_lanes and merge_flags unused here).
+// DecodePush of kernels/attention_decode.cpp (attention_decode.comp's block).
 layout(push_constant) uniform Push {
   uint64_t q;
   uint64_t k;
@@ -61,8 +65,8 @@ layout(push_constant) uniform Push {
   uint64_t mask;
   uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
   uint64_t strides;  // int64: q, k, v, mask strides (4 each)
-  uint64_t out_addr;
-  uint64_t lse;
+  uint64_t out_addr;  // MERGE: DT [B, H_q, L_q, D_v]
+  uint64_t lse;       // MERGE with the lse: float32 [B, H_q, L_q]
   uint B;
   uint Hq;
   uint Hkv;
@@ -77,9 +81,23 @@ layout(push_constant) uniform Push {
   uint chunks;  // workgroup chunks
   uint chunk_keys_unused;
   uint pitch;  // floats per partial: 4 + D_v rounded up to 4
-  uint chunk_lanes_unused;
-  uint merge_flags_unused;
+  uint chunk_lanes;  // MERGE: the merge's (attention_merge.glsl), for partitions of MERGE_PART
+  uint merge_flags;  // MERGE: HAS_SINKS_BIT | WRITE_LSE_BIT
 } pc;
+
+// Slots of the int64 table after the strides (MERGE): the sinks' and the
+// counters' addresses, as in attention_decode.comp.
+const uint T_SINKS = 4u;
+const uint ADDR_SINKS = 20u;
+const uint ADDR_COUNTERS = 21u;
+const uint HAS_SINKS_BIT = 1u;
+const uint WRITE_LSE_BIT = 2u;
+#define WRITE_LSE ((pc.merge_flags & WRITE_LSE_BIT) != 0u)
+#include "attention_merge.glsl"
+
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint v; };
+const uint MERGE_PART = gl_WorkGroupSize.x / 8;  // a partition per row
+shared bool is_last;
 
 #define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>  // S^T, O^T
 #define F16A fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>  // K, V^T
@@ -389,7 +407,7 @@ void main() {
       const uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
       float o = 0.0;
       for (uint w = 0; w < WARPS; ++w) o += uintBitsToFloat(smem[w * BUF + e / 4][e % 4]);
-      Ptr32(dst + (4 + e % DV) * 4).v = floatBitsToUint(layout_ok ? o : F_NAN);
+      PartialWord(dst + (4 + e % DV) * 4).v = layout_ok ? o : F_NAN;
       if (e % DV == 0) {
         float mx = NEG_INF, l = 0.0;
         for (uint w = 0; w < WARPS; ++w) mx = max(mx, warp_max[w * 8 + r]);
@@ -397,9 +415,32 @@ void main() {
           const float m = warp_max[w * 8 + r];
           l += m == NEG_INF ? 0.0 : warp_sum[w * 8 + r] * exp2(m - mx);
         }
-        Ptr2x32(dst).v = floatBitsToUint(layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN));
+        PartialPair(dst).v = layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN);
       }
     }
     barrier();  // the buffers are read before the next unit's Q
+    if (!MERGE) continue;
+
+    // The partials before the counter (release); the last workgroup's reads
+    // after it (acquire).
+    memoryBarrierBuffer();
+    barrier();
+    const uint64_t counter = uint64_t(Int64Table(pc.strides).v[ADDR_COUNTERS]) + (u / pc.chunks) * 4;
+    if (tid == 0) is_last = atomicAdd(Counter(counter).v, 1u) == pc.chunks - 1;
+    barrier();
+    if (!is_last) continue;
+    memoryBarrierBuffer();
+    // Partition tid / MERGE_PART merges row row0 + that.
+    const uint r = tid / MERGE_PART, gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq;
+    const uint64_t row = (uint64_t(b) * pc.Hq + h) * pc.Lq + gr % pc.Lq;
+    float sink = NEG_INF;
+    if ((pc.merge_flags & HAS_SINKS_BIT) != 0u && r < nr) {
+      const uint64_t sinks = uint64_t(Int64Table(pc.strides).v[ADDR_SINKS]);
+      sink = load_float(DT, sinks + uint64_t(int64_t(h) * table_stride(pc.strides, T_SINKS, 0) * size));
+    }
+    merge_partials(r < nr, MERGE_PART, pc.partial + row * pc.chunks * pc.pitch * 4, pc.chunks, pc.pitch, DV,
+                   pc.chunk_lanes, sink, pc.out_addr + row * DV * size, pc.lse + row * 4);
+    if (tid == 0) Counter(counter).v = 0;
+    barrier();  // the merge's shared memory is read before the next unit
   }
 }
