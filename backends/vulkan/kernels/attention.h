@@ -95,8 +95,9 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
 // Where the device's 16 x 16 x 16 float16 fragments have NVIDIA's mma layout:
 // the elements of an accumulator fragment in an invocation's second row (the
-// LAYOUT_HI constant of attention_flash.comp and attention_decode_mma.comp);
-// read on the first call (a dispatch waited for).
+// LAYOUT_HI constant of attention_flash.comp; the tensor-core decode takes it
+// as the sign of NVIDIA's layouts); read on the first call (a dispatch waited
+// for).
 std::optional<uint32_t> mma_fragment_layout(KernelContext& k);
 // A row-contiguous float16 copy of a bfloat16 K or V (plan.kv_half), recorded
 // on k's stream (shaders/attention_kv_half.comp).

@@ -258,13 +258,11 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
 // The tensor-core decode (shaders/attention_decode_mma.comp): a workgroup per
 // (batch, kv head, group of 8 rows, chunk), each subgroup on its own 16-key
 // tiles, on devices with 16 x 8 x 16 fragments in NVIDIA's mma layout; the
-// last workgroup of each row group merges the chunks (no merge pass).
-// Workgroups: at most kMmaWorkgroups (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS),
-// whole chunks per row group: one wave on an H100 (132 SMs, one workgroup
-// each at ~180 registers). H100, bf16 decode at 32K keys (GQA 32/8): 128
-// workgroups 0.0603 ms, 256 or 264 (two waves) 0.0644, 136 (a few in a
-// second wave) 0.0935; the merge pass costs ~6 us of that (the loads-only
-// probe: 0.0483 alone, 0.0545 with it).
+// merge pass combines the chunks. Workgroups: at most kMmaWorkgroups
+// (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS), whole chunks per row group: one wave
+// on an H100 (132 SMs, one workgroup each at ~190 registers). H100, bf16
+// decode at 32K keys (GQA 32/8): 128 workgroups 0.0600 ms, 256 or 264 (two
+// waves) 0.0644, 136 (a few in a second wave) 0.0935.
 constexpr uint64_t kMmaWorkgroups = 132;
 constexpr uint32_t kMmaRows = 8;
 constexpr uint32_t kMmaTileKeys = 16;
@@ -283,9 +281,11 @@ bool mma_decode_fits(KernelContext& k, const AttentionInputs& in) {
   for (const array* a : {in.k, in.v}) {
     if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * kMmaTileKeys > int64_t(UINT32_MAX)) return false;
   }
-  // The subgroups' buffers, Q, and the merge's arrays (attention_merge.glsl).
-  const uint64_t shared = ((KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) + 8 * (D / 8 + 1)) * 16 +
-                          KernelContext::kWorkgroupSize * 20;
+  // The subgroups' buffers, then Q's 8 rows, then the subgroups' row maxima
+  // and sums.
+  const uint64_t shared =
+      ((KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) + 8 * (D / 8 + 1)) * 16 +
+      (KernelContext::kWorkgroupSize / 32) * 8 * 8;
   if (shared > k.caps().max_shared_memory || !coopmat_offers(k.caps(), 16, 8, 16)) return false;
   // The mma layout of 16 x 16 fragments stands for that of 16 x 8 ones (the
   // kernel checks its own and writes NaN where it differs).
@@ -303,60 +303,40 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
   const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
   const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
-  // Merging in the kernel, each row's partition of the workgroup takes one
-  // chunk's (m, l) per invocation.
-  const bool merge = !env_is("LUMEN_VULKAN_DECODE_MMA_MERGE", "0");
-  const uint32_t merge_part = KernelContext::kWorkgroupSize / kMmaRows;
   // Chunk c's subgroup w takes tiles subgroups c + w, then every
   // subgroups x chunks-th.
   sp.chunks = std::clamp<uint32_t>(static_cast<uint32_t>(target / base), 1,
-                                   std::min(merge ? merge_part : kMaxChunks, ceil_div(Lk, kMmaTileKeys * subgroups)));
+                                   std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys * subgroups)));
   sp.chunk_keys = kMmaTileKeys * subgroups;
   sp.pitch = 4 + 4 * ceil_div(Dv, 4);
   array partial = partials_array(k, in, sp);
-  std::optional<array> counters;
-  if (merge) counters = decode_counters(k, prim.stream(), base);
   DecodePush push{};
   push.q = address_of(*in.q);
   push.k = address_of(*in.k);
   push.v = address_of(*in.v);
   push.mask = in.mask ? address_of(*in.mask) : push.q;
   push.partial = address_of(partial);
-  // The table's tail: the sinks' and the counters' addresses.
-  push.strides = upload_attention_strides(
-      k, in, {in.sinks},
-      {static_cast<int64_t>(in.sinks ? address_of(*in.sinks) : 0),
-       static_cast<int64_t>(counters ? address_of(*counters) : 0)});
-  push.out = address_of(outputs[0]);
-  push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;
+  push.strides = upload_attention_strides(k, in, {});
+  push.out = push.lse = push.partial;
   set_attention_dims(push, in, params);
-  push.chunk_lanes = merge_chunk_lanes(Dv, merge_part);
-  push.merge_flags = (params.has_sinks ? 1u : 0u) | (prim.output_lse() ? 2u : 0u);
   push.rows_per_group = kMmaRows;
   push.row_groups = sp.row_groups;
   push.chunks = sp.chunks;
   push.chunk_keys = sp.chunk_keys;
   push.pitch = sp.pitch;
-  Constants constants(10, 0);
+  Constants constants(9, 0);
   constants[1] = dtype_id(in.q->dtype());
   constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
   constants[3] = params.causal;
   constants[4] = static_cast<uint32_t>(in.q->shape(3));
   constants[5] = Dv;
-  // Tiles of K and V in registers ahead of their use: 0, 1 or 2.
-  const char* prefetch = std::getenv("LUMEN_VULKAN_DECODE_MMA_PREFETCH");
-  constants[6] = prefetch ? std::clamp(std::atoi(prefetch), 0, 2) : 1;
+  // H100: 0.0625 ms without, 0.0600 with (and 0.074 two tiles ahead).
+  constants[6] = !env_is("LUMEN_VULKAN_DECODE_MMA_PREFETCH", "0");
   constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
   constants[8] = vector_loads(*in.q);
-  constants[9] = merge;
-  std::vector<const array*> writes{&partial};
-  if (merge) {
-    for (auto& o : outputs) writes.push_back(&o);
-    writes.push_back(&*counters);
-  }
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
-             base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), writes);
-  if (!merge) record_merge(k, prim, in, sp, partial, outputs);
+             base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
+  record_merge(k, prim, in, sp, partial, outputs);
 }
 
 // Whether K and V are one contiguous run each of the same shape (the probe

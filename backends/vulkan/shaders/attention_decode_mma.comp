@@ -10,17 +10,20 @@
 // 8 rows, chunk), where a row group is up to 8 query rows of the kv head's
 // group (q heads sharing it x queries); chunk c's subgroup w takes the 16-key
 // tiles 8 c + w, 8 c + w + 8 chunks, ... (the workgroups of a head sweep K
-// and V together). In the loop the subgroups share nothing: each has its own
-// buffer in shared memory and there is no workgroup barrier; at the end the
-// 8 subgroups' results are merged through shared memory. Per tile, each
-// invocation's
-// 16-byte units of K are converted to float16 into the buffer, S^T is taken,
-// V takes the buffer's place while the online softmax runs on S^T's own
-// elements (a query row is a column: 8 invocations x 2 elements), with a
-// lazily moved reference max as in attention_flash.comp (P <= e^8 as
-// float16), then O^T += V^T P^T. With PREFETCH the next tile's K and V are
-// loaded while this one is used. Each workgroup writes its chunk's partial
-// (max, sum, unnormalized output) per row; attention_merge.comp combines them.
+// and V together). In the loop the subgroups share nothing but Q: each has
+// its own buffer in shared memory and there is no workgroup barrier; at the
+// end the 8 subgroups' results are merged through shared memory. Per tile,
+// each invocation's 16-byte units of K are converted to float16 into the
+// buffer, S^T is taken, V takes the buffer's place while the online softmax
+// runs on S^T's own elements (a query row is a column: 8 invocations x 2
+// elements), with a lazily moved reference max as in attention_flash.comp
+// (P <= e^8 as float16), then O^T += V^T P^T. With PREFETCH the next tile's
+// K and V are loaded while this one is used. Each workgroup writes its
+// chunk's partial (max, sum, unnormalized output) per row;
+// attention_merge.comp combines them. On the H100 the arithmetic is nearly
+// free (without the loads the kernel takes about half the time); the loads,
+// their staging through registers and shared memory, and the merge pass set
+// its pace (docs/attention.md).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -38,26 +41,21 @@ layout(constant_id = 2) const uint MASK = 0;     // 0 none, 1 bool (true keeps),
 layout(constant_id = 3) const bool CAUSAL = false;
 layout(constant_id = 4) const uint D = 128;  // head dims, multiples of 16
 layout(constant_id = 5) const uint DV = 128;
-// K and V are loaded into registers PREFETCH tiles ahead (0, 1 or 2): the
-// loads of the next tiles are in flight while this one is used.
-layout(constant_id = 6) const uint PREFETCH = 1;
+// The next tile's K and V are loaded into registers while this one is used.
+layout(constant_id = 6) const bool PREFETCH = true;
 // Measurement only (wrong results; LUMEN_VULKAN_DECODE_MMA_PROBE): bit 0
 // skips the products and the softmax, bit 1 the bfloat16 conversion, bit 2
 // the loads of K and V.
 layout(constant_id = 7) const uint PROBE = 0;
 // Q's rows contiguous and 16-byte aligned (16-byte loads).
 layout(constant_id = 8) const bool VEC_Q = false;
-// MERGE: the last workgroup of a (batch, kv head, row group) to finish (a
-// counter per one, left at zero) merges the chunks' partials (rows side by
-// side in partitions of MERGE_PART invocations, attention_merge.glsl; chunks
-// <= MERGE_PART): no merge pass; else attention_merge.comp does.
-layout(constant_id = 9) const bool MERGE = false;
 const bool DO_MATH = (PROBE & 1u) == 0, DO_CONVERT = (PROBE & 2u) == 0, DO_LOADS = (PROBE & 4u) == 0;
 
 #include "attention.glsl"
 #include "index_table.glsl"
 
-// DecodePush of kernels/attention_decode.cpp (attention_decode.comp's block).
+// DecodePush of kernels/attention_decode.cpp (attention_decode.comp's block;
+// out_addr, lse, chunk_lanes and merge_flags unused here).
 layout(push_constant) uniform Push {
   uint64_t q;
   uint64_t k;
@@ -65,8 +63,8 @@ layout(push_constant) uniform Push {
   uint64_t mask;
   uint64_t partial;  // float32 [B, H_q, L_q, chunks, pitch]: m, l, -, -, output
   uint64_t strides;  // int64: q, k, v, mask strides (4 each)
-  uint64_t out_addr;  // MERGE: DT [B, H_q, L_q, D_v]
-  uint64_t lse;       // MERGE with the lse: float32 [B, H_q, L_q]
+  uint64_t out_addr;
+  uint64_t lse;
   uint B;
   uint Hq;
   uint Hkv;
@@ -81,23 +79,10 @@ layout(push_constant) uniform Push {
   uint chunks;  // workgroup chunks
   uint chunk_keys_unused;
   uint pitch;  // floats per partial: 4 + D_v rounded up to 4
-  uint chunk_lanes;  // MERGE: the merge's (attention_merge.glsl), for partitions of MERGE_PART
-  uint merge_flags;  // MERGE: HAS_SINKS_BIT | WRITE_LSE_BIT
+  uint chunk_lanes_unused;
+  uint merge_flags_unused;
 } pc;
 
-// Slots of the int64 table after the strides (MERGE): the sinks' and the
-// counters' addresses, as in attention_decode.comp.
-const uint T_SINKS = 4u;
-const uint ADDR_SINKS = 20u;
-const uint ADDR_COUNTERS = 21u;
-const uint HAS_SINKS_BIT = 1u;
-const uint WRITE_LSE_BIT = 2u;
-#define WRITE_LSE ((pc.merge_flags & WRITE_LSE_BIT) != 0u)
-#include "attention_merge.glsl"
-
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer Counter { uint v; };
-const uint MERGE_PART = gl_WorkGroupSize.x / 8;  // a partition per row
-shared bool is_last;
 
 #define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>  // S^T, O^T
 #define F16A fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>  // K, V^T
@@ -143,26 +128,26 @@ bool layout_is_mma(uint base, uint lane) {
   return subgroupAll(ok);
 }
 
-// The loaded units of two tiles (tile t in set t % 2; private globals:
-// arrays sized by specialization constants).
-uvec4 k_regs[2][KL], v_regs[2][VL];
+// The loaded units of a tile (private globals: arrays sized by
+// specialization constants).
+uvec4 k_regs[KL], v_regs[VL];
 
 // Unit c = lane + 32 l of a tile is row c / units, unit c % units of it; rows
 // at or past L_k read as zeros. `rows` is the tile's first row, `rs` the row
 // stride in bytes.
-void load_k(uint set, uint64_t rows, uint rs, uint k0, uint lane) {
+void load_k(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
     const uint c = lane + 32 * l, r = c / DK;
-    if (!DO_LOADS) k_regs[set][l] = uvec4(c, r, k0, 0);
-    else k_regs[set][l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
+    if (!DO_LOADS) k_regs[l] = uvec4(c, r, k0, 0);
+    else k_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DK * 16).v : uvec4(0);
   }
 }
 
-void load_v(uint set, uint64_t rows, uint rs, uint k0, uint lane) {
+void load_v(uint64_t rows, uint rs, uint k0, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
     const uint c = lane + 32 * l, r = c / DVU;
-    if (!DO_LOADS) v_regs[set][l] = uvec4(c, r, k0, 1);
-    else v_regs[set][l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
+    if (!DO_LOADS) v_regs[l] = uvec4(c, r, k0, 1);
+    else v_regs[l] = k0 + r < pc.Lk ? ReadPtr4x32(rows + r * rs + c % DVU * 16).v : uvec4(0);
   }
 }
 
@@ -177,17 +162,17 @@ uvec4 to_half(uvec4 w) {
   return r;
 }
 
-void store_k(uint set, uint buf, uint lane) {
+void store_k(uint buf, uint lane) {
   [[unroll]] for (uint l = 0; l < KL; ++l) {
     const uint c = lane + 32 * l;
-    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[set][l]);
+    smem[buf + c / DK * PITCH + c % DK] = to_half(k_regs[l]);
   }
 }
 
-void store_v(uint set, uint buf, uint lane) {
+void store_v(uint buf, uint lane) {
   [[unroll]] for (uint l = 0; l < VL; ++l) {
     const uint c = lane + 32 * l;
-    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[set][l]);
+    smem[buf + c / DVU * PITCH + c % DVU] = to_half(v_regs[l]);
   }
 }
 
@@ -243,13 +228,10 @@ void main() {
     const uint64_t k_head = table_row(pc.strides, pc.k, T_K, b, hk, 0, size);
     const uint64_t v_head = table_row(pc.strides, pc.v, T_V, b, hk, 0, size);
     const uint64_t q_head = table_row(pc.strides, pc.q, T_Q, b, hk * group, 0, size);
-    const uint k_first = (chunk * WARPS + warp) * 16;
-    [[unroll]] for (uint t = 0; t < PREFETCH; ++t) {
-      const uint k0 = k_first + t * k_stride;
-      if (k0 < k_end) {
-        load_k(t, k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
-        load_v(t, v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
-      }
+    uint k0 = (chunk * WARPS + warp) * 16;
+    if (PREFETCH && k0 < k_end) {
+      load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+      load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
     }
 
     // Column r of Q^T is query gr % L_q of q head hk * group + gr / L_q (gr =
@@ -290,24 +272,19 @@ void main() {
     ACC of[NV];
     [[unroll]] for (uint n = 0; n < NV; ++n) of[n] = ACC(0.0);
 
-    // Tiles by pairs, so that each one's register set is a constant.
-    for (uint k_pair = k_first; k_pair < k_end; k_pair += 2 * k_stride) {
-     [[unroll]] for (uint h = 0; h < 2; ++h) {
-      const uint k0 = k_pair + h * k_stride;
-      if (k0 >= k_end) break;
-      // The tile PREFETCH ahead, and its register set.
-      const uint ahead = k0 + PREFETCH * k_stride, ahead_set = (h + PREFETCH) % 2;
-      if (PREFETCH == 0) {
-        load_k(h, k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
-        load_v(h, v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
+    for (; k0 < k_end; k0 += k_stride) {
+      const uint next = k0 + k_stride;
+      if (!PREFETCH) {
+        load_k(k_head + uint64_t(k0) * k_rs, k_rs, k0, lane);
+        load_v(v_head + uint64_t(k0) * v_rs, v_rs, k0, lane);
       }
-      store_k(h, buf, lane);
+      store_k(buf, lane);
       buffer_written();
-      if (PREFETCH > 0 && ahead < k_end) load_k(ahead_set, k_head + uint64_t(ahead) * k_rs, k_rs, ahead, lane);
+      if (PREFETCH && next < k_end) load_k(k_head + uint64_t(next) * k_rs, k_rs, next, lane);
       if (!DO_MATH) {
         subgroupBarrier();
-        store_v(h, buf, lane);
-        if (PREFETCH > 0 && ahead < k_end) load_v(ahead_set, v_head + uint64_t(ahead) * v_rs, v_rs, ahead, lane);
+        store_v(buf, lane);
+        if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
         buffer_written();
         continue;
       }
@@ -323,8 +300,8 @@ void main() {
       }
       s = s + s_odd;
       subgroupBarrier();  // K read before V takes the buffer
-      store_v(h, buf, lane);
-      if (PREFETCH > 0 && ahead < k_end) load_v(ahead_set, v_head + uint64_t(ahead) * v_rs, v_rs, ahead, lane);
+      store_v(buf, lane);
+      if (PREFETCH && next < k_end) load_v(v_head + uint64_t(next) * v_rs, v_rs, next, lane);
 
       // The online softmax down S^T's columns (base 2); masking only where a
       // tile reaches past L_k or the causal diagonal, or with a mask array.
@@ -370,7 +347,6 @@ void main() {
         of[n] = coopMatMulAddNV(vf, pf, of[n]);
       }
       subgroupBarrier();  // V read before the next K takes the buffer
-     }
     }
 
     // The workgroup's partial per row: the subgroups' maxima and sums
@@ -407,7 +383,7 @@ void main() {
       const uint64_t dst = pc.partial + (row * pc.chunks + chunk) * pc.pitch * 4;
       float o = 0.0;
       for (uint w = 0; w < WARPS; ++w) o += uintBitsToFloat(smem[w * BUF + e / 4][e % 4]);
-      PartialWord(dst + (4 + e % DV) * 4).v = layout_ok ? o : F_NAN;
+      Ptr32(dst + (4 + e % DV) * 4).v = floatBitsToUint(layout_ok ? o : F_NAN);
       if (e % DV == 0) {
         float mx = NEG_INF, l = 0.0;
         for (uint w = 0; w < WARPS; ++w) mx = max(mx, warp_max[w * 8 + r]);
@@ -415,32 +391,9 @@ void main() {
           const float m = warp_max[w * 8 + r];
           l += m == NEG_INF ? 0.0 : warp_sum[w * 8 + r] * exp2(m - mx);
         }
-        PartialPair(dst).v = layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN);
+        Ptr2x32(dst).v = floatBitsToUint(layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN));
       }
     }
     barrier();  // the buffers are read before the next unit's Q
-    if (!MERGE) continue;
-
-    // The partials before the counter (release); the last workgroup's reads
-    // after it (acquire).
-    memoryBarrierBuffer();
-    barrier();
-    const uint64_t counter = uint64_t(Int64Table(pc.strides).v[ADDR_COUNTERS]) + (u / pc.chunks) * 4;
-    if (tid == 0) is_last = atomicAdd(Counter(counter).v, 1u) == pc.chunks - 1;
-    barrier();
-    if (!is_last) continue;
-    memoryBarrierBuffer();
-    // Partition tid / MERGE_PART merges row row0 + that.
-    const uint r = tid / MERGE_PART, gr = row0 + min(r, nr - 1), h = hk * group + gr / pc.Lq;
-    const uint64_t row = (uint64_t(b) * pc.Hq + h) * pc.Lq + gr % pc.Lq;
-    float sink = NEG_INF;
-    if ((pc.merge_flags & HAS_SINKS_BIT) != 0u && r < nr) {
-      const uint64_t sinks = uint64_t(Int64Table(pc.strides).v[ADDR_SINKS]);
-      sink = load_float(DT, sinks + uint64_t(int64_t(h) * table_stride(pc.strides, T_SINKS, 0) * size));
-    }
-    merge_partials(r < nr, MERGE_PART, pc.partial + row * pc.chunks * pc.pitch * 4, pc.chunks, pc.pitch, DV,
-                   pc.chunk_lanes, sink, pc.out_addr + row * DV * size, pc.lse + row * 4);
-    if (tid == 0) Counter(counter).v = 0;
-    barrier();  // the merge's shared memory is read before the next unit
   }
 }

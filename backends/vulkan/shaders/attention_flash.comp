@@ -103,7 +103,32 @@ const float LOG2E = 1.4426950408889634;
 const float LN2 = 0.6931471805599453;
 const float SLACK = 8.0 * LOG2E;  // e^8 in base 2
 
-#include "attention_fragment.glsl"
+// Reads which element of an accumulator fragment holds which (row, column):
+// bit i of `hi` says element i is in row lane / 4 + 8 rather than lane / 4,
+// bits 4i.. of `cols` its column. True when every invocation's elements have
+// that shape (at most 8 of them), elements 2i and 2i + 1 being neighbours in
+// a row (the output is stored in pairs).
+bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
+  const uint base = warp * 64;
+  for (uint e = lane; e < 256; e += 32) smem[base + e / 4][e % 4] = floatBitsToUint(float(e));
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  ACC m;
+  coopMatLoadNV(m, smem, base, 4, false);
+  hi = 0;
+  cols = 0;
+  bool ok = m.length() <= 8 && m.length() % 2 == 0;
+  uint prev = 0;
+  for (int i = 0; i < m.length() && i < 8; ++i) {
+    uint e = uint(m[i]), r = e / 16;
+    ok = ok && (r == lane / 4 || r == lane / 4 + 8);
+    ok = ok && (i % 2 == 0 ? e % 2 == 0 : e == prev + 1);
+    if (r >= 8) hi |= 1u << i;
+    cols |= (e % 16) << (4 * i);
+    prev = e;
+  }
+  return subgroupAll(ok);
+}
 
 // This invocation's K (V) units of a tile into the K (V) buffer of stage st.
 void store_k(uint st, uvec4 kr[K_LOADS]) {
@@ -241,7 +266,7 @@ void main() {
   // The columns of this invocation's elements, and the layout checked again
   // (a mismatch gives NaN rather than wrong numbers).
   uint probed_hi, col_bits;
-  const bool layout_ok = probe_layout(warp * 64, lane, probed_hi, col_bits) && subgroupAll(probed_hi == LAYOUT_HI);
+  const bool layout_ok = probe_layout(warp, lane, probed_hi, col_bits) && subgroupAll(probed_hi == LAYOUT_HI);
   const uint hi_bits = LAYOUT_HI;
   barrier();  // the probes' memory stages Q next
 
