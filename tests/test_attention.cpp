@@ -257,11 +257,14 @@ LUMEN_DEVICE_TEST(Attention, Sinks) {
 // the keys into dozens of chunks and merges them through their logsumexps;
 // 16-byte loads (contiguous K/V, D a multiple of 8) and element loads
 // (transposed keys, D = 20), GQA groups split over several row groups (L_q 8),
-// wide heads; each 16-bit type's conversion of the loaded words.
+// wide heads; each 16-bit type's conversion of the loaded words. Where the
+// device has the mma fragment layouts (the H100), float16 and bfloat16 with
+// head dims 64, 80 and 128 take the tensor-core decode (groups of 8 rows: 4,
+// 12 and 32 rows per kv head here), the others the scalar one.
 LUMEN_DEVICE_TEST(Attention, DecodeMergesKeyChunksThroughLse) {
   uint32_t seed = 350;
   for (Dtype d : {bfloat16, float16, float32}) {
-    for (auto [lq, D] : {std::pair{1, 128}, {3, 72}, {8, 20}}) {
+    for (auto [lq, D] : {std::pair{1, 128}, {3, 72}, {8, 20}, {8, 64}, {3, 80}}) {
       Case c;
       c.Hq = 8;
       c.Hkv = 2;

@@ -93,6 +93,12 @@ struct CoopmatAttention {
 std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const AttentionInputs& in);
 // Specialization constants 6.. of the shader (1-5 are the portable kernel's).
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c);
+// Where the device's 16 x 16 x 16 float16 fragments have NVIDIA's mma layout:
+// the elements of an accumulator fragment in an invocation's second row (the
+// LAYOUT_HI constant of attention_flash.comp; the tensor-core decode takes it
+// as the sign of NVIDIA's layouts); read on the first call (a dispatch waited
+// for).
+std::optional<uint32_t> mma_fragment_layout(KernelContext& k);
 // A row-contiguous float16 copy of a bfloat16 K or V (plan.kv_half), recorded
 // on k's stream (shaders/attention_kv_half.comp).
 array kv_half_copy(KernelContext& k, const array& x);

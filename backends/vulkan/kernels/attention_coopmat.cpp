@@ -212,6 +212,12 @@ array kv_half_copy(KernelContext& k, const array& x) {
   return copy;
 }
 
+std::optional<uint32_t> mma_fragment_layout(KernelContext& k) {
+  const auto columns = fragment_columns(k.caps());
+  if (!columns || *columns != 16) return std::nullopt;
+  return device_second_row(k);
+}
+
 bool attention_uses_cooperative_matrix(const Stream& s) {
   if (s.device.type != Device::gpu) return false;
   return fragment_columns(backend_of(s.device).context().caps()).has_value();

@@ -32,8 +32,11 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "backends/vulkan/kernels/attention.h"
+#include "backends/vulkan/kernels/matmul.h"
 
 namespace lumen::vulkan {
 
@@ -252,6 +255,90 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   if (!plan.merge) record_merge(k, prim, in, sp, partial, outputs);
 }
 
+// The tensor-core decode (shaders/attention_decode_mma.comp): a workgroup per
+// (batch, kv head, group of 8 rows, chunk), each subgroup on its own 16-key
+// tiles, on devices with 16 x 8 x 16 fragments in NVIDIA's mma layout; the
+// merge pass combines the chunks. Workgroups: at most kMmaWorkgroups
+// (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS), whole chunks per row group: one wave
+// on an H100 (132 SMs, one workgroup each at ~190 registers). H100, bf16
+// decode at 32K keys (GQA 32/8): 128 workgroups 0.0600 ms, 256 or 264 (two
+// waves) 0.0644, 136 (a few in a second wave) 0.0935.
+constexpr uint64_t kMmaWorkgroups = 132;
+constexpr uint32_t kMmaRows = 8;
+constexpr uint32_t kMmaTileKeys = 16;
+
+// Whether the tensor-core decode takes these inputs: float16 or bfloat16, head
+// dims multiples of 16 to 256, K and V by 16-byte loads with a tile's row
+// offsets in 32 bits, a buffer of 16 padded rows per subgroup fitting the
+// shared memory. LUMEN_VULKAN_DECODE_MMA=0 turns it off.
+bool mma_decode_fits(KernelContext& k, const AttentionInputs& in) {
+  if (env_is("LUMEN_VULKAN_DECODE_MMA", "0")) return false;
+  const Dtype dt = in.q->dtype();
+  if ((dt != float16 && dt != bfloat16) || in.k->dtype() != dt || in.v->dtype() != dt) return false;
+  const int64_t D = in.q->shape(3), Dv = in.v->shape(3);
+  if (D % 16 != 0 || Dv % 16 != 0 || D > 256 || Dv > 256) return false;
+  if (!vector_loads(*in.k) || !vector_loads(*in.v)) return false;
+  for (const array* a : {in.k, in.v}) {
+    if (a->strides(2) * static_cast<int64_t>(a->itemsize()) * kMmaTileKeys > int64_t(UINT32_MAX)) return false;
+  }
+  // The subgroups' buffers, then Q's 8 rows, then the subgroups' row maxima
+  // and sums.
+  const uint64_t shared =
+      ((KernelContext::kWorkgroupSize / 32) * 16 * (std::max(D, Dv) / 8 + 1) + 8 * (D / 8 + 1)) * 16 +
+      (KernelContext::kWorkgroupSize / 32) * 8 * 8;
+  if (shared > k.caps().max_shared_memory || !coopmat_offers(k.caps(), 16, 8, 16)) return false;
+  // The mma layout of 16 x 16 fragments stands for that of 16 x 8 ones (the
+  // kernel checks its own and writes NaN where it differs).
+  return mma_fragment_layout(k).has_value();
+}
+
+void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
+                std::vector<array>& outputs) {
+  const fast::AttentionParams& params = prim.params();
+  const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
+  const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
+  const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
+  Split sp{};
+  sp.row_groups = ceil_div(group_rows, kMmaRows);
+  const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
+  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
+  const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
+  // Chunk c's subgroup w takes tiles subgroups c + w, then every
+  // subgroups x chunks-th.
+  sp.chunks = std::clamp<uint32_t>(static_cast<uint32_t>(target / base), 1,
+                                   std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys * subgroups)));
+  sp.chunk_keys = kMmaTileKeys * subgroups;
+  sp.pitch = 4 + 4 * ceil_div(Dv, 4);
+  array partial = partials_array(k, in, sp);
+  DecodePush push{};
+  push.q = address_of(*in.q);
+  push.k = address_of(*in.k);
+  push.v = address_of(*in.v);
+  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  push.partial = address_of(partial);
+  push.strides = upload_attention_strides(k, in, {});
+  push.out = push.lse = push.partial;
+  set_attention_dims(push, in, params);
+  push.rows_per_group = kMmaRows;
+  push.row_groups = sp.row_groups;
+  push.chunks = sp.chunks;
+  push.chunk_keys = sp.chunk_keys;
+  push.pitch = sp.pitch;
+  Constants constants(9, 0);
+  constants[1] = dtype_id(in.q->dtype());
+  constants[2] = in.mask ? (in.mask->dtype() == bool_ ? 1 : 2) : 0;
+  constants[3] = params.causal;
+  constants[4] = static_cast<uint32_t>(in.q->shape(3));
+  constants[5] = Dv;
+  // H100: 0.0625 ms without, 0.0600 with (and 0.074 two tiles ahead).
+  constants[6] = !env_is("LUMEN_VULKAN_DECODE_MMA_PREFETCH", "0");
+  constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
+  constants[8] = vector_loads(*in.q);
+  k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
+             base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
+  record_merge(k, prim, in, sp, partial, outputs);
+}
+
 // Whether K and V are one contiguous run each of the same shape (the probe
 // reads them as flat bytes, head after head).
 bool probe_fits(const AttentionInputs& in) {
@@ -340,6 +427,7 @@ void attention_decode(KernelContext& k, const fast::ScaledDotProductAttention& p
                       const AttentionInputs& in, const DecodeAttention& plan,
                       std::vector<array>& outputs) {
   if (env_is("LUMEN_VULKAN_DECODE_PROBE", "1") && probe_fits(in)) return record_probe(k, prim, in, outputs);
+  if (mma_decode_fits(k, in)) return record_mma(k, prim, in, outputs);
   record_key_lanes(k, prim, in, plan, outputs);
 }
 

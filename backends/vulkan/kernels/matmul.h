@@ -75,6 +75,9 @@ bool record_coopmat_matmul(KernelContext& k, const MatmulProblem& p);
 // offers (asked once per device); nullopt without one or with
 // LUMEN_VULKAN_NO_COOPMAT=1.
 std::optional<std::array<uint32_t, 3>> coopmat_fragment(const Capabilities& caps);
+// Whether the device offers f16 x f16 -> f32 fragments of m x n x k (asked
+// once per device and shape; false with LUMEN_VULKAN_NO_COOPMAT=1).
+bool coopmat_offers(const Capabilities& caps, uint32_t m, uint32_t n, uint32_t k);
 
 // Whether the device runs the tensor-core kernel at all (float16 operands).
 bool coopmat_matmul_available(const Capabilities& caps);

@@ -15,6 +15,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include "backends/vulkan/kernels/matmul.h"
 #include "backends/vulkan/shaders/ids.h"
@@ -34,36 +36,35 @@ constexpr uint32_t kSliceAcrossLines = 16;
 // Below this many multiply-adds the portable kernel is as quick.
 constexpr double kMinWork = 1 << 21;
 
+// Whether the device offers f16 x f16 -> f32 subgroup fragments of shape s
+// (with the features the tensor-core kernels need).
+bool offered(const Capabilities& caps, FragmentShape s) {
+  if (!caps.cooperative_matrix_nv || !caps.vulkan_memory_model || !caps.float16 ||
+      caps.subgroup_size != 32 || !vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {
+    return false;
+  }
+  uint32_t n = 0;
+  if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(caps.physical, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkCooperativeMatrixPropertiesNV> props(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
+  if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(caps.physical, &n, props.data()) != VK_SUCCESS) return false;
+  for (auto& p : props) {
+    if (p.MSize == s.m && p.NSize == s.n && p.KSize == s.k && p.scope == VK_SCOPE_SUBGROUP_NV &&
+        p.AType == VK_COMPONENT_TYPE_FLOAT16_NV && p.BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+        p.CType == VK_COMPONENT_TYPE_FLOAT32_NV && p.DType == VK_COMPONENT_TYPE_FLOAT32_NV) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<FragmentShape> query_shape(const Capabilities& caps) {
   const char* off = std::getenv("LUMEN_VULKAN_NO_COOPMAT");
   if (off && std::strcmp(off, "1") == 0) return std::nullopt;
-  if (!caps.cooperative_matrix_nv || !caps.vulkan_memory_model || !caps.float16 ||
-      caps.subgroup_size != 32 || !vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {
-    return std::nullopt;
-  }
-  uint32_t n = 0;
-  if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(caps.physical, &n, nullptr) != VK_SUCCESS) {
-    return std::nullopt;
-  }
-  std::vector<VkCooperativeMatrixPropertiesNV> props(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
-  if (vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(caps.physical, &n, props.data()) != VK_SUCCESS) {
-    return std::nullopt;
-  }
-  auto offered = [&](FragmentShape s) {
-    for (auto& p : props) {
-      if (p.MSize == s.m && p.NSize == s.n && p.KSize == s.k && p.scope == VK_SCOPE_SUBGROUP_NV &&
-          p.AType == VK_COMPONENT_TYPE_FLOAT16_NV && p.BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
-          p.CType == VK_COMPONENT_TYPE_FLOAT32_NV && p.DType == VK_COMPONENT_TYPE_FLOAT32_NV) {
-        return true;
-      }
-    }
-    return false;
-  };
   // LUMEN_VULKAN_COOPMAT_SHAPE=16x8 prefers 16 x 8 x 16 (for measuring).
   const char* pick = std::getenv("LUMEN_VULKAN_COOPMAT_SHAPE");
   const bool narrow = pick && std::strcmp(pick, "16x8") == 0;
   for (FragmentShape s : {FragmentShape{16, narrow ? 8u : 16u, 16}, FragmentShape{16, narrow ? 16u : 8u, 16}}) {
-    if (offered(s)) {
+    if (offered(caps, s)) {
       detail::logger()->debug("vulkan: cooperative matrices f16 x f16 -> f32 at {}x{}x{} on {}", s.m, s.n,
                               s.k, caps.name);
       return s;
@@ -219,6 +220,18 @@ uint32_t slices_for(int64_t line_stride, int64_t k_stride, uint32_t lines, uint3
 }
 
 }  // namespace
+
+bool coopmat_offers(const Capabilities& caps, uint32_t m, uint32_t n, uint32_t k) {
+  const char* off = std::getenv("LUMEN_VULKAN_NO_COOPMAT");
+  if (off && std::strcmp(off, "1") == 0) return false;
+  static std::mutex mu;
+  static std::map<std::tuple<VkPhysicalDevice, uint32_t, uint32_t, uint32_t>, bool> known;
+  std::lock_guard<std::mutex> lk(mu);
+  const auto key = std::make_tuple(caps.physical, m, n, k);
+  auto it = known.find(key);
+  if (it == known.end()) it = known.emplace(key, offered(caps, FragmentShape{m, n, k})).first;
+  return it->second;
+}
 
 std::optional<std::array<uint32_t, 3>> coopmat_fragment(const Capabilities& caps) {
   auto f = fragment_shape(caps);

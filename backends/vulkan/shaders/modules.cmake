@@ -64,6 +64,7 @@ lumen_shader(attention_merge attention_merge.comp)
 lumen_shader(attention_backward attention_backward.comp)
 lumen_shader(attention_coopmat attention_coopmat.comp)
 lumen_shader(attention_flash attention_flash.comp)
+lumen_shader(attention_decode_mma attention_decode_mma.comp)
 lumen_shader(attention_layout attention_layout.comp)
 lumen_shader(attention_kv_half attention_kv_half.comp)
 # GumbelSample (kernels/sampling.cpp).
