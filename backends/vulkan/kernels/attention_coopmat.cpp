@@ -178,7 +178,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 16 : 12, 0);
+  c.resize(plan.registers ? 17 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -190,6 +190,10 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[13] = plan.layout_hi;
     c[14] = plan.kv_half;
     c[15] = plan.fold;
+    // LUMEN_VULKAN_ATTENTION_PREFETCH=0: with one stage, K and V loaded only
+    // when stored (fewer registers).
+    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
+    c[16] = prefetch == nullptr || prefetch[0] != '0';
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's
