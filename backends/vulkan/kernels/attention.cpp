@@ -96,8 +96,7 @@ void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& 
     set_coopmat_attention_constants(*coopmat, in, constants);
     const uint64_t rows = coopmat->query_rows();
     const uint64_t tiles = uint64_t(push.B) * push.Hq * ((push.Lq + rows - 1) / rows);
-    k.dispatch(coopmat->shader(), std::move(constants), &push, sizeof(push), tiles * coopmat->workgroup_size(),
-               in.all(), writes, coopmat->workgroup_size());
+    k.dispatch(coopmat->shader(), std::move(constants), &push, sizeof(push), tiles * wg, in.all(), writes);
     return;
   }
   const uint64_t rows = uint64_t(push.B) * push.Hq * push.Lq;

@@ -85,10 +85,8 @@ struct CoopmatAttention {
   uint32_t layout_hi;      // the fragment's elements in an invocation's second row (attention_flash)
   bool kv_half;            // bfloat16 K and V converted to float16 copies first (attention_flash)
   bool fold;               // the scale folded into the exponent's fma (attention_flash)
-  uint32_t subgroups = 8;  // per workgroup (attention_flash: 4 or 8; attention_coopmat: 8)
-  // Query rows per workgroup.
-  uint32_t query_rows() const { return subgroups * 16 * (registers ? row_blocks : 1); }
-  uint32_t workgroup_size() const { return subgroups * 32; }
+  // Query rows per workgroup (8 subgroups).
+  uint32_t query_rows() const { return 8 * 16 * (registers ? row_blocks : 1); }
   const char* shader() const { return registers ? "attention_flash" : "attention_coopmat"; }
 };
 // Reads the device's fragment layout on its first call (a dispatch waited for).

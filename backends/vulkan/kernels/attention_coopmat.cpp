@@ -43,7 +43,7 @@ uint64_t scratch_shared_bytes(uint32_t D, uint32_t Dv, uint32_t bk) {
 // The shared bytes attention_flash.comp declares (its SMEM_UNITS).
 uint64_t flash_shared_bytes(uint32_t D, uint32_t Dv, const CoopmatAttention& p) {
   const uint64_t stage = p.keys_per_tile * (D / kUnit + 1 + Dv / kUnit + 1);
-  const uint64_t q_units = 16 * p.row_blocks * (D / kUnit + 1), probe_units = p.subgroups * 64;
+  const uint64_t q_units = 16 * p.row_blocks * (D / kUnit + 1), probe_units = kSubgroups * 64;
   return 16 * std::max({p.stages * stage, q_units, probe_units});
 }
 
@@ -150,10 +150,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     const bool kv_half = dt == bfloat16 && (kv_env == nullptr || kv_env[0] != '0');
     const char* fold_env = std::getenv("LUMEN_VULKAN_ATTENTION_FOLD");
     const bool fold = fold_env != nullptr && fold_env[0] == '1';
-    // LUMEN_VULKAN_ATTENTION_WARPS=4: workgroups of 4 subgroups (64 query
-    // rows) rather than 8.
-    const uint32_t warps = env_count("LUMEN_VULKAN_ATTENTION_WARPS") == 4 ? 4 : 8;
-    CoopmatAttention asked{true, 16, bk, rows / 16, stages, *second_row, kv_half, fold, warps};
+    CoopmatAttention asked{true, 16, bk, rows / 16, stages, *second_row, kv_half, fold};
     if (bk % 16 == 0 && bk > 0 && bk <= 128 && (rows == 16 || rows == 32) && (stages == 1 || stages == 2) &&
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
@@ -165,7 +162,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
     for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
                                                         : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
-      CoopmatAttention plan{true, 16, keys, 1, st, *second_row, kv_half, fold, warps};
+      CoopmatAttention plan{true, 16, keys, 1, st, *second_row, kv_half, fold};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }

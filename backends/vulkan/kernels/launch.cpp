@@ -138,12 +138,12 @@ void KernelContext::allocate_elementwise(const std::vector<array>& inputs, array
 void KernelContext::dispatch(const std::string& shader, Constants constants, const void* push,
                              uint32_t push_bytes, uint64_t invocations,
                              const std::vector<const array*>& reads,
-                             const std::vector<const array*>& writes, uint32_t workgroup_size) {
+                             const std::vector<const array*>& writes) {
   if (invocations == 0) return;
   if (constants.empty()) constants.resize(1);
-  constants[0] = workgroup_size;
+  constants[0] = kWorkgroupSize;
   VkPipeline pipeline = backend_.pipelines().get(shader, constants);
-  uint64_t groups = (invocations + workgroup_size - 1) / workgroup_size;
+  uint64_t groups = (invocations + kWorkgroupSize - 1) / kWorkgroupSize;
   groups = std::min<uint64_t>(groups, caps().max_workgroup_count[0]);
   std::vector<Range> read_ranges, write_ranges;
   for (auto* a : reads) read_ranges.push_back(range_of(*a));

@@ -45,12 +45,12 @@ class KernelContext {
   void allocate_elementwise(const std::vector<array>& inputs, array& out, size_t first = 0);
 
   // Records `shader` over `invocations` threads (a grid-stride loop in the
-  // shader covers what the workgroup-count limit leaves) in workgroups of
-  // `workgroup_size` (constants[0] is set to it). `writes` get their
-  // generation bumped (host copies of unmapped memory are refreshed).
+  // shader covers what the workgroup-count limit leaves). constants[0] is set
+  // to the workgroup size. `writes` get their generation bumped (host copies
+  // of unmapped memory are refreshed).
   void dispatch(const std::string& shader, Constants constants, const void* push, uint32_t push_bytes,
                 uint64_t invocations, const std::vector<const array*>& reads,
-                const std::vector<const array*>& writes, uint32_t workgroup_size = kWorkgroupSize);
+                const std::vector<const array*>& writes);
 
  private:
   VulkanBackend& backend_;
