@@ -175,7 +175,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 16 : 12, 0);
+  c.resize(plan.registers ? 17 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -187,6 +187,12 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     c[13] = plan.layout_hi;
     c[14] = plan.kv_half;
     c[15] = plan.fold;
+    // With one stage, the next tile's K and V are held in registers through
+    // the products only for head dims to 128 (H100, bf16 B1 H32 L4096, 255
+    // registers either way at D256: D256 3.85 ms without, 4.29 with; D128
+    // 2.02 without, 1.94 with); LUMEN_VULKAN_ATTENTION_PREFETCH=0 / 1 forces.
+    const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
+    c[16] = prefetch != nullptr ? prefetch[0] != '0' : std::max(c[7], c[8]) <= 128;
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

@@ -63,6 +63,10 @@ const uint KV_DT = KV_HALF ? DT_F16 : DT;
 // fold the scale into the exponent's fma (one multiply less per score;
 // slower on the H100, so the host leaves it off).
 layout(constant_id = 15) const bool FOLD = false;
+// With one stage: the next tile's K and V are loaded into registers while
+// this tile is used (PREFETCH), or only when they are stored (fewer registers
+// held through the products).
+layout(constant_id = 16) const bool PREFETCH = true;
 
 #include "attention.glsl"
 
@@ -318,7 +322,7 @@ void main() {
     const KvRows kv = kv_rows(b, hk);
     uvec4 k_next[K_LOADS], v_next[V_LOADS];
     F16 pf[SF];
-    load_tile(0, kv, k_next, v_next);
+    if (STAGES == 2 || PREFETCH) load_tile(0, kv, k_next, v_next);
     if (STAGES == 2) {
       store_k(0, k_next);
       store_v(0, v_next);
@@ -327,12 +331,13 @@ void main() {
     uint st = 0;
     for (uint k0 = 0; k0 < k_stop; k0 += BK) {
       if (STAGES == 1) {
+        if (!PREFETCH) load_tile(k0, kv, k_next, v_next);
         store_k(0, k_next);
         store_v(0, v_next);
         barrier();
       }
       const bool more = k0 + BK < k_stop;
-      if (more) load_tile(k0 + BK, kv, k_next, v_next);
+      if (more && (STAGES == 2 || PREFETCH)) load_tile(k0 + BK, kv, k_next, v_next);
       if (sees(k0, row0)) {
         ACC s[SF];
         tile_scores(qf, st, s);
