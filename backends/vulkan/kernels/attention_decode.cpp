@@ -260,7 +260,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
 // tiles, on devices with 16 x 8 x 16 fragments in NVIDIA's mma layout; the
 // merge pass combines the chunks. Workgroups: at most kMmaWorkgroups
 // (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS), whole chunks per row group: one wave
-// on an H100 (132 SMs, one workgroup each at ~190 registers). H100, bf16
+// on an H100 (132 SMs, one workgroup each at ~240 registers). H100, bf16
 // decode at 32K keys (GQA 32/8): 128 workgroups 0.0600 ms, 256 or 264 (two
 // waves) 0.0644, 136 (a few in a second wave) 0.0935.
 constexpr uint64_t kMmaWorkgroups = 132;
