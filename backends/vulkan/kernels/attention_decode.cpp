@@ -125,20 +125,26 @@ struct Split {
   uint32_t row_groups, chunks, chunk_keys, pitch;
 };
 
-Split split_keys(const AttentionInputs& in, uint32_t rows_per_group, uint32_t step, uint32_t max_chunks) {
-  const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
-  const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
+// A split's row groups of `rows_per_group` query rows (of the q heads sharing
+// a kv head x the queries) and its partial layout; returns the (batch, kv
+// head, row group)s, which the chunks multiply.
+uint64_t split_rows(const AttentionInputs& in, uint32_t rows_per_group, Split& sp) {
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
-  Split sp{};
   sp.row_groups = ceil_div(group_rows, rows_per_group);
-  const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
+  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
+  sp.pitch = 4 + 4 * ceil_div(static_cast<uint32_t>(in.v->shape(3)), 4);
+  return uint64_t(in.q->shape(0)) * in.k->shape(1) * sp.row_groups;
+}
+
+Split split_keys(const AttentionInputs& in, uint32_t rows_per_group, uint32_t step, uint32_t max_chunks) {
+  const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2));
+  Split sp{};
+  const uint64_t base = split_rows(in, rows_per_group, sp);
   const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
   uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, max_chunks);
   chunks = std::max(1u, std::min(chunks, ceil_div(Lk, step)));
   sp.chunk_keys = std::max(1u, ceil_div(ceil_div(Lk, chunks), step)) * step;
   sp.chunks = std::max(1u, ceil_div(Lk, sp.chunk_keys));
-  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
-  sp.pitch = 4 + 4 * ceil_div(Dv, 4);
   return sp;
 }
 
@@ -295,12 +301,9 @@ bool mma_decode_fits(KernelContext& k, const AttentionInputs& in) {
 void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, const AttentionInputs& in,
                 std::vector<array>& outputs) {
   const fast::AttentionParams& params = prim.params();
-  const uint32_t B = static_cast<uint32_t>(in.q->shape(0)), Hkv = static_cast<uint32_t>(in.k->shape(1));
   const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
-  const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
   Split sp{};
-  sp.row_groups = ceil_div(group_rows, kMmaRows);
-  const uint64_t base = uint64_t(B) * Hkv * sp.row_groups;
+  const uint64_t base = split_rows(in, kMmaRows, sp);
   const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
   const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
   // Chunk c's subgroup w takes tiles subgroups c + w, then every
@@ -308,7 +311,6 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   sp.chunks = std::clamp<uint32_t>(static_cast<uint32_t>(target / base), 1,
                                    std::min(kMaxChunks, ceil_div(Lk, kMmaTileKeys * subgroups)));
   sp.chunk_keys = kMmaTileKeys * subgroups;
-  sp.pitch = 4 + 4 * ceil_div(Dv, 4);
   array partial = partials_array(k, in, sp);
   DecodePush push{};
   push.q = address_of(*in.q);
