@@ -1,3 +1,4 @@
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/instance.h"
 
 #include <algorithm>
@@ -14,11 +15,6 @@
 namespace lumen::vulkan {
 
 namespace {
-
-bool env_is(const char* name, const char* value) {
-  const char* v = std::getenv(name);
-  return v && std::strcmp(v, value) == 0;
-}
 
 struct ValidationLog {
   std::atomic<size_t> count{0};

@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/debug.h"
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
@@ -45,12 +46,6 @@ uint64_t flash_shared_bytes(uint32_t D, uint32_t Dv, const CoopmatAttention& p) 
   const uint64_t stage = p.keys_per_tile * (D / kUnit + 1 + Dv / kUnit + 1);
   const uint64_t q_units = 16 * p.row_blocks * (D / kUnit + 1), probe_units = kSubgroups * 64;
   return 16 * std::max({p.stages * stage, q_units, probe_units});
-}
-
-// A positive integer from the environment, or 0.
-uint32_t env_count(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? 0 : static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
 }
 
 // 16-byte loads of 8-feature units: unit feature stride, rows 16-byte aligned.
@@ -144,8 +139,8 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     // float16 copies first (H100: 1.5x slower at L4096 D128); _FOLD=1 folds
     // the scale into the exponent's fma (H100: 2.50 ms against 1.95 at L4096
     // D128, 5.26 against 3.39 at L8192 D64, so off).
-    const uint32_t bk = env_count("LUMEN_VULKAN_ATTENTION_BK"), rows = env_count("LUMEN_VULKAN_ATTENTION_ROWS");
-    const uint32_t stages = env_count("LUMEN_VULKAN_ATTENTION_STAGES");
+    const uint32_t bk = env_number("LUMEN_VULKAN_ATTENTION_BK").value_or(0), rows = env_number("LUMEN_VULKAN_ATTENTION_ROWS").value_or(0);
+    const uint32_t stages = env_number("LUMEN_VULKAN_ATTENTION_STAGES").value_or(0);
     const char* kv_env = std::getenv("LUMEN_VULKAN_ATTENTION_KV_HALF");
     const bool kv_half = dt == bfloat16 && (kv_env == nullptr || kv_env[0] != '0');
     const char* fold_env = std::getenv("LUMEN_VULKAN_ATTENTION_FOLD");

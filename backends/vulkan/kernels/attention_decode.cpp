@@ -35,6 +35,7 @@
 #include <optional>
 #include <vector>
 
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
 
@@ -70,12 +71,6 @@ constexpr uint32_t kMaxChunks = KernelContext::kWorkgroupSize;  // one merge wei
 
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
 
-uint32_t env_or(const char* name, uint32_t fallback) {
-  const char* v = std::getenv(name);
-  const long n = v ? std::atol(v) : 0;
-  return n > 0 ? static_cast<uint32_t>(n) : fallback;
-}
-
 // K and V can go by 16-byte loads: unit feature stride, whole 8-feature
 // segments, rows and base 16-byte aligned.
 bool vector_loads(const array& a) {
@@ -93,11 +88,6 @@ bool vector_loads(const array& a) {
 bool rows_fit_32_bits(const array& a) {
   const int64_t row = a.strides(2) * static_cast<int64_t>(a.itemsize());
   return row >= 0 && row * std::max<int64_t>(a.shape(2) - 1, 0) <= int64_t(UINT32_MAX);
-}
-
-bool env_is(const char* name, const char* value) {
-  const char* v = std::getenv(name);
-  return v && std::strcmp(v, value) == 0;
 }
 
 // The stream's decode counters (one per (batch, kv head, row group) of a
@@ -140,7 +130,7 @@ Split split_keys(const AttentionInputs& in, uint32_t rows_per_group, uint32_t st
   const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2));
   Split sp{};
   const uint64_t base = split_rows(in, rows_per_group, sp);
-  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
+  const uint64_t target = env_positive("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups);
   uint32_t chunks = std::clamp<uint32_t>(ceil_div(target, base), 1, max_chunks);
   chunks = std::max(1u, std::min(chunks, ceil_div(Lk, step)));
   sp.chunk_keys = std::max(1u, ceil_div(ceil_div(Lk, chunks), step)) * step;
@@ -304,7 +294,7 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
   Split sp{};
   const uint64_t base = split_rows(in, kMmaRows, sp);
-  const uint64_t target = env_or("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
+  const uint64_t target = env_positive("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
   const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
   // Chunk c's subgroup w takes tiles subgroups c + w, then every
   // subgroups x chunks-th.
@@ -336,7 +326,7 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   // one 0.0600, two 0.074).
   const char* prefetch = std::getenv("LUMEN_VULKAN_DECODE_MMA_PREFETCH");
   constants[6] = prefetch ? std::clamp(std::atoi(prefetch), 0, 2) : 1;
-  constants[7] = env_or("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
+  constants[7] = env_positive("LUMEN_VULKAN_DECODE_MMA_PROBE", 0);
   constants[8] = vector_loads(*in.q);
   k.dispatch("attention_decode_mma", std::move(constants), &push, sizeof(push),
              base * sp.chunks * KernelContext::kWorkgroupSize, in.all(), {&partial});
@@ -361,14 +351,14 @@ void record_probe(KernelContext& k, const fast::ScaledDotProductAttention& prim,
     uint64_t k, v, out;
     uint32_t head_bytes, heads, chunks, steps, never;
   } push{};
-  const uint32_t loads = env_or("LUMEN_VULKAN_DECODE_PROBE_LOADS", 4);
+  const uint32_t loads = env_positive("LUMEN_VULKAN_DECODE_PROBE_LOADS", 4);
   const uint64_t heads = uint64_t(in.k->shape(0)) * in.k->shape(1);
   push.k = address_of(*in.k);
   push.v = address_of(*in.v);
   push.out = address_of(outputs[0]);
   push.head_bytes = static_cast<uint32_t>(in.k->nbytes() / heads);
   push.heads = static_cast<uint32_t>(heads);
-  push.chunks = std::max<uint32_t>(1, ceil_div(env_or("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups), heads));
+  push.chunks = std::max<uint32_t>(1, ceil_div(env_positive("LUMEN_VULKAN_DECODE_WORKGROUPS", kTargetWorkgroups), heads));
   push.steps = ceil_div(push.head_bytes, uint64_t(push.chunks) * KernelContext::kWorkgroupSize * 16 * loads);
   push.never = 0x9e3779b9u;
   Constants c(6, 0);
@@ -398,19 +388,19 @@ std::optional<DecodeAttention> decode_attention_plan(const Capabilities& caps, c
   const uint32_t segments =
       std::max(1u, ceil_div(std::max(in.q->shape(3), in.v->shape(3)), kSegment));
   DecodeAttention plan{};
-  const uint32_t max_lanes = std::bit_floor(std::min(subgroup, env_or("LUMEN_VULKAN_DECODE_LANES", subgroup)));
+  const uint32_t max_lanes = std::bit_floor(std::min(subgroup, env_positive("LUMEN_VULKAN_DECODE_LANES", subgroup)));
   plan.lanes = std::min({std::bit_ceil(segments), max_lanes, KernelContext::kWorkgroupSize});
   plan.segs = ceil_div(segments, plan.lanes);
   if (plan.segs > kMaxSegments) return std::nullopt;
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
   const uint32_t row_groups = ceil_div(group_rows, std::max(1u, kMaxRowSegments / plan.segs));
   plan.rows = ceil_div(group_rows, row_groups);
-  plan.unroll = env_or("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
-  plan.q_shared = env_or("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
+  plan.unroll = env_positive("LUMEN_VULKAN_DECODE_UNROLL", std::max(1u, 2 / plan.segs));
+  plan.q_shared = env_positive("LUMEN_VULKAN_DECODE_Q_SHARED", 0) == 1;
   // H100, GQA decode at 32K keys: 0.066 ms with neither, 0.062 with both.
   plan.prefetch = !env_is("LUMEN_VULKAN_DECODE_PREFETCH", "0");
   plan.interleave = !env_is("LUMEN_VULKAN_DECODE_INTERLEAVE", "0");
-  const uint32_t split = env_or("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
+  const uint32_t split = env_positive("LUMEN_VULKAN_DECODE_ROW_SPLIT", 1);
   const bool can_split = plan.rows % split == 0 && plan.lanes * split <= std::bit_floor(subgroup);
   plan.row_split = can_split ? split : 1;
   // H100, the decode row (session 7): LAZY takes the kernel from 155 to 127

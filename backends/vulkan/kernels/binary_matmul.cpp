@@ -28,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/binary.h"
 #include "backends/vulkan/kernels/matmul.h"
 #include "backends/vulkan/raw_buffer.h"
@@ -219,28 +220,24 @@ struct TableGemvKnobs {
 
 TableGemvKnobs table_knobs() {
   TableGemvKnobs k;
-  auto number = [](const char* name, uint32_t fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
-  };
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
   k.rotated = !k.chunked && !(gemv && std::strcmp(gemv, "table") == 0);
-  k.stagger = number("LUMEN_VULKAN_BINARY_STAGGER", 1) != 0;
-  k.finish = number("LUMEN_VULKAN_BINARY_FINISH", 0) != 0;
-  k.compact = number("LUMEN_VULKAN_BINARY_COMPACT", 0) != 0;
-  k.table_bits = static_cast<int>(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_TABLE_BITS", 4), 1, 8));
-  k.depth = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_DEPTH", 0), 16);
-  k.row_lanes = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_ROW_LANES", k.row_lanes), 1, 32);
-  k.lane_units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_LANE_UNITS", k.lane_units), 8);
-  k.workgroups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
-  k.units = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_UNITS", 0), 32);
-  k.split = std::bit_floor(std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_SPLIT", 1), 1, 8));
-  k.whole = number("LUMEN_VULKAN_BINARY_WHOLE", 0) != 0;
-  k.keep_table = number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE", 0) != 0;
-  k.major = number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0;
-  k.nibble = number("LUMEN_VULKAN_BINARY_NIBBLE", 0) != 0;
-  k.step_rows = number("LUMEN_VULKAN_BINARY_STEP_ROWS", 0);
+  k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
+  k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
+  k.compact = env_number("LUMEN_VULKAN_BINARY_COMPACT").value_or(0) != 0;
+  k.table_bits = static_cast<int>(std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_TABLE_BITS").value_or(4), 1, 8));
+  k.depth = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_DEPTH").value_or(0), 16);
+  k.row_lanes = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_ROW_LANES").value_or(k.row_lanes), 1, 32);
+  k.lane_units = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_LANE_UNITS").value_or(k.lane_units), 8);
+  k.workgroups = env_number("LUMEN_VULKAN_BINARY_GEMV_GROUPS").value_or(0);
+  k.units = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_UNITS").value_or(0), 32);
+  k.split = std::bit_floor(std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_SPLIT").value_or(1), 1, 8));
+  k.whole = env_number("LUMEN_VULKAN_BINARY_WHOLE").value_or(0) != 0;
+  k.keep_table = env_number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE").value_or(0) != 0;
+  k.major = env_number("LUMEN_VULKAN_BINARY_PROBE_MAJOR").value_or(0) != 0;
+  k.nibble = env_number("LUMEN_VULKAN_BINARY_NIBBLE").value_or(0) != 0;
+  k.step_rows = env_number("LUMEN_VULKAN_BINARY_STEP_ROWS").value_or(0);
   return k;
 }
 
@@ -610,21 +607,17 @@ struct CoopKnobs {
 };
 
 CoopKnobs coop_knobs() {
-  auto number = [](const char* name, uint32_t fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
-  };
   CoopKnobs k;
-  k.xchunk = std::min<uint32_t>(number("LUMEN_VULKAN_BINARY_COOP_XCHUNK", 0), 16);
-  k.bk = number("LUMEN_VULKAN_BINARY_COOP_BK", 0);
-  k.probe = number("LUMEN_VULKAN_BINARY_COOP_PROBE", 0) & 7u;
-  k.sign_table = number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE", 0) != 0;
-  const uint32_t ksplit = number("LUMEN_VULKAN_BINARY_COOP_KSPLIT", 1);
+  k.xchunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_COOP_XCHUNK").value_or(0), 16);
+  k.bk = env_number("LUMEN_VULKAN_BINARY_COOP_BK").value_or(0);
+  k.probe = env_number("LUMEN_VULKAN_BINARY_COOP_PROBE").value_or(0) & 7u;
+  k.sign_table = env_number("LUMEN_VULKAN_BINARY_COOP_SIGN_TABLE").value_or(0) != 0;
+  const uint32_t ksplit = env_number("LUMEN_VULKAN_BINARY_COOP_KSPLIT").value_or(1);
   k.ksplit = ksplit == 2 || ksplit == 4 || ksplit == 8 ? ksplit : 1;
-  k.row_lanes = number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES", 1) != 0;
-  k.stream = number("LUMEN_VULKAN_BINARY_COOP_STREAM", kCoopStreamWorkgroups);
-  k.stages = number("LUMEN_VULKAN_BINARY_COOP_STAGES", 1) == 2 ? 2 : 1;
-  k.acc2 = number("LUMEN_VULKAN_BINARY_COOP_ACC2", 1) != 0;
+  k.row_lanes = env_number("LUMEN_VULKAN_BINARY_COOP_ROW_LANES").value_or(1) != 0;
+  k.stream = env_number("LUMEN_VULKAN_BINARY_COOP_STREAM").value_or(kCoopStreamWorkgroups);
+  k.stages = env_number("LUMEN_VULKAN_BINARY_COOP_STAGES").value_or(1) == 2 ? 2 : 1;
+  k.acc2 = env_number("LUMEN_VULKAN_BINARY_COOP_ACC2").value_or(1) != 0;
   return k;
 }
 
@@ -839,21 +832,17 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
 bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
   const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
   if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
-  auto number = [](const char* name, uint32_t fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
-  };
   binary::Push push = product_push(f, inputs, 1, out);
-  const uint32_t rows = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_ROWS", 8), 1, 1024);
-  const uint32_t batch = std::clamp<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_BATCH", 12), 1, 32);
-  push.splits = std::max<uint32_t>(number("LUMEN_VULKAN_BINARY_PROBE_SLICES", 1), 1);
+  const uint32_t rows = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_ROWS").value_or(8), 1, 1024);
+  const uint32_t batch = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_BATCH").value_or(12), 1, 32);
+  push.splits = std::max<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_SLICES").value_or(1), 1);
   const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
   const uint64_t per_group = KernelContext::kWorkgroupSize / std::max<uint32_t>(k.caps().subgroup_size, 1);
-  uint64_t groups = number("LUMEN_VULKAN_BINARY_GEMV_GROUPS", 0);
+  uint64_t groups = env_number("LUMEN_VULKAN_BINARY_GEMV_GROUPS").value_or(0);
   if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
   groups = ceil_div(groups, push.splits) * push.splits;
   array partials = split_partials(k, push, out);
-  Constants constants{0, dtype_id(out.dtype()), rows, batch, number("LUMEN_VULKAN_BINARY_PROBE_MAJOR", 0) != 0};
+  Constants constants{0, dtype_id(out.dtype()), rows, batch, env_number("LUMEN_VULKAN_BINARY_PROBE_MAJOR").value_or(0) != 0};
   k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
              groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
              {push.splits > 1 ? &partials : &out});

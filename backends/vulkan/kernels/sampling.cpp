@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/index_errors.h"
 #include "backends/vulkan/kernels/launch.h"
 #include "core/detail/errors.h"
@@ -72,15 +73,11 @@ bool skipped(const char* what) {
   return skip.find(what) != std::string::npos;
 }
 
-bool env_on(const char* name) {
-  const char* e = std::getenv(name);
-  return e && std::string(e) == "1";
-}
 // LUMEN_SAMPLE_DEFER=1: the draw's chunks leave their few candidates' exact
 // z to the row's last workgroup (sampling_draw.comp's DEFER; needs the
 // workgroup's bound).
 bool defer_on() {
-  static const bool on = env_on("LUMEN_SAMPLE_DEFER") && !skipped("wg_reach");
+  static const bool on = env_is("LUMEN_SAMPLE_DEFER", "1") && !skipped("wg_reach");
   return on;
 }
 // sampling_draw.comp's SLOTS.
