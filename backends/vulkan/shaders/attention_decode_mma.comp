@@ -84,7 +84,6 @@ layout(push_constant) uniform Push {
   uint merge_flags_unused;
 } pc;
 
-
 #define ACC fcoopmatNV<32, gl_ScopeSubgroup, 16, 8>  // S^T, O^T
 #define F16A fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>  // K, V^T
 #define F16B fcoopmatNV<16, gl_ScopeSubgroup, 16, 8>   // Q^T, P^T
@@ -93,9 +92,9 @@ const uint WARPS = gl_WorkGroupSize.x / 32;
 const uint UNIT = 8;  // float16 per 16-byte unit
 const uint DK = D / UNIT, DVU = DV / UNIT;  // units per K and V row
 const uint ND = D / 16, NV = DV / 16;       // fragments along D and D_v
-// A subgroup's buffer: 16 rows of K or V (8 of Q), padded by one unit
-// against bank conflicts of fragment loads (and at least the 32 units of the
-// layout probe).
+// A subgroup's buffer: 16 rows of K or V, padded by one unit against bank
+// conflicts of fragment loads (first the layout probe's 32 units, at the end
+// the subgroup's output as 8 float32 rows of D_v).
 const uint PITCH = (DK > DVU ? DK : DVU) + 1;
 const uint BUF = 16 * PITCH;
 // Then the workgroup's 8 rows of Q.
