@@ -115,7 +115,13 @@ Capabilities probe(VkPhysicalDevice pd) {
     floats.pNext = &size_control;
     size_control.pNext = &maint4;
   }
+  VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
+  if (has_extension(exts, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
+    sm.pNext = props.pNext;
+    props.pNext = &sm;
+  }
   vkGetPhysicalDeviceProperties2(pd, &props);
+  c.multiprocessors = sm.shaderSMCount;
   c.subgroup_size = subgroup.subgroupSize;
   c.subgroup_arithmetic = subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
   c.subgroup_shuffle = subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
@@ -331,8 +337,9 @@ InstanceState& state() {
       detail::logger()->info("Vulkan backend unavailable: {}; using the CPU", st->why_none);
     } else {
       for (size_t i = 0; i < st->devices.size(); ++i) {
-        detail::logger()->debug("Device::gpu index {} is {} ({})", i, st->devices[i].name,
-                                device_type_name(st->devices[i].type));
+        detail::logger()->debug("Device::gpu index {} is {} ({}; {} multiprocessors, 0: not given)", i,
+                                st->devices[i].name, device_type_name(st->devices[i].type),
+                                st->devices[i].multiprocessors);
       }
     }
     return st;

@@ -66,6 +66,9 @@ struct Capabilities {
   uint32_t max_workgroup_invocations = 0;
   uint32_t max_push_constants = 0;
   float timestamp_period = 0;
+  // Streaming multiprocessors (VK_NV_shader_sm_builtins' shaderSMCount); 0
+  // where the device does not say.
+  uint32_t multiprocessors = 0;
 
   // Memory heaps: size and, with VK_EXT_memory_budget, the budget now.
   std::vector<uint64_t> heap_sizes;

@@ -254,11 +254,12 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
 // The tensor-core decode (shaders/attention_decode_mma.comp): a workgroup per
 // (batch, kv head, group of 8 rows, chunk), each subgroup on its own 16-key
 // tiles, on devices with 16 x 8 x 16 fragments in NVIDIA's mma layout; the
-// merge pass combines the chunks. Workgroups: at most kMmaWorkgroups
-// (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS), whole chunks per row group: one wave
-// on an H100 (132 SMs, one workgroup each at ~240 registers). H100, bf16
-// decode at 32K keys (GQA 32/8): 128 workgroups 0.0600 ms, 256 or 264 (two
-// waves) 0.0644, 136 (a few in a second wave) 0.0935.
+// merge pass combines the chunks. Workgroups: at most one per SM
+// (LUMEN_VULKAN_DECODE_MMA_WORKGROUPS to measure others; kMmaWorkgroups where
+// the device does not give its SM count), whole chunks per row group: one
+// wave at ~240 registers. H100 (132 SMs), bf16 decode at 32K keys (GQA
+// 32/8): 128 workgroups 0.0600 ms, 256 or 264 (two waves) 0.0644, 136 (a few
+// in a second wave) 0.0935.
 constexpr uint64_t kMmaWorkgroups = 132;
 constexpr uint32_t kMmaRows = 8;
 constexpr uint32_t kMmaTileKeys = 16;
@@ -294,7 +295,8 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   const uint32_t Lk = static_cast<uint32_t>(in.k->shape(2)), Dv = static_cast<uint32_t>(in.v->shape(3));
   Split sp{};
   const uint64_t base = split_rows(in, kMmaRows, sp);
-  const uint64_t target = env_positive("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", kMmaWorkgroups);
+  const uint32_t sms = k.caps().multiprocessors;
+  const uint64_t target = env_positive("LUMEN_VULKAN_DECODE_MMA_WORKGROUPS", sms > 0 ? sms : kMmaWorkgroups);
   const uint32_t subgroups = KernelContext::kWorkgroupSize / 32;
   // Chunk c's subgroup w takes tiles subgroups c + w, then every
   // subgroups x chunks-th.
