@@ -1,4 +1,3 @@
-#include "backends/vulkan/env.h"
 #include "backends/vulkan/instance.h"
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "backends/vulkan/env.h"
 #include "core/detail/log.h"
 
 namespace lumen::vulkan {

@@ -18,8 +18,8 @@
 #include <string>
 #include <utility>
 
-#include "backends/vulkan/env.h"
 #include "backends/vulkan/debug.h"
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
 #include "backends/vulkan/raw_buffer.h"
@@ -139,7 +139,8 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     // float16 copies first (H100: 1.5x slower at L4096 D128); _FOLD=1 folds
     // the scale into the exponent's fma (H100: 2.50 ms against 1.95 at L4096
     // D128, 5.26 against 3.39 at L8192 D64, so off).
-    const uint32_t bk = env_number("LUMEN_VULKAN_ATTENTION_BK").value_or(0), rows = env_number("LUMEN_VULKAN_ATTENTION_ROWS").value_or(0);
+    const uint32_t bk = env_number("LUMEN_VULKAN_ATTENTION_BK").value_or(0);
+    const uint32_t rows = env_number("LUMEN_VULKAN_ATTENTION_ROWS").value_or(0);
     const uint32_t stages = env_number("LUMEN_VULKAN_ATTENTION_STAGES").value_or(0);
     const char* kv_env = std::getenv("LUMEN_VULKAN_ATTENTION_KV_HALF");
     const bool kv_half = dt == bfloat16 && (kv_env == nullptr || kv_env[0] != '0');

@@ -1,5 +1,7 @@
-// Split-K decode attention (shaders/attention_decode.comp, then
-// shaders/attention_merge.comp): the keys are cut into chunks so that
+// Split-K decode attention: on devices with NVIDIA's mma fragments, float16
+// and bfloat16 go to the tensor-core kernel (shaders/attention_decode_mma.comp,
+// record_mma); otherwise the key lanes (shaders/attention_decode.comp), then
+// shaders/attention_merge.comp for both: the keys are cut into chunks so that
 // B * H_kv * row groups * chunks workgroups fill the device even for one
 // query; each workgroup reads its chunk of K and V once for all the query
 // rows of its row group (the q heads of a kv group) and writes a partial
@@ -23,8 +25,12 @@
 // chunk's end), LUMEN_VULKAN_DECODE_Q_SHARED=1 (queries from shared memory),
 // LUMEN_VULKAN_DECODE_ROW_SPLIT=n (n key lanes share each key, rows split
 // between them). LUMEN_VULKAN_DECODE_PROBE=1 replaces the kernel by a
-// loads-only probe of its reads (record_probe). docs/attention.md has what
-// each measured.
+// loads-only probe of its reads (record_probe). The tensor-core decode
+// (record_mma; LUMEN_VULKAN_DECODE_MMA=0 takes the key lanes instead):
+// LUMEN_VULKAN_DECODE_MMA_WORKGROUPS, LUMEN_VULKAN_DECODE_MMA_PREFETCH=0/1/2
+// (tiles loaded ahead), LUMEN_VULKAN_DECODE_MMA_PROBE (bits: no products and
+// softmax, no conversion, no loads; wrong results). docs/attention.md has
+// what each measured.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
