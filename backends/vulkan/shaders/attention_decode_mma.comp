@@ -405,6 +405,6 @@ void main() {
         Ptr2x32(dst).v = floatBitsToUint(layout_ok ? vec2(mx * LN2, l) : vec2(F_NAN));
       }
     }
-    barrier();  // the buffers are read before the next unit's Q
+    barrier();  // the buffers and maxima are read before the next unit writes them
   }
 }
