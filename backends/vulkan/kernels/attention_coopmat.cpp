@@ -10,7 +10,6 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,7 +21,6 @@
 #include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/attention.h"
 #include "backends/vulkan/kernels/matmul.h"
-#include "backends/vulkan/raw_buffer.h"
 #include "core/detail/log.h"
 
 namespace lumen::vulkan {
@@ -104,15 +102,8 @@ std::optional<uint32_t> device_second_row(KernelContext& k) {
   std::lock_guard<std::mutex> lk(mu);
   auto it = known.find(k.caps().physical);
   if (it != known.end()) return it->second;
-  RawBuffer raw = k.backend().memory().create_staging(kLayoutSlots * 4);
-  std::memset(raw.mapped, 0xff, kLayoutSlots * 4);
-  const uint64_t address = raw.address;
-  k.dispatch("attention_layout", {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
-  k.stream().finish();
-  std::vector<uint32_t> entries(kLayoutSlots);
-  std::memcpy(entries.data(), raw.mapped, kLayoutSlots * 4);
-  destroy_raw_buffer(k.backend().context(), raw);
-  const std::optional<uint32_t> second = attention_fragment_second_row(entries);
+  const std::optional<uint32_t> second =
+      attention_fragment_second_row(read_probe_words(k, "attention_layout", kLayoutSlots));
   if (second) detail::logger()->debug("vulkan: attention fragment layout: second-row elements {:#x}", *second);
   else detail::logger()->debug("vulkan: attention fragment layout is not the mma one; softmax through shared memory");
   return known.emplace(k.caps().physical, second).first->second;

@@ -31,7 +31,6 @@
 #include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/binary.h"
 #include "backends/vulkan/kernels/matmul.h"
-#include "backends/vulkan/raw_buffer.h"
 #include "core/detail/log.h"
 #include "lumen/backend.h"
 
@@ -705,14 +704,7 @@ void log_fragment_layout(KernelContext& k) {
   if (done || !env || std::strcmp(env, "1") != 0) return;
   done = true;
   constexpr uint32_t kSlots = 32 * 8 + 1;
-  RawBuffer raw = k.backend().memory().create_staging(kSlots * 4);
-  std::memset(raw.mapped, 0xff, kSlots * 4);
-  const uint64_t address = raw.address;
-  k.dispatch("binary_layout_probe", {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
-  k.stream().finish();
-  std::vector<uint32_t> e(kSlots);
-  std::memcpy(e.data(), raw.mapped, kSlots * 4);
-  destroy_raw_buffer(k.backend().context(), raw);
+  const std::vector<uint32_t> e = read_probe_words(k, "binary_layout_probe", kSlots);
   std::string line = fmt::format("length {}:", e[256]);
   for (uint32_t lane = 0; lane < 32; ++lane) {
     line += fmt::format(" [{}]", lane);

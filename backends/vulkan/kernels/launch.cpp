@@ -1,8 +1,10 @@
 #include "backends/vulkan/kernels/launch.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "backends/common/donation.h"
+#include "backends/vulkan/raw_buffer.h"
 #include "backends/vulkan/shaders/ids.h"
 
 namespace lumen::vulkan {
@@ -153,6 +155,18 @@ void KernelContext::dispatch(const std::string& shader, Constants constants, con
   }
   stream_.dispatch(pipeline, backend_.pipelines().layout(), push, push_bytes,
                    static_cast<uint32_t>(groups), read_ranges, write_ranges);
+}
+
+std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shader, uint32_t words) {
+  RawBuffer raw = k.backend().memory().create_staging(uint64_t(words) * 4);
+  std::memset(raw.mapped, 0xff, uint64_t(words) * 4);
+  const uint64_t address = raw.address;
+  k.dispatch(shader, {}, &address, sizeof(address), KernelContext::kWorkgroupSize, {}, {});
+  k.stream().finish();
+  std::vector<uint32_t> out(words);
+  std::memcpy(out.data(), raw.mapped, uint64_t(words) * 4);
+  destroy_raw_buffer(k.backend().context(), raw);
+  return out;
 }
 
 }  // namespace lumen::vulkan

@@ -28,6 +28,14 @@ Range range_of(const array& a);
 // Specialization constants of a dispatch: index = constant_id.
 using Constants = std::vector<uint32_t>;
 
+class KernelContext;
+
+// Runs `shader` (one workgroup; its push constants are the address of
+// `words` 32-bit words, each first set to 0xffffffff) on k's stream, waits
+// for it and returns the words: the probes that read a device's fragment
+// layouts.
+std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shader, uint32_t words);
+
 class KernelContext {
  public:
   static constexpr uint32_t kWorkgroupSize = 256;
