@@ -122,7 +122,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
   // LUMEN_VULKAN_ATTENTION_SOFTMAX=scratch forces the shared-memory softmax.
   const char* softmax = std::getenv("LUMEN_VULKAN_ATTENTION_SOFTMAX");
   const bool scratch = softmax != nullptr && std::string(softmax) == "scratch";
-  const std::optional<uint32_t> second_row = *columns == 16 && !scratch ? device_second_row(k) : std::nullopt;
+  const std::optional<uint32_t> second_row = scratch ? std::nullopt : mma_fragment_layout(k);
   if (second_row) {
     // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES
     // (1 or 2) try another shape (all three set; one that does not fit is

@@ -121,14 +121,19 @@ struct Split {
   uint32_t row_groups, chunks, chunk_keys, pitch;
 };
 
+// Floats per partial: (max, sum, 2 unused, output), 16-byte aligned quads of
+// output.
+uint32_t partial_pitch(const AttentionInputs& in) {
+  return 4 + 4 * ceil_div(static_cast<uint32_t>(in.v->shape(3)), 4);
+}
+
 // A split's row groups of `rows_per_group` query rows (of the q heads sharing
 // a kv head x the queries) and its partial layout; returns the (batch, kv
 // head, row group)s, which the chunks multiply.
 uint64_t split_rows(const AttentionInputs& in, uint32_t rows_per_group, Split& sp) {
   const uint32_t group_rows = static_cast<uint32_t>(in.q->shape(1) / in.k->shape(1) * in.q->shape(2));
   sp.row_groups = ceil_div(group_rows, rows_per_group);
-  // A partial is (max, sum, 2 unused, output): 16-byte aligned quads of output.
-  sp.pitch = 4 + 4 * ceil_div(static_cast<uint32_t>(in.v->shape(3)), 4);
+  sp.pitch = partial_pitch(in);
   return uint64_t(in.q->shape(0)) * in.k->shape(1) * sp.row_groups;
 }
 
@@ -383,7 +388,7 @@ void record_probe(KernelContext& k, const fast::ScaledDotProductAttention& prim,
   sp.row_groups = 1;
   sp.chunks = std::min(push.chunks, kMaxChunks);
   sp.chunk_keys = ceil_div(in.k->shape(2), sp.chunks);
-  sp.pitch = 4 + 4 * ceil_div(in.v->shape(3), 4);
+  sp.pitch = partial_pitch(in);
   array partial = partials_array(k, in, sp);
   record_merge(k, prim, in, sp, partial, outputs);
 }
