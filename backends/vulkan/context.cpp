@@ -1,12 +1,12 @@
 #include "backends/vulkan/context.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "backends/vulkan/env.h"
 #include "core/detail/log.h"
 
 namespace lumen::vulkan {
@@ -112,8 +112,7 @@ void Context::choose_memory_types() {
   }
   // Mapped directly when a device-local, host-visible, coherent type lives in
   // a heap about as large (not a 256 MiB BAR window).
-  const char* env = std::getenv("LUMEN_VULKAN_HOST_MAP");
-  bool allow_map = !(env && std::strcmp(env, "0") == 0);
+  bool allow_map = !env_is("LUMEN_VULKAN_HOST_MAP", "0");
   uint32_t mapped = none;
   VkMemoryPropertyFlags mapped_flags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
                                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |

@@ -14,7 +14,6 @@
 #include <mutex>
 #include <optional>
 #include <span>
-#include <string>
 #include <utility>
 
 #include "backends/vulkan/debug.h"
@@ -120,8 +119,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
   const auto D = static_cast<uint32_t>(in.q->shape(3)), Dv = static_cast<uint32_t>(in.v->shape(3));
   if (D % 16 != 0 || Dv % 16 != 0 || D > kMaxHeadDim || Dv > kMaxHeadDim) return std::nullopt;
   // LUMEN_VULKAN_ATTENTION_SOFTMAX=scratch forces the shared-memory softmax.
-  const char* softmax = std::getenv("LUMEN_VULKAN_ATTENTION_SOFTMAX");
-  const bool scratch = softmax != nullptr && std::string(softmax) == "scratch";
+  const bool scratch = env_is("LUMEN_VULKAN_ATTENTION_SOFTMAX", "scratch");
   const std::optional<uint32_t> second_row = scratch ? std::nullopt : mma_fragment_layout(k);
   if (second_row) {
     // LUMEN_VULKAN_ATTENTION_BK / _ROWS (per subgroup: 16 or 32) / _STAGES

@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -219,9 +218,8 @@ struct TableGemvKnobs {
 
 TableGemvKnobs table_knobs() {
   TableGemvKnobs k;
-  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
-  k.chunked = gemv && std::strcmp(gemv, "chunk") == 0;
-  k.rotated = !k.chunked && !(gemv && std::strcmp(gemv, "table") == 0);
+  k.chunked = env_is("LUMEN_VULKAN_BINARY_GEMV", "chunk");
+  k.rotated = !k.chunked && !env_is("LUMEN_VULKAN_BINARY_GEMV", "table");
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
   k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
   k.compact = env_number("LUMEN_VULKAN_BINARY_COMPACT").value_or(0) != 0;
@@ -571,10 +569,7 @@ constexpr uint64_t kMinDenseRows = 64;
 // LUMEN_VULKAN_BINARY_COOP_PORTABLE=1: the same kernel built with float32
 // multiply-adds in place of cooperative matrices (binary_gemm_decoded), on
 // any device: the tests check the decoder on devices without them.
-bool coop_portable() {
-  const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_PORTABLE");
-  return env && std::strcmp(env, "1") == 0;
-}
+bool coop_portable() { return env_is("LUMEN_VULKAN_BINARY_COOP_PORTABLE", "1"); }
 
 // A tile of binary_gemm_coopmat.comp: subgroups along M (of 8), fragments
 // per subgroup along M, slice depth, slices per chunk of x (0: x staged per
@@ -681,8 +676,7 @@ uint32_t coop_depth() {
 bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const array& x, uint64_t rows) {
   const char* env = std::getenv("LUMEN_VULKAN_BINARY_COOP_ROWS");
   const uint64_t min_rows = env && *env ? std::strtoull(env, nullptr, 10) : kMinCoopRows;
-  const char* wide = std::getenv("LUMEN_VULKAN_BINARY_COOP_WIDE");
-  const bool any = wide && std::strcmp(wide, "1") == 0;
+  const bool any = env_is("LUMEN_VULKAN_BINARY_COOP_WIDE", "1");
   if (min_rows == 0 || rows < min_rows || (rows >= kMinDenseRows && !any) || x.dtype() != float16 ||
       !(coop_portable() || coopmat_fragment(caps))) {
     return false;
@@ -700,8 +694,7 @@ bool coop_gemm_suits(const Capabilities& caps, const BinaryFormat& f, const arra
 // fragment hold (shaders/binary_layout_probe.comp; a dispatch waited for).
 void log_fragment_layout(KernelContext& k) {
   static bool done = false;
-  const char* env = std::getenv("LUMEN_VULKAN_BINARY_LAYOUT");
-  if (done || !env || std::strcmp(env, "1") != 0) return;
+  if (done || !env_is("LUMEN_VULKAN_BINARY_LAYOUT", "1")) return;
   done = true;
   constexpr uint32_t kSlots = 32 * 8 + 1;
   const std::vector<uint32_t> e = read_probe_words(k, "binary_layout_probe", kSlots);
@@ -783,8 +776,7 @@ void record_coop_gemm(KernelContext& k, const BinaryFormat& f, const std::vector
 }
 
 bool dense_forced(const array& x) {
-  const char* force = std::getenv("LUMEN_VULKAN_BINARY_DENSE");
-  return force && std::strcmp(force, "1") == 0 && x.dtype() == float16;
+  return env_is("LUMEN_VULKAN_BINARY_DENSE", "1") && x.dtype() == float16;
 }
 
 bool dense_route(const Capabilities& caps, const array& x, uint64_t rows) {
@@ -822,8 +814,7 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
 // LUMEN_VULKAN_BINARY_PROBE_MAJOR=1 the slices addressed as if stored
 // slice-major.
 bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
-  const char* gemv = std::getenv("LUMEN_VULKAN_BINARY_GEMV");
-  if (!gemv || std::strcmp(gemv, "stream") != 0) return false;
+  if (!env_is("LUMEN_VULKAN_BINARY_GEMV", "stream")) return false;
   binary::Push push = product_push(f, inputs, 1, out);
   const uint32_t rows = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_ROWS").value_or(8), 1, 1024);
   const uint32_t batch = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_BATCH").value_or(12), 1, 32);

@@ -11,13 +11,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <tuple>
 #include <vector>
 
+#include "backends/vulkan/env.h"
 #include "backends/vulkan/kernels/matmul.h"
 #include "backends/vulkan/shaders/ids.h"
 #include "core/detail/log.h"
@@ -58,11 +58,9 @@ bool offered(const Capabilities& caps, FragmentShape s) {
 }
 
 std::optional<FragmentShape> query_shape(const Capabilities& caps) {
-  const char* off = std::getenv("LUMEN_VULKAN_NO_COOPMAT");
-  if (off && std::strcmp(off, "1") == 0) return std::nullopt;
+  if (env_is("LUMEN_VULKAN_NO_COOPMAT", "1")) return std::nullopt;
   // LUMEN_VULKAN_COOPMAT_SHAPE=16x8 prefers 16 x 8 x 16 (for measuring).
-  const char* pick = std::getenv("LUMEN_VULKAN_COOPMAT_SHAPE");
-  const bool narrow = pick && std::strcmp(pick, "16x8") == 0;
+  const bool narrow = env_is("LUMEN_VULKAN_COOPMAT_SHAPE", "16x8");
   for (FragmentShape s : {FragmentShape{16, narrow ? 8u : 16u, 16}, FragmentShape{16, narrow ? 16u : 8u, 16}}) {
     if (offered(caps, s)) {
       detail::logger()->debug("vulkan: cooperative matrices f16 x f16 -> f32 at {}x{}x{} on {}", s.m, s.n,
@@ -222,8 +220,7 @@ uint32_t slices_for(int64_t line_stride, int64_t k_stride, uint32_t lines, uint3
 }  // namespace
 
 bool coopmat_offers(const Capabilities& caps, uint32_t m, uint32_t n, uint32_t k) {
-  const char* off = std::getenv("LUMEN_VULKAN_NO_COOPMAT");
-  if (off && std::strcmp(off, "1") == 0) return false;
+  if (env_is("LUMEN_VULKAN_NO_COOPMAT", "1")) return false;
   static std::mutex mu;
   static std::map<std::tuple<VkPhysicalDevice, uint32_t, uint32_t, uint32_t>, bool> known;
   std::lock_guard<std::mutex> lk(mu);

@@ -1,8 +1,8 @@
 #include "backends/vulkan/kernels/reduce_common.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <limits>
+
+#include "backends/vulkan/env.h"
 
 namespace lumen::vulkan {
 
@@ -31,8 +31,7 @@ const char* compute_class(Dtype d) {
 }
 
 bool subgroups_enabled(KernelContext& k) {
-  const char* env = std::getenv("LUMEN_VULKAN_SUBGROUPS");
-  if (env && std::strcmp(env, "0") == 0) return false;
+  if (env_is("LUMEN_VULKAN_SUBGROUPS", "0")) return false;
   return k.caps().subgroup_arithmetic;
 }
 
