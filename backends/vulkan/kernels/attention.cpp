@@ -71,12 +71,9 @@ void prefill_attention(KernelContext& k, const fast::ScaledDotProductAttention& 
     in.k = &*k_half;
     in.v = &*v_half;
   }
-  const array &q = *in.q, &keys = *in.k, &v = *in.v;
+  const array& q = *in.q;
   AttentionPush push{};
-  push.q = address_of(q);
-  push.k = address_of(keys);
-  push.v = address_of(v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  set_attention_addresses(push, in);
   push.sinks = in.sinks ? address_of(*in.sinks) : push.q;
   push.out = address_of(outputs[0]);
   push.lse = prim.output_lse() ? address_of(outputs[1]) : push.out;

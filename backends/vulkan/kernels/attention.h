@@ -31,6 +31,16 @@ AttentionInputs attention_inputs(const std::vector<array>& inputs, const fast::A
 uint64_t upload_attention_strides(KernelContext& k, const AttentionInputs& in,
                                   const std::vector<const array*>& extra, const std::vector<int64_t>& tail = {});
 
+// The addresses every attention push block starts with: q, k, v and the
+// mask (q's address where there is none: the shaders read it only with one).
+template <class Push>
+void set_attention_addresses(Push& push, const AttentionInputs& in) {
+  push.q = address_of(*in.q);
+  push.k = address_of(*in.k);
+  push.v = address_of(*in.v);
+  push.mask = in.mask ? address_of(*in.mask) : push.q;
+}
+
 // The dimensions every attention push block starts its sizes with (B, Hq,
 // Hkv, Lq, Lk, D, Dv, causal_offset, scale: the same names in each shader).
 template <class Push>

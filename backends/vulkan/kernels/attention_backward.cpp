@@ -45,10 +45,7 @@ void attention_vjp_kernel(const Primitive& p, const std::vector<array>& inputs,
   for (auto& o : outputs) k.allocate(o);
 
   BackwardPush push{};
-  push.q = address_of(*in.q);
-  push.k = address_of(*in.k);
-  push.v = address_of(*in.v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  set_attention_addresses(push, in);
   push.d_out = address_of(d_out);
   push.lse = address_of(lse);
   push.delta = address_of(delta);

@@ -211,10 +211,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   std::optional<array> counters;
   if (plan.merge) counters = decode_counters(k, prim.stream(), head_groups);
   DecodePush push{};
-  push.q = address_of(q);
-  push.k = address_of(keys);
-  push.v = address_of(v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  set_attention_addresses(push, in);
   push.partial = address_of(partial);
   // The table's tail: the sinks' and the counters' addresses.
   push.strides = upload_attention_strides(
@@ -316,10 +313,7 @@ void record_mma(KernelContext& k, const fast::ScaledDotProductAttention& prim, c
   sp.chunk_keys = kMmaTileKeys * subgroups;
   array partial = partials_array(k, in, sp);
   DecodePush push{};
-  push.q = address_of(*in.q);
-  push.k = address_of(*in.k);
-  push.v = address_of(*in.v);
-  push.mask = in.mask ? address_of(*in.mask) : push.q;
+  set_attention_addresses(push, in);
   push.partial = address_of(partial);
   push.strides = upload_attention_strides(k, in, {});
   push.out = push.lse = push.partial;
