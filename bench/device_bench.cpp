@@ -453,11 +453,12 @@ void group_index(Bench& b) {
   }
 }
 
-// LUMEN_BENCH_DECODE_VARIANTS="A=1 B=2;A=3;..." runs `rows` once per
-// ';'-separated variant with its NAME=VALUE settings in the environment (the
-// decode kernel reads its LUMEN_VULKAN_DECODE_* knobs per dispatch), after a
-// VARIANT| line naming it: one process, one set of inputs, many designs.
-void decode_variants(const std::string& list, const std::function<void()>& rows) {
+// LUMEN_BENCH_DECODE_VARIANTS="A=1 B=2;A=3;..." (and
+// LUMEN_BENCH_BINARY_VARIANTS) runs `rows` once per ';'-separated variant
+// with its NAME=VALUE settings in the environment (the kernels read their
+// LUMEN_VULKAN_* knobs per dispatch), after a VARIANT| line naming it: one
+// process, one set of inputs, many designs.
+void run_variants(const std::string& list, const std::function<void()>& rows) {
   size_t from = 0;
   while (from <= list.size()) {
     size_t end = list.find(';', from);
@@ -558,7 +559,7 @@ void group_attention(Bench& b) {
                   g.c_str(), op.c_str(), r.name.c_str(), gbps, kv_bytes / 1e6, 100.0 * gbps / 3350.0, ms / caches);
     };
     if (decode && std::getenv("LUMEN_BENCH_DECODE_VARIANTS")) {
-      decode_variants(std::getenv("LUMEN_BENCH_DECODE_VARIANTS"), [&] {
+      run_variants(std::getenv("LUMEN_BENCH_DECODE_VARIANTS"), [&] {
         for (bool lse : {false, true}) {
           const std::string op = lse ? "sdpa_lse" : "sdpa";
           bandwidth(op, b.rows(g, op, r.name, bfloat16, bytes, flops, cached_inputs, attend(lse)), 1);
@@ -804,6 +805,18 @@ void group_binary(Bench& b) {
         std::printf("BW|%s|%s|%s|%.1f GB/s over %.1f MB packed|%.0f%% of 3.35 TB/s|%.4f ms per product\n",
                     g.c_str(), op.c_str(), shape.c_str(), gbps, packed / 1e6, 100.0 * gbps / 3350.0, ms / matrices);
       };
+      const std::string op8 = f.name + "_x" + std::to_string(kBatch);
+      if (m == 1 && std::getenv("LUMEN_BENCH_BINARY_VARIANTS")) {
+        const std::vector<array> one = make_inputs(1), batch = make_inputs(kBatch);
+        run_variants(std::getenv("LUMEN_BENCH_BINARY_VARIANTS"), [&] {
+          bandwidth(f.name, b.rows(g, f.name, shape, float16, packed + io, flops, [&] { return one; }, products), 1);
+          bandwidth(op8,
+                    b.rows(g, op8, shape, float16, kBatch * (packed + io), kBatch * flops, [&] { return batch; },
+                           products),
+                    kBatch);
+        });
+        continue;
+      }
       bandwidth(f.name,
                 b.rows(g, f.name, shape, float16, packed + io, flops, [&] { return make_inputs(1); }, products), 1);
       if (m == 1) {
@@ -823,9 +836,8 @@ void group_binary(Bench& b) {
                 BinaryWeights w{in[1], in[2], in[3], Shape{tiny, k}, f.group, f.vector, f.bits};
                 return binary_matmul(in[0], w, true, s);
               });
-        const std::string op = f.name + "_x" + std::to_string(kBatch);
-        bandwidth(op,
-                  b.rows(g, op, shape, float16, kBatch * (packed + io), kBatch * flops,
+        bandwidth(op8,
+                  b.rows(g, op8, shape, float16, kBatch * (packed + io), kBatch * flops,
                          [&] { return make_inputs(kBatch); }, products),
                   kBatch);
       }

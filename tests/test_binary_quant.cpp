@@ -368,6 +368,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // and the table of 8-element vectors built from half sums
 // (LUMEN_VULKAN_BINARY_NIBBLE=1; other vectors ignore it).
 LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
+  // (One row of float16 or bfloat16 x would take the float16-table GEMV.)
+  const ScopedEnv rotated(std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_GEMV", "rotated"}});
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
   const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
@@ -421,6 +423,65 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
                                    " rows " + std::to_string(rows) + " " + dtype_to_string(dt);
           auto x = array(gaussian(int64_t(rows) * f.k, 95 + rows).begin(), Shape{rows, f.k}, dt);
           expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                         [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
+        }
+      }
+    }
+  }
+}
+
+// The GPU's float16-table GEMV (one row of float16 or bfloat16 x; by default
+// for 6-bit indices, and with LUMEN_VULKAN_BINARY_GEMV=half, set throughout,
+// for 4-bit ones of 8-element vectors and 1-bit signs folded 4 at a time)
+// over more weight rows than a workgroup's step (600: the last step partly
+// past N), weights 1 row into larger arrays (offset addresses), one slice
+// (the output written directly) or several (their sums added by the finish
+// pass), slices of 1 to 12 units and 10 or 5 (rows of 10 units), units
+// loaded 1, 2, 4 or 8 at a time, 1 to 3 chunks in flight, one workgroup per
+// slice walking every step; and x of every magnitude the table's
+// power-of-two scaling has to carry: bfloat16 near 1e30 (float16 entries
+// would overflow) and 1e-30 (they would flush to zero), float16 near 1e-4
+// (subnormal halves).
+LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
+  const ScopedEnv half(std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_GEMV", "half"}});
+  const std::vector<Format> formats = {{128, 8, 6, 2048}, {128, 8, 6, 1280}, {128, 1, 1, 2048}, {256, 8, 4, 1536}};
+  const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
+      {},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "12"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "2"}, {"LUMEN_VULKAN_BINARY_CHUNK", "1"}},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "8"}, {"LUMEN_VULKAN_BINARY_CHUNK", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "16"}, {"LUMEN_VULKAN_BINARY_CHUNK", "8"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}}};
+  struct Scale {
+    Dtype dtype;
+    double magnitude;
+  };
+  const std::vector<Scale> scales = {{float16, 1.0}, {bfloat16, 1.0}, {bfloat16, 1e30}, {bfloat16, 1e-30},
+                                     {float16, 1e-4}};
+  const int n = 600;
+  for (const auto& f : formats) {
+    auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 65).begin(), Shape{n + 1, f.k}, float32),
+                                f.group, f.vector, f.bits, s);
+    for (bool offset : {false, true}) {
+      BinaryWeights q = full;
+      const int first = offset ? 1 : 0;
+      q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, s);
+      q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, s);
+      q.shape = Shape{n, f.k};
+      const auto wq = decode(q).w;
+      for (size_t v = 0; v < knobs.size(); ++v) {
+        ScopedEnv env(knobs[v]);
+        for (size_t m = 0; m < scales.size(); ++m) {
+          if (v != 0 && m > 1) continue;  // every magnitude under the defaults
+          auto values = gaussian(f.k, 97 + static_cast<uint32_t>(m));
+          for (auto& e : values) e *= scales[m].magnitude;
+          const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                                   std::to_string(f.k) + (offset ? " offset" : "") + " knobs " +
+                                   std::to_string(v) + " x " + dtype_to_string(scales[m].dtype) + " ~" +
+                                   std::to_string(scales[m].magnitude);
+          auto x = array(values.begin(), Shape{1, f.k}, scales[m].dtype);
+          expect_product(binary_matmul(x, q, true, s), to_doubles(x), 1, f.k, n,
                          [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
         }
       }

@@ -1,4 +1,7 @@
 // GPU kernel of BinaryMatmul (docs/quantized.md):
+//   - x @ W^T with one row of float16 or bfloat16 x, 6-bit indices or 1-bit
+//     signs: shaders/binary_gemv_half.comp, the rotated kernel's design
+//     below with a float16 table (4 times the contraction per slice);
 //   - x @ W^T with up to 16 rows of x (2 at a time), 6-bit indices or 1-bit
 //     signs (read 4 at a time): shaders/binary_gemv_rotated.comp, a
 //     codeword . x table per slice of the contraction built in shared memory,
@@ -190,7 +193,11 @@ struct TableGemvPlan {
 // Tuning knobs of the table GEMVs (read at each call, so that tests can walk
 // them; the defaults are the H100's best): LUMEN_VULKAN_BINARY_GEMV=table
 // takes binary_gemv_table.comp instead of binary_gemv_rotated.comp, =chunk
-// binary_gemv.comp; LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
+// binary_gemv.comp, =rotated the rotated kernel for one row of float16 or
+// bfloat16 x too (not binary_gemv_half.comp), =half binary_gemv_half.comp for
+// every format it takes (not only 64-codeword tables); LUMEN_VULKAN_BINARY_CHUNK
+// the half-table kernel's units loaded at once (LUMEN_VULKAN_BINARY_HALF_PROBE
+// its measurement switches, wrong results); LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
@@ -203,6 +210,10 @@ struct TableGemvPlan {
 // add the slices' partial sums (no binary_finish.comp).
 struct TableGemvKnobs {
   bool chunked = false, rotated = true, stagger = true, finish = false, compact = false;
+  bool half = true;                        // one row of float16/bfloat16 x: the float16 table ...
+  bool half_forced = false;                // ... for 64 codewords by default, any format it takes when forced
+  uint32_t chunk = 0;                      // float16 table: units loaded at once (0: its default)
+  uint32_t half_probe = 0;                 // MEASUREMENT: binary_gemv_half.comp's PROBE
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
@@ -220,6 +231,10 @@ TableGemvKnobs table_knobs() {
   TableGemvKnobs k;
   k.chunked = env_is("LUMEN_VULKAN_BINARY_GEMV", "chunk");
   k.rotated = !k.chunked && !env_is("LUMEN_VULKAN_BINARY_GEMV", "table");
+  k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
+  k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
+  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 7u;
+  k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
   k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
   k.compact = env_number("LUMEN_VULKAN_BINARY_COMPACT").value_or(0) != 0;
@@ -421,6 +436,119 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     if (split) chunks.push_back({push, f, y, partials});
   }
   for (Chunk& c : chunks) record_finish(k, c.f, c.push, c.partials, c.out);
+}
+
+// The float16-table GEMV's plan (shaders/binary_gemv_half.comp): the folded
+// format, units of 16 vectors per slice and per load chunk, slices, and the
+// widest loads the alignment allows.
+struct HalfGemvPlan {
+  BinaryFormat unit{};
+  uint32_t fold = 1, units = 0, chunk = 0, slices = 1, load_words = 1, scale_load = 1;
+};
+
+// H100, 0.75 bpw, 1 x 8192 @ 28672 x 8192, ms per product of 8 (single): slices
+// of 4 units (16 slices) with 1 chunk ahead 0.0244 (0.0262); 2 ahead 0.0254,
+// 3: 0.0271; 2, 8 and 16 units a slice 0.0284-0.0328, 0.0281, 0.0369 (more
+// workgroups per slice, each building its table for fewer rows: the builds
+// add up); 132 and 396 workgroups 0.0333 and 0.0272. The rotated kernel in
+// the same run: 0.0284 (0.0302).
+constexpr uint32_t kHalfWorkgroups = 264;
+constexpr uint32_t kHalfDepth = 1;
+constexpr uint32_t kHalfUnits = 4;
+constexpr uint32_t kHalfChunk = 4;
+
+// False where binary_gemv_half.comp does not apply: not one row of float16
+// or bfloat16 x, a device without float16 arithmetic or subgroup
+// reductions, or a format the rotated kernel's rules exclude (after folding:
+// an odd number of index bits or more than 6, vectors not a multiple of 4
+// elements, units across scale groups or not dividing a row); and unless
+// forced, tables of fewer than 64 codewords (H100: folded 1-bit signs, 16
+// entries, 0.0337 ms per product against the rotated kernel's 0.0305, whose
+// reads of small tables cost less).
+bool plan_half_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t rows, const std::vector<array>& inputs,
+                    const TableGemvKnobs& knobs, HalfGemvPlan& plan) {
+  const Dtype dt = inputs[0].dtype();
+  if (!knobs.half || rows != 1 || (dt != float16 && dt != bfloat16) || !caps.float16 || !caps.subgroup_arithmetic) {
+    return false;
+  }
+  const int fold = table_fold(f, knobs.table_bits);
+  const BinaryFormat u = folded(f, fold);
+  const int64_t unit_elements = 16ll * u.vector_size;
+  const uint64_t wg = KernelContext::kWorkgroupSize;
+  if (u.index_bits % 2 != 0 || u.index_bits > 6 || (u.index_bits != 6 && !knobs.half_forced) ||
+      u.vector_size % 4 != 0 || u.group_size % unit_elements != 0 || u.vectors_per_row() % 16 != 0 ||
+      wg % (1u << u.index_bits) != 0) {
+    return false;
+  }
+  const uint64_t row_units = static_cast<uint64_t>(u.vectors_per_row() / 16);
+  const uint64_t per_group = static_cast<uint64_t>(u.group_size / unit_elements);
+  const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
+  // Shared bytes of `units` units: the float16 table, x's slice as float32, the max.
+  auto bytes = [&](uint64_t units) {
+    return units * 16 * (2ull << u.index_bits) + units * static_cast<uint64_t>(unit_elements) * 4 + 4;
+  };
+  // The largest slice up to the units asked for (a divisor of the row's
+  // units that fits), loaded the most units at a time up to the chunk asked
+  // for (inside a scale group or whole groups).
+  const uint64_t want_units = knobs.units ? knobs.units : kHalfUnits;
+  const uint64_t want_chunk = knobs.chunk ? knobs.chunk : kHalfChunk;
+  for (uint64_t c = std::min(want_units, row_units); c > 0 && plan.units == 0; --c) {
+    if (row_units % c != 0 || bytes(c) > shared) continue;
+    for (uint64_t chunk = std::min(want_chunk, c); chunk > 0; --chunk) {
+      if (c % chunk == 0 && (chunk % per_group == 0 || per_group % chunk == 0)) {
+        plan.units = static_cast<uint32_t>(c);
+        plan.chunk = static_cast<uint32_t>(chunk);
+        break;
+      }
+    }
+  }
+  if (plan.units == 0) return false;
+  plan.unit = u;
+  plan.fold = static_cast<uint32_t>(fold);
+  plan.slices = static_cast<uint32_t>(row_units / plan.units);
+  const uint64_t chunk_words = plan.chunk * static_cast<uint64_t>(u.index_bits) / 2;
+  for (uint32_t w : {4u, 2u}) {
+    if (chunk_words % w == 0 && u.words_per_row() % w == 0 && address_of(inputs[1]) % (4 * w) == 0) {
+      plan.load_words = w;
+      break;
+    }
+  }
+  const uint64_t chunk_groups = ceil_div(plan.chunk, per_group);
+  for (uint32_t w : {4u, 2u}) {
+    if (chunk_groups % w == 0 && u.groups_per_row() % w == 0 && address_of(inputs[3]) % (2 * w) == 0) {
+      plan.scale_load = w;
+      break;
+    }
+  }
+  return true;
+}
+
+// x @ W^T for one row of x through binary_gemv_half.comp, then (more than
+// one slice) binary_finish.comp.
+void record_half_gemv(KernelContext& k, const std::vector<array>& inputs, const HalfGemvPlan& plan,
+                      const TableGemvKnobs& knobs, array& out) {
+  const BinaryFormat& f = plan.unit;
+  binary::Push push = product_push(f, inputs, 1, out);
+  push.splits = plan.slices;
+  const uint64_t wg = KernelContext::kWorkgroupSize;
+  const uint64_t steps = ceil_div(static_cast<uint64_t>(f.n), wg);
+  const uint64_t groups =
+      workgroups_per_slice(k, steps, plan.slices, knobs.workgroups ? knobs.workgroups : kHalfWorkgroups) *
+      plan.slices;
+  array partials = split_partials(k, push, out);
+  Constants constants(8, 0);
+  constants[1] = dtype_id(out.dtype());
+  constants[2] = plan.units;
+  constants[3] = plan.fold;
+  constants[4] = plan.chunk;
+  constants[5] = knobs.depth ? knobs.depth : kHalfDepth;
+  constants[6] = plan.load_words;
+  constants[7] = plan.scale_load;
+  constants = binary::format_constants(f, constants);
+  constants.push_back(knobs.half_probe);  // 11: PROBE
+  k.dispatch("binary_gemv_half", constants, &push, sizeof(push), groups * wg,
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
+  if (plan.slices > 1) record_finish(k, f, push, partials, out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -847,6 +975,7 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   const auto r = static_cast<uint32_t>(rows);
   const TableGemvKnobs knobs = table_knobs();
   RotatedGemvPlan rotated_plan;
+  HalfGemvPlan half_plan;
   TableGemvPlan table_plan;
   GemvPlan plan;
   const bool decoding = prim.transpose() && rows <= kMaxGemvRows;
@@ -859,6 +988,8 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
     record_coop_gemm(k, f, inputs, r, out);
   } else if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
+  } else if (prim.transpose() && plan_half_gemv(k.caps(), f, r, inputs, knobs, half_plan)) {
+    record_half_gemv(k, inputs, half_plan, knobs, out);
   } else if (rotated) {
     record_rotated_gemv(k, f, inputs, r, knobs, out);
   } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {
