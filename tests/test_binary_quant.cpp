@@ -273,6 +273,16 @@ LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
   }
 }
 
+// Rows [first, first + n) of quantized weights as views into them (on the
+// GPU: weights at offset addresses).
+BinaryWeights weight_rows(const BinaryWeights& full, int first, int n, const Stream& stream) {
+  BinaryWeights q = full;
+  q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, stream);
+  q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, stream);
+  q.shape = Shape{n, full.shape[1]};
+  return q;
+}
+
 // Environment variables set for a scope (the GPU kernels read them per call;
 // the CPU ignores them).
 class ScopedEnv {
@@ -403,15 +413,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),
                                 f.group, f.vector, f.bits, s);
     for (bool offset : {false, true}) {
-      BinaryWeights q = full;
-      if (offset) {
-        q.indices = slice(full.indices, {1, 0}, {n + 1, full.indices.shape(1)}, s);
-        q.scales = slice(full.scales, {1, 0}, {n + 1, full.scales.shape(1)}, s);
-      } else {
-        q.indices = slice(full.indices, {0, 0}, {n, full.indices.shape(1)}, s);
-        q.scales = slice(full.scales, {0, 0}, {n, full.scales.shape(1)}, s);
-      }
-      q.shape = Shape{n, f.k};
+      const BinaryWeights q = weight_rows(full, offset ? 1 : 0, n, s);
       const auto wq = decode(q).w;
       for (size_t v = 0; v < knobs.size(); ++v) {
         ScopedEnv env(knobs[v]);
@@ -464,11 +466,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
     auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 65).begin(), Shape{n + 1, f.k}, float32),
                                 f.group, f.vector, f.bits, s);
     for (bool offset : {false, true}) {
-      BinaryWeights q = full;
-      const int first = offset ? 1 : 0;
-      q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, s);
-      q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, s);
-      q.shape = Shape{n, f.k};
+      const BinaryWeights q = weight_rows(full, offset ? 1 : 0, n, s);
       const auto wq = decode(q).w;
       for (size_t v = 0; v < knobs.size(); ++v) {
         ScopedEnv env(knobs[v]);

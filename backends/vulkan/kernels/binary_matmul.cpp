@@ -233,7 +233,7 @@ TableGemvKnobs table_knobs() {
   k.rotated = !k.chunked && !env_is("LUMEN_VULKAN_BINARY_GEMV", "table");
   k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
   k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
-  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 7u;
+  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 15u;
   k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
   k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
@@ -545,10 +545,10 @@ void record_half_gemv(KernelContext& k, const std::vector<array>& inputs, const 
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
   constants = binary::format_constants(f, constants);
-  constants.push_back(knobs.half_probe);  // 11: PROBE
+  constants.push_back(knobs.half_probe & 7u);  // 11: PROBE
   k.dispatch("binary_gemv_half", constants, &push, sizeof(push), groups * wg,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
-  if (plan.slices > 1) record_finish(k, f, push, partials, out);
+  if (plan.slices > 1 && (knobs.half_probe & 8u) == 0) record_finish(k, f, push, partials, out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }

@@ -28,15 +28,16 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint DT = DT_F16;
-layout(constant_id = 2) const uint UNITS = 16;      // units per slice
+layout(constant_id = 2) const uint UNITS = 4;       // units per slice
 layout(constant_id = 3) const uint FOLD = 1;        // indices of the weights read as one
 layout(constant_id = 4) const uint CHUNK = 4;       // units an invocation loads at once (divides UNITS)
-layout(constant_id = 5) const uint DEPTH = 2;       // chunks whose loads are in flight
+layout(constant_id = 5) const uint DEPTH = 1;       // chunks whose loads are in flight
 layout(constant_id = 6) const uint LOAD_WORDS = 4;  // words per load: 4, 2 or 1 (alignment)
 layout(constant_id = 7) const uint SCALE_LOAD = 4;  // scales per load: 4, 2 or 1 (alignment)
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
 // MEASUREMENT (wrong results): 1 builds no table (stores x's value), 2 reads
-// no table (adds the indices), 4 skips the power-of-two scale's reduction.
+// no table (adds the indices), 4 skips the power-of-two scale's reduction
+// (8, on the host: no finish pass).
 layout(constant_id = 11) const uint PROBE = 0;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
@@ -81,7 +82,7 @@ float build_table(uint tid, uint slice) {
   [[unroll]] for (uint l = 0; l < PER; ++l) {
     uint e = tid + l * WG;
     v[l] = e < SLICE_ELEMENTS ? load_float(DT, pc.x + (uint64_t(slice) * SLICE_ELEMENTS + e) * dtype_size(DT)) : 0.0;
-    m = max(m, abs(v[l]));  // (max ignores a NaN operand: NaNs reach the table unscaled)
+    m = max(m, abs(v[l]));  // (a NaN reaches the output whichever operand max returns)
   }
   if ((PROBE & 4u) == 0u) {
     m = subgroupMax(m);
@@ -99,14 +100,14 @@ float build_table(uint tid, uint slice) {
     frexp(top, e);  // top < 2^e
     e = clamp(15 - e, -100, 100);
   }
-  float unit = ldexp(1.0, e);
+  float factor = ldexp(1.0, e);
   // Invocation tid computes codeword tid % CODES's entries of every
   // (WG / CODES)-th vector: a subgroup's stores are consecutive.
   const uint SPREAD = WG / CODES;  // CODES divides WG
   uint c = tid % CODES;
   uint pattern = folded_pattern(c);
   float signs[VECTOR];
-  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((pattern >> i) & 1u) != 0u ? unit : -unit;
+  [[unroll]] for (uint i = 0; i < VECTOR; ++i) signs[i] = ((pattern >> i) & 1u) != 0u ? factor : -factor;
   for (uint j = tid / CODES; j < SLICE_VECTORS; j += SPREAD) {
     float dot = 0.0;
     if ((PROBE & 1u) != 0u) {
