@@ -437,11 +437,13 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
 // for 4-bit ones of 8-element vectors and 1-bit signs folded 4 at a time)
 // over more weight rows than a workgroup's step (600: the last step partly
 // past N), weights 1 row into larger arrays (offset addresses), one slice
-// (the output written directly) or several (their sums added by the finish
-// pass), slices of 1 to 12 units and 10 or 5 (rows of 10 units), units
-// loaded 1, 2, 4 or 8 at a time, 1 to 3 chunks in flight, one workgroup per
-// slice walking every step; and x of every magnitude the table's
-// power-of-two scaling has to carry: bfloat16 near 1e30 (float16 entries
+// (the output written directly) or several, their sums added by the GEMV's
+// last workgroup of each run of steps (runs of 1 step, of 2 and 1, of all 3;
+// up to 32 slices) or by the finish pass (LUMEN_VULKAN_BINARY_HALF_FINISH=0),
+// slices of 1 to 12 units and 10 or 5 (rows of 10 units), units loaded 1, 2,
+// 4 or 8 at a time, 1 to 3 chunks in flight, one workgroup per slice walking
+// every step; and x of every magnitude the table's power-of-two scaling has
+// to carry: bfloat16 near 1e30 (float16 entries
 // would overflow) and 1e-30 (they would flush to zero), float16 near 1e-4
 // (subnormal halves).
 LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
@@ -454,7 +456,11 @@ LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
       {{"LUMEN_VULKAN_BINARY_UNITS", "8"}, {"LUMEN_VULKAN_BINARY_CHUNK", "2"}, {"LUMEN_VULKAN_BINARY_DEPTH", "3"}},
       {{"LUMEN_VULKAN_BINARY_UNITS", "16"}, {"LUMEN_VULKAN_BINARY_CHUNK", "8"}},
       {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
-      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}}};
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
+      {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "0"}},
+      {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "0"}, {"LUMEN_VULKAN_BINARY_UNITS", "2"}, {"LUMEN_VULKAN_BINARY_CHUNK", "1"}},
+      {{"LUMEN_VULKAN_BINARY_UNITS", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
+      {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "8"}}};
   struct Scale {
     Dtype dtype;
     double magnitude;

@@ -35,9 +35,6 @@
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -94,25 +91,6 @@ bool vector_loads(const array& a) {
 bool rows_fit_32_bits(const array& a) {
   const int64_t row = a.strides(2) * static_cast<int64_t>(a.itemsize());
   return row >= 0 && row * std::max<int64_t>(a.shape(2) - 1, 0) <= int64_t(UINT32_MAX);
-}
-
-// The stream's decode counters (one per (batch, kv head, row group) of a
-// call), which every decode with MERGE leaves at zero. Kept per
-// stream for the life of the process, grown when a call needs more; each
-// dispatch lists them as written, so decodes on a stream are ordered.
-array decode_counters(KernelContext& k, const Stream& s, uint64_t n) {
-  static std::mutex mu;
-  static auto* counters = new std::map<const CommandStream*, array>;
-  std::lock_guard<std::mutex> lk(mu);
-  auto it = counters->find(&k.stream());
-  if (it != counters->end() && static_cast<uint64_t>(it->second.size()) >= n) return it->second;
-  const uint64_t words = std::max<uint64_t>({n, 1024, it == counters->end() ? 0 : 2 * it->second.size()});
-  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
-  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
-  std::memset(host.data<uint32_t>(), 0, host.nbytes());
-  array zeros = k.backend().import(host, s);
-  (*counters)[&k.stream()] = zeros;
-  return zeros;
 }
 
 // Chunks (at most max_chunks), keys per chunk and the partial layout of a
@@ -209,7 +187,7 @@ void record_key_lanes(KernelContext& k, const fast::ScaledDotProductAttention& p
   array partial = partials_array(k, in, sp);
   const uint64_t head_groups = uint64_t(q.shape(0)) * keys.shape(1) * sp.row_groups;
   std::optional<array> counters;
-  if (plan.merge) counters = decode_counters(k, prim.stream(), head_groups);
+  if (plan.merge) counters = stream_counters(k, prim.stream(), head_groups);
   DecodePush push{};
   set_attention_addresses(push, in);
   push.partial = address_of(partial);

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -196,8 +197,9 @@ struct TableGemvPlan {
 // binary_gemv.comp, =rotated the rotated kernel for one row of float16 or
 // bfloat16 x too (not binary_gemv_half.comp), =half binary_gemv_half.comp for
 // every format it takes (not only 64-codeword tables); LUMEN_VULKAN_BINARY_CHUNK
-// the half-table kernel's units loaded at once (LUMEN_VULKAN_BINARY_HALF_PROBE
-// its measurement switches, wrong results); LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
+// the half-table kernel's units loaded at once, LUMEN_VULKAN_BINARY_HALF_FINISH=0
+// its slices added by binary_finish.comp (LUMEN_VULKAN_BINARY_HALF_PROBE its
+// measurement switches, wrong results); LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
@@ -214,6 +216,7 @@ struct TableGemvKnobs {
   bool half_forced = false;                // ... for 64 codewords by default, any format it takes when forced
   uint32_t chunk = 0;                      // float16 table: units loaded at once (0: its default)
   uint32_t half_probe = 0;                 // MEASUREMENT: binary_gemv_half.comp's PROBE
+  bool half_finish = true;                 // binary_gemv_half.comp adds the slices itself (FINISH)
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
@@ -234,6 +237,7 @@ TableGemvKnobs table_knobs() {
   k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
   k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
   k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 15u;
+  k.half_finish = env_number("LUMEN_VULKAN_BINARY_HALF_FINISH").value_or(1) != 0;
   k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
   k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
@@ -451,11 +455,14 @@ struct HalfGemvPlan {
 // 3: 0.0271; 2, 8 and 16 units a slice 0.0284-0.0328, 0.0281, 0.0369 (more
 // workgroups per slice, each building its table for fewer rows: the builds
 // add up); 132 and 396 workgroups 0.0333 and 0.0272. The rotated kernel in
-// the same run: 0.0284 (0.0302).
+// the same run: 0.0284 (0.0302). The slices added by the GEMV's last
+// workgroups rather than binary_finish.comp: 0.0238-0.0239 (0.0257-0.0258)
+// against 0.0245-0.0249 (0.0261-0.0263).
 constexpr uint32_t kHalfWorkgroups = 264;
 constexpr uint32_t kHalfDepth = 1;
 constexpr uint32_t kHalfUnits = 4;
 constexpr uint32_t kHalfChunk = 4;
+constexpr uint32_t kHalfFinishSlices = 32;  // FINISH holds a step's partial sums of every slice in registers
 
 // False where binary_gemv_half.comp does not apply: not one row of float16
 // or bfloat16 x, a device without float16 arithmetic or subgroup
@@ -524,9 +531,9 @@ bool plan_half_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t ro
 }
 
 // x @ W^T for one row of x through binary_gemv_half.comp, then (more than
-// one slice) binary_finish.comp.
-void record_half_gemv(KernelContext& k, const std::vector<array>& inputs, const HalfGemvPlan& plan,
-                      const TableGemvKnobs& knobs, array& out) {
+// one slice, without FINISH) binary_finish.comp.
+void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<array>& inputs,
+                      const HalfGemvPlan& plan, const TableGemvKnobs& knobs, array& out) {
   const BinaryFormat& f = plan.unit;
   binary::Push push = product_push(f, inputs, 1, out);
   push.splits = plan.slices;
@@ -536,6 +543,14 @@ void record_half_gemv(KernelContext& k, const std::vector<array>& inputs, const 
       workgroups_per_slice(k, steps, plan.slices, knobs.workgroups ? knobs.workgroups : kHalfWorkgroups) *
       plan.slices;
   array partials = split_partials(k, push, out);
+  // The slices added by the GEMV's last workgroup of each run of steps (a
+  // stream counter per run), or by binary_finish.comp.
+  const bool finish = knobs.half_finish && plan.slices > 1 && plan.slices <= kHalfFinishSlices;
+  std::optional<array> counters;
+  if (finish) {
+    counters = stream_counters(k, stream, groups / plan.slices);
+    push.table = address_of(*counters);
+  }
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = plan.units;
@@ -545,10 +560,14 @@ void record_half_gemv(KernelContext& k, const std::vector<array>& inputs, const 
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
   constants = binary::format_constants(f, constants);
-  constants.push_back(knobs.half_probe & 7u);  // 11: PROBE
+  constants.push_back(knobs.half_probe & 7u);       // 11: PROBE
+  constants.push_back(finish);                      // 12: FINISH
+  constants.push_back(finish ? plan.slices : 1u);   // 13: SPLITS
+  std::vector<const array*> writes{plan.slices > 1 ? &partials : &out};
+  if (finish) writes = {&partials, &out, &*counters};
   k.dispatch("binary_gemv_half", constants, &push, sizeof(push), groups * wg,
-             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, {plan.slices > 1 ? &partials : &out});
-  if (plan.slices > 1 && (knobs.half_probe & 8u) == 0) record_finish(k, f, push, partials, out);
+             {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, writes);
+  if (plan.slices > 1 && !finish && (knobs.half_probe & 8u) == 0) record_finish(k, f, push, partials, out);
 }
 
 uint32_t gcd32(uint32_t a, uint32_t b) { return b == 0 ? a : gcd32(b, a % b); }
@@ -989,7 +1008,7 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   } else if (dense_route(k.caps(), inputs[0], rows)) {
     record_dense(k, f, inputs, prim.transpose(), r, out);
   } else if (prim.transpose() && plan_half_gemv(k.caps(), f, r, inputs, knobs, half_plan)) {
-    record_half_gemv(k, inputs, half_plan, knobs, out);
+    record_half_gemv(k, p.stream(), inputs, half_plan, knobs, out);
   } else if (rotated) {
     record_rotated_gemv(k, f, inputs, r, knobs, out);
   } else if (decoding && plan_table_gemv(k.caps(), f, r, knobs, table_plan)) {

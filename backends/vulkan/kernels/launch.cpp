@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "backends/common/donation.h"
+#include "core/allocator.h"
 #include "backends/vulkan/raw_buffer.h"
 #include "backends/vulkan/shaders/ids.h"
 
@@ -167,6 +170,21 @@ std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shad
   std::memcpy(out.data(), raw.mapped, uint64_t(words) * 4);
   destroy_raw_buffer(k.backend().context(), raw);
   return out;
+}
+
+array stream_counters(KernelContext& k, const Stream& s, uint64_t n) {
+  static std::mutex mu;
+  static auto* counters = new std::map<const CommandStream*, array>;
+  std::lock_guard<std::mutex> lk(mu);
+  auto it = counters->find(&k.stream());
+  if (it != counters->end() && static_cast<uint64_t>(it->second.size()) >= n) return it->second;
+  const uint64_t words = std::max<uint64_t>({n, 1024, it == counters->end() ? 0 : 2 * it->second.size()});
+  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
+  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
+  std::memset(host.data<uint32_t>(), 0, host.nbytes());
+  array zeros = k.backend().import(host, s);
+  (*counters)[&k.stream()] = zeros;
+  return zeros;
 }
 
 }  // namespace lumen::vulkan

@@ -36,6 +36,13 @@ class KernelContext;
 // layouts.
 std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shader, uint32_t words);
 
+// The stream's counters: at least n zeroed uint32 words that every kernel
+// using them (the decode's and the GEMV's last-workgroup merges) leaves at
+// zero. Kept per stream for the life of the process, grown when a call needs
+// more; each dispatch lists them as written, so their users on a stream are
+// ordered.
+array stream_counters(KernelContext& k, const Stream& s, uint64_t n);
+
 class KernelContext {
  public:
   static constexpr uint32_t kWorkgroupSize = 256;

@@ -39,11 +39,20 @@ layout(constant_id = 7) const uint SCALE_LOAD = 4;  // scales per load: 4, 2 or 
 // no table (adds the indices), 4 skips the power-of-two scale's reduction
 // (8, on the host: no finish pass).
 layout(constant_id = 11) const uint PROBE = 0;
+// FINISH: no binary_finish.comp; the last of the pc.splits workgroups that
+// share a run of steps to finish (a counter per run at pc.table, left at
+// zero) adds their partial sums for the run's rows, in slice order (the same
+// sums as the finish pass).
+layout(constant_id = 12) const bool FINISH = false;
+layout(constant_id = 13) const uint SPLITS = 1;  // FINISH: pc.splits
+const uint FINISH_STEPS = 4;  // steps of rows whose partial sums a round of the merge loads
 
 layout(buffer_reference, std430, buffer_reference_align = 4) readonly restrict buffer WordPtr { uint v; };
 layout(buffer_reference, std430, buffer_reference_align = 8) readonly restrict buffer PairPtr { uvec2 v; };
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict buffer QuadPtr { uvec4 v; };
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
+// Partial sums and counters, coherent: the last workgroup reads what the others wrote.
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CoherentWord { uint v; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint CODES = 1u << BITS;
@@ -61,6 +70,7 @@ const uint CODE_VECTOR = VECTOR / FOLD, CODE_BITS = BITS / FOLD;
 shared float16_t table[SLICE_VECTORS * CODES];
 shared vec4 xs[SLICE_ELEMENTS / 4u];  // VECTOR is a multiple of 4
 shared uint largest;                  // the bits of max |x| over the slice
+shared bool is_last;                  // FINISH: this workgroup adds the run's partial sums
 
 // Codeword c's pattern after folding (bit i set: element i is +1).
 uint folded_pattern(uint c) {
@@ -223,7 +233,7 @@ void main() {
             if (pc.splits == 1u) {
               store_float(DT, pc.out_addr + uint64_t(n) * dtype_size(DT), acc * inverse);
             } else {
-              Ptr32(pc.partials + (uint64_t(slice) * pc.N + n) * 4u).v = floatBitsToUint(acc * inverse);
+              CoherentWord(pc.partials + (uint64_t(slice) * pc.N + n) * 4u).v = floatBitsToUint(acc * inverse);
             }
           }
           acc = 0.0;
@@ -231,4 +241,30 @@ void main() {
       }
     }
   }
+  if (!FINISH || pc.splits == 1u) return;
+  // The partial sums before the count (release); the last workgroup's reads
+  // after it (acquire).
+  memoryBarrierBuffer();
+  barrier();
+  uint64_t counter = pc.table + uint64_t(first) * 4u;
+  if (tid == 0u) is_last = atomicAdd(CoherentWord(counter).v, 1u) == pc.splits - 1u;
+  barrier();
+  if (!is_last) return;
+  memoryBarrierBuffer();
+  for (uint s0 = 0; s0 < mine; s0 += FINISH_STEPS) {
+    float part[FINISH_STEPS][SPLITS];
+    [[unroll]] for (uint t = 0; t < FINISH_STEPS; ++t) {
+      uint n = min((first + (s0 + t) * stride) * WG + tid, pc.N - 1u);
+      [[unroll]] for (uint q = 0; q < SPLITS; ++q) {
+        part[t][q] = s0 + t < mine ? uintBitsToFloat(CoherentWord(pc.partials + (uint64_t(q) * pc.N + n) * 4u).v) : 0.0;
+      }
+    }
+    [[unroll]] for (uint t = 0; t < FINISH_STEPS; ++t) {
+      uint n = (first + (s0 + t) * stride) * WG + tid;
+      float sum = 0.0;
+      [[unroll]] for (uint q = 0; q < SPLITS; ++q) sum += part[t][q];
+      if (s0 + t < mine && n < pc.N) store_float(DT, pc.out_addr + uint64_t(n) * dtype_size(DT), sum);
+    }
+  }
+  if (tid == 0u) CoherentWord(counter).v = 0u;
 }
