@@ -273,16 +273,6 @@ LUMEN_DEVICE_TEST(BinaryQuant, KernelPathsAndSplitContractions) {
   }
 }
 
-// Rows [first, first + n) of quantized weights as views into them (on the
-// GPU: weights at offset addresses).
-BinaryWeights weight_rows(const BinaryWeights& full, int first, int n, const Stream& stream) {
-  BinaryWeights q = full;
-  q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, stream);
-  q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, stream);
-  q.shape = Shape{n, full.shape[1]};
-  return q;
-}
-
 // Environment variables set for a scope (the GPU kernels read them per call;
 // the CPU ignores them).
 class ScopedEnv {
@@ -300,6 +290,34 @@ class ScopedEnv {
  private:
   std::vector<std::string> names_;
 };
+
+using KnobSets = std::vector<std::vector<std::pair<std::string, std::string>>>;
+
+// For each format, n rows of quantized random weights as views 0 and 1 row
+// into n + 1 (on the GPU: weights at offset addresses), under each knob
+// setting: body(format, weights, their float64 values, knob setting, a
+// description).
+template <typename Body>
+void for_each_view_and_knobs(const std::vector<Format>& formats, int n, uint32_t seed, const KnobSets& knobs,
+                             const Stream& stream, Body body) {
+  for (const auto& f : formats) {
+    auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, seed).begin(), Shape{n + 1, f.k}, float32),
+                                f.group, f.vector, f.bits, stream);
+    for (int first : {0, 1}) {
+      BinaryWeights q = full;
+      q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, stream);
+      q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, stream);
+      q.shape = Shape{n, f.k};
+      const auto wq = decode(q).w;
+      for (size_t v = 0; v < knobs.size(); ++v) {
+        ScopedEnv env(knobs[v]);
+        const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
+                                 std::to_string(f.k) + (first ? " offset" : "") + " knobs " + std::to_string(v);
+        body(f, q, wq, v, what);
+      }
+    }
+  }
+}
 
 // The GPU's table GEMVs (1 to 4 rows of x, at most 256 codewords): the
 // rotated one (LUMEN_VULKAN_BINARY_GEMV unset; where it applies: 1 or 2 rows,
@@ -382,7 +400,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
   const ScopedEnv rotated(std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_GEMV", "rotated"}});
   const std::vector<Format> formats = {
       {128, 8, 6, 1280}, {128, 8, 6, 2048}, {128, 1, 1, 1024}, {128, 1, 1, 2048}, {128, 8, 4, 2048}};
-  const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
+  const KnobSets knobs = {
       {},
       {{"LUMEN_VULKAN_BINARY_UNITS", "4"}},
       {{"LUMEN_VULKAN_BINARY_UNITS", "8"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "1"}},
@@ -409,27 +427,18 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
        {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "5"}},
       {{"LUMEN_VULKAN_BINARY_NIBBLE", "1"}, {"LUMEN_VULKAN_BINARY_COMPACT", "1"}}};
   const int n = 600;
-  for (const auto& f : formats) {
-    auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 64).begin(), Shape{n + 1, f.k}, float32),
-                                f.group, f.vector, f.bits, s);
-    for (bool offset : {false, true}) {
-      const BinaryWeights q = weight_rows(full, offset ? 1 : 0, n, s);
-      const auto wq = decode(q).w;
-      for (size_t v = 0; v < knobs.size(); ++v) {
-        ScopedEnv env(knobs[v]);
-        // More rows go 2 at a time (the last pass of 9 rows has 1).
-        for (int rows : v == 0 ? std::vector<int>{1, 2, 9, 16} : std::vector<int>{1, 2}) {
-          const Dtype dt = std::vector<Dtype>{float32, float16, bfloat16}[(rows + v) % 3];
-          const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
-                                   std::to_string(f.k) + (offset ? " offset" : "") + " knobs " + std::to_string(v) +
-                                   " rows " + std::to_string(rows) + " " + dtype_to_string(dt);
-          auto x = array(gaussian(int64_t(rows) * f.k, 95 + rows).begin(), Shape{rows, f.k}, dt);
-          expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
-                         [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
-        }
-      }
+  for_each_view_and_knobs(formats, n, 64, knobs, s, [&](const Format& f, const BinaryWeights& q,
+                                                        const std::vector<double>& wq, size_t v,
+                                                        const std::string& what) {
+    // More rows go 2 at a time (the last pass of 9 rows has 1).
+    for (int rows : v == 0 ? std::vector<int>{1, 2, 9, 16} : std::vector<int>{1, 2}) {
+      const Dtype dt = std::vector<Dtype>{float32, float16, bfloat16}[(rows + v) % 3];
+      auto x = array(gaussian(int64_t(rows) * f.k, 95 + rows).begin(), Shape{rows, f.k}, dt);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), rows, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; },
+                     what + " rows " + std::to_string(rows) + " " + dtype_to_string(dt));
     }
-  }
+  });
 }
 
 // The GPU's float16-table GEMV (one row of float16 or bfloat16 x; by default
@@ -449,7 +458,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
 LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
   const ScopedEnv half(std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_GEMV", "half"}});
   const std::vector<Format> formats = {{128, 8, 6, 2048}, {128, 8, 6, 1280}, {128, 1, 1, 2048}, {256, 8, 4, 1536}};
-  const std::vector<std::vector<std::pair<std::string, std::string>>> knobs = {
+  const KnobSets knobs = {
       {},
       {{"LUMEN_VULKAN_BINARY_UNITS", "12"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
       {{"LUMEN_VULKAN_BINARY_UNITS", "2"}, {"LUMEN_VULKAN_BINARY_CHUNK", "1"}},
@@ -468,29 +477,19 @@ LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
   const std::vector<Scale> scales = {{float16, 1.0}, {bfloat16, 1.0}, {bfloat16, 1e30}, {bfloat16, 1e-30},
                                      {float16, 1e-4}};
   const int n = 600;
-  for (const auto& f : formats) {
-    auto full = binary_quantize(array(gaussian(int64_t(n + 1) * f.k, 65).begin(), Shape{n + 1, f.k}, float32),
-                                f.group, f.vector, f.bits, s);
-    for (bool offset : {false, true}) {
-      const BinaryWeights q = weight_rows(full, offset ? 1 : 0, n, s);
-      const auto wq = decode(q).w;
-      for (size_t v = 0; v < knobs.size(); ++v) {
-        ScopedEnv env(knobs[v]);
-        for (size_t m = 0; m < scales.size(); ++m) {
-          if (v != 0 && m > 1) continue;  // every magnitude under the defaults
-          auto values = gaussian(f.k, 97 + static_cast<uint32_t>(m));
-          for (auto& e : values) e *= scales[m].magnitude;
-          const std::string what = std::to_string(f.vector) + "/" + std::to_string(f.bits) + " K " +
-                                   std::to_string(f.k) + (offset ? " offset" : "") + " knobs " +
-                                   std::to_string(v) + " x " + dtype_to_string(scales[m].dtype) + " ~" +
-                                   std::to_string(scales[m].magnitude);
-          auto x = array(values.begin(), Shape{1, f.k}, scales[m].dtype);
-          expect_product(binary_matmul(x, q, true, s), to_doubles(x), 1, f.k, n,
-                         [&](int64_t i, int64_t c) { return wq[c * f.k + i]; }, what);
-        }
-      }
+  for_each_view_and_knobs(formats, n, 65, knobs, s, [&](const Format& f, const BinaryWeights& q,
+                                                        const std::vector<double>& wq, size_t v,
+                                                        const std::string& what) {
+    for (size_t m = 0; m < scales.size(); ++m) {
+      if (v != 0 && m > 1) continue;  // every magnitude under the defaults
+      auto values = gaussian(f.k, 97 + static_cast<uint32_t>(m));
+      for (auto& e : values) e *= scales[m].magnitude;
+      auto x = array(values.begin(), Shape{1, f.k}, scales[m].dtype);
+      expect_product(binary_matmul(x, q, true, s), to_doubles(x), 1, f.k, n,
+                     [&](int64_t i, int64_t c) { return wq[c * f.k + i]; },
+                     what + " x " + dtype_to_string(scales[m].dtype) + " ~" + std::to_string(scales[m].magnitude));
     }
-  }
+  });
 }
 
 // The GPU's route for float16 x on devices with tensor cores (W dequantized
