@@ -236,7 +236,7 @@ TableGemvKnobs table_knobs() {
   k.rotated = !k.chunked && !env_is("LUMEN_VULKAN_BINARY_GEMV", "table");
   k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
   k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
-  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 15u;
+  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 31u;
   k.half_finish = env_number("LUMEN_VULKAN_BINARY_HALF_FINISH").value_or(1) != 0;
   k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
@@ -560,7 +560,7 @@ void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
   constants = binary::format_constants(f, constants);
-  constants.push_back(knobs.half_probe & 7u);       // 11: PROBE
+  constants.push_back(knobs.half_probe & 23u);      // 11: PROBE (8 is the host's)
   constants.push_back(finish);                      // 12: FINISH
   constants.push_back(finish ? plan.slices : 1u);   // 13: SPLITS
   std::vector<const array*> writes{plan.slices > 1 ? &partials : &out};

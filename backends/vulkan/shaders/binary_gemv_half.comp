@@ -37,7 +37,8 @@ layout(constant_id = 7) const uint SCALE_LOAD = 4;  // scales per load: 4, 2 or 
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
 // MEASUREMENT (wrong results): 1 builds no table (stores x's value), 2 reads
 // no table (adds the indices), 4 skips the power-of-two scale's reduction
-// (8, on the host: no finish pass).
+// (8, on the host: no finish pass), 16 addresses words and scales as if
+// stored slice-major (slice s of every row side by side, then slice s + 1).
 layout(constant_id = 11) const uint PROBE = 0;
 // FINISH: no binary_finish.comp; the last of the pc.splits workgroups that
 // share a run of steps to finish (a counter per run at pc.table, left at
@@ -142,6 +143,7 @@ float build_table(uint tid, uint slice) {
 void load_chunk(uint n, uint unit0, out uint words[CHUNK_WORDS], out uint scales[SCALE_WORDS]) {
   n = min(n, pc.N - 1u);
   uint64_t at = pc.indices + (uint64_t(n) * pc.words + unit0 * UNIT_WORDS) * 4u;
+  if ((PROBE & 16u) != 0u) at = pc.indices + ((uint64_t(unit0 / UNITS) * pc.N + n) * UNITS + unit0 % UNITS) * UNIT_WORDS * 4u;
   [[unroll]] for (uint q = 0; q < CHUNK_WORDS; q += LOAD_WORDS) {
     if (LOAD_WORDS == 4u) {
       uvec4 v = QuadPtr(at + q * 4u).v;
@@ -158,6 +160,10 @@ void load_chunk(uint n, uint unit0, out uint words[CHUNK_WORDS], out uint scales
     }
   }
   uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + unit0 / UNITS_PER_GROUP) * 2u;
+  if ((PROBE & 16u) != 0u) {
+    const uint SLICE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
+    scale_at = pc.scales + ((uint64_t(unit0 / UNITS) * pc.N + n) * SLICE_GROUPS + unit0 % UNITS / UNITS_PER_GROUP) * 2u;
+  }
   [[unroll]] for (uint g = 0; g < CHUNK_GROUPS; g += SCALE_LOAD) {
     if (SCALE_LOAD == 4u) {
       uvec2 v = PairPtr(scale_at + g * 2u).v;
