@@ -452,9 +452,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
 // slices of 1 to 12 units and 10 or 5 (rows of 10 units), units loaded 1, 2,
 // 4 or 8 at a time, 1 to 3 chunks in flight, one workgroup per slice walking
 // every step; and x of every magnitude the table's power-of-two scaling has
-// to carry: bfloat16 near 1e30 (float16 entries
-// would overflow) and 1e-30 (they would flush to zero), float16 near 1e-4
-// (subnormal halves).
+// to carry: bfloat16 near 1e30 (float16 entries would overflow) and 1e-30
+// (they would flush to zero), float16 near 1e-4 (subnormal halves).
 LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
   const ScopedEnv half(std::vector<std::pair<std::string, std::string>>{{"LUMEN_VULKAN_BINARY_GEMV", "half"}});
   const std::vector<Format> formats = {{128, 8, 6, 2048}, {128, 8, 6, 1280}, {128, 1, 1, 2048}, {256, 8, 4, 1536}};

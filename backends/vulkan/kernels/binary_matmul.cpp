@@ -1,7 +1,8 @@
 // GPU kernel of BinaryMatmul (docs/quantized.md):
-//   - x @ W^T with one row of float16 or bfloat16 x, 6-bit indices or 1-bit
-//     signs: shaders/binary_gemv_half.comp, the rotated kernel's design
-//     below with a float16 table (4 times the contraction per slice);
+//   - x @ W^T with one row of float16 or bfloat16 x and 64-codeword tables
+//     (6-bit indices): shaders/binary_gemv_half.comp, the rotated kernel's
+//     design below with a float16 table and no rotation, its slices added by
+//     its own last workgroups;
 //   - x @ W^T with up to 16 rows of x (2 at a time), 6-bit indices or 1-bit
 //     signs (read 4 at a time): shaders/binary_gemv_rotated.comp, a
 //     codeword . x table per slice of the contraction built in shared memory,

@@ -6,9 +6,9 @@
 #include <mutex>
 
 #include "backends/common/donation.h"
-#include "core/allocator.h"
 #include "backends/vulkan/raw_buffer.h"
 #include "backends/vulkan/shaders/ids.h"
+#include "core/allocator.h"
 
 namespace lumen::vulkan {
 
