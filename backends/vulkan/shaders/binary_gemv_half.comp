@@ -83,8 +83,9 @@ uint folded_pattern(uint c) {
   return pattern;
 }
 
-// Stages the slice of x, and returns 2^e for the table (1 where x holds no
-// finite nonzero magnitude: then infinities and NaNs pass through as such).
+// Stages the slice of x and builds its table scaled by 2^e; returns 2^-e,
+// which undoes the scale (e = 0 where x holds no finite nonzero magnitude:
+// infinities and NaNs then pass through as such).
 float build_table(uint tid, uint slice) {
   const uint PER = (SLICE_ELEMENTS + WG - 1u) / WG;
   if (tid == 0u) largest = 0u;
