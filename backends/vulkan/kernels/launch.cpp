@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
-#include <mutex>
 
 #include "backends/common/donation.h"
 #include "backends/vulkan/raw_buffer.h"
@@ -172,19 +170,25 @@ std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shad
   return out;
 }
 
-array stream_counters(KernelContext& k, const Stream& s, uint64_t n) {
-  static std::mutex mu;
-  static auto* counters = new std::map<const CommandStream*, array>;
-  std::lock_guard<std::mutex> lk(mu);
-  auto it = counters->find(&k.stream());
-  if (it != counters->end() && static_cast<uint64_t>(it->second.size()) >= n) return it->second;
-  const uint64_t words = std::max<uint64_t>({n, 1024, it == counters->end() ? 0 : 2 * it->second.size()});
+array stream_words(KernelContext& k, const Stream& s, StreamArrays& cache, uint64_t n, uint64_t header,
+                   const std::function<void(uint32_t*)>& fill_header) {
+  std::lock_guard<std::mutex> lk(cache.mu);
+  auto it = cache.arrays.find(&k.stream());
+  if (it != cache.arrays.end() && static_cast<uint64_t>(it->second.size()) >= header + n) return it->second;
+  const uint64_t words =
+      header + std::max<uint64_t>({n, 1024, it == cache.arrays.end() ? 0 : 2 * (it->second.size() - header)});
   array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
   host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
   std::memset(host.data<uint32_t>(), 0, host.nbytes());
-  array zeros = k.backend().import(host, s);
-  (*counters)[&k.stream()] = zeros;
-  return zeros;
+  if (fill_header) fill_header(host.data<uint32_t>());
+  array device = k.backend().import(host, s);
+  cache.arrays[&k.stream()] = device;
+  return device;
+}
+
+array stream_counters(KernelContext& k, const Stream& s, uint64_t n) {
+  static auto* counters = new StreamArrays;
+  return stream_words(k, s, *counters, n);
 }
 
 }  // namespace lumen::vulkan

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,11 +39,24 @@ class KernelContext;
 // layouts.
 std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shader, uint32_t words);
 
+// Arrays kept per command stream for the life of the process (one cache per
+// use: the stream counters below, the sampling draw's sync words).
+struct StreamArrays {
+  std::mutex mu;
+  std::map<const CommandStream*, array> arrays;
+};
+
+// k's stream's array in `cache`: `header` words that `fill_header` sets, then
+// at least n uint32 words that start at zero (and that its users leave at
+// zero: each dispatch lists the array as written, so they are ordered on the
+// stream). Grown, to twice its words past the header or n, when a call needs
+// more.
+array stream_words(KernelContext& k, const Stream& s, StreamArrays& cache, uint64_t n, uint64_t header = 0,
+                   const std::function<void(uint32_t*)>& fill_header = {});
+
 // The stream's counters: at least n zeroed uint32 words that every kernel
 // using them (the decode's and the GEMV's last-workgroup merges) leaves at
-// zero. Kept per stream for the life of the process, grown when a call needs
-// more; each dispatch lists them as written, so their users on a stream are
-// ordered.
+// zero.
 array stream_counters(KernelContext& k, const Stream& s, uint64_t n);
 
 class KernelContext {

@@ -13,8 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <map>
-#include <mutex>
 #include <optional>
 
 #include "backends/vulkan/env.h"
@@ -137,22 +135,11 @@ array scratch_bytes(KernelContext& k, int64_t n) {
 // call has more rows; the draw lists it as written, so draws on a stream are
 // ordered.
 array sample_sync(KernelContext& k, const Stream& s, uint32_t rows) {
-  static std::mutex mu;
-  static auto* syncs = new std::map<const CommandStream*, array>;
-  std::lock_guard<std::mutex> lk(mu);
-  auto it = syncs->find(&k.stream());
-  const int64_t header = 2;  // the record's address, in two words
-  if (it != syncs->end() && static_cast<int64_t>(it->second.size()) >= header + rows) return it->second;
-  int64_t words = header + std::max<int64_t>(
-      rows, it == syncs->end() ? 1024 : 2 * (static_cast<int64_t>(it->second.size()) - header));
-  array host(Shape{static_cast<int32_t>(words)}, uint32, nullptr, {});
-  host.set_data(allocator::allocator(Device::cpu).malloc(host.nbytes()));
-  std::memset(host.data<uint32_t>(), 0, host.nbytes());
-  const uint64_t record = index_error_record(k.backend(), k.stream());
-  std::memcpy(host.data<uint32_t>(), &record, sizeof(record));
-  array sync = k.backend().import(host, s);
-  (*syncs)[&k.stream()] = sync;
-  return sync;
+  static auto* syncs = new StreamArrays;
+  return stream_words(k, s, *syncs, rows, 2, [&](uint32_t* header) {  // the record's address, in two words
+    const uint64_t record = index_error_record(k.backend(), k.stream());
+    std::memcpy(header, &record, sizeof(record));
+  });
 }
 
 // Tokens per workgroup of the threshold passes: 4 per thread where longer
