@@ -32,6 +32,14 @@ void check_format(const char* op, int64_t n, int64_t k, int group_size, int vect
   }
 }
 
+Shape indices_shape(const BinaryFormat& f) {
+  return {static_cast<int32_t>(f.index_tiles()), f.n, static_cast<int32_t>(BinaryFormat::kTileWords)};
+}
+
+Shape scales_shape(const BinaryFormat& f) {
+  return {static_cast<int32_t>(f.scale_tiles()), f.n, static_cast<int32_t>(BinaryFormat::kScaleTile)};
+}
+
 BinaryFormat format_of(const BinaryWeights& w) {
   if (w.shape.size() != 2) {
     detail::throw_invalid("[binary weights] shape must have 2 dimensions, got {}",
@@ -46,13 +54,13 @@ BinaryFormat format_of(const BinaryWeights& w) {
                             dtype_to_string(a.dtype()), detail::shape_str(a.shape()));
     }
   };
-  expect("indices", w.indices, uint32, {f.n, static_cast<int32_t>(f.words_per_row())});
+  expect("indices", w.indices, uint32, indices_shape(f));
   expect("codebook", w.codebook, uint32, {static_cast<int32_t>(f.codebook_size())});
-  expect("scales", w.scales, float16, {f.n, static_cast<int32_t>(f.groups_per_row())});
+  expect("scales", w.scales, float16, scales_shape(f));
   return f;
 }
 
-// The kernels read the packed fields as dense rows.
+// The kernels read the packed fields dense (a view of some rows is copied).
 std::vector<array> packed_inputs(const BinaryWeights& w, const Stream& s) {
   return {contiguous(w.indices, false, s), contiguous(w.codebook, false, s), contiguous(w.scales, false, s)};
 }
@@ -83,9 +91,7 @@ BinaryWeights binary_quantize(const array& w, int group_size, int vector_size, i
   const BinaryFormat f{w.shape(0), w.shape(1), group_size, vector_size, index_bits};
   auto stream = to_stream(s);
   auto outs = array::make_arrays(
-      {{f.n, static_cast<int32_t>(f.words_per_row())},
-       {static_cast<int32_t>(f.codebook_size())},
-       {f.n, static_cast<int32_t>(f.groups_per_row())}},
+      {indices_shape(f), {static_cast<int32_t>(f.codebook_size())}, scales_shape(f)},
       {uint32, uint32, float16}, std::make_shared<BinaryQuantize>(stream, f), {w});
   return {outs[0], outs[1], outs[2], w.shape(), group_size, vector_size, index_bits};
 }

@@ -11,11 +11,17 @@ namespace lumen {
 // A [N, K] matrix quantized along K: every run of `vector_size` signs is an
 // `index_bits`-bit index into `codebook`; every `group_size` elements of a row
 // share one float16 scale. vector_size 1 with index_bits 1 is the plain
-// 1-bit format (the index is the sign bit).
+// 1-bit format (the index is the sign bit). Both per-row arrays are K-tiled:
+// tile t of every row side by side, then tile t + 1 (BinaryFormat in
+// ops/quantized_primitives.h), so that a kernel reading a K-slice of many
+// rows reads one run of memory.
 struct BinaryWeights {
-  array indices;   // uint32 [N, words]: each row's indices, bit-packed from bit 0 up
+  // uint32 [tiles, N, 12]: each row's indices bit-packed from bit 0 of its
+  // first word up (padded to whole tiles), cut into tiles of 12 words
+  array indices;
   array codebook;  // uint32 [2^index_bits]: bit i set = element i of the pattern is +1
-  array scales;    // float16 [N, K / group_size]
+  // float16 [tiles, N, 4]: row n's scales of groups 4t to 4t + 3 (padded)
+  array scales;
   Shape shape;     // {N, K}
   int group_size;
   int vector_size;
@@ -23,7 +29,7 @@ struct BinaryWeights {
 
   // b / v: the index bits alone (0.75 for v = 8, b = 6).
   double index_bits_per_weight() const;
-  // Everything stored (indices with row padding, scales, codebook) per weight.
+  // Everything stored (indices and scales with their padding, codebook) per weight.
   double total_bits_per_weight() const;
 };
 

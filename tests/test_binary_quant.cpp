@@ -36,14 +36,21 @@ std::vector<T> host(const array& a) {
   return to_vector<T>(a);
 }
 
-// The format decoded independently: codeword index of vector j of row r.
-uint32_t index_at(const std::vector<uint32_t>& words, int64_t words_per_row, int64_t r, int64_t j, int bits) {
+// The format decoded independently (docs/quantized.md): a row's indices
+// are a bit stream from bit 0 of its word 0 up; its word w lies in tile
+// w / 12, which holds 12 words of each of the n rows in row order.
+uint32_t index_at(const std::vector<uint32_t>& words, int64_t n, int64_t r, int64_t j, int bits) {
   uint32_t v = 0;
   for (int b = 0; b < bits; ++b) {
-    const int64_t bit = j * bits + b;
-    v |= ((words[r * words_per_row + bit / 32] >> (bit % 32)) & 1u) << b;
+    const int64_t bit = j * bits + b, w = bit / 32;
+    v |= ((words[(w / 12 * n + r) * 12 + w % 12] >> (bit % 32)) & 1u) << b;
   }
   return v;
+}
+
+// Row r's scale of group g: tiles of 4 groups of each of the n rows.
+double scale_at(const std::vector<double>& scales, int64_t n, int64_t r, int64_t g) {
+  return scales[(g / 4 * n + r) * 4 + g % 4];
 }
 
 struct Decoded {
@@ -53,19 +60,19 @@ struct Decoded {
 
 Decoded decode(const BinaryWeights& q) {
   const int64_t n = q.shape[0], k = q.shape[1], v = q.vector_size;
-  const int64_t vectors = k / v, words = (vectors * q.index_bits + 31) / 32;
+  const int64_t vectors = k / v;
   auto idx = host<uint32_t>(q.indices);
   auto codebook = host<uint32_t>(q.codebook);
   auto scales = to_doubles(q.scales);
   Decoded d{std::vector<double>(n * k), std::vector<uint32_t>(n * vectors)};
   for (int64_t r = 0; r < n; ++r) {
     for (int64_t j = 0; j < vectors; ++j) {
-      const uint32_t c = index_at(idx, words, r, j, q.index_bits);
+      const uint32_t c = index_at(idx, n, r, j, q.index_bits);
       EXPECT_LT(c, codebook.size());
       d.pattern_of[r * vectors + j] = codebook[c];
       for (int64_t i = 0; i < v; ++i) {
         const double sign = (codebook[c] >> i) & 1u ? 1.0 : -1.0;
-        d.w[r * k + j * v + i] = scales[r * (k / q.group_size) + (j * v + i) / q.group_size] * sign;
+        d.w[r * k + j * v + i] = scale_at(scales, n, r, (j * v + i) / q.group_size) * sign;
       }
     }
   }
@@ -114,16 +121,29 @@ LUMEN_DEVICE_TEST(BinaryQuant, FormatFieldsAndBitsPerWeight) {
   for (const auto& f : kFormats) {
     auto w = array(gaussian(int64_t(n) * f.k, 1).begin(), Shape{n, f.k}, float32);
     auto q = binary_quantize(w, f.group, f.vector, f.bits, s);
-    const int64_t words = (int64_t(f.k / f.vector) * f.bits + 31) / 32;
+    // Tiles of 12 words (and of 4 scales), the last one padded with zeros.
+    const int64_t words = (int64_t(f.k / f.vector) * f.bits + 31) / 32, tiles = (words + 11) / 12;
+    const int64_t groups = f.k / f.group, scale_tiles = (groups + 3) / 4;
     EXPECT_EQ(q.indices.dtype(), uint32);
-    EXPECT_EQ(q.indices.shape(), (Shape{n, static_cast<int>(words)}));
+    EXPECT_EQ(q.indices.shape(), (Shape{static_cast<int>(tiles), n, 12}));
     EXPECT_EQ(q.codebook.shape(), (Shape{1 << f.bits}));
     EXPECT_EQ(q.scales.dtype(), float16);
-    EXPECT_EQ(q.scales.shape(), (Shape{n, f.k / f.group}));
+    EXPECT_EQ(q.scales.shape(), (Shape{static_cast<int>(scale_tiles), n, 4}));
     EXPECT_EQ(q.shape, (Shape{n, f.k}));
     EXPECT_DOUBLE_EQ(q.index_bits_per_weight(), double(f.bits) / f.vector);
-    const double total = 8.0 * (n * words * 4 + (1 << f.bits) * 4 + n * (f.k / f.group) * 2) / (double(n) * f.k);
+    const double total = 8.0 * (n * tiles * 48 + (1 << f.bits) * 4 + n * scale_tiles * 8) / (double(n) * f.k);
     EXPECT_DOUBLE_EQ(q.total_bits_per_weight(), total);
+    const auto idx = host<uint32_t>(q.indices);
+    const auto sc = to_doubles(q.scales);
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t w = words; w < tiles * 12; ++w) EXPECT_EQ(idx[(w / 12 * n + r) * 12 + w % 12], 0u) << w;
+      for (int64_t g = groups; g < scale_tiles * 4; ++g) EXPECT_EQ(scale_at(sc, n, r, g), 0.0) << g;
+      // The last index's bits end inside word words - 1; the rest of it is zero.
+      const int64_t used = int64_t(f.k / f.vector) * f.bits - (words - 1) * 32;
+      if (used < 32) {
+        EXPECT_EQ(idx[((words - 1) / 12 * n + r) * 12 + (words - 1) % 12] >> used, 0u);
+      }
+    }
   }
   // The default format (g = 128, v = 8, b = 6) stays under one bit in total on a large matrix.
   auto big = binary_quantize(array(gaussian(512 * 1024, 2).begin(), Shape{512, 1024}, float32), 128, 8, 6, s);
@@ -305,8 +325,9 @@ void for_each_view_and_knobs(const std::vector<Format>& formats, int n, uint32_t
                                 f.group, f.vector, f.bits, stream);
     for (int first : {0, 1}) {
       BinaryWeights q = full;
-      q.indices = slice(full.indices, {first, 0}, {first + n, full.indices.shape(1)}, stream);
-      q.scales = slice(full.scales, {first, 0}, {first + n, full.scales.shape(1)}, stream);
+      // (rows of the tiled arrays: strided views, made dense by binary_matmul)
+      q.indices = slice(full.indices, {0, first, 0}, {full.indices.shape(0), first + n, 12}, stream);
+      q.scales = slice(full.scales, {0, first, 0}, {full.scales.shape(0), first + n, 4}, stream);
       q.shape = Shape{n, f.k};
       const auto wq = decode(q).w;
       for (size_t v = 0; v < knobs.size(); ++v) {
@@ -672,6 +693,11 @@ LUMEN_DEVICE_TEST(BinaryQuant, BadInputs) {
   auto broken = q;
   broken.scales = astype(q.scales, float32, s);
   EXPECT_THROW_NAMING(binary_matmul(x, broken, true, s), std::invalid_argument, "scales must be float16");
+  // Indices as untiled rows [N, words]: the tiled shape is asked for.
+  broken = q;
+  broken.indices = reshape(q.indices, {16, 12}, s);
+  EXPECT_THROW_NAMING(binary_matmul(x, broken, true, s), std::invalid_argument,
+                      "indices must be uint32 of shape (1, 16, 12)");
   // still usable
   auto ok = binary_matmul(array(gaussian(256, 43).begin(), Shape{1, 256}, float32), q, true, s);
   EXPECT_EQ(ok.shape(), (Shape{1, 16}));

@@ -65,8 +65,7 @@ struct Operands {
 // y[m, n] = sum_k x[m, k] W[n, k] through codeword lookup tables.
 void gemv(const Operands& w, const std::vector<float>& x, int64_t rows, std::vector<float>& y) {
   const BinaryFormat& f = w.f;
-  const int64_t vectors = f.vectors_per_row(), codes = f.codebook_size(), words = f.words_per_row(),
-                groups = f.groups_per_row();
+  const int64_t vectors = f.vectors_per_row(), codes = f.codebook_size(), groups = f.groups_per_row();
   const binary::VectorGroups vg(f);
   // lo[m][j][c]: codeword c against vector j of row m (its first group's part);
   // hi: the part in the next group, for straddling vectors only.
@@ -91,28 +90,28 @@ void gemv(const Operands& w, const std::vector<float>& x, int64_t rows, std::vec
   });
   detail::parallel_for(f.n, 16, [&](int64_t n0, int64_t n1) {
     std::vector<uint32_t> code(static_cast<size_t>(vectors));
+    std::vector<float> sc(static_cast<size_t>(groups));
     for (int64_t n = n0; n < n1; ++n) {
-      const uint32_t* row = w.idx + n * words;
-      for (int64_t j = 0; j < vectors; ++j) code[j] = binary::read_index(row, j, f.index_bits);
-      const float16_t* sc = w.scales + n * groups;
+      for (int64_t j = 0; j < vectors; ++j) code[j] = binary::read_index(w.idx, f, n, j);
+      for (int64_t g = 0; g < groups; ++g) sc[g] = binary::scale_of(w.scales, f, n, g);
       for (int64_t m = 0; m < rows; ++m) {
         const float* l = lo.data() + m * table;
         float total = 0, group_sum = 0;
         int64_t group = 0;
         for (int64_t j = 0; j < vectors; ++j) {
           if (vg.first[j] != group) {
-            total += static_cast<float>(sc[group]) * group_sum;
+            total += sc[group] * group_sum;
             group = vg.first[j];
             group_sum = 0;
           }
           group_sum += l[j * codes + code[j]];
           if (straddles && vg.split[j] < f.vector_size) {
-            total += static_cast<float>(sc[group]) * group_sum;
+            total += sc[group] * group_sum;
             group += 1;
             group_sum = hi[m * table + j * codes + code[j]];
           }
         }
-        total += static_cast<float>(sc[group]) * group_sum;
+        total += sc[group] * group_sum;
         y[m * f.n + n] = total;
       }
     }
@@ -122,16 +121,15 @@ void gemv(const Operands& w, const std::vector<float>& x, int64_t rows, std::vec
 // Rows [n0, n1) and depth [k0, k1) of W as float32, row-major [n1 - n0, k1 - k0].
 void dequantize_tile(const Operands& w, int64_t n0, int64_t n1, int64_t k0, int64_t k1, float* out) {
   const BinaryFormat& f = w.f;
-  const int64_t words = f.words_per_row(), groups = f.groups_per_row(), depth = k1 - k0;
+  const int64_t depth = k1 - k0;
   for (int64_t n = n0; n < n1; ++n) {
-    const uint32_t* row = w.idx + n * words;
     float* dst = out + (n - n0) * depth;
     for (int64_t j = k0 / f.vector_size; j * f.vector_size < k1; ++j) {
-      const uint32_t pattern = w.codebook[binary::read_index(row, j, f.index_bits)];
+      const uint32_t pattern = w.codebook[binary::read_index(w.idx, f, n, j)];
       for (int i = 0; i < f.vector_size; ++i) {
         const int64_t k = j * f.vector_size + i;
         if (k < k0 || k >= k1) continue;
-        dst[k - k0] = static_cast<float>(w.scales[n * groups + k / f.group_size]) * binary::sign_of(pattern, i);
+        dst[k - k0] = binary::scale_of(w.scales, f, n, k / f.group_size) * binary::sign_of(pattern, i);
       }
     }
   }

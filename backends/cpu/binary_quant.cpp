@@ -134,10 +134,12 @@ void quantize(const array& w, const BinaryFormat& f, array& indices, array& code
   }
   std::memcpy(codebook_out.data<uint32_t>(), codebook.data(), codebook.size() * sizeof(uint32_t));
 
-  const int64_t words = f.words_per_row(), groups = f.groups_per_row();
+  const int64_t groups = f.groups_per_row();
   uint32_t* idx = indices.data<uint32_t>();
   float16_t* sc = scales.data<float16_t>();
-  std::fill(idx, idx + f.n * words, 0u);
+  // (the tiles' padding included)
+  std::fill(idx, idx + indices.size(), 0u);
+  std::fill(sc, sc + scales.size(), float16_t(0.0f));
   const T* data = w.data<T>();
   const int64_t rs = w.strides(0), cs = w.strides(1);
   detail::parallel_for(f.n, 8, [&](int64_t r0, int64_t r1) {
@@ -146,13 +148,15 @@ void quantize(const array& w, const BinaryFormat& f, array& indices, array& code
       std::fill(sums.begin(), sums.end(), 0.0);
       for (int64_t j = 0; j < vectors; ++j) {
         const uint32_t c = index_of[patterns[r * vectors + j]];
-        binary::write_index(idx + r * words, j, f.index_bits, c);
+        binary::write_index(idx, f, r, j, c);
         for (int i = 0; i < f.vector_size; ++i) {
           const int64_t k = j * f.vector_size + i;
           sums[k / f.group_size] += static_cast<double>(data[r * rs + k * cs]) * binary::sign_of(codebook[c], i);
         }
       }
-      for (int64_t g = 0; g < groups; ++g) sc[r * groups + g] = float16_t(static_cast<float>(sums[g] / f.group_size));
+      for (int64_t g = 0; g < groups; ++g) {
+        sc[f.scale_offset(r, g)] = float16_t(static_cast<float>(sums[g] / f.group_size));
+      }
     }
   });
 }
@@ -180,14 +184,14 @@ void dequantize_kernel(const Primitive& p, const std::vector<array>& inputs, std
   const uint32_t* codebook = inputs[1].data<uint32_t>();
   const float16_t* sc = inputs[2].data<float16_t>();
   float* dst = out.data<float>();
-  const int64_t words = f.words_per_row(), groups = f.groups_per_row(), vectors = f.vectors_per_row();
+  const int64_t vectors = f.vectors_per_row();
   detail::parallel_for(f.n, 8, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t j = 0; j < vectors; ++j) {
-        const uint32_t pattern = codebook[binary::read_index(idx + r * words, j, f.index_bits)];
+        const uint32_t pattern = codebook[binary::read_index(idx, f, r, j)];
         for (int i = 0; i < f.vector_size; ++i) {
           const int64_t k = j * f.vector_size + i;
-          dst[r * f.k + k] = static_cast<float>(sc[r * groups + k / f.group_size]) * binary::sign_of(pattern, i);
+          dst[r * f.k + k] = binary::scale_of(sc, f, r, k / f.group_size) * binary::sign_of(pattern, i);
         }
       }
     }

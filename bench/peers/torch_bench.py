@@ -258,6 +258,15 @@ def group_binary():
         row(g, "fp16_matmul", f"{m}x{k}@{n}x{k}^T", "fp16", bench(lambda: x @ w.T),
             2 * n * k + 2 * m * (k + n), 2 * m * n * k)
     del w
+    # What reading the bytes of lumen's 0.75 bpw weights (indices and scales,
+    # 25.7 MB) takes torch: a float32 sum over as many bytes, alone and over
+    # 8 such buffers (no L2 reuse) per buffer, read beside the GEMV's figure
+    # as the share of HBM a read of this size reaches.
+    packed = 4 * n * (k // 8 * 6 // 32) + 2 * n * (k // 128) + 4 * 64
+    bufs = [torch.rand(packed // 4, device="cuda", dtype=torch.float32) for _ in range(8)]
+    row(g, "read_packed", f"{packed}B", "fp32", bench(lambda: bufs[0].sum()), packed)
+    row(g, "read_packed_x8", f"{packed}B", "fp32", bench(lambda: [b.sum() for b in bufs]) / 8, packed)
+    del bufs
 
 
 GROUPS = {"core": group_core, "random": group_random, "random_large": group_random_large,

@@ -226,7 +226,6 @@ struct TableGemvKnobs {
   uint32_t split = 1;                      // rotated kernel: invocations per weight row
   bool whole = false;                      // rotated kernel: whole rows per workgroup
   bool keep_table = false;                 // MEASUREMENT: whole rows, the table built once
-  bool major = false;                      // MEASUREMENT: addressed as if slice-major
   bool nibble = false;                     // rotated kernel: the table from half sums
   uint32_t step_rows = 0;                  // rotated kernel, whole rows: rows per workgroup (0: all)
 };
@@ -237,7 +236,7 @@ TableGemvKnobs table_knobs() {
   k.rotated = !k.chunked && !env_is("LUMEN_VULKAN_BINARY_GEMV", "table");
   k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
   k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
-  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 31u;
+  k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 15u;
   k.half_finish = env_number("LUMEN_VULKAN_BINARY_HALF_FINISH").value_or(1) != 0;
   k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
@@ -252,7 +251,6 @@ TableGemvKnobs table_knobs() {
   k.split = std::bit_floor(std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_SPLIT").value_or(1), 1, 8));
   k.whole = env_number("LUMEN_VULKAN_BINARY_WHOLE").value_or(0) != 0;
   k.keep_table = env_number("LUMEN_VULKAN_BINARY_PROBE_KEEP_TABLE").value_or(0) != 0;
-  k.major = env_number("LUMEN_VULKAN_BINARY_PROBE_MAJOR").value_or(0) != 0;
   k.nibble = env_number("LUMEN_VULKAN_BINARY_NIBBLE").value_or(0) != 0;
   k.step_rows = env_number("LUMEN_VULKAN_BINARY_STEP_ROWS").value_or(0);
   return k;
@@ -433,9 +431,8 @@ void record_rotated_gemv(KernelContext& k, const BinaryFormat& weights, const st
     constants.push_back(plan.split);    // 12
     constants.push_back(knobs.whole);   // 13
     constants.push_back(knobs.whole && knobs.keep_table);  // 14
-    constants.push_back(knobs.major);   // 15
-    constants.push_back(knobs.nibble);  // 16
-    constants.push_back(step_rows);     // 17
+    constants.push_back(knobs.nibble);  // 15
+    constants.push_back(step_rows);     // 16
     k.dispatch("binary_gemv_rotated", constants, &push, sizeof(push), groups * wg,
                {&x, &inputs[1], &inputs[2], &inputs[3]}, {split ? &partials : &y});
     if (split) chunks.push_back({push, f, y, partials});
@@ -561,7 +558,7 @@ void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<
   constants[6] = plan.load_words;
   constants[7] = plan.scale_load;
   constants = binary::format_constants(f, constants);
-  constants.push_back(knobs.half_probe & 23u);      // 11: PROBE (8 is the host's)
+  constants.push_back(knobs.half_probe & 7u);       // 11: PROBE (8 is the host's)
   constants.push_back(finish);                      // 12: FINISH
   constants.push_back(finish ? plan.slices : 1u);   // 13: SPLITS
   std::vector<const array*> writes{plan.slices > 1 ? &partials : &out};
@@ -953,34 +950,6 @@ void record_dense(KernelContext& k, const BinaryFormat& f, const std::vector<arr
   if (!record_coopmat_matmul(k, p)) record_tiled_matmul(k, p, matmul_push(k, p), false);
 }
 
-// MEASUREMENT PROBE (LUMEN_VULKAN_BINARY_GEMV=stream, wrong results):
-// shaders/binary_stream_probe.comp reads the weights' bytes in runs of
-// consecutive 16-byte loads: LUMEN_VULKAN_BINARY_PROBE_SLICES slices of
-// every row (1: whole rows; more: a finish pass adds them),
-// LUMEN_VULKAN_BINARY_PROBE_ROWS rows per subgroup block,
-// LUMEN_VULKAN_BINARY_PROBE_BATCH loads in flight per invocation,
-// LUMEN_VULKAN_BINARY_PROBE_MAJOR=1 the slices addressed as if stored
-// slice-major.
-bool record_stream_probe(KernelContext& k, const BinaryFormat& f, const std::vector<array>& inputs, array& out) {
-  if (!env_is("LUMEN_VULKAN_BINARY_GEMV", "stream")) return false;
-  binary::Push push = product_push(f, inputs, 1, out);
-  const uint32_t rows = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_ROWS").value_or(8), 1, 1024);
-  const uint32_t batch = std::clamp<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_BATCH").value_or(12), 1, 32);
-  push.splits = std::max<uint32_t>(env_number("LUMEN_VULKAN_BINARY_PROBE_SLICES").value_or(1), 1);
-  const uint64_t blocks = ceil_div(static_cast<uint64_t>(f.n), rows);
-  const uint64_t per_group = KernelContext::kWorkgroupSize / std::max<uint32_t>(k.caps().subgroup_size, 1);
-  uint64_t groups = env_number("LUMEN_VULKAN_BINARY_GEMV_GROUPS").value_or(0);
-  if (groups == 0) groups = ceil_div(blocks, per_group) * push.splits;
-  groups = ceil_div(groups, push.splits) * push.splits;
-  array partials = split_partials(k, push, out);
-  Constants constants{0, dtype_id(out.dtype()), rows, batch, env_number("LUMEN_VULKAN_BINARY_PROBE_MAJOR").value_or(0) != 0};
-  k.dispatch("binary_stream_probe", binary::format_constants(f, constants), &push, sizeof(push),
-             groups * KernelContext::kWorkgroupSize, {&inputs[0], &inputs[1], &inputs[2], &inputs[3]},
-             {push.splits > 1 ? &partials : &out});
-  if (push.splits > 1) record_finish(k, f, push, partials, out);
-  return true;
-}
-
 void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, std::vector<array>& outputs) {
   const auto& prim = static_cast<const BinaryMatmul&>(p);
   const BinaryFormat& f = prim.format();
@@ -1003,7 +972,6 @@ void binary_matmul_kernel(const Primitive& p, const std::vector<array>& inputs, 
   const bool rotated = prim.transpose() && rows <= kMaxRotatedChunkedRows &&
                        plan_rotated_gemv(k.caps(), f, std::min(r, kMaxRotatedRows), inputs[1], inputs[3], knobs,
                                          rotated_plan);
-  if (prim.transpose() && rows == 1 && record_stream_probe(k, f, inputs, out)) return;
   if (prim.transpose() && !dense_forced(inputs[0]) && coop_gemm_suits(k.caps(), f, inputs[0], rows)) {
     record_coop_gemm(k, f, inputs, r, out);
   } else if (dense_route(k.caps(), inputs[0], rows)) {

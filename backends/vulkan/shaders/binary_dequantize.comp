@@ -28,10 +28,9 @@ void main() {
     uint n = uint(t / runs), j0 = uint(t % runs) * RUN;
     uint count = min(RUN, vectors - j0);
     // The run's indices: at most 16 bits from one 64-bit window.
-    uint64_t row = index_row(n);
     uint bit = j0 * BITS, word = bit >> 5, shift = bit & 31u;
-    uint lo = Ptr32(row + uint64_t(word) * 4u).v;
-    uint hi = shift + count * BITS > 32u ? Ptr32(row + uint64_t(word + 1u) * 4u).v : 0u;
+    uint lo = Ptr32(index_word(n, word)).v;
+    uint hi = shift + count * BITS > 32u ? Ptr32(index_word(n, word + 1u)).v : 0u;
     uint64_t window = packUint2x32(uvec2(lo, hi)) >> shift;
     uint out_bits[SPAN];
     uint scale_group = ~0u;

@@ -51,7 +51,7 @@ uint codeword(uint c) { return SHARED_CODEBOOK ? codebook_s[c] : global_codeword
 
 // Vector jv of W's row n, decoded: the pattern and the scales of its two parts.
 void decode_vector(uint n, uint jv, out uint pattern, out uint split, out float lo, out float hi) {
-  pattern = codeword(read_index(index_row(n), jv));
+  pattern = codeword(read_index(n, jv));
   uint first;
   vector_groups(jv, first, split);
   lo = scale_at(n, first);
@@ -76,10 +76,9 @@ void decode_transposed(uint tid, uint n0, uint c0, uint c_end) {
     // The run's indices: RUN * BITS <= 8 bits from one 64-bit window.
     uint64_t window = 0ul;
     if (live > 0u) {
-      uint64_t row = index_row(n);
       uint bit = jv0 * BITS, word = bit >> 5, shift = bit & 31u;
-      uint lo = Ptr32(row + uint64_t(word) * 4u).v;
-      uint hi = shift + live * BITS > 32u ? Ptr32(row + uint64_t(word + 1u) * 4u).v : 0u;
+      uint lo = Ptr32(index_word(n, word)).v;
+      uint hi = shift + live * BITS > 32u ? Ptr32(index_word(n, word + 1u)).v : 0u;
       window = packUint2x32(uvec2(lo, hi)) >> shift;
     }
     uint scale_group = ~0u;

@@ -164,9 +164,8 @@ uint span_start(uint part, uint k0) { return k0 / 8u * RUN_BITS + part * SPAN_BI
 void load_row(uint n, uint part, uint k0, out uint words[LANE_WORDS], out uint scale) {
   n = min(n, pc.N - 1u);
   uint first = span_start(part, k0) / 32u;
-  uint64_t row = pc.indices + uint64_t(n) * pc.words * 4u;
-  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(row + min(first + q, pc.words - 1u) * 4u).v;
-  scale = uint(HalfPtr(pc.scales + (uint64_t(n) * groups_per_row() + k0 / GROUP) * 2u).v);
+  [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) words[q] = WordPtr(index_word(n, min(first + q, pc.words - 1u))).v;
+  scale = uint(HalfPtr(scale_address(n, k0 / GROUP)).v);
 }
 
 // x's slice (chunk) at k0, up to k_end.

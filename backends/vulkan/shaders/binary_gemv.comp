@@ -55,12 +55,12 @@ shared float sums[XR * WG];
 // The first vector whose index starts in chunk c or later.
 uint first_vector(uint c) { return (c * 128u + BITS - 1u) / BITS; }
 
-uvec4 load_chunk(uint64_t row, uint c) {
+uvec4 load_chunk(uint n, uint c) {
   uint w0 = c * 4u;
-  if (VEC) return Ptr4x32(row + uint64_t(w0) * 4u).v;
+  if (VEC) return Ptr4x32(index_word(n, w0)).v;  // (4 words never cross a tile)
   uvec4 w = uvec4(0);
   [[unroll]] for (uint q = 0; q < 4; ++q) {
-    if (w0 + q < pc.words) w[q] = Ptr32(row + uint64_t(w0 + q) * 4u).v;
+    if (w0 + q < pc.words) w[q] = Ptr32(index_word(n, w0 + q)).v;
   }
   return w;
 }
@@ -69,9 +69,8 @@ uvec4 load_chunk(uint64_t row, uint c) {
 // nothing for rows past N or invocations without a chunk.
 void load_row_chunk(uint n, uint c, bool has_chunk, bool needs_next, inout uvec4 w, inout uint next) {
   if (!has_chunk || n >= pc.N) return;
-  uint64_t row = index_row(n);
-  w = load_chunk(row, c);
-  if (needs_next) next = Ptr32(row + uint64_t(c + 1u) * 16u).v;
+  w = load_chunk(n, c);
+  if (needs_next) next = Ptr32(index_word(n, 4u * c + 4u)).v;
 }
 
 void main() {

@@ -37,8 +37,7 @@ layout(constant_id = 7) const uint SCALE_LOAD = 4;  // scales per load: 4, 2 or 
 // (8 to 10: VECTOR, BITS, GROUP of binary_format.glsl, after folding)
 // MEASUREMENT (wrong results): 1 builds no table (stores x's value), 2 reads
 // no table (adds the indices), 4 skips the power-of-two scale's reduction
-// (8, on the host: no finish pass), 16 addresses words and scales as if
-// stored slice-major (slice s of every row side by side, then slice s + 1).
+// (8, on the host: no finish pass).
 layout(constant_id = 11) const uint PROBE = 0;
 // FINISH: no binary_finish.comp; the last of the pc.splits workgroups that
 // share a run of steps to finish (a counter per run at pc.table, left at
@@ -143,37 +142,34 @@ float build_table(uint tid, uint slice) {
 // a real row and store nothing).
 void load_chunk(uint n, uint unit0, out uint words[CHUNK_WORDS], out uint scales[SCALE_WORDS]) {
   n = min(n, pc.N - 1u);
-  uint64_t at = pc.indices + (uint64_t(n) * pc.words + unit0 * UNIT_WORDS) * 4u;
-  if ((PROBE & 16u) != 0u) at = pc.indices + ((uint64_t(unit0 / UNITS) * pc.N + n) * UNITS + unit0 % UNITS) * UNIT_WORDS * 4u;
+  uint w0 = unit0 * UNIT_WORDS;
   [[unroll]] for (uint q = 0; q < CHUNK_WORDS; q += LOAD_WORDS) {
+    uint64_t at = index_word(n, w0 + q);  // (a load never crosses a tile)
     if (LOAD_WORDS == 4u) {
-      uvec4 v = QuadPtr(at + q * 4u).v;
+      uvec4 v = QuadPtr(at).v;
       words[q] = v.x;
       words[q + 1u] = v.y;
       words[q + 2u] = v.z;
       words[q + 3u] = v.w;
     } else if (LOAD_WORDS == 2u) {
-      uvec2 v = PairPtr(at + q * 4u).v;
+      uvec2 v = PairPtr(at).v;
       words[q] = v.x;
       words[q + 1u] = v.y;
     } else {
-      words[q] = WordPtr(at + q * 4u).v;
+      words[q] = WordPtr(at).v;
     }
   }
-  uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + unit0 / UNITS_PER_GROUP) * 2u;
-  if ((PROBE & 16u) != 0u) {
-    const uint SLICE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
-    scale_at = pc.scales + ((uint64_t(unit0 / UNITS) * pc.N + n) * SLICE_GROUPS + unit0 % UNITS / UNITS_PER_GROUP) * 2u;
-  }
+  uint g0 = unit0 / UNITS_PER_GROUP;
   [[unroll]] for (uint g = 0; g < CHUNK_GROUPS; g += SCALE_LOAD) {
+    uint64_t scale_at = scale_address(n, g0 + g);  // (nor a scale load)
     if (SCALE_LOAD == 4u) {
-      uvec2 v = PairPtr(scale_at + g * 2u).v;
+      uvec2 v = PairPtr(scale_at).v;
       scales[g / 2u] = v.x;
       scales[g / 2u + 1u] = v.y;
     } else if (SCALE_LOAD == 2u) {
-      scales[g / 2u] = WordPtr(scale_at + g * 2u).v;
+      scales[g / 2u] = WordPtr(scale_at).v;
     } else {
-      uint h = uint(HalfPtr(scale_at + g * 2u).v);
+      uint h = uint(HalfPtr(scale_at).v);
       scales[g / 2u] = g % 2u == 0u ? h : scales[g / 2u] | (h << 16);
     }
   }

@@ -66,14 +66,11 @@ layout(constant_id = 13) const bool WHOLE = false;
 // MEASUREMENT (wrong results): WHOLE with the table built for the first
 // slice only (the cost of rebuilding it).
 layout(constant_id = 14) const bool PROBE_KEEP_TABLE = false;
-// MEASUREMENT (wrong results): words and scales addressed as if stored
-// slice-major (slice s of every row side by side, then slice s + 1).
-layout(constant_id = 15) const bool PROBE_MAJOR = false;
 // WHOLE: weight rows per workgroup (a multiple of 32 / SPLIT, at most
 // WG / SPLIT; 0: WG / SPLIT), so that the workgroups can match the GPU's
 // processors (e.g. 224: 128 workgroups for 28672 rows); the invocations
 // past them only help build the tables.
-layout(constant_id = 17) const uint STEP_ROWS = 0;
+layout(constant_id = 16) const uint STEP_ROWS = 0;
 const uint LANE_UNITS = UNITS / SPLIT;
 const uint ROWS_PER_STEP = gl_WorkGroupSize.x / SPLIT;
 const uint LANE_WORDS = LANE_UNITS * UNIT_WORDS;
@@ -105,7 +102,7 @@ uint region(uint u) { return u / 2u * PAIR + u % 2u * ODD_SHIFT; }
 // the high half, read from a table of the 16 sums of every half vector
 // (built from x straight from memory: no staging). Two reads and an add
 // per entry in place of 8 multiply-adds.
-layout(constant_id = 16) const bool NIBBLE = false;
+layout(constant_id = 15) const bool NIBBLE = false;
 const bool HALVES = NIBBLE && VECTOR == 8u;
 const uint HALF_PITCH = 17u;  // a half vector's 16 sums, padded: fewer bank conflicts
 shared float table[XR * TABLE_ROW];
@@ -214,21 +211,21 @@ void build_table(uint tid, float xv[STAGE_FLOATS]) {
 // real row and store nothing).
 void load_words(uint n, uint u0, out uint words[LANE_WORDS]) {
   n = min(n, pc.N - 1u);
-  uint64_t at = pc.indices + (uint64_t(n) * pc.words + u0 * UNIT_WORDS) * 4u;
-  if (PROBE_MAJOR) at = pc.indices + ((uint64_t(u0 / UNITS) * pc.N + n) * UNITS + u0 % UNITS) * UNIT_WORDS * 4u;
+  uint w0 = u0 * UNIT_WORDS;
   [[unroll]] for (uint q = 0; q < LANE_WORDS; q += LOAD_WORDS) {
+    uint64_t at = index_word(n, w0 + q);  // (a load never crosses a tile)
     if (LOAD_WORDS == 4u) {
-      uvec4 v = QuadPtr(at + q * 4u).v;
+      uvec4 v = QuadPtr(at).v;
       words[q] = v.x;
       words[q + 1u] = v.y;
       words[q + 2u] = v.z;
       words[q + 3u] = v.w;
     } else if (LOAD_WORDS == 2u) {
-      uvec2 v = PairPtr(at + q * 4u).v;
+      uvec2 v = PairPtr(at).v;
       words[q] = v.x;
       words[q + 1u] = v.y;
     } else {
-      words[q] = WordPtr(at + q * 4u).v;
+      words[q] = WordPtr(at).v;
     }
   }
 }
@@ -236,24 +233,21 @@ void load_words(uint n, uint u0, out uint words[LANE_WORDS]) {
 // Row n's scales of the groups from unit u0's on (clamped as the words).
 void load_scales(uint n, uint u0, out uint scales[LANE_GROUPS]) {
   n = min(n, pc.N - 1u);
-  uint64_t scale_at = pc.scales + (uint64_t(n) * groups_per_row() + u0 / UNITS_PER_GROUP) * 2u;
-  if (PROBE_MAJOR) {
-    const uint SLICE_GROUPS = (UNITS + UNITS_PER_GROUP - 1u) / UNITS_PER_GROUP;
-    scale_at = pc.scales + ((uint64_t(u0 / UNITS) * pc.N + n) * SLICE_GROUPS + u0 % UNITS / UNITS_PER_GROUP) * 2u;
-  }
+  uint g0 = u0 / UNITS_PER_GROUP;
   [[unroll]] for (uint g = 0; g < LANE_GROUPS; g += SCALE_LOAD) {
+    uint64_t scale_at = scale_address(n, g0 + g);  // (nor a scale load)
     if (SCALE_LOAD == 4u) {
-      uvec2 v = PairPtr(scale_at + g * 2u).v;
+      uvec2 v = PairPtr(scale_at).v;
       scales[g] = v.x & 0xffffu;
       scales[g + 1u] = v.x >> 16;
       scales[g + 2u] = v.y & 0xffffu;
       scales[g + 3u] = v.y >> 16;
     } else if (SCALE_LOAD == 2u) {
-      uint v = WordPtr(scale_at + g * 2u).v;
+      uint v = WordPtr(scale_at).v;
       scales[g] = v & 0xffffu;
       scales[g + 1u] = v >> 16;
     } else {
-      scales[g] = uint(HalfPtr(scale_at + g * 2u).v);
+      scales[g] = uint(HalfPtr(scale_at).v);
     }
   }
 }

@@ -94,14 +94,12 @@ void copy_table(uint tid, uint slice) {
 // of its groups (0 past N, so padding contributes nothing).
 void load_lane(uint n, uint word0, uint group0, out uint words[LANE_WORDS], out float scales[LANE_GROUPS]) {
   bool live = n < pc.N;
-  uint64_t row = index_row(n);
   [[unroll]] for (uint q = 0; q < LANE_WORDS; ++q) {
-    words[q] = live && word0 + q < pc.words ? WordPtr(row + uint64_t(word0 + q) * 4u).v : 0u;
+    words[q] = live && word0 + q < pc.words ? WordPtr(index_word(n, word0 + q)).v : 0u;
   }
   uint groups = groups_per_row();
-  uint64_t scale_row = pc.scales + uint64_t(n) * groups * 2u;
   [[unroll]] for (uint g = 0; g < LANE_GROUPS; ++g) {
-    uint h = live && group0 + g < groups ? uint(HalfPtr(scale_row + uint64_t(group0 + g) * 2u).v) : 0u;
+    uint h = live && group0 + g < groups ? uint(HalfPtr(scale_address(n, group0 + g)).v) : 0u;
     scales[g] = unpackHalf2x16(h).x;
   }
 }

@@ -92,7 +92,7 @@ lumen_shader(sort sort.comp)
 # Sub-1-bit weights (kernels/binary_quant.cpp, kernels/binary_matmul.cpp);
 # binary_format.glsl holds the layout they share.
 foreach(module binary_dequantize binary_gemv binary_table binary_gemv_table binary_gemv_rotated binary_gemv_half
-    binary_gemm binary_finish binary_stream_probe binary_gemm_coopmat binary_layout_probe)
+    binary_gemm binary_finish binary_gemm_coopmat binary_layout_probe)
   lumen_shader(${module} ${module}.comp)
 endforeach()
 lumen_shader(binary_gemm_decoded binary_gemm_coopmat.comp PORTABLE=1)
