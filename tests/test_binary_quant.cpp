@@ -467,9 +467,13 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
 // for 4-bit ones of 8-element vectors and 1-bit signs folded 4 at a time)
 // over more weight rows than a workgroup's step (600: the last step partly
 // past N), weights 1 row into larger arrays (offset addresses), one slice
-// (the output written directly) or several, their sums added by the GEMV's
-// last workgroup of each run of steps (runs of 1 step, of 2 and 1, of all 3;
-// up to 32 slices) or by the finish pass (LUMEN_VULKAN_BINARY_HALF_FINISH=0),
+// (the output written directly) or several, their sums added by float
+// atomics into one float per row and stored by the GEMV's last workgroup of
+// each run of steps (the default where the device has float atomics; runs of
+// 1 step, of 2 and 1, of all 3; up to 32 slices), added from partial sums in
+// slice order by those workgroups (LUMEN_VULKAN_BINARY_HALF_FINISH=1), or by
+// the finish pass (=0), two products in one evaluation (the stream's row sums
+// and counters used in turn),
 // slices of 1 to 12 units and 10 or 5 (rows of 10 units), units loaded 1, 2,
 // 4 or 8 at a time, 1 to 3 chunks in flight, one workgroup per slice walking
 // every step; and x of every magnitude the table's power-of-two scaling has
@@ -488,6 +492,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
       {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}, {"LUMEN_VULKAN_BINARY_DEPTH", "2"}},
       {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "0"}},
       {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "0"}, {"LUMEN_VULKAN_BINARY_UNITS", "2"}, {"LUMEN_VULKAN_BINARY_CHUNK", "1"}},
+      {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "1"}},
+      {{"LUMEN_VULKAN_BINARY_HALF_FINISH", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
       {{"LUMEN_VULKAN_BINARY_UNITS", "1"}, {"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "3"}},
       {{"LUMEN_VULKAN_BINARY_GEMV_GROUPS", "8"}}};
   struct Scale {
@@ -508,6 +514,16 @@ LUMEN_DEVICE_TEST(BinaryQuant, HalfTableGemvSlicesChunksAndMagnitudes) {
       expect_product(binary_matmul(x, q, true, s), to_doubles(x), 1, f.k, n,
                      [&](int64_t i, int64_t c) { return wq[c * f.k + i]; },
                      what + " x " + dtype_to_string(scales[m].dtype) + " ~" + std::to_string(scales[m].magnitude));
+    }
+    if (v == 0) {
+      auto x1 = array(gaussian(f.k, 98).begin(), Shape{1, f.k}, float16);
+      auto x2 = array(gaussian(f.k, 99).begin(), Shape{1, f.k}, bfloat16);
+      auto y1 = binary_matmul(x1, q, true, s), y2 = binary_matmul(x2, q, true, s);
+      eval(y1, y2);
+      for (const auto& [x, y] : {std::pair{x1, y1}, std::pair{x2, y2}}) {
+        expect_product(y, to_doubles(x), 1, f.k, n, [&](int64_t i, int64_t c) { return wq[c * f.k + i]; },
+                       what + " two in one evaluation");
+      }
     }
   });
 }

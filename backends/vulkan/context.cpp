@@ -53,6 +53,14 @@ Context::Context(int index) : caps_(usable_devices().at(static_cast<size_t>(inde
     *tail = &coopmat;
     tail = &coopmat.pNext;
   }
+  VkPhysicalDeviceShaderAtomicFloatFeaturesEXT atomic_float{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
+  atomic_float.shaderBufferFloat32AtomicAdd = VK_TRUE;
+  if (caps_.float32_atomic_add) {
+    extensions.push_back(VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME);
+    *tail = &atomic_float;
+    tail = &atomic_float.pNext;
+  }
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executables{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
   executables.pipelineExecutableInfo = VK_TRUE;

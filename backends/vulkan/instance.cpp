@@ -143,10 +143,16 @@ Capabilities probe(VkPhysicalDevice pd) {
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   VkPhysicalDeviceVulkan13Features f13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  VkPhysicalDeviceShaderAtomicFloatFeaturesEXT atomic_float{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
   feats.pNext = &f11;
   f11.pNext = &f12;
   if (v13) f12.pNext = &f13;
+  const bool has_atomic_float = has_extension(exts, VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME);
+  if (has_atomic_float) (v13 ? f13.pNext : f12.pNext) = &atomic_float;
   vkGetPhysicalDeviceFeatures2(pd, &feats);
+  c.float32_atomic_add = has_atomic_float && atomic_float.shaderBufferFloat32AtomicAdd &&
+                         !env_is("LUMEN_VULKAN_NO_FLOAT_ATOMICS", "1");
   c.float64 = feats.features.shaderFloat64 && !env_is("LUMEN_VULKAN_NO_FLOAT64", "1");
   c.int64 = feats.features.shaderInt64;
   c.int16 = feats.features.shaderInt16;
@@ -213,9 +219,9 @@ void log_capabilities(const Capabilities& c) {
              c.float64, c.int64, c.int16, c.int8, c.float16, c.storage8, c.storage16,
              c.denorm_preserve32, c.native_fma);
   log->debug("  bfloat16 extension {}, VK_NV_cooperative_matrix {}, VK_KHR_cooperative_matrix {}, "
-             "memory budget {}",
+             "memory budget {}, float32 atomic add {}",
              c.bfloat16_extension, c.cooperative_matrix_nv, c.cooperative_matrix_khr,
-             c.memory_budget_extension);
+             c.memory_budget_extension, c.float32_atomic_add);
   log->debug("  maxStorageBufferRange {}, maxMemoryAllocationSize {}, maxBufferSize {}, shared memory "
              "{}, workgroup count ({}, {}, {}), invocations {}, push constants {}",
              c.max_storage_buffer_range, c.max_allocation_size, c.max_buffer_size,

@@ -53,6 +53,9 @@ struct Capabilities {
   bool cooperative_matrix_nv = false;     // VK_NV_cooperative_matrix
   bool cooperative_matrix_khr = false;    // VK_KHR_cooperative_matrix
   bool memory_budget_extension = false;   // VK_EXT_memory_budget
+  // VK_EXT_shader_atomic_float's shaderBufferFloat32AtomicAdd (atomicAdd on
+  // float32 through buffer references).
+  bool float32_atomic_add = false;
   // VK_KHR_pipeline_executable_properties, enabled by LUMEN_VULKAN_PIPELINE_STATS=1:
   // each new pipeline's compiler statistics (registers, spills, ...) are logged.
   bool pipeline_statistics = false;

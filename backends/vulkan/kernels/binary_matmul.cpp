@@ -217,7 +217,8 @@ struct TableGemvKnobs {
   bool half_forced = false;                // ... for 64 codewords by default, any format it takes when forced
   uint32_t chunk = 0;                      // float16 table: units loaded at once (0: its default)
   uint32_t half_probe = 0;                 // MEASUREMENT: binary_gemv_half.comp's PROBE
-  bool half_finish = true;                 // binary_gemv_half.comp adds the slices itself (FINISH)
+  bool half_finish = true;                 // binary_gemv_half.comp adds the slices itself (FINISH) ...
+  bool half_atomic = true;                 // ... by float atomics where the device has them
   int table_bits = 4;
   uint32_t row_lanes = 4, lane_units = 0;  // lane_units 0: enough for a scale group
   uint32_t workgroups = 0;                 // 0: the kernel's own default
@@ -237,7 +238,9 @@ TableGemvKnobs table_knobs() {
   k.half = k.rotated && !env_is("LUMEN_VULKAN_BINARY_GEMV", "rotated");
   k.half_forced = env_is("LUMEN_VULKAN_BINARY_GEMV", "half");
   k.half_probe = env_number("LUMEN_VULKAN_BINARY_HALF_PROBE").value_or(0) & 15u;
-  k.half_finish = env_number("LUMEN_VULKAN_BINARY_HALF_FINISH").value_or(1) != 0;
+  const uint32_t half_finish = env_number("LUMEN_VULKAN_BINARY_HALF_FINISH").value_or(2);
+  k.half_finish = half_finish != 0;
+  k.half_atomic = half_finish == 2;
   k.chunk = std::min<uint32_t>(env_number("LUMEN_VULKAN_BINARY_CHUNK").value_or(0), 16);
   k.stagger = env_number("LUMEN_VULKAN_BINARY_STAGGER").value_or(1) != 0;
   k.finish = env_number("LUMEN_VULKAN_BINARY_FINISH").value_or(0) != 0;
@@ -528,6 +531,13 @@ bool plan_half_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t ro
   return true;
 }
 
+// The stream's floats, one per weight row, that binary_gemv_half_atomic adds
+// slices' sums into (zero before and after each GEMV).
+array stream_row_sums(KernelContext& k, const Stream& stream, uint64_t n) {
+  static auto* sums = new StreamArrays;
+  return stream_words(k, stream, *sums, n);
+}
+
 // x @ W^T for one row of x through binary_gemv_half.comp, then (more than
 // one slice, without FINISH) binary_finish.comp.
 void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<array>& inputs,
@@ -540,15 +550,19 @@ void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<
   const uint64_t groups =
       workgroups_per_slice(k, steps, plan.slices, knobs.workgroups ? knobs.workgroups : kHalfWorkgroups) *
       plan.slices;
-  array partials = split_partials(k, push, out);
   // The slices added by the GEMV's last workgroup of each run of steps (a
-  // stream counter per run), or by binary_finish.comp.
+  // stream counter per run) from their partial sums, or from one float per
+  // row that they add into by atomics (the stream's, left at zero), or by
+  // binary_finish.comp.
   const bool finish = knobs.half_finish && plan.slices > 1 && plan.slices <= kHalfFinishSlices;
+  const bool atomic = finish && knobs.half_atomic && k.caps().float32_atomic_add;
   std::optional<array> counters;
   if (finish) {
     counters = stream_counters(k, stream, groups / plan.slices);
     push.table = address_of(*counters);
   }
+  array partials = atomic ? stream_row_sums(k, stream, f.n) : split_partials(k, push, out);
+  if (atomic) push.partials = address_of(partials);
   Constants constants(8, 0);
   constants[1] = dtype_id(out.dtype());
   constants[2] = plan.units;
@@ -563,7 +577,7 @@ void record_half_gemv(KernelContext& k, const Stream& stream, const std::vector<
   constants.push_back(finish ? plan.slices : 1u);   // 13: SPLITS
   std::vector<const array*> writes{plan.slices > 1 ? &partials : &out};
   if (finish) writes = {&partials, &out, &*counters};
-  k.dispatch("binary_gemv_half", constants, &push, sizeof(push), groups * wg,
+  k.dispatch(atomic ? "binary_gemv_half_atomic" : "binary_gemv_half", constants, &push, sizeof(push), groups * wg,
              {&inputs[0], &inputs[1], &inputs[2], &inputs[3]}, writes);
   if (plan.slices > 1 && !finish && (knobs.half_probe & 8u) == 0) record_finish(k, f, push, partials, out);
 }

@@ -17,12 +17,19 @@
 // invocation per row loading CHUNK units of it at a time in 16-byte loads
 // (the next DEPTH chunks in flight), and writes float32 partial sums that
 // binary_finish.comp adds in slice order (one slice: the output itself).
-// Deterministic.
+// Deterministic, but for ATOMIC_SUMS below (the order of its float adds is
+// the order the workgroups reach them).
 #version 460
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+
+#ifdef ATOMIC_SUMS
+// (module binary_gemv_half_atomic: FINISH with the slices' sums added by
+// float atomics into one float per row, for devices with them)
+#extension GL_EXT_shader_atomic_float : require
+#endif
 
 #include "binary_format.glsl"
 
@@ -42,7 +49,10 @@ layout(constant_id = 11) const uint PROBE = 0;
 // FINISH: no binary_finish.comp; the last of the pc.splits workgroups that
 // share a run of steps to finish (a counter per run at pc.table, left at
 // zero) adds their partial sums for the run's rows, in slice order (the same
-// sums as the finish pass).
+// sums as the finish pass). With ATOMIC_SUMS the workgroups add their sums
+// into one float per row at pc.partials (zero before; float atomics, in the
+// L2) and the last one only stores each row's float and zeroes it: one load
+// per row in place of one per slice, the merge's tail on the H100.
 layout(constant_id = 12) const bool FINISH = false;
 layout(constant_id = 13) const uint SPLITS = 1;  // FINISH: pc.splits
 const uint FINISH_STEPS = 4;  // steps of rows whose partial sums a round of the merge loads
@@ -53,6 +63,7 @@ layout(buffer_reference, std430, buffer_reference_align = 16) readonly restrict 
 layout(buffer_reference, std430, buffer_reference_align = 2) readonly restrict buffer HalfPtr { uint16_t v; };
 // Partial sums and counters, coherent: the last workgroup reads what the others wrote.
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CoherentWord { uint v; };
+layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CoherentFloat { float v; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint CODES = 1u << BITS;
@@ -236,7 +247,11 @@ void main() {
             if (pc.splits == 1u) {
               store_float(DT, pc.out_addr + uint64_t(n) * dtype_size(DT), acc * inverse);
             } else {
+#ifdef ATOMIC_SUMS
+              atomicAdd(CoherentFloat(pc.partials + uint64_t(n) * 4u).v, acc * inverse);
+#else
               CoherentWord(pc.partials + (uint64_t(slice) * pc.N + n) * 4u).v = floatBitsToUint(acc * inverse);
+#endif
             }
           }
           acc = 0.0;
@@ -254,6 +269,25 @@ void main() {
   barrier();
   if (!is_last) return;
   memoryBarrierBuffer();
+#ifdef ATOMIC_SUMS
+  // The rows' sums, complete: stored, and their floats left at zero.
+  for (uint s0 = 0; s0 < mine; s0 += FINISH_STEPS) {
+    float sum[FINISH_STEPS];
+    [[unroll]] for (uint t = 0; t < FINISH_STEPS; ++t) {
+      uint n = min((first + (s0 + t) * stride) * WG + tid, pc.N - 1u);
+      sum[t] = CoherentFloat(pc.partials + uint64_t(n) * 4u).v;
+    }
+    [[unroll]] for (uint t = 0; t < FINISH_STEPS; ++t) {
+      uint n = (first + (s0 + t) * stride) * WG + tid;
+      if (s0 + t < mine && n < pc.N) {
+        store_float(DT, pc.out_addr + uint64_t(n) * dtype_size(DT), sum[t]);
+        CoherentFloat(pc.partials + uint64_t(n) * 4u).v = 0.0;
+      }
+    }
+  }
+  if (tid == 0u) CoherentWord(counter).v = 0u;
+  return;
+#endif
   for (uint s0 = 0; s0 < mine; s0 += FINISH_STEPS) {
     float part[FINISH_STEPS][SPLITS];
     [[unroll]] for (uint t = 0; t < FINISH_STEPS; ++t) {

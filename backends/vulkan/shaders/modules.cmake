@@ -96,3 +96,4 @@ foreach(module binary_dequantize binary_gemv binary_table binary_gemv_table bina
   lumen_shader(${module} ${module}.comp)
 endforeach()
 lumen_shader(binary_gemm_decoded binary_gemm_coopmat.comp PORTABLE=1)
+lumen_shader(binary_gemv_half_atomic binary_gemv_half.comp ATOMIC_SUMS=1)
