@@ -47,28 +47,22 @@ Context::Context(int index) : caps_(usable_devices().at(static_cast<size_t>(inde
     tail = &f13.pNext;
   }
   std::vector<const char*> extensions;
+  // An extension whose features struct joins the chain.
+  auto enable = [&](const char* name, auto& feature_struct) {
+    extensions.push_back(name);
+    *tail = &feature_struct;
+    tail = &feature_struct.pNext;
+  };
   if (caps_.memory_budget_extension) extensions.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
-  if (caps_.cooperative_matrix_nv) {
-    extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
-    *tail = &coopmat;
-    tail = &coopmat.pNext;
-  }
+  if (caps_.cooperative_matrix_nv) enable(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME, coopmat);
   VkPhysicalDeviceShaderAtomicFloatFeaturesEXT atomic_float{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
   atomic_float.shaderBufferFloat32AtomicAdd = VK_TRUE;
-  if (caps_.float32_atomic_add) {
-    extensions.push_back(VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME);
-    *tail = &atomic_float;
-    tail = &atomic_float.pNext;
-  }
+  if (caps_.float32_atomic_add) enable(VK_EXT_SHADER_ATOMIC_FLOAT_EXTENSION_NAME, atomic_float);
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executables{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
   executables.pipelineExecutableInfo = VK_TRUE;
-  if (caps_.pipeline_statistics) {
-    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
-    *tail = &executables;
-    tail = &executables.pNext;
-  }
+  if (caps_.pipeline_statistics) enable(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME, executables);
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   info.pNext = &features;
