@@ -199,8 +199,10 @@ struct TableGemvPlan {
 // bfloat16 x too (not binary_gemv_half.comp), =half binary_gemv_half.comp for
 // every format it takes (not only 64-codeword tables); LUMEN_VULKAN_BINARY_CHUNK
 // the half-table kernel's units loaded at once, LUMEN_VULKAN_BINARY_HALF_FINISH=0
-// its slices added by binary_finish.comp (LUMEN_VULKAN_BINARY_HALF_PROBE its
-// measurement switches, wrong results); LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
+// its slices added by binary_finish.comp, =1 by its last workgroups in slice
+// order (by default: through float atomics where the device has them),
+// LUMEN_VULKAN_BINARY_HALF_PROBE its measurement switches (wrong results);
+// LUMEN_VULKAN_BINARY_TABLE_BITS caps a folded index's bits
 // (4 or 8), LUMEN_VULKAN_BINARY_GEMV_GROUPS sets the workgroups aimed at and
 // LUMEN_VULKAN_BINARY_DEPTH the steps of rows whose loads are in flight
 // (both kernels); LUMEN_VULKAN_BINARY_UNITS the rotated kernel's units per
