@@ -328,7 +328,8 @@ bool plan_rotated_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t
   const bool halves = knobs.nibble && u.vector_size == 8;
   auto fits = [&](uint64_t units) {
     const uint64_t staged = halves ? units * 16 * 2 * 17 : units * static_cast<uint64_t>(unit_elements);
-    const uint64_t floats = rows * (units / 2 * pair + staged);
+    // (and the one-element stand-in the shader declares for the array it does not use)
+    const uint64_t floats = rows * (units / 2 * pair + staged) + (halves ? 4 : 1);
     const uint64_t lane_units = units / split;
     return units % (2 * split) == 0 && units % units_per_group == 0 &&
            (lane_units % units_per_group == 0 || units_per_group % lane_units == 0) && row_units % units == 0 &&
@@ -493,9 +494,9 @@ bool plan_half_gemv(const Capabilities& caps, const BinaryFormat& f, uint32_t ro
   const uint64_t row_units = static_cast<uint64_t>(u.vectors_per_row() / 16);
   const uint64_t per_group = static_cast<uint64_t>(u.group_size / unit_elements);
   const uint64_t shared = std::min(caps.max_shared_memory, kGemvSharedBytes);
-  // Shared bytes of `units` units: the float16 table, x's slice as float32, the max.
+  // Shared bytes of `units` units: the float16 table, x's slice as float32, the max and the flag.
   auto bytes = [&](uint64_t units) {
-    return units * 16 * (2ull << u.index_bits) + units * static_cast<uint64_t>(unit_elements) * 4 + 4;
+    return units * 16 * (2ull << u.index_bits) + units * static_cast<uint64_t>(unit_elements) * 4 + 8;
   };
   // The largest slice up to the units asked for (a divisor of the row's
   // units that fits), loaded the most units at a time up to the chunk asked
