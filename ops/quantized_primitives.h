@@ -15,8 +15,9 @@ namespace lumen {
 // stored side by side, row after row, before tile t + 1: indices
 // [index_tiles, N, kTileWords]. Scales likewise in tiles of kScaleTile
 // groups: [scale_tiles, N, kScaleTile]. A kernel reading one K-slice of many
-// rows then reads one run of memory (a row's whole row would be its own
-// run); the shaders' binary_format.glsl holds the same constants.
+// rows then reads one run of memory (stored row after row, each row's piece
+// of the slice would be a run of its own); the shaders' binary_format.glsl
+// holds the same constants.
 struct BinaryFormat {
   static constexpr int64_t kTileWords = 12;  // 48 bytes: 512 weights of 6-bit indices of 8
   static constexpr int64_t kScaleTile = 4;   // 8 bytes: 512 weights of 128-element groups
@@ -33,8 +34,8 @@ struct BinaryFormat {
   int64_t words_per_row() const { return (vectors_per_row() * index_bits + 31) / 32; }
   int64_t index_tiles() const { return (words_per_row() + kTileWords - 1) / kTileWords; }
   int64_t scale_tiles() const { return (groups_per_row() + kScaleTile - 1) / kScaleTile; }
-  // Where word w of row n's indices, and the scale of group g of row n, are
-  // in their arrays (in elements).
+  // Where word w of a row's indices, and the scale of its group g, are in
+  // their arrays (in elements).
   int64_t word_offset(int64_t row, int64_t w) const {
     return (w / kTileWords * n + row) * kTileWords + w % kTileWords;
   }
