@@ -40,7 +40,8 @@ class KernelContext;
 std::vector<uint32_t> read_probe_words(KernelContext& k, const std::string& shader, uint32_t words);
 
 // Arrays kept per command stream for the life of the process (one cache per
-// use: the stream counters below, the sampling draw's sync words).
+// use: the stream counters below, the sampling draw's sync words, the
+// sub-1-bit GEMV's row sums).
 struct StreamArrays {
   std::mutex mu;
   std::map<const CommandStream*, array> arrays;
