@@ -32,6 +32,7 @@
 #include <vector>
 
 #include <lumen/lumen.h>
+#include <lumen/quantized_primitives.h>
 
 using namespace lumen;
 
@@ -779,17 +780,19 @@ void group_binary(Bench& b) {
           [&] { return std::vector<array>{b.data({m, k}, float16), b.data({n, k}, float16)}; },
           [&](const std::vector<array>& in) { return matmul(in[0], transpose(in[1], s), s); });
     for (const Format& f : formats) {
-      // The K-tiled arrays (ops/quantized.h): tiles of 12 index words and of 4 scales.
-      const int tiles = static_cast<int>(((int64_t(k / f.vector) * f.bits + 31) / 32 + 11) / 12);
-      const int scale_tiles = (k / f.group + 3) / 4;
-      const double packed = 48.0 * n * tiles + 8.0 * n * scale_tiles + 4.0 * (1 << f.bits);
+      // The K-tiled arrays (ops/quantized.h), as binary_quantize shapes them.
+      const BinaryFormat layout{n, k, f.group, f.vector, f.bits};
+      const int tiles = static_cast<int>(layout.index_tiles()), scale_tiles = static_cast<int>(layout.scale_tiles());
+      const int tile_words = static_cast<int>(BinaryFormat::kTileWords);
+      const int tile_scales = static_cast<int>(BinaryFormat::kScaleTile);
+      const double packed = 4.0 * n * tiles * tile_words + 2.0 * n * scale_tiles * tile_scales + 4.0 * (1 << f.bits);
       // x, then (indices, codebook, scales) per weight matrix.
       auto make_inputs = [&](int matrices) {
         std::vector<array> in{b.data({m, k}, float16)};
         for (int i = 0; i < matrices; ++i) {
-          in.push_back(random::bits({tiles, n, 12}, 4, random::key(11 + 2 * i), s));
+          in.push_back(random::bits({tiles, n, tile_words}, 4, random::key(11 + 2 * i), s));
           in.push_back(random::bits({1 << f.bits}, 4, random::key(12 + 2 * i), s));
-          in.push_back(b.data({scale_tiles, n, 4}, float16));
+          in.push_back(b.data({scale_tiles, n, tile_scales}, float16));
         }
         return in;
       };
@@ -830,9 +833,10 @@ void group_binary(Bench& b) {
                                        std::to_string(k) + "^T";
         b.row(g, f.name + "_fixed", tiny_shape, float16, packed * tiny / n, 2.0 * tiny * k,
               [&] {
-                return std::vector<array>{b.data({1, k}, float16), random::bits({tiles, tiny, 12}, 4, random::key(11), s),
+                return std::vector<array>{b.data({1, k}, float16),
+                                          random::bits({tiles, tiny, tile_words}, 4, random::key(11), s),
                                           random::bits({1 << f.bits}, 4, random::key(12), s),
-                                          b.data({scale_tiles, tiny, 4}, float16)};
+                                          b.data({scale_tiles, tiny, tile_scales}, float16)};
               },
               [&](const std::vector<array>& in) {
                 BinaryWeights w{in[1], in[2], in[3], Shape{tiny, k}, f.group, f.vector, f.bits};

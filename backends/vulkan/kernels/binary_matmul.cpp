@@ -454,14 +454,18 @@ struct HalfGemvPlan {
   uint32_t fold = 1, units = 0, chunk = 0, slices = 1, load_words = 1, scale_load = 1;
 };
 
-// H100, 0.75 bpw, 1 x 8192 @ 28672 x 8192, ms per product of 8 (single): slices
-// of 4 units (16 slices) with 1 chunk ahead 0.0244 (0.0262); 2 ahead 0.0254,
-// 3: 0.0271; 2, 8 and 16 units a slice 0.0284-0.0328, 0.0281, 0.0369 (more
-// workgroups per slice, each building its table for fewer rows: the builds
-// add up); 132 and 396 workgroups 0.0333 and 0.0272. The rotated kernel in
-// the same run: 0.0284 (0.0302). The slices added by the GEMV's last
-// workgroups rather than binary_finish.comp: 0.0238-0.0239 (0.0257-0.0258)
-// against 0.0245-0.0249 (0.0261-0.0263).
+// H100, 0.75 bpw, 1 x 8192 @ 28672 x 8192, ms per product of 8 (single).
+// Session 9, weights stored row after row: slices of 4 units (16 slices)
+// with 1 chunk ahead 0.0244 (0.0262); 2 ahead 0.0254, 3: 0.0271; 2, 8 and 16
+// units a slice 0.0284-0.0328, 0.0281, 0.0369 (more workgroups per slice,
+// each building its table for fewer rows: the builds add up); 132 and 396
+// workgroups 0.0333 and 0.0272; the rotated kernel 0.0284 (0.0302); the
+// slices added by the GEMV's last workgroups rather than binary_finish.comp
+// 0.0238-0.0239 (0.0257-0.0258) against 0.0245-0.0249 (0.0261-0.0263).
+// Session 10, K-tiled weights: 0.0202-0.0206 (0.0224); 8 units 0.0227, 2
+// ahead 0.0215, 330 / 396 / 528 workgroups 0.0212 / 0.0199-0.0201 / 0.0224;
+// the slices' sums by float atomics 0.0189-0.0196 (0.0207-0.0212), with
+// 330 / 396 / 528 workgroups 0.0203 / 0.0195 / 0.0210.
 constexpr uint32_t kHalfWorkgroups = 264;
 constexpr uint32_t kHalfDepth = 1;
 constexpr uint32_t kHalfUnits = 4;
