@@ -39,11 +39,15 @@ std::vector<T> host(const array& a) {
 // The format decoded independently (docs/quantized.md): a row's indices
 // are a bit stream from bit 0 of its word 0 up; its word w lies in tile
 // w / 12, which holds 12 words of each of the n rows in row order.
+uint32_t word_at(const std::vector<uint32_t>& words, int64_t n, int64_t r, int64_t w) {
+  return words[(w / 12 * n + r) * 12 + w % 12];
+}
+
 uint32_t index_at(const std::vector<uint32_t>& words, int64_t n, int64_t r, int64_t j, int bits) {
   uint32_t v = 0;
   for (int b = 0; b < bits; ++b) {
-    const int64_t bit = j * bits + b, w = bit / 32;
-    v |= ((words[(w / 12 * n + r) * 12 + w % 12] >> (bit % 32)) & 1u) << b;
+    const int64_t bit = j * bits + b;
+    v |= ((word_at(words, n, r, bit / 32) >> (bit % 32)) & 1u) << b;
   }
   return v;
 }
@@ -136,12 +140,12 @@ LUMEN_DEVICE_TEST(BinaryQuant, FormatFieldsAndBitsPerWeight) {
     const auto idx = host<uint32_t>(q.indices);
     const auto sc = to_doubles(q.scales);
     for (int64_t r = 0; r < n; ++r) {
-      for (int64_t w = words; w < tiles * 12; ++w) EXPECT_EQ(idx[(w / 12 * n + r) * 12 + w % 12], 0u) << w;
+      for (int64_t w = words; w < tiles * 12; ++w) EXPECT_EQ(word_at(idx, n, r, w), 0u) << w;
       for (int64_t g = groups; g < scale_tiles * 4; ++g) EXPECT_EQ(scale_at(sc, n, r, g), 0.0) << g;
       // The last index's bits end inside word words - 1; the rest of it is zero.
       const int64_t used = int64_t(f.k / f.vector) * f.bits - (words - 1) * 32;
       if (used < 32) {
-        EXPECT_EQ(idx[((words - 1) / 12 * n + r) * 12 + (words - 1) % 12] >> used, 0u);
+        EXPECT_EQ(word_at(idx, n, r, words - 1) >> used, 0u);
       }
     }
   }
@@ -314,7 +318,8 @@ class ScopedEnv {
 using KnobSets = std::vector<std::vector<std::pair<std::string, std::string>>>;
 
 // For each format, n rows of quantized random weights as views 0 and 1 row
-// into n + 1 (on the GPU: weights at offset addresses), under each knob
+// into n + 1 (strided views of the tiled arrays: binary_matmul reads dense
+// copies of them), under each knob
 // setting: body(format, weights, their float64 values, knob setting, a
 // description).
 template <typename Body>
@@ -406,8 +411,8 @@ LUMEN_DEVICE_TEST(BinaryQuant, TableGemvFormatsTailsAndKnobs) {
 // workgroups per slice walking several steps (more than the 1 to 3 steps
 // whose loads are in flight), 2, 4 or 8 units per invocation where shared
 // memory holds their table, loads of 2 and 4 words, scales read 1, 2 or 4
-// at a time, weights that are views 1 row into larger arrays (offset
-// addresses), the table without repeated entries
+// at a time, weights that are views of rows of larger arrays, the table
+// without repeated entries
 // (LUMEN_VULKAN_BINARY_COMPACT=1), and 2, 4 or 8 invocations per weight row
 // (LUMEN_VULKAN_BINARY_SPLIT) reading 2 or 4 units each (where a slice of
 // that many units fits: 16 units only for 1-bit signs on lavapipe), and
@@ -466,7 +471,7 @@ LUMEN_DEVICE_TEST(BinaryQuant, RotatedGemvStepsUnitsAndOffsets) {
 // for 6-bit indices, and with LUMEN_VULKAN_BINARY_GEMV=half, set throughout,
 // for 4-bit ones of 8-element vectors and 1-bit signs folded 4 at a time)
 // over more weight rows than a workgroup's step (600: the last step partly
-// past N), weights 1 row into larger arrays (offset addresses), one slice
+// past N), weights that are views of rows of larger arrays, one slice
 // (the output written directly) or several, their sums added by float
 // atomics into one float per row and stored by the GEMV's last workgroup of
 // each run of steps (the default where the device has float atomics; runs of
