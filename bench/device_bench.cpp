@@ -455,7 +455,7 @@ void group_index(Bench& b) {
 }
 
 // LUMEN_BENCH_DECODE_VARIANTS="A=1 B=2;A=3;..." (and
-// LUMEN_BENCH_BINARY_VARIANTS) runs `rows` once per ';'-separated variant
+// LUMEN_BENCH_PREFILL_VARIANTS, LUMEN_BENCH_BINARY_VARIANTS) runs `rows` once per ';'-separated variant
 // with its NAME=VALUE settings in the environment (the kernels read their
 // LUMEN_VULKAN_* knobs per dispatch), after a VARIANT| line naming it: one
 // process, one set of inputs, many designs.
@@ -547,11 +547,11 @@ void group_attention(Bench& b) {
       };
     };
     const bool decode = r.lq == 1;
-    // One decode's inputs, made once for every variant.
-    std::vector<array> decode_inputs;
+    // One evaluation's inputs, made once for every variant.
+    std::vector<array> variant_inputs;
     auto cached_inputs = [&] {
-      if (decode_inputs.empty()) decode_inputs = make_inputs(1);
-      return decode_inputs;
+      if (variant_inputs.empty()) variant_inputs = make_inputs(1);
+      return variant_inputs;
     };
     auto bandwidth = [&](const std::string& op, double ms, int caches) {
       if (ms <= 0 || !decode) return;
@@ -559,8 +559,8 @@ void group_attention(Bench& b) {
       std::printf("BW|%s|%s|%s|%.1f GB/s over %.1f MB of K and V|%.0f%% of 3.35 TB/s|%.4f ms per decode\n",
                   g.c_str(), op.c_str(), r.name.c_str(), gbps, kv_bytes / 1e6, 100.0 * gbps / 3350.0, ms / caches);
     };
-    if (decode && std::getenv("LUMEN_BENCH_DECODE_VARIANTS")) {
-      run_variants(std::getenv("LUMEN_BENCH_DECODE_VARIANTS"), [&] {
+    if (const char* variants = std::getenv(decode ? "LUMEN_BENCH_DECODE_VARIANTS" : "LUMEN_BENCH_PREFILL_VARIANTS")) {
+      run_variants(variants, [&] {
         for (bool lse : {false, true}) {
           const std::string op = lse ? "sdpa_lse" : "sdpa";
           bandwidth(op, b.rows(g, op, r.name, bfloat16, bytes, flops, cached_inputs, attend(lse)), 1);

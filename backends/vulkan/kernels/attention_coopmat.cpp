@@ -140,14 +140,24 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
         flash_shared_bytes(D, Dv, asked) <= caps.max_shared_memory) {
       return asked;
     }
-    // Keys per tile and stages, the first that fits (H100, bf16, L 4096-8192:
-    // head dim 64 is 1.45x faster with 32 x 2 than with 64 x 1, head dim 128
-    // a few percent slower).
-    constexpr std::array<std::pair<uint32_t, uint32_t>, 5> kShapes{{{64, 1}, {32, 2}, {32, 1}, {16, 2}, {16, 1}}};
-    constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kSmallHeadShapes{{{32, 2}, {64, 1}}};
-    for (const auto& [keys, st] : std::max(D, Dv) <= 64 ? std::span<const std::pair<uint32_t, uint32_t>>(kSmallHeadShapes)
-                                                        : std::span<const std::pair<uint32_t, uint32_t>>(kShapes)) {
-      CoopmatAttention plan{true, 16, keys, 1, st, *second_row, kv_half, fold};
+    // Keys per tile, stages and 16-row blocks per subgroup, the first that
+    // fits (H100, bf16, L 4096-8192): head dim 64 is 1.45x faster with 32 x 2
+    // than with 64 x 1; head dims to 128 take 2 row blocks (each K/V fragment
+    // read from shared memory feeds 2 products, each tile read from memory
+    // serves 256 queries) with 16-key tiles to keep to 255 registers: 1.17x
+    // at L4096 D128, 1.09x causal L8192 (2 row blocks spill at D256).
+    struct Shape {
+      uint32_t keys, stages, row_blocks;
+    };
+    constexpr std::array<Shape, 2> kSmallHeadShapes{{{32, 2, 1}, {64, 1, 1}}};
+    constexpr std::array<Shape, 6> kMidHeadShapes{{{16, 2, 2}, {64, 1, 1}, {32, 2, 1}, {32, 1, 1}, {16, 2, 1}, {16, 1, 1}}};
+    constexpr std::array<Shape, 5> kShapes{{{64, 1, 1}, {32, 2, 1}, {32, 1, 1}, {16, 2, 1}, {16, 1, 1}}};
+    const uint32_t head = std::max(D, Dv);
+    const std::span<const Shape> shapes = head <= 64    ? std::span<const Shape>(kSmallHeadShapes)
+                                          : head <= 128 ? std::span<const Shape>(kMidHeadShapes)
+                                                        : std::span<const Shape>(kShapes);
+    for (const Shape& shape : shapes) {
+      CoopmatAttention plan{true, 16, shape.keys, shape.row_blocks, shape.stages, *second_row, kv_half, fold};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
     }
   }
@@ -160,7 +170,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 17 : 12, 0);
+  c.resize(plan.registers ? 18 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -178,6 +188,9 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     // 2.02 without, 1.94 with); LUMEN_VULKAN_ATTENTION_PREFETCH=0 / 1 forces.
     const char* prefetch = std::getenv("LUMEN_VULKAN_ATTENTION_PREFETCH");
     c[16] = prefetch != nullptr ? prefetch[0] != '0' : std::max(c[7], c[8]) <= 128;
+    // LUMEN_VULKAN_ATTENTION_PROBE: the shader's PROBE bits (measuring only:
+    // wrong results).
+    c[17] = env_number("LUMEN_VULKAN_ATTENTION_PROBE").value_or(0);
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

@@ -67,6 +67,11 @@ layout(constant_id = 15) const bool FOLD = false;
 // this tile is used (PREFETCH), or only when they are stored (fewer registers
 // held through the products).
 layout(constant_id = 16) const bool PREFETCH = true;
+// For measuring where the time goes (wrong results; docs/attention.md):
+// bit 0 no softmax (P = S), bit 1 no Q K^T products, bit 2 no P V products,
+// bit 3 no fragment loads from the K/V tiles (Q's fragments stand in), bit 4
+// no K/V tiles loaded or stored (the barriers stay).
+layout(constant_id = 17) const uint PROBE = 0;
 
 #include "attention.glsl"
 
@@ -136,6 +141,7 @@ bool probe_layout(uint warp, uint lane, out uint hi, out uint cols) {
 
 // This invocation's K (V) units of a tile into the K (V) buffer of stage st.
 void store_k(uint st, uvec4 kr[K_LOADS]) {
+  if ((PROBE & 16) != 0) return;
   const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS;
   [[unroll]] for (uint l = 0; l < K_LOADS; ++l) {
     uint c = tid + l * WG;
@@ -144,6 +150,7 @@ void store_k(uint st, uvec4 kr[K_LOADS]) {
 }
 
 void store_v(uint st, uvec4 vr[V_LOADS]) {
+  if ((PROBE & 16) != 0) return;
   const uint tid = gl_LocalInvocationID.x, base = st * STAGE_UNITS + K_UNITS;
   [[unroll]] for (uint l = 0; l < V_LOADS; ++l) {
     uint c = tid + l * WG;
@@ -159,7 +166,9 @@ void tile_scores(F16 qf[QF], uint st, out ACC s[SF]) {
   [[unroll]] for (uint kd = 0; kd < ND; ++kd) {
     [[unroll]] for (uint n = 0; n < NB; ++n) {
       F16 kf;
-      coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
+      if ((PROBE & 8) != 0) kf = qf[(kd + n) % QF];
+      else coopMatLoadNV(kf, smem, kb + n * 16 * K_PITCH + kd * 16 / UNIT, K_PITCH, true);
+      if ((PROBE & 2) != 0) continue;
       [[unroll]] for (uint rb = 0; rb < RB; ++rb) s[rb * NB + n] = coopMatMulAddNV(qf[rb * ND + kd], kf, s[rb * NB + n]);
     }
   }
@@ -171,7 +180,9 @@ void add_pv(F16 pf[SF], uint st, inout ACC of[OF]) {
   [[unroll]] for (uint kk = 0; kk < NB; ++kk) {
     [[unroll]] for (uint n = 0; n < NV; ++n) {
       F16 vf;
-      coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
+      if ((PROBE & 8) != 0) vf = pf[(kk + n) % SF];
+      else coopMatLoadNV(vf, smem, vb + kk * 16 * V_PITCH + n * 16 / UNIT, V_PITCH, false);
+      if ((PROBE & 4) != 0) continue;
       [[unroll]] for (uint rb = 0; rb < RB; ++rb) of[rb * NV + n] = coopMatMulAddNV(pf[rb * NB + kk], vf, of[rb * NV + n]);
     }
   }
@@ -195,6 +206,10 @@ bool sees(uint k0, uint row0) { return !CAUSAL || int(k0) <= int(row0 + 16 * RB 
 // theirs does), and P = exp2(S - reference) comes back as float16.
 void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bits, int64_t m_step,
                   inout Rows rows, inout ACC of[OF], out F16 pf[SF]) {
+  if ((PROBE & 1) != 0) {
+    [[unroll]] for (uint x = 0; x < SF; ++x) pf[x] = F16(s[x]);
+    return;
+  }
   const float scale2 = pc.scale * LOG2E;
   // Tiles that need per-element masking.
   const bool edge = MASK != 0 || k0 + BK > pc.Lk || (CAUSAL && int(k0 + BK - 1) > int(row0) + pc.causal_offset);
