@@ -170,7 +170,7 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
 }
 
 void set_coopmat_attention_constants(const CoopmatAttention& plan, const AttentionInputs& in, Constants& c) {
-  c.resize(plan.registers ? 18 : 12, 0);
+  c.resize(plan.registers ? 19 : 12, 0);
   c[6] = plan.fragment_n;
   c[7] = static_cast<uint32_t>(in.q->shape(3));
   c[8] = static_cast<uint32_t>(in.v->shape(3));
@@ -191,6 +191,8 @@ void set_coopmat_attention_constants(const CoopmatAttention& plan, const Attenti
     // LUMEN_VULKAN_ATTENTION_PROBE: the shader's PROBE bits (measuring only:
     // wrong results).
     c[17] = env_number("LUMEN_VULKAN_ATTENTION_PROBE").value_or(0);
+    // LUMEN_VULKAN_ATTENTION_LAZY_MAX=0: the row maxima over the quad every tile.
+    c[18] = !env_is("LUMEN_VULKAN_ATTENTION_LAZY_MAX", "0");
     return;
   }
   // Output kept in fragments with a lazily moved reference max (the shader's

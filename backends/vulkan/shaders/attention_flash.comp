@@ -72,6 +72,8 @@ layout(constant_id = 16) const bool PREFETCH = true;
 // bit 3 no fragment loads from the K/V tiles (Q's fragments stand in), bit 4
 // no K/V tiles loaded or stored (the barriers stay).
 layout(constant_id = 17) const uint PROBE = 0;
+// The quad's row maxima gathered only where a reference may move (below).
+layout(constant_id = 18) const bool LAZY_MAX = true;
 
 #include "attention.glsl"
 
@@ -238,21 +240,34 @@ void softmax_tile(inout ACC s[SF], uint k0, uint row0, uint hi_bits, uint col_bi
       }
     }
     float tmax[2] = {fold ? tmax0 * scale2 : tmax0, fold ? tmax1 * scale2 : tmax1};
-    float alpha[2], mu[2];
+    float mu[2];
+    // A row's reference can move only on its first visible tile or where an
+    // invocation's own max passes reference + slack: only then (rarely after
+    // the first tile) are the quad's maxima gathered (LAZY_MAX; the same
+    // results either way).
+    bool move = !LAZY_MAX;
     [[unroll]] for (uint x = 0; x < 2; ++x) {
-      tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
-      tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
-      float m = rows.m_ref[2 * rb + x];
-      bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
-      alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
-      if (m == NEG_INF || rescale) rows.m_ref[2 * rb + x] = tmax[x];
-      rows.l_part[2 * rb + x] *= alpha[x];
-      mu[x] = rows.m_ref[2 * rb + x] == NEG_INF ? 0.0 : rows.m_ref[2 * rb + x];
+      const float m = rows.m_ref[2 * rb + x];
+      move = move || m == NEG_INF || tmax[x] > m + SLACK;
+      mu[x] = m;
     }
-    if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
-      [[unroll]] for (uint n = 0; n < NV; ++n) {
-        for (int e = 0; e < of[rb * NV + n].length(); ++e) {
-          of[rb * NV + n][e] *= ((hi_bits >> e) & 1u) != 0 ? alpha[1] : alpha[0];
+    if (subgroupAny(move)) {
+      float alpha[2];
+      [[unroll]] for (uint x = 0; x < 2; ++x) {
+        tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 1));
+        tmax[x] = max(tmax[x], subgroupShuffleXor(tmax[x], 2));
+        float m = rows.m_ref[2 * rb + x];
+        bool rescale = m != NEG_INF && tmax[x] > m + SLACK;
+        alpha[x] = rescale ? exp2(m - tmax[x]) : 1.0;
+        if (m == NEG_INF || rescale) rows.m_ref[2 * rb + x] = tmax[x];
+        rows.l_part[2 * rb + x] *= alpha[x];
+        mu[x] = rows.m_ref[2 * rb + x] == NEG_INF ? 0.0 : rows.m_ref[2 * rb + x];
+      }
+      if (subgroupAny(alpha[0] != 1.0 || alpha[1] != 1.0)) {
+        [[unroll]] for (uint n = 0; n < NV; ++n) {
+          for (int e = 0; e < of[rb * NV + n].length(); ++e) {
+            of[rb * NV + n][e] *= ((hi_bits >> e) & 1u) != 0 ? alpha[1] : alpha[0];
+          }
         }
       }
     }
