@@ -455,10 +455,10 @@ void group_index(Bench& b) {
 }
 
 // LUMEN_BENCH_DECODE_VARIANTS="A=1 B=2;A=3;..." (and
-// LUMEN_BENCH_PREFILL_VARIANTS, LUMEN_BENCH_BINARY_VARIANTS) runs `rows` once per ';'-separated variant
-// with its NAME=VALUE settings in the environment (the kernels read their
-// LUMEN_VULKAN_* knobs per dispatch), after a VARIANT| line naming it: one
-// process, one set of inputs, many designs.
+// LUMEN_BENCH_PREFILL_VARIANTS, LUMEN_BENCH_BINARY_VARIANTS) runs `rows` once
+// per ';'-separated variant with its NAME=VALUE settings in the environment
+// (the kernels read their LUMEN_VULKAN_* knobs per dispatch), after a
+// VARIANT| line naming it: one process, one set of inputs, many designs.
 void run_variants(const std::string& list, const std::function<void()>& rows) {
   size_t from = 0;
   while (from <= list.size()) {
