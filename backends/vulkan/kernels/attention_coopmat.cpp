@@ -145,17 +145,17 @@ std::optional<CoopmatAttention> coopmat_attention_plan(KernelContext& k, const A
     // than with 64 x 1; head dims to 128 take 2 row blocks (each K/V fragment
     // read from shared memory feeds 2 products, each tile read from memory
     // serves 256 queries) with 16-key tiles to keep to 255 registers: 1.17x
-    // at L4096 D128, 1.09x causal L8192 (2 row blocks spill at D256).
+    // at L4096 D128, 1.09x causal L8192; above 128 they spill, so larger
+    // heads start at the list's second shape.
     struct Shape {
       uint32_t keys, stages, row_blocks;
     };
     constexpr std::array<Shape, 2> kSmallHeadShapes{{{32, 2, 1}, {64, 1, 1}}};
-    constexpr std::array<Shape, 6> kMidHeadShapes{{{16, 2, 2}, {64, 1, 1}, {32, 2, 1}, {32, 1, 1}, {16, 2, 1}, {16, 1, 1}}};
-    constexpr std::array<Shape, 5> kShapes{{{64, 1, 1}, {32, 2, 1}, {32, 1, 1}, {16, 2, 1}, {16, 1, 1}}};
+    constexpr std::array<Shape, 6> kShapes{{{16, 2, 2}, {64, 1, 1}, {32, 2, 1}, {32, 1, 1}, {16, 2, 1}, {16, 1, 1}}};
     const uint32_t head = std::max(D, Dv);
     const std::span<const Shape> shapes = head <= 64    ? std::span<const Shape>(kSmallHeadShapes)
-                                          : head <= 128 ? std::span<const Shape>(kMidHeadShapes)
-                                                        : std::span<const Shape>(kShapes);
+                                          : head <= 128 ? std::span<const Shape>(kShapes)
+                                                        : std::span<const Shape>(kShapes).subspan(1);
     for (const Shape& shape : shapes) {
       CoopmatAttention plan{true, 16, shape.keys, shape.row_blocks, shape.stages, *second_row, kv_half, fold};
       if (flash_shared_bytes(D, Dv, plan) <= caps.max_shared_memory) return plan;
